@@ -1,0 +1,42 @@
+"""casefile: document generation, review chain and case-file archive for legal offices."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask
+
+from app.config import Settings
+from app.services import Casefile, open_casefile
+
+
+def create_app(config: dict | None = None, casefile: Casefile | None = None) -> Flask:
+    """Flask app factory. `config` overrides Settings fields (tests pass their own)."""
+    if casefile is None:
+        overrides = {k: v for k, v in (config or {}).items() if k in Settings.__dataclass_fields__}
+        casefile = open_casefile(Settings.from_env(**overrides))
+    settings = casefile.settings
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="casefile_session",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    if config:
+        app.config.update({k: v for k, v in config.items() if k.isupper()})
+    app.extensions["casefile"] = casefile
+
+    from app.web import init_app as init_web
+
+    init_web(app)
+    from app.api import init_app as init_api
+
+    init_api(app)
+    return app

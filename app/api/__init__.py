@@ -1,0 +1,278 @@
+"""JSON API /api/v1: token-authenticated; errors are JSON with a field-by-field list."""
+
+from __future__ import annotations
+
+import functools
+import io
+
+from flask import Blueprint, Flask, g, jsonify, request, send_file
+from sqlalchemy import func, select
+
+from app import audit
+from app.auth import users
+from app.auth.policy import can, is_inspector_read, principal
+from app.cli import document_payload
+from app.db.models import Draft, IssuedDocument
+from app.web import cf, csrf, remote_addr
+from app.web.drafts import DOCX_MIME
+from app.workflow import drafts
+from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, code: str, message: str, errors: list | None = None):
+    return jsonify({"error": code, "message": message, "errors": errors or []}), status
+
+
+def token_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return _error(
+                401, "unauthorized", "缺少 API 令牌：请在 Authorization 头中使用 Bearer <token>"
+            )
+        with cf().db.read() as s:
+            user = users.user_for_token(s, header[7:].strip())
+            if user is None:
+                return _error(401, "unauthorized", "API 令牌无效、已撤销或用户已停用")
+            g.user = user
+            g.principal = principal(s, user)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）")
+    return body
+
+
+def _draft_json(s, draft: Draft) -> dict:
+    from app.cli import _draft_payload
+
+    return _draft_payload(cf(), s, draft)
+
+
+@bp.post("/tokens")
+def create_token():
+    body = request.get_json(silent=True) or {}
+    username, password = str(body.get("username", ""))[:64], str(body.get("password", ""))[:256]
+    with cf().db.write() as s:
+        user, error = users.authenticate(s, username, password, remote_addr())
+        if user is None:
+            return _error(401, "unauthorized", error)
+        token = users.create_token(s, user, str(body.get("label", "api"))[:100])
+    return jsonify({"token": token, "username": username}), 201
+
+
+@bp.get("/templates")
+@token_required
+def templates():
+    with cf().db.read() as s:
+        out = []
+        for row in cf().catalog.latest_versions(s):
+            tpl = cf().catalog.load(row)
+            out.append(_template_json(tpl))
+    return jsonify({"templates": out})
+
+
+def _template_json(tpl) -> dict:
+    def field(f):
+        d = {"name": f.name, "label": f.label, "type": f.type, "required": f.required,
+             "max_length": f.effective_max_length if f.type in {"text", "textarea"} else None}  # fmt: skip
+        for key in (
+            "options",
+            "format",
+            "pattern",
+            "help",
+            "min",
+            "max",
+            "min_items",
+            "max_items",
+            "after",
+        ):
+            value = getattr(f, key)
+            if value not in (None, "", ()):
+                d[key] = list(value) if isinstance(value, tuple) else value
+        if f.show_if:
+            d["show_if"] = {
+                "field": f.show_if.field,
+                "equals": f.show_if.equals,
+                "in": list(f.show_if.in_),
+            }
+        if f.fields:
+            d["fields"] = [field(sub) for sub in f.fields]
+        return d
+
+    return {
+        "id": tpl.template_id, "version": tpl.version, "title": tpl.title, "sha256": tpl.docx_sha256,
+        "description": tpl.schema.description,
+        "review_chain": [{"name": s.name, "label": s.label, "role": s.role, "approvals": s.approvals}
+                         for s in tpl.schema.review_chain],
+        "fields": [field(f) for f in tpl.schema.fields],
+    }  # fmt: skip
+
+
+@bp.get("/templates/<template_id>")
+@token_required
+def template(template_id: str):
+    with cf().db.read() as s:
+        row = cf().catalog.latest_row(s, template_id)
+        if row is None:
+            raise NotFound(f"模板“{template_id}”不存在")
+        return jsonify(_template_json(cf().catalog.load(row)))
+
+
+@bp.post("/drafts")
+@token_required
+def create_draft():
+    body = _json_body()
+    with cf().db.write() as s:
+        draft = drafts.create_draft(cf(), s, g.principal, str(body.get("template", "")),
+                                    body.get("data"), body.get("unit"), remote_addr())  # fmt: skip
+        if body.get("submit"):
+            drafts.submit(cf(), s, g.principal, draft.id, remote_addr=remote_addr())
+        payload = _draft_json(s, draft)
+    return jsonify(payload), 201
+
+
+def _visible_draft(s, draft_id: int) -> Draft:
+    draft = s.get(Draft, draft_id)
+    if draft is None or not can(s, g.principal, "draft.read", draft):
+        raise NotFound(f"草稿 {draft_id} 不存在或您无权查看")
+    return draft
+
+
+@bp.get("/drafts/<int:draft_id>")
+@token_required
+def get_draft(draft_id: int):
+    with cf().db.read() as s:
+        return jsonify(_draft_json(s, _visible_draft(s, draft_id)))
+
+
+@bp.put("/drafts/<int:draft_id>")
+@token_required
+def edit_draft(draft_id: int):
+    body = _json_body()
+    with cf().db.write() as s:
+        _visible_draft(s, draft_id)
+        drafts.edit_draft(cf(), s, g.principal, draft_id, body.get("data"), remote_addr())
+        return jsonify(_draft_json(s, s.get(Draft, draft_id)))
+
+
+@bp.post("/drafts/<int:draft_id>/<any(submit, approve, return):action>")
+@token_required
+def decide(draft_id: int, action: str):
+    body = request.get_json(silent=True) or {}
+    comment = str(body.get("comment", "")) if isinstance(body, dict) else ""
+    fn = {"submit": drafts.submit, "approve": drafts.approve, "return": drafts.return_draft}[action]
+    with cf().db.write() as s:
+        _visible_draft(s, draft_id)
+        fn(cf(), s, g.principal, draft_id, comment, remote_addr())
+        return jsonify(_draft_json(s, s.get(Draft, draft_id)))
+
+
+@bp.post("/drafts/<int:draft_id>/issue")
+@token_required
+def issue(draft_id: int):
+    with cf().db.write() as s:
+        _visible_draft(s, draft_id)
+        doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
+        return jsonify(document_payload(cf(), s, doc)), 201
+
+
+@bp.get("/drafts/<int:draft_id>/versions/<int:number>/download")
+@token_required
+def download_version(draft_id: int, number: int):
+    from app.db.models import DraftVersion
+
+    with cf().db.read() as s:
+        draft = _visible_draft(s, draft_id)
+        v = s.scalars(
+            select(DraftVersion).where(
+                DraftVersion.draft_id == draft.id, DraftVersion.number == number
+            )
+        ).first()
+        if v is None:
+            raise NotFound(f"草稿 {draft_id} 没有第{number}版")
+        data = cf().blobs.get(v.docx_sha256)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=DOCX_MIME,
+        as_attachment=True,
+        download_name=f"draft-{draft_id}-v{number}.docx",
+    )
+
+
+@bp.get("/queue")
+@token_required
+def queue():
+    with cf().db.read() as s:
+        q = drafts.queue(s, g.principal, cf())
+        return jsonify({k: [_draft_json(s, d) for d in v] for k, v in q.items()})
+
+
+@bp.get("/documents")
+@token_required
+def documents():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = min(100, max(1, request.args.get("per_page", 30, type=int) or 30))
+    with cf().db.read() as s:
+        query = select(IssuedDocument).where(
+            IssuedDocument.unit_id.in_(g.principal.readable_units() or {-1})
+        )
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        docs = s.scalars(
+            query.order_by(IssuedDocument.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        )
+        return jsonify({"total": total, "page": page, "per_page": per_page,
+                        "documents": [{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.code,
+                                       "issue_date": d.issue_date.isoformat(), "sha256": d.docx_sha256} for d in docs]})  # fmt: skip
+
+
+def _readable_document(s, doc_id: int, action: str) -> IssuedDocument:
+    doc = s.get(IssuedDocument, doc_id)
+    if doc is None or not can(s, g.principal, action, doc):
+        raise NotFound(f"文书 {doc_id} 不存在或您无权查看")
+    return doc
+
+
+@bp.get("/documents/<int:doc_id>")
+@token_required
+def document(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id, "document.read")
+        if is_inspector_read(g.principal, doc.unit_id):
+            audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
+                         detail={"via": "api"}, remote_addr=remote_addr())  # fmt: skip
+        return jsonify(document_payload(cf(), s, doc))
+
+
+@bp.get("/documents/<int:doc_id>/download")
+@token_required
+def download(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id, "document.download")
+        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
+                     detail={"via": "api"}, remote_addr=remote_addr())  # fmt: skip
+        data, name = cf().blobs.get(doc.docx_sha256), f"{doc.number}.docx"
+    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+
+
+@bp.errorhandler(WorkflowError)
+def _workflow_error(exc: WorkflowError):
+    return jsonify(exc.as_dict()), exc.status
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden):
+    return jsonify(exc.as_dict()), 403
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

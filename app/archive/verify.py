@@ -1,0 +1,91 @@
+"""`casefile verify`: fixity of every blob, the re-render proof of every issued document, and
+the audit chain. Returns a list of problems, each naming the record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app import audit
+from app.db.models import Blob, Draft, DraftVersion, IssuedDocument, TemplateVersion, Unit
+from app.services import Casefile
+from app.templating import RenderError, render_document
+from app.templating.render import sha256_of
+from app.workflow.drafts import unit_context
+
+
+@dataclass
+class Report:
+    checked_documents: int = 0
+    checked_blobs: int = 0
+    problems: list[str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_store(cf: Casefile) -> Report:
+    report = Report(problems=[])
+    problems = report.problems
+    with cf.db.read() as session:
+        bad_blobs: dict[str, str] = {}
+        for blob in session.scalars(select(Blob)).yield_per(500):
+            report.checked_blobs += 1
+            problem = cf.blobs.check(blob.sha256, blob.size)
+            if problem:
+                bad_blobs[blob.sha256] = problem
+        for doc in session.scalars(select(IssuedDocument).order_by(IssuedDocument.id)).yield_per(
+            200
+        ):
+            report.checked_documents += 1
+            label = f"文书 {doc.number} (document {doc.id})"
+            if doc.docx_sha256 in bad_blobs:
+                problems.append(f"{label}: 发文稿 {bad_blobs[doc.docx_sha256]}")
+                continue
+            version = session.get(DraftVersion, doc.approved_version_id)
+            if version is None or version.docx_sha256 != doc.approved_sha256:
+                problems.append(f"{label}: 审核通过的版本记录与发文记录不符")
+                continue
+            if version.docx_sha256 in bad_blobs:
+                problems.append(f"{label}: 审核通过的版本文件 {bad_blobs[version.docx_sha256]}")
+            tv = session.get(TemplateVersion, doc.template_version_id)
+            if tv.docx_sha256 in bad_blobs or tv.schema_sha256 in bad_blobs:
+                problems.append(
+                    f"{label}: 模板 {tv.template_id} 第{tv.version}版文件损坏，无法重新生成"
+                )
+                continue
+            try:
+                tpl = cf.catalog.load(tv)
+                unit = unit_context(session.get(Unit, doc.unit_id))
+                approved = render_document(tpl.schema, tpl.docx, version.data, unit)
+                issued = render_document(
+                    tpl.schema, tpl.docx, version.data, unit, doc.number, doc.issue_date
+                )
+            except (RenderError, OSError) as exc:
+                problems.append(f"{label}: 无法重新生成 ({exc})")
+                continue
+            if sha256_of(approved) != doc.approved_sha256:
+                problems.append(
+                    f"{label}: 用记录的模板和数据重新生成的审核稿与审核人批准的版本不一致"
+                )
+            if sha256_of(issued) != doc.docx_sha256:
+                problems.append(
+                    f"{label}: 审核稿加上文号和日期重新生成后与发文稿不一致——发文稿在审核后被改动过"
+                )
+        for version in session.scalars(select(DraftVersion)).yield_per(500):
+            if version.docx_sha256 in bad_blobs:
+                draft = session.get(Draft, version.draft_id)
+                problems.append(
+                    f"草稿 {draft.id}「{draft.title}」第{version.number}版: {bad_blobs[version.docx_sha256]}"
+                )
+        reported = {p for p in problems}
+        for sha, problem in bad_blobs.items():
+            if not any(sha in p for p in reported):
+                problems.append(f"文件 {sha}: {problem}")
+        problems.extend(audit.verify_chain(session))
+    # de-duplicate while keeping order
+    seen: set[str] = set()
+    report.problems = [p for p in problems if not (p in seen or seen.add(p))]
+    return report

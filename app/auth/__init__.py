@@ -1,0 +1,1 @@
+"""Users, units, roles and the access policy (one function decides every access)."""

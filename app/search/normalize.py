@@ -1,0 +1,147 @@
+"""Text normalisation shared by documents and queries (检索归一化).
+
+Search has Ctrl-F semantics on *normalised* text: a query matches a document when
+``fold(query)`` is a substring of ``fold(field)``.  ``fold`` works character by
+character, so it is a homomorphism (``fold(a + b) == fold(a) + fold(b)``): whenever the
+raw query is a substring of the raw text, the folded query is a substring of the folded
+text.  That is what makes recall exact; applying the same function to both sides is
+what makes the equivalences below symmetric.
+
+Per character, in this order:
+
+* Unicode NFKC (full-width letters and digits, compatibility ideographs, ㈠ → (一));
+* case folding for Latin (and Greek, Cyrillic);
+* the bracket family used in document numbers, 〔〕 [] 【】 （） () ［］ 〖〗 ﹝﹞ 〘〙 ⦅⦆,
+  all fold to ``(`` and ``)``;
+* traditional → simplified Chinese, character by character (OpenCC's t2s applied to
+  the single character: 審 → 审, 發/髮 → 发);
+* every whitespace or control character → one space; format characters (zero-width
+  space, soft hyphen, BOM) are dropped.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import threading
+import unicodedata
+
+# Field separator in the stored verification text.  fold() never produces it (control
+# characters fold to a space), so no query can match across two fields.
+FIELD_SEP = "\x1f"
+
+_SPLIT = re.compile("[ \x1f]+").split
+_add = operator.add
+
+_OPEN = "([【〔〖﹝〘⦅［（｟「"
+_CLOSE = ")]】〕〗﹞〙⦆］）｠」"
+# 「」 are quotation brackets, not number brackets: keep them out of the family.
+_BRACKETS = {ch: "(" for ch in _OPEN if ch != "「"} | {ch: ")" for ch in _CLOSE if ch != "」"}
+
+_t2s_lock = threading.Lock()
+_t2s_converter = None
+
+
+def _t2s(ch: str) -> str:
+    global _t2s_converter
+    if _t2s_converter is None:
+        with _t2s_lock:
+            if _t2s_converter is None:
+                import opencc
+
+                _t2s_converter = opencc.OpenCC("t2s")
+    out = _t2s_converter.convert(ch)
+    # Keep the mapping length-preserving; OpenCC never maps one character to several,
+    # but if a future dictionary did we would rather not fold than break offsets.
+    return out if len(out) == 1 else ch
+
+
+def fold_char(ch: str) -> str:
+    """Fold one character (see the module docstring)."""
+    cat = unicodedata.category(ch)
+    if cat == "Cf":
+        return ""
+    if ch.isspace() or cat == "Cc":
+        return " "
+    out = []
+    for c in unicodedata.normalize("NFKC", ch).casefold():
+        c = _BRACKETS.get(c, c)
+        if c.isspace() or unicodedata.category(c) == "Cc":
+            c = " "
+        elif "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff" or c >= "\U00020000":
+            c = _t2s(c)
+        out.append(c)
+    return "".join(out)
+
+
+class _FoldTable(dict):
+    """str.translate table that fills itself lazily (str.translate honours __missing__)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_TABLE = _FoldTable()
+# ASCII fast path, filled eagerly so the common case never calls __missing__.
+for _c in range(128):
+    _TABLE[_c] = fold_char(chr(_c))
+
+
+def fold(text: str) -> str:
+    """Normalise *text* for matching (documents and queries alike)."""
+    return text.translate(_TABLE)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold *text* and map every folded character back to its source index.
+
+    ``origin[j]`` is the index in *text* of the character that produced folded
+    character ``j``; used to put highlight marks around exactly the matched original
+    characters.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    table = _TABLE
+    for i, ch in enumerate(text):
+        f = table[ord(ch)]
+        if len(f) == 1:
+            out.append(f)
+            origin.append(i)
+        elif f:
+            out.append(f)
+            origin.extend([i] * len(f))
+    return "".join(out), origin
+
+
+def grams(folded: str) -> set[str]:
+    """Index terms of an already folded text: every character and every overlapping
+    pair of characters, leaving out any that contain a space.
+
+    Han, Latin, digits and punctuation are treated alike, which is what gives substring
+    semantics for "12号" inside "112号" or "法审" inside "武政法审".
+    """
+    out: set[str] = set()
+    for chunk in _SPLIT(folded):
+        if chunk:
+            out.update(chunk)
+            out.update(map(_add, chunk, chunk[1:]))
+    return out
+
+
+def query_grams(folded: str) -> list[str]:
+    """Terms that every document containing *folded* must have (candidate generation).
+
+    Bigrams when the string has any (without spaces), else its single characters.
+    """
+    bigrams = {folded[i : i + 2] for i in range(len(folded) - 1)}
+    bigrams = {g for g in bigrams if " " not in g}
+    if bigrams:
+        return sorted(bigrams)
+    return sorted(set(folded) - {" "})
+
+
+def is_exact_gram(folded: str) -> bool:
+    """True when the posting list of the single gram *is* the answer (no verification)."""
+    return 1 <= len(folded) <= 2 and " " not in folded

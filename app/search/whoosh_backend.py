@@ -1,0 +1,961 @@
+"""Whoosh implementation of SearchBackend (embedded default).
+
+How a query runs (see docs/search.md for the why):
+
+1. Every searchable field is folded (app/search/normalize.py) and indexed as overlapping
+   character unigrams + bigrams in one non-positional field ``g``; the folded fields,
+   joined by FIELD_SEP, are also kept per document in a column ``nt`` (UTF-16-LE).
+2. A query string becomes the AND of its bigrams.  Posting lists are read block by
+   block straight into Python sets, rarest first, and intersected with the permission
+   set and the filters *before* anything else; a long posting list is not read at all
+   once the candidate set is small (verification covers it).
+3. Unless the string is a single gram (then the posting list is the answer), every
+   candidate is verified by a substring search on its ``nt`` bytes: precision is exact.
+4. Counts and facets are computed over the verified set, so they are exact and only
+   ever include documents the scope allows.
+
+Per-segment metadata (unit, type, date, reviewers, restrictions) is decoded once per
+segment and cached: segments are immutable, so a refreshed searcher reuses it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import json
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import accumulate, chain, repeat
+from pathlib import Path
+
+from whoosh import columns, fields, formats, index
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+
+from app.search.backend import (
+    Hit,
+    IndexBusy,
+    IndexDoc,
+    IndexStats,
+    SearchQuery,
+    SearchResults,
+    SearchScope,
+    SearchUnavailable,
+)
+from app.search.normalize import FIELD_SEP, fold, is_exact_gram, query_grams
+from app.search.query import ParsedQuery, Term, parse_query
+from app.search.snippets import build_snippet
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "casefile"
+FORMAT_VERSION = 1
+MARKER = "casefile-index.json"
+TITLE_BOOST = 20  # a gram in the number or title counts this many times in the weight
+_SEP16 = FIELD_SEP.encode("utf-16-le")
+# Order of the folded fields in the verification text; "number" and "title" first so a
+# field-scoped term (title:…) can find its part.
+_TEXT_FIELDS = (
+    "number",
+    "title",
+    "unit_name",
+    "addressee",
+    "signatory",
+    "conclusion",
+    "reviewers",
+    "case_files",
+    "parties",
+    "body",
+)
+_FIELD_INDEX = {name: i for i, name in enumerate(_TEXT_FIELDS)}
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class GramField(fields.FieldType):
+    """Non-positional field of character unigrams and bigrams; the value passed at
+    indexing time is a list of already folded field texts, title/number first."""
+
+    def __init__(self):
+        super().__init__(formats.Existence(), analyzer=None, scorable=True, stored=False)
+
+    def index(self, value, **kwargs):
+        counts: Counter[str] = Counter()
+        boosted: set[str] = set()
+        for i, text in enumerate(value):
+            g = _gram_counts(text)
+            counts.update(g)
+            if i < 2:
+                boosted.update(g)
+        for gram in boosted:
+            counts[gram] += TITLE_BOOST
+        for gram, freq in counts.items():
+            yield gram.encode("utf-8"), freq, float(freq), b""
+
+    def to_bytes(self, value):
+        return value.encode("utf-8") if isinstance(value, str) else value
+
+
+class BytesColumnField(fields.FieldType):
+    """Column-only field (not indexed, not stored): raw bytes per document."""
+
+    indexed = False
+
+    def __init__(self):
+        super().__init__(format=None, analyzer=None, sortable=columns.VarBytesColumn())
+
+    def to_column_value(self, value):
+        return value
+
+    def from_column_value(self, value):
+        return value
+
+
+def _gram_counts(text: str) -> Counter[str]:
+    from app.search.normalize import _SPLIT, _add
+
+    c: Counter[str] = Counter()
+    for chunk in _SPLIT(text):
+        if chunk:
+            c.update(chunk)
+            c.update(map(_add, chunk, chunk[1:]))
+    return c
+
+
+def make_schema() -> fields.Schema:
+    return fields.Schema(
+        doc_id=fields.ID(stored=False, unique=True),
+        g=GramField(),
+        payload=fields.STORED(),
+        nt=BytesColumnField(),
+        meta=BytesColumnField(),
+    )
+
+
+def _doc_fields(doc: IndexDoc) -> dict:
+    """Whoosh add_document kwargs for one document (pure function: runs in workers)."""
+    texts = {
+        "number": doc.number,
+        "title": doc.title,
+        "unit_name": doc.unit_name,
+        "addressee": doc.addressee,
+        "signatory": doc.signatory,
+        "conclusion": doc.conclusion,
+        "reviewers": "、".join(doc.reviewers),
+        "case_files": "、".join(doc.case_files),
+        "parties": "、".join(doc.parties),
+        "body": doc.body,
+    }
+    folded = [fold(texts[name]) for name in _TEXT_FIELDS]
+    meta = {
+        "id": doc.doc_id,
+        "t": doc.doc_type,
+        "u": doc.unit_code,
+        "d": doc.issued_on.toordinal(),
+        "s": doc.status,
+        "c": doc.conclusion,
+        "r": list(doc.reviewers),
+        "x": list(doc.restricted_to),
+        "h": doc.content_hash,
+        "tn": folded[0] + FIELD_SEP + folded[1],
+    }
+    payload = {
+        "doc_id": doc.doc_id,
+        "number": doc.number,
+        "title": doc.title,
+        "doc_type": doc.doc_type,
+        "unit_code": doc.unit_code,
+        "unit_name": doc.unit_name,
+        "issued_on": doc.issued_on.isoformat(),
+        "body": doc.body,
+        "case_files": list(doc.case_files),
+        "parties": list(doc.parties),
+        "addressee": doc.addressee,
+        "reviewers": list(doc.reviewers),
+        "signatory": doc.signatory,
+        "conclusion": doc.conclusion,
+        "status": doc.status,
+    }
+    return {
+        "doc_id": doc.doc_id,
+        "g": folded,
+        "payload": payload,
+        "nt": FIELD_SEP.join(folded).encode("utf-16-le"),
+        "meta": json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+    }
+
+
+# --------------------------------------------------------------------------- caches
+
+
+class _SegmentMeta:
+    """Decoded per-document metadata of one immutable segment, plus inverted maps."""
+
+    def __init__(self, metas: list[dict]):
+        n = len(metas)
+        self.doc_id = [m.get("id", "") for m in metas]
+        self.doc_type = [m.get("t", "") for m in metas]
+        self.unit = [m.get("u", "") for m in metas]
+        self.date = [m.get("d", 0) for m in metas]
+        self.year = [datetime.date.fromordinal(d).year if d else 0 for d in self.date]
+        self.year_s = [str(y) for y in self.year]
+        self.reviewers = [tuple(m.get("r", ())) for m in metas]
+        self.hash = [m.get("h", "") for m in metas]
+        self.tn = [m.get("tn", "") for m in metas]
+        self.restricted = {i: frozenset(m["x"]) for i, m in enumerate(metas) if m.get("x")}
+        self.by: dict[str, dict[str, set[int]]] = {}
+        for key, values in (
+            ("t", self.doc_type),
+            ("u", self.unit),
+            ("y", self.year_s),
+            ("s", [m.get("s", "") for m in metas]),
+            ("c", [m.get("c", "") for m in metas]),
+        ):
+            inv: dict[str, set[int]] = {}
+            for i, v in enumerate(values):
+                inv.setdefault(v, set()).add(i)
+            self.by[key] = inv
+        rev: dict[str, set[int]] = {}
+        for i, names in enumerate(self.reviewers):
+            for name in names:
+                rev.setdefault(name, set()).add(i)
+        self.by["r"] = rev
+        self.all = set(range(n))
+        self.scope_cache: dict[tuple, set[int]] = {}
+
+
+class _Leaf:
+    """One segment as seen by the current searcher."""
+
+    __slots__ = ("reader", "offset", "meta", "nt", "live", "seg_id")
+
+    def __init__(self, reader, offset, meta, nt, live, seg_id):
+        self.reader = reader
+        self.offset = offset
+        self.meta: _SegmentMeta = meta
+        self.nt = nt
+        self.live: set[int] = live
+        self.seg_id = seg_id
+
+
+# --------------------------------------------------------------------------- backend
+
+
+class WhooshBackend:
+    """SearchBackend on a Whoosh index directory.  One instance per process; thread-safe
+    (searches are serialised by a lock: Whoosh readers are not re-entrant)."""
+
+    name = "whoosh"
+
+    def __init__(self, index_dir: str | os.PathLike, *, writer_timeout: float = 10.0):
+        self.path = Path(index_dir)
+        self.writer_timeout = writer_timeout
+        self._lock = threading.RLock()
+        self._ix = None
+        self._searcher = None
+        self._epoch = None
+        self._segments: dict[str, _SegmentMeta] = {}
+        self._leaves: list[_Leaf] = []
+        self._leaves_gen = None
+
+    # ----------------------------------------------------------------- opening
+
+    def _read_marker(self) -> dict | None:
+        try:
+            return json.loads((self.path / MARKER).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _create(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        index.create_in(str(path), make_schema(), indexname=INDEX_NAME)
+        (path / MARKER).write_text(
+            json.dumps({"format": FORMAT_VERSION, "epoch": uuid.uuid4().hex}), "utf-8"
+        )
+
+    def _open(self, create: bool = True):
+        """The long-lived Index object; created empty if the directory has none."""
+        marker = self._read_marker()
+        if self._ix is not None and marker and marker.get("epoch") == self._epoch:
+            return self._ix
+        self._close_searcher()
+        self._ix = None
+        self._segments.clear()
+        if not index.exists_in(str(self.path), indexname=INDEX_NAME):
+            if not create:
+                raise SearchUnavailable("检索索引尚未建立。", ["index missing"])
+            if self.path.exists() and any(
+                p.name.startswith(f"_{INDEX_NAME}_") for p in self.path.iterdir()
+            ):
+                raise SearchUnavailable("检索索引已损坏，需要重建。", ["table of contents missing"])
+            self._create(self.path)
+            marker = self._read_marker()
+        if not marker or marker.get("format") != FORMAT_VERSION:
+            raise SearchUnavailable(
+                "检索索引格式不符，需要重建。",
+                [f"index format {marker and marker.get('format')!r}, expected {FORMAT_VERSION}"],
+            )
+        try:
+            ix = index.open_dir(str(self.path), indexname=INDEX_NAME)
+        except Exception as exc:  # noqa: BLE001 - whoosh raises many kinds on a broken dir
+            raise SearchUnavailable("检索索引已损坏，需要重建。", [f"open: {exc!r}"]) from exc
+        if set(ix.schema.names()) != set(make_schema().names()):
+            raise SearchUnavailable("检索索引格式不符，需要重建。", ["schema mismatch"])
+        self._ix = ix
+        self._epoch = marker.get("epoch")
+        return ix
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            try:
+                self._searcher.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._searcher = None
+        self._leaves = []
+        self._leaves_gen = None
+
+    def _current_leaves(self) -> list[_Leaf]:
+        """Leaves of an up-to-date searcher; reuses unchanged segments and their caches."""
+        ix = self._open()
+        if self._searcher is None:
+            self._searcher = ix.searcher()
+        else:
+            self._searcher = self._searcher.refresh()
+        reader = self._searcher.reader()
+        gen = (reader.generation(), id(reader))
+        if gen == self._leaves_gen:
+            return self._leaves
+        leaves = []
+        seen = set()
+        for leaf, offset in reader.leaf_readers():
+            if leaf.doc_count_all() == 0:
+                continue
+            seg = leaf.segment()
+            seg_id = seg.segment_id()
+            seen.add(seg_id)
+            meta = self._segments.get(seg_id)
+            if meta is None:
+                metas = [json.loads(b) if b else {} for b in leaf.column_reader("meta")]
+                meta = self._segments[seg_id] = _SegmentMeta(metas)
+            deleted = set(seg.deleted_docs())
+            live = meta.all - deleted if deleted else meta.all
+            leaves.append(
+                _Leaf(leaf, offset, meta, leaf.column_reader("nt"), live, (seg_id, len(deleted)))
+            )
+        for stale in set(self._segments) - seen:
+            del self._segments[stale]
+        self._leaves = leaves
+        self._leaves_gen = gen
+        return leaves
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._guard(self._current_leaves)
+
+    def warm(self) -> None:
+        """Open the index and decode segment metadata now (call at start-up)."""
+        self.refresh()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_searcher()
+            if self._ix is not None:
+                self._ix.close()
+            self._ix = None
+            self._segments.clear()
+
+    def _guard(self, fn, *args):
+        """Run fn; any failure of the index itself becomes SearchUnavailable."""
+        try:
+            return fn(*args)
+        except SearchUnavailable:
+            self._close_searcher()
+            self._ix = None
+            raise
+        except Exception as exc:  # noqa: BLE001
+            from app.search.backend import QuerySyntaxError
+
+            if isinstance(exc, QuerySyntaxError):
+                raise
+            log.exception("search index failure in %s", self.path)
+            self._close_searcher()
+            self._ix = None
+            self._segments.clear()
+            raise SearchUnavailable("检索索引不可用，请联系管理员重建索引。", [repr(exc)]) from exc
+
+    # ----------------------------------------------------------------- writing
+
+    def _writer(self, ix):
+        from whoosh.index import LockError
+
+        try:
+            return ix.writer(timeout=self.writer_timeout)
+        except LockError as exc:
+            raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"]) from exc
+
+    def index(self, docs: Iterable[IndexDoc]) -> int:
+        """Add or replace documents in one commit (the outbox drain calls this)."""
+        docs = list(docs)
+        if not docs:
+            return 0
+        ix = self._open()
+        writer = self._writer(ix)
+        try:
+            for doc in docs:
+                writer.update_document(**_doc_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return len(docs)
+
+    def delete(self, doc_id: str) -> bool:
+        return self.delete_many([doc_id]) > 0
+
+    def delete_many(self, doc_ids: Iterable[str]) -> int:
+        ix = self._open()
+        writer = self._writer(ix)
+        n = 0
+        try:
+            for doc_id in doc_ids:
+                n += writer.delete_by_term("doc_id", doc_id)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return n
+
+    def optimize(self) -> None:
+        """Merge all segments into one (off-peak maintenance)."""
+        ix = self._open()
+        writer = self._writer(ix)
+        writer.commit(optimize=True)
+
+    def rebuild(
+        self, docs: Iterable[IndexDoc], *, procs: int | None = None, batch: int = 2000
+    ) -> int:
+        """Build a new index beside the live one and swap it in.
+
+        Holds the live index's write lock for the whole build, so an indexer running
+        meanwhile gets IndexBusy and keeps its outbox rows for after the swap; searches
+        keep using the old index until the swap.  Uses ``procs`` worker processes
+        (default: every core) through Whoosh's multiprocessing writer.
+        """
+        from whoosh.multiproc import MpWriter
+
+        procs = procs or os.cpu_count() or 1
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.parent / f".{self.path.name}.rebuild-{uuid.uuid4().hex[:8]}"
+        live_lock = None
+        if index.exists_in(str(self.path), indexname=INDEX_NAME):
+            live_lock = FileStorage(str(self.path)).lock(f"{INDEX_NAME}_WRITELOCK")
+            deadline = time.monotonic() + self.writer_timeout
+            while not live_lock.acquire(False):
+                if time.monotonic() > deadline:
+                    raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"])
+                time.sleep(0.05)
+        n = 0
+        try:
+            self._create(tmp)
+            ix = index.open_dir(str(tmp), indexname=INDEX_NAME)
+            if procs > 1:
+                writer = MpWriter(ix, procs=procs, batchsize=100, multisegment=True)
+            else:
+                writer = ix.writer(limitmb=256)
+            try:
+                for doc in docs:
+                    writer.add_document(**_doc_fields(doc))
+                    n += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            ix.close()
+            # swap: rename is atomic per directory; readers holding old files keep them
+            old = None
+            if self.path.exists():
+                old = self.path.parent / f".{self.path.name}.old-{uuid.uuid4().hex[:8]}"
+                os.rename(self.path, old)
+            os.rename(tmp, self.path)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if live_lock is not None:
+                try:
+                    live_lock.release()
+                except Exception:  # noqa: BLE001
+                    pass
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        with self._lock:
+            self._close_searcher()
+            self._ix = None
+            self._segments.clear()
+        return n
+
+    # ----------------------------------------------------------------- reading
+
+    def search(self, query: SearchQuery, scope: SearchScope) -> SearchResults:
+        t0 = time.perf_counter()
+        pq = parse_query(query.text)
+        with self._lock:
+            res = self._guard(self._search, query, pq, scope)
+        res.elapsed_ms = (time.perf_counter() - t0) * 1000
+        return res
+
+    def facets(self, query: SearchQuery, scope: SearchScope) -> dict[str, dict[str, int]]:
+        from dataclasses import replace
+
+        return self.search(replace(query, per_page=0, snippets=False, facets=True), scope).facets
+
+    def _search(self, q: SearchQuery, pq: ParsedQuery, scope: SearchScope) -> SearchResults:
+        leaves = self._current_leaves()
+        per_page = max(0, min(q.per_page, 200))
+        page = max(1, q.page)
+        need = page * per_page
+        total = 0
+        fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter()}
+        tops: list[tuple] = []  # (score, date, seg_index, docnum)
+        for li, leaf in enumerate(leaves):
+            base = self._base_set(leaf, q, pq, scope)
+            if not base:
+                continue
+            hits, scores = self._match(leaf, pq, base)
+            if not hits:
+                continue
+            total += len(hits)
+            m = leaf.meta
+            if q.facets:
+                fac["doc_type"].update(map(m.doc_type.__getitem__, hits))
+                fac["unit"].update(map(m.unit.__getitem__, hits))
+                fac["year"].update(map(m.year_s.__getitem__, hits))
+                fac["reviewer"].update(chain.from_iterable(map(m.reviewers.__getitem__, hits)))
+            if need:
+                tops.extend(self._top(leaf, li, hits, scores, need, q.sort))
+        tops.sort(reverse=True)
+        page_items = tops[(page - 1) * per_page : need]
+        hits_out = []
+        positive = pq.positive_terms
+        for score, _date, li, docnum in page_items:
+            leaf = leaves[li]
+            payload = leaf.reader.stored_fields(docnum)["payload"]
+            snippet = build_snippet(payload, positive) if q.snippets else ""
+            hits_out.append(_hit(payload, score if q.sort == "relevance" else 0.0, snippet))
+        facets = (
+            {k: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for k, v in fac.items()}
+            if q.facets
+            else {}
+        )
+        return SearchResults(
+            total=total, hits=hits_out, facets=facets, page=page, per_page=per_page
+        )
+
+    # -- candidate sets
+
+    def _scope_set(self, leaf: _Leaf, scope: SearchScope) -> set[int]:
+        m = leaf.meta
+        key = (leaf.seg_id, scope.units, scope.user_id)
+        cached = m.scope_cache.get(key)
+        if cached is not None:
+            return cached
+        if scope.units is None:
+            allowed = set(leaf.live)
+        else:
+            allowed = set()
+            for u in scope.units:
+                allowed |= m.by["u"].get(u, set())
+            allowed &= leaf.live
+        for docnum, users in m.restricted.items():
+            if scope.user_id not in users:
+                allowed.discard(docnum)
+        if len(m.scope_cache) > 64:
+            m.scope_cache.clear()
+        m.scope_cache[key] = allowed
+        return allowed
+
+    def _base_set(
+        self, leaf: _Leaf, q: SearchQuery, pq: ParsedQuery, scope: SearchScope
+    ) -> set[int]:
+        m = leaf.meta
+        base = self._scope_set(leaf, scope)
+
+        def restrict(current: set[int], key: str, values: Iterable[str]) -> set[int]:
+            sel: set[int] = set()
+            for v in values:
+                sel |= m.by[key].get(v, set())
+            return current & sel
+
+        for key, a, b in (("t", q.doc_types, pq.doc_types), ("u", q.units, pq.units)):
+            values = _combine(set(a), set(b))
+            if values is not None:
+                base = restrict(base, key, values)
+        for key, a, b in (
+            ("s", q.status, pq.status),
+            ("c", q.conclusion, pq.conclusion),
+            ("r", q.reviewer, pq.reviewer),
+        ):
+            for v in {a, b} - {""}:
+                base = restrict(base, key, [v])
+        lo = max([y for y in (q.year_from, pq.year_from) if y is not None], default=None)
+        hi = min([y for y in (q.year_to, pq.year_to) if y is not None], default=None)
+        d_lo = max([d for d in (q.date_from, pq.date_from) if d is not None], default=None)
+        d_hi = min([d for d in (q.date_to, pq.date_to) if d is not None], default=None)
+        if d_lo is not None:
+            lo = max(lo or d_lo.year, d_lo.year)
+        if d_hi is not None:
+            hi = min(hi or d_hi.year, d_hi.year)
+        if lo is not None or hi is not None:
+            years = [
+                y
+                for y in m.by["y"]
+                if (lo is None or int(y) >= lo) and (hi is None or int(y) <= hi)
+            ]
+            base = restrict(base, "y", years)
+            if d_lo is not None or d_hi is not None:
+                a = d_lo.toordinal() if d_lo else 0
+                b = d_hi.toordinal() if d_hi else 10**9
+                date = m.date
+                base = {d for d in base if a <= date[d] <= b}
+        return base
+
+    def _postings(
+        self, leaf: _Leaf, gram: str, weights: bool
+    ) -> tuple[list[int], list[float] | None]:
+        """All docnums (and weights) of one gram in one segment, read block by block."""
+        reader = leaf.reader
+        fieldobj = reader.schema["g"]
+        try:
+            m = reader._terms.matcher("g", gram.encode("utf-8"), fieldobj.format)
+        except Exception:  # noqa: BLE001 - TermNotFound and friends
+            return [], [] if weights else None
+        if not isinstance(m, W3LeafMatcher):
+            ids, ws = [], []
+            while m.is_active():
+                ids.append(m.id())
+                if weights:
+                    ws.append(m.weight())
+                m.next()
+            return ids, ws if weights else None
+        ids_out: list[int] = []
+        ws_out: list[float] | None = [] if weights else None
+        while True:
+            if m._data is None:
+                m._read_data()
+            data = m._data
+            ids = data[0]
+            ids_out.extend(ids if m._byteids else accumulate(ids))
+            if weights:
+                w = data[1]
+                if w is None:
+                    ws_out.extend(repeat(1.0, m._blocklength))
+                elif isinstance(w, float):
+                    ws_out.extend(repeat(w, m._blocklength))
+                else:
+                    ws_out.extend(w)
+            if m._lastblock:
+                break
+            m._goto(m._nextoffset)
+        return ids_out, ws_out
+
+    def _term_hits(
+        self, leaf: _Leaf, term: Term, base: set[int], want_scores: bool
+    ) -> tuple[set[int], dict[int, float] | None]:
+        """Documents in *base* containing *term* (exact), with a relevance score each."""
+        folded = term.folded
+        reader = leaf.reader
+        gs = query_grams(folded)
+        dfs = []
+        for g in gs:
+            df = reader.doc_frequency("g", g)
+            if df == 0:
+                return set(), {}
+            dfs.append((df, g))
+        dfs.sort()
+        exact = term.field is None and len(gs) == 1 and is_exact_gram(folded)
+        first = dfs[0][1]
+        ids, ws = self._postings(leaf, first, weights=exact and want_scores)
+        if exact:
+            if want_scores:
+                scores = {d: w for d, w in zip(ids, ws, strict=True) if d in base}
+                return set(scores), scores
+            return base.intersection(ids), None
+        cands = base.intersection(ids)
+        for df, g in dfs[1:]:
+            if not cands or len(cands) * 8 < df:
+                break
+            cands.intersection_update(self._postings(leaf, g, weights=False)[0])
+        return self._verify(leaf, term, cands, want_scores)
+
+    def _verify(
+        self, leaf: _Leaf, term: Term, cands: set[int], want_scores: bool
+    ) -> tuple[set[int], dict[int, float] | None]:
+        folded = term.folded
+        pat = folded.encode("utf-16-le")
+        col = leaf.nt
+        out: set[int] = set()
+        scores: dict[int, float] | None = {} if want_scores else None
+        if term.field is not None:
+            part = _FIELD_INDEX[term.field]
+            for d in cands:
+                text = col[d].decode("utf-16-le").split(FIELD_SEP)
+                if part < len(text) and folded in text[part]:
+                    out.add(d)
+                    if scores is not None:
+                        scores[d] = TITLE_BOOST + text[part].count(folded)
+            return out, scores
+        tn = leaf.meta.tn
+        for d in cands:
+            b = col[d]
+            i = b.find(pat)
+            while i & 1:  # odd byte offset: not a character boundary in UTF-16
+                i = b.find(pat, i + 1)
+            if i < 0:
+                continue
+            out.add(d)
+            if scores is not None:
+                tf = b.count(pat)
+                scores[d] = tf + (TITLE_BOOST if folded in tn[d] else 0)
+        return out, scores
+
+    def _match(
+        self, leaf: _Leaf, pq: ParsedQuery, base: set[int]
+    ) -> tuple[set[int], dict[int, float] | None]:
+        """Docnums in *base* matching the whole parsed query, with summed scores."""
+        if not pq.must:
+            hits = set(base)
+            scores = None
+        else:
+            hits = base
+            scores: dict[int, float] | None = None
+            per_term: list[dict[int, float] | None] = []
+            # rarest group first keeps the candidate sets small
+            for group in pq.must:
+                group_hits: set[int] = set()
+                group_scores: dict[int, float] = {}
+                for term in group:
+                    h, s = self._term_hits(leaf, term, hits, want_scores=True)
+                    group_hits |= h
+                    if s:
+                        for d, v in s.items():
+                            if v > group_scores.get(d, 0.0):
+                                group_scores[d] = v
+                hits = group_hits
+                per_term.append(group_scores)
+                if not hits:
+                    return set(), None
+            if len(per_term) == 1:
+                scores = per_term[0]
+            else:
+                scores = {d: sum(math.log1p(s.get(d, 0.0)) for s in per_term) for d in hits}
+        for term in pq.must_not:
+            if not hits:
+                break
+            h, _ = self._term_hits(leaf, term, hits, want_scores=False)
+            if h:
+                hits = hits - h
+        return hits, scores
+
+    def _top(
+        self,
+        leaf: _Leaf,
+        li: int,
+        hits: set[int],
+        scores: dict[int, float] | None,
+        need: int,
+        sort: str,
+    ) -> list[tuple]:
+        date = leaf.meta.date
+        if sort == "date" or not scores:
+            best = heapq.nlargest(need, hits, key=date.__getitem__)
+            return [
+                (date[d], date[d], li, d) if sort == "date" else (0.0, date[d], li, d) for d in best
+            ]
+        best = heapq.nlargest(need, hits, key=scores.__getitem__)
+        if not best:
+            return []
+        # ties at the cut are broken by date (newest first), exactly
+        cut = scores[best[-1]]
+        above = [d for d in best if scores[d] > cut]
+        tied = [d for d in hits if scores[d] == cut]
+        tied = heapq.nlargest(need - len(above), tied, key=date.__getitem__)
+        return [(_rel(scores[d]), date[d], li, d) for d in chain(above, tied)]
+
+    # ----------------------------------------------------------------- more-like-this
+
+    def similar(self, doc_id: str, scope: SearchScope, limit: int = 10) -> list[Hit]:
+        with self._lock:
+            return self._guard(self._similar, doc_id, scope, limit)
+
+    def _similar(self, doc_id: str, scope: SearchScope, limit: int) -> list[Hit]:
+        leaves = self._current_leaves()
+        src = None
+        for li, leaf in enumerate(leaves):
+            for d in self._doc_id_postings(leaf, doc_id):
+                if d in leaf.live and d in self._scope_set(leaf, scope):
+                    src = (li, d)
+        if src is None:
+            return []
+        text = leaves[src[0]].nt[src[1]].decode("utf-16-le")
+        body = text.split(FIELD_SEP)
+        tf = _gram_counts(FIELD_SEP.join(body[:2] + body[-1:]))
+        n_docs = sum(len(leaf.live) for leaf in leaves) or 1
+        weighted = []
+        for g, f in tf.items():
+            if len(g) != 2:
+                continue
+            df = sum(leaf.reader.doc_frequency("g", g) for leaf in leaves)
+            if df <= 1 or df > 0.2 * n_docs:
+                continue
+            weighted.append((math.log1p(f) * math.log(n_docs / df), g))
+        top_grams = heapq.nlargest(30, weighted)
+        acc: list[tuple] = []
+        for li, leaf in enumerate(leaves):
+            allowed = self._scope_set(leaf, scope)
+            score: Counter[int] = Counter()
+            for w, g in top_grams:
+                ids, _ = self._postings(leaf, g, weights=False)
+                for d in ids:
+                    if d in allowed:
+                        score[d] += w
+            if li == src[0]:
+                score.pop(src[1], None)
+            acc.extend((s, leaf.meta.date[d], li, d) for d, s in score.most_common(limit))
+        acc.sort(reverse=True)
+        out = []
+        for s, _date, li, d in acc[:limit]:
+            payload = leaves[li].reader.stored_fields(d)["payload"]
+            out.append(_hit(payload, s, build_snippet(payload, [])))
+        return out
+
+    def _doc_id_postings(self, leaf: _Leaf, doc_id: str) -> list[int]:
+        try:
+            m = leaf.reader.postings("doc_id", doc_id)
+        except Exception:  # noqa: BLE001
+            return []
+        return list(m.all_ids())
+
+    # ----------------------------------------------------------------- maintenance
+
+    def stored_hashes(self) -> Mapping[str, str]:
+        with self._lock:
+            leaves = self._guard(self._current_leaves)
+            out: dict[str, str] = {}
+            for leaf in leaves:
+                m = leaf.meta
+                for d in leaf.live:
+                    out[m.doc_id[d]] = m.hash[d]
+            return out
+
+    def doc_ids(self) -> Iterator[str]:
+        yield from self.stored_hashes()
+
+    def stats(self) -> IndexStats:
+        with self._lock:
+            leaves = self._guard(self._current_leaves)
+            size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+            tocs = sorted(self.path.glob(f"_{INDEX_NAME}_*.toc"))
+            mtime = datetime.datetime.fromtimestamp(tocs[-1].stat().st_mtime) if tocs else None
+            docs = sum(len(leaf.live) for leaf in leaves)
+            total = sum(leaf.reader.doc_count_all() for leaf in leaves)
+            return IndexStats(
+                backend=self.name,
+                doc_count=docs,
+                deleted_count=total - docs,
+                segment_count=len(leaves),
+                size_bytes=size,
+                location=str(self.path),
+                last_modified=mtime,
+                extra={
+                    "generation": self._searcher.reader().generation(),
+                    "format": FORMAT_VERSION,
+                    "epoch": self._epoch,
+                },
+            )
+
+    def check(self, deep: bool = False) -> list[str]:
+        """Problems with the index, as readable strings; [] when healthy.  Never raises.
+
+        ``deep`` also reads every document's stored fields and columns."""
+        problems: list[str] = []
+        if not self.path.exists():
+            return [f"index directory {self.path} does not exist"]
+        if not index.exists_in(str(self.path), indexname=INDEX_NAME):
+            return [f"no index in {self.path} (table of contents missing)"]
+        marker = self._read_marker()
+        if not marker:
+            problems.append(f"{MARKER} missing or unreadable")
+        elif marker.get("format") != FORMAT_VERSION:
+            problems.append(f"index format {marker.get('format')!r}, expected {FORMAT_VERSION}")
+        try:
+            ix = index.open_dir(str(self.path), indexname=INDEX_NAME)
+        except Exception as exc:  # noqa: BLE001
+            return problems + [f"cannot open index: {exc!r}"]
+        try:
+            if set(ix.schema.names()) != set(make_schema().names()):
+                problems.append("schema differs from this version of casefile")
+            with ix.reader() as reader:
+                for leaf, _off in reader.leaf_readers():
+                    seg = leaf.segment()
+                    n = leaf.doc_count_all()
+                    if n == 0:
+                        continue
+                    try:
+                        nt, meta = leaf.column_reader("nt"), leaf.column_reader("meta")
+                        docs = range(n) if deep else sorted({0, n - 1})
+                        for d in docs:
+                            json.loads(meta[d] or b"{}")
+                            nt[d].decode("utf-16-le")
+                            leaf.stored_fields(d)
+                        for _ in leaf.lexicon("g") if deep else ():
+                            pass
+                    except Exception as exc:  # noqa: BLE001
+                        problems.append(f"segment {seg.segment_id()}: {exc!r}")
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"cannot read index: {exc!r}")
+        finally:
+            ix.close()
+        lock = FileStorage(str(self.path)).lock(f"{INDEX_NAME}_WRITELOCK")
+        deadline = time.monotonic() + 2.0
+        while True:
+            if lock.acquire(False):
+                lock.release()
+                break
+            if time.monotonic() > deadline:
+                problems.append("write lock held by another process for more than 2 s")
+                break
+            time.sleep(0.05)
+        return problems
+
+
+def _combine(a: set[str], b: set[str]) -> set[str] | None:
+    """Filter values from the form and from the query text: both apply (intersection)."""
+    if a and b:
+        return a & b
+    return a or b or None
+
+
+def _rel(score: float) -> float:
+    return round(float(score), 4)
+
+
+def _hit(payload: dict, score: float, snippet: str) -> Hit:
+    return Hit(
+        doc_id=payload["doc_id"],
+        number=payload["number"],
+        title=payload["title"],
+        doc_type=payload["doc_type"],
+        unit_code=payload["unit_code"],
+        unit_name=payload["unit_name"],
+        issued_on=datetime.date.fromisoformat(payload["issued_on"]),
+        score=score,
+        snippet_html=snippet,
+    )

@@ -1,0 +1,278 @@
+"""Validate raw form/API/CLI input against a TemplateSchema.
+
+`validate()` returns the clean, canonical data (what a draft version stores) and a dict of
+field path → Chinese message. Nothing is written anywhere when errors is non-empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stdnum.cn import uscc
+
+from app.templating.schema import FieldSpec, TemplateSchema
+
+COURT_CASE_RE = re.compile(
+    r"^（(19|20)\d{2}）[\u4e00-\u9fff]{1,2}\d{0,6}"
+    r"(行初|行终|行审|行赔初|行赔终|行申|民初|民终|民申|民再|刑初|刑终|执|执恢|执异|执复|执保|财保|破|仲|[\u4e00-\u9fff]{1,4})"
+    r"\d{1,6}号$"
+)
+ARBITRATION_CASE_RE = re.compile(r"^[\u4e00-\u9fff]{1,12}〔(19|20)\d{2}〕第?\d{1,6}号$")
+LICENCE_RE = re.compile(r"^\d{17}$")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+DATE_RES = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+MONEY_MAX = Decimal("999999999999.99")
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _bad_chars(value: str, multiline: bool) -> bool:
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if ch in "\n\r\t" and multiline:
+            continue
+        if ch == "\t":
+            continue
+        if cat in {"Cc", "Cs", "Co", "Cn"} or ch in "\ufffe\uffff":
+            return True
+    return False
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for regex in DATE_RES:
+        m = regex.match(text)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                break
+    raise _Invalid("日期无效，请按“2026-11-03”的格式填写")
+
+
+def _empty(value: Any) -> bool:
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or value == {}
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _text(spec: FieldSpec, value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise _Invalid("应为文字")
+    text = str(value)
+    multiline = spec.type == "textarea"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.strip() if multiline else " ".join(text.split())
+    if _bad_chars(text, multiline):
+        raise _Invalid("含有不可打印的控制字符，请删除后重新填写")
+    if len(text) > spec.effective_max_length:
+        raise _Invalid(f"不能超过{spec.effective_max_length}个字（现有{len(text)}个）")
+    if spec.min_length is not None and len(text) < spec.min_length:
+        raise _Invalid(f"至少需要{spec.min_length}个字")
+    if spec.pattern and not re.fullmatch(spec.pattern, text):
+        raise _Invalid(spec.pattern_message or "格式不正确")
+    if spec.format:
+        _check_format(spec.format, text)
+    return text
+
+
+def _check_format(fmt: str, text: str) -> None:
+    if fmt == "uscc":
+        if not uscc.is_valid(text):
+            raise _Invalid("统一社会信用代码无效：应为18位，且校验位正确")
+    elif fmt == "lawyer_licence":
+        if not LICENCE_RE.match(text):
+            raise _Invalid("执业证号应为17位数字")
+    elif fmt == "court_case_number":
+        if not (COURT_CASE_RE.match(text) or ARBITRATION_CASE_RE.match(text)):
+            raise _Invalid("案号格式不正确，应如“（2026）云01行初123号”（年份用全角括号）")
+    elif fmt == "phone":
+        if not PHONE_RE.match(text.replace(" ", "")):
+            raise _Invalid("电话号码格式不正确，应为11位手机号或带区号的固定电话")
+
+
+def _money(spec: FieldSpec, value: Any) -> str:
+    if isinstance(value, bool):
+        raise _Invalid("金额应为数字")
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace("元", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as exc:
+        raise _Invalid("金额应为数字，如 80000 或 80000.50") from exc
+    if not amount.is_finite() or amount < 0:
+        raise _Invalid("金额不能为负数")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise _Invalid("金额最多保留两位小数（到分）")
+    if amount > MONEY_MAX:
+        raise _Invalid("金额过大")
+    if spec.min is not None and amount < Decimal(str(spec.min)):
+        raise _Invalid(f"金额不能小于{spec.min}")
+    if spec.max is not None and amount > Decimal(str(spec.max)):
+        raise _Invalid(f"金额不能大于{spec.max}")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _integer(spec: FieldSpec, value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Invalid("应为整数")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        if not re.fullmatch(r"-?\d{1,12}", text):
+            raise _Invalid("应为整数")
+        number = int(text)
+    if spec.min is not None and number < spec.min:
+        raise _Invalid(f"不能小于{spec.min:g}")
+    if spec.max is not None and number > spec.max:
+        raise _Invalid(f"不能大于{spec.max:g}")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on", "是"}:
+        return True
+    if text in {"0", "false", "no", "off", "否", ""}:
+        return False
+    raise _Invalid("应为“是”或“否”")
+
+
+def _clean_value(spec: FieldSpec, value: Any, errors: dict, path: str) -> Any:
+    t = spec.type
+    if t in {"text", "textarea"}:
+        return _text(spec, value)
+    if t == "date":
+        return parse_date(value).isoformat()
+    if t == "daterange":
+        if not isinstance(value, dict):
+            raise _Invalid("应填写起止日期")
+        if _empty(value.get("start")) or _empty(value.get("end")):
+            raise _Invalid("请同时填写开始日期和结束日期")
+        start, end = parse_date(value["start"]), parse_date(value["end"])
+        if end < start:
+            raise _Invalid("结束日期不能早于开始日期")
+        return {"start": start.isoformat(), "end": end.isoformat()}
+    if t == "money":
+        return _money(spec, value)
+    if t == "integer":
+        return _integer(spec, value)
+    if t == "boolean":
+        return _boolean(value)
+    if t == "choice":
+        text = str(value).strip()
+        if text not in spec.options:
+            raise _Invalid(f"请从以下选项中选择：{'、'.join(spec.options)}")
+        return text
+    if t == "multichoice":
+        items = value if isinstance(value, list) else [value]
+        chosen = [str(v).strip() for v in items if not _empty(v)]
+        wrong = [v for v in chosen if v not in spec.options]
+        if wrong:
+            raise _Invalid(f"“{'、'.join(wrong)}”不是可选项；可选：{'、'.join(spec.options)}")
+        # keep the schema's order, drop repeats
+        return [o for o in spec.options if o in chosen]
+    if t == "list":
+        if not isinstance(value, list):
+            raise _Invalid("应为多项列表")
+        rows = []
+        for i, row in enumerate(value):
+            if spec.fields:
+                if not isinstance(row, dict):
+                    errors[f"{path}.{i}"] = "每一项应包含各栏内容"
+                    continue
+                if all(_empty(row.get(sub.name)) for sub in spec.fields):
+                    continue  # a blank row in the form
+                clean_row = _clean_fields(spec.fields, row, errors, prefix=f"{path}.{i}.")
+                rows.append(clean_row)
+            else:
+                if _empty(row):
+                    continue
+                item_spec = FieldSpec(name="item", label=spec.label, type="text",
+                                      max_length=spec.max_length or 2000)  # fmt: skip
+                try:
+                    rows.append(_text(item_spec, row))
+                except _Invalid as exc:
+                    errors[f"{path}.{i}"] = f"第{i + 1}项：{exc.message}"
+        if spec.min_items is not None and len(rows) < spec.min_items:
+            raise _Invalid(f"至少需要填写{spec.min_items}项")
+        if spec.max_items is not None and len(rows) > spec.max_items:
+            raise _Invalid(f"最多只能填写{spec.max_items}项")
+        return rows
+    raise _Invalid(f"未知的字段类型 {t}")
+
+
+def _clean_fields(specs: tuple[FieldSpec, ...], data: dict, errors: dict, prefix: str = "") -> dict:
+    clean: dict[str, Any] = {}
+    for spec in specs:
+        path = prefix + spec.name
+        if spec.show_if is not None and not spec.show_if.holds(clean):
+            continue  # conditional field not in play: dropped, never required
+        value = data.get(spec.name, spec.default)
+        if _empty(value):
+            if spec.required:
+                errors[path] = "此项为必填项"
+            elif spec.type in {"list", "multichoice"}:
+                clean[spec.name] = []
+            elif spec.type == "boolean":
+                clean[spec.name] = False
+            continue
+        try:
+            clean[spec.name] = _clean_value(spec, value, errors, path)
+        except _Invalid as exc:
+            errors[path] = exc.message
+    for spec in specs:
+        if spec.after and spec.name in clean and spec.after in clean:
+            other = next(s for s in specs if s.name == spec.after)
+            if clean[spec.name] < clean[spec.after]:
+                errors[prefix + spec.name] = f"“{spec.label}”不能早于“{other.label}”"
+    return clean
+
+
+def validate(schema: TemplateSchema, data: Any) -> tuple[dict, dict[str, str]]:
+    """Return (clean data, errors). Unknown keys are reported, not silently dropped."""
+    if not isinstance(data, dict):
+        return {}, {"_": "提交的数据应为字段名到取值的映射（JSON 对象）"}
+    errors: dict[str, str] = {}
+    known = {f.name for f in schema.fields}
+    for key in data:
+        if key not in known:
+            errors[str(key)[:64]] = f"未知字段“{str(key)[:64]}”：此模板没有这一栏"
+    clean = _clean_fields(schema.fields, data, errors)
+    return clean, errors
+
+
+def describe_errors(schema: TemplateSchema, errors: dict[str, str]) -> list[dict[str, str]]:
+    """Field-by-field list for the API and the CLI: path, Chinese label and message."""
+    out = []
+    for path, message in errors.items():
+        parts = path.split(".")
+        spec = schema.field(parts[0])
+        label = spec.label if spec else parts[0]
+        if spec and len(parts) >= 2 and parts[1].isdigit():
+            label += f" 第{int(parts[1]) + 1}项"
+            if len(parts) == 3:
+                sub = next((f for f in spec.fields if f.name == parts[2]), None)
+                label += f" {sub.label if sub else parts[2]}"
+        out.append({"field": path, "label": label, "message": message})
+    return out

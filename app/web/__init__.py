@@ -1,0 +1,150 @@
+"""Server-side pages (zh-CN). All assets are served from app/web/static (offline intranets)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from app.auth.policy import principal
+from app.db.models import ROLE_LABELS, User
+from app.services import Casefile
+from app.templating.render import chinese_date
+from app.workflow.drafts import CHINA_TZ, DECISION_LABELS, STATUS_LABELS
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def cf() -> Casefile:
+    return current_app.extensions["casefile"]
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("principal") is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if g.user.must_change_password and request.endpoint not in {"auth.password", "auth.logout"}:
+            return redirect(url_for("auth.password"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else (//evil, https://evil, \\evil) goes home."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("main.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("main.home")
+    return target
+
+
+def format_cst(value: dt.datetime | None) -> str:
+    """Stored naive UTC → China Standard Time for display."""
+    if value is None:
+        return ""
+    return value.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def remote_addr() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def _load_user() -> None:
+    g.user = g.principal = None
+    if request.blueprint == "api" or request.endpoint == "static":
+        return
+    uid = session.get("uid")
+    if uid is None:
+        return
+    with cf().db.read() as s:
+        user = s.get(User, uid)
+        if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+            session.clear()
+            return
+        _ = user.unit.name  # used by every page header; load before the session closes
+        g.user = user
+        g.principal = principal(s, user)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.before_request(_load_user)
+    app.after_request(_security_headers)
+    app.jinja_env.filters.update(cst=format_cst, cndate=chinese_date)
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
+    )
+
+    from app.web import auth, documents, drafts, main
+
+    for module in (auth, main, drafts, documents):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return render_template(
+            "error.html", title="页面已过期", message="表单已过期或来源不明，请返回重新操作。"
+        ), 400
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        if request.path.startswith("/api/"):
+            return {"error": "not_found", "message": "接口不存在", "errors": []}, 404
+        return render_template(
+            "error.html", title="未找到", message="您要找的页面不存在，或您无权查看。"
+        ), 404
+
+    @app.errorhandler(403)
+    def _forbidden(_exc):
+        return render_template(
+            "error.html", title="无权访问", message="您没有权限执行此操作。"
+        ), 403
+
+    @app.errorhandler(405)
+    def _method(_exc):
+        if request.path.startswith("/api/"):
+            return {"error": "method_not_allowed", "message": "不支持该请求方法", "errors": []}, 405
+        return render_template(
+            "error.html", title="请求方式不正确", message="请通过页面上的按钮操作。"
+        ), 405
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        if request.path.startswith("/api/"):
+            return {"error": "too_large", "message": "上传内容过大", "errors": []}, 413
+        return render_template(
+            "error.html", title="文件过大", message="上传的内容超过了大小限制。"
+        ), 413
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        if request.path.startswith("/api/"):
+            return {
+                "error": "internal",
+                "message": "服务器内部错误，已记录，请联系管理员",
+                "errors": [],
+            }, 500
+        return render_template(
+            "error.html", title="系统错误", message="服务器内部错误，请稍后重试或联系管理员。"
+        ), 500

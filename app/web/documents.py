@@ -1,0 +1,79 @@
+"""Issued documents: list, page, download (always through the access policy)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, g, render_template, request, send_file
+from sqlalchemy import func, select
+
+from app import audit
+from app.auth.policy import can, is_inspector_read
+from app.db.models import IssuedDocument, TemplateVersion, User
+from app.web import cf, login_required, remote_addr
+from app.web.drafts import DOCX_MIME
+from app.workflow import drafts
+
+bp = Blueprint("documents", __name__)
+PER_PAGE = 30
+
+
+@bp.get("/documents")
+@login_required
+def index():
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with cf().db.read() as s:
+        units = g.principal.readable_units() or {-1}
+        query = select(IssuedDocument).where(IssuedDocument.unit_id.in_(units))
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        docs = list(
+            s.scalars(
+                query.order_by(IssuedDocument.issued_at.desc())
+                .offset((page - 1) * PER_PAGE)
+                .limit(PER_PAGE)
+            )
+        )
+        for d in docs:
+            _ = d.unit.name
+        return render_template(
+            "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE
+        )
+
+
+def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
+    doc = s.get(IssuedDocument, doc_id)
+    if doc is None or not can(s, g.principal, action, doc):
+        abort(404)
+    return doc
+
+
+@bp.get("/documents/<int:doc_id>")
+@login_required
+def show(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable(s, doc_id)
+        if is_inspector_read(g.principal, doc.unit_id):
+            audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
+                         remote_addr=remote_addr())  # fmt: skip
+        draft = doc.draft
+        history = drafts.steps_of(s, draft)
+        for step in history:
+            _ = step.user.name
+        tv = s.get(TemplateVersion, doc.template_version_id)
+        issuer = s.get(User, doc.issued_by)
+        _ = doc.unit.name
+        return render_template(
+            "document.html", doc=doc, history=history, tv=tv, issuer=issuer, draft=draft
+        )
+
+
+@bp.get("/documents/<int:doc_id>/download")
+@login_required
+def download(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable(s, doc_id, "document.download")
+        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
+                     remote_addr=remote_addr())  # fmt: skip
+        data = cf().blobs.get(doc.docx_sha256)
+        name = f"{doc.number}.docx"
+    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)

@@ -1,0 +1,34 @@
+"""Home page: the work queue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template
+from sqlalchemy import select
+
+from app.db.models import IssuedDocument
+from app.web import cf, login_required
+from app.workflow import drafts
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    with cf().db.read() as s:
+        q = drafts.queue(s, g.principal, cf())
+        units = g.principal.readable_units()
+        recent = list(
+            s.scalars(
+                select(IssuedDocument)
+                .where(IssuedDocument.unit_id.in_(units or {-1}))
+                .order_by(IssuedDocument.issued_at.desc())
+                .limit(10)
+            )
+        )
+        for doc in recent:
+            _ = doc.unit.name
+        for items in q.values():
+            for d in items:
+                _ = d.unit.name, d.creator.name
+        return render_template("home.html", q=q, recent=recent)

@@ -1,0 +1,190 @@
+"""Fixtures: real stores on SQLite and on a real PostgreSQL server, and small factories.
+
+Every test that takes `cf` runs twice, once per engine. PostgreSQL comes from
+CASEFILE_TEST_PG_URL (default: the `casefile` role that scripts/ensure-postgres.sh creates);
+each test gets a fresh database cloned from a migrated template, so tests never share rows.
+Set CASEFILE_TEST_SKIP_PG=1 to run the SQLite half only (`make test` never does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+from argon2 import PasswordHasher
+from docx import Document
+from sqlalchemy import select
+
+from app.auth import passwords
+from app.auth.policy import principal
+from app.auth.users import add_unit, add_user
+from app.config import Settings
+from app.db import Database, migrate
+from app.db.models import User
+from app.services import Casefile, open_casefile
+
+REPO = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "CASEFILE_TEST_PG_URL", "postgresql://casefile:casefile@127.0.0.1:5432/postgres"
+)
+PASSWORD = "Test-password-1"
+# Real argon2id, at the lowest cost: tests create many users and must stay fast.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+ENGINES = ["sqlite"] if os.environ.get("CASEFILE_TEST_SKIP_PG") == "1" else ["sqlite", "postgresql"]
+
+
+def _pg_conninfo(dbname: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{dbname}"
+
+
+def _sa_url(conninfo: str) -> str:
+    return "postgresql+psycopg://" + conninfo.split("://", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """A migrated PostgreSQL database to clone per test (CREATE DATABASE ... TEMPLATE)."""
+    if "postgresql" not in ENGINES:
+        pytest.fail("PostgreSQL requested but CASEFILE_TEST_SKIP_PG=1")
+    name = f"cf_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc}); run `make test` "
+            "(scripts/ensure-postgres.sh) or set CASEFILE_TEST_SKIP_PG=1 for SQLite only"
+        )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    db = Database(_sa_url(_pg_conninfo(name)))
+    migrate.upgrade(db)
+    db.dispose()
+    yield name
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite-template") / "casefile.db"
+    db = Database(f"sqlite:///{path}")
+    migrate.upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path):
+    """A fresh, migrated, empty database on each engine."""
+    if request.param == "sqlite":
+        target = tmp_path / "archive" / "casefile.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"cf_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _sa_url(_pg_conninfo(name))
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(tmp_path: Path, db_url: str, templates_dir: Path | None = None) -> Settings:
+    return Settings(
+        archive_dir=tmp_path / "archive",
+        index_dir=tmp_path / "index",
+        database_url=db_url,
+        secret_key="test-secret-key-" + "x" * 32,
+        templates_dir=templates_dir or REPO / "doc_templates",
+        background_workers=False,
+    )
+
+
+@pytest.fixture
+def cf(tmp_path, db_url) -> Casefile:
+    """A store with the shipped templates synced and a standard cast of units and users."""
+    store = open_casefile(make_settings(tmp_path, db_url))
+    with store.db.write() as s:
+        store.catalog.sync(s)
+    populate(store)
+    yield store
+    store.close()
+
+
+def populate(store: Casefile) -> None:
+    """Two units under a government, and one user per role in the legal office."""
+    with store.db.write() as s:
+        add_unit(s, "GOV", "武阳市人民政府", None, "武政")
+        add_unit(s, "FZB", "武阳市人民政府法律顾问室", "GOV", "武政法")
+        add_unit(s, "ZRJ", "武阳市自然资源局", "GOV", "武自然资")
+        for username, unit, roles in [
+            ("clerk", "FZB", ["clerk"]),
+            ("clerk2", "FZB", ["clerk"]),
+            ("adviser", "FZB", ["adviser"]),
+            ("lawyer", "FZB", ["public-lawyer"]),
+            ("head", "FZB", ["office-head"]),
+            ("head2", "FZB", ["office-head"]),
+            ("signatory", "FZB", ["signatory"]),
+            ("inspector", "GOV", ["inspector"]),
+            ("admin", "GOV", ["admin"]),
+            ("zr-clerk", "ZRJ", ["clerk"]),
+            ("zr-head", "ZRJ", ["office-head"]),
+        ]:
+            add_user(s, username, username, unit, roles, password=PASSWORD, must_change=False)
+
+
+def as_user(session, username: str):
+    user = session.scalars(select(User).where(User.username == username)).one()
+    return principal(session, user)
+
+
+def sample(template_id: str = "commission-letter") -> dict:
+    import json
+
+    return json.loads((REPO / "doc_templates" / template_id / "sample.json").read_text("utf-8"))
+
+
+def write_template(folder: Path, template_id: str, body_lines: list[str], fields: list[dict],
+                   chain: list[dict] | None = None, suffix: str = "测") -> Path:  # fmt: skip
+    """A tiny real template (python-docx) for tests that need speed or special content."""
+    target = folder / template_id
+    target.mkdir(parents=True, exist_ok=True)
+    doc = Document()
+    for line in body_lines:
+        doc.add_paragraph(line)
+    doc.save(target / "template.docx")
+    schema = {
+        "id": template_id,
+        "title": "测试文书",
+        "numbering": {"suffix": suffix},
+        "document_title": "测试{{ subject }}",
+        "review_chain": chain or [{"name": "sign-off", "label": "领导签发", "role": "signatory"}],
+        "fields": fields,
+    }
+    (target / "schema.yaml").write_text(yaml.safe_dump(schema, allow_unicode=True), "utf-8")
+    return folder
+
+
+@pytest.fixture
+def quick_cf(tmp_path, db_url) -> Casefile:
+    """A store with a one-field test template and a one-step chain: fast issuance."""
+    folder = write_template(
+        tmp_path / "templates", "quick", ["{{ doc_number }}", "{{ subject }}", "{{ issue_date }}"],
+        [{"name": "subject", "label": "事由", "type": "text", "required": True}],
+    )  # fmt: skip
+    store = open_casefile(make_settings(tmp_path, db_url, templates_dir=folder))
+    with store.db.write() as s:
+        store.catalog.sync(s)
+    populate(store)
+    yield store
+    store.close()
