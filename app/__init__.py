@@ -16,7 +16,7 @@ def create_app(config: dict | None = None, casefile: Casefile | None = None) -> 
         overrides = {k: v for k, v in (config or {}).items() if k in Settings.__dataclass_fields__}
         casefile = open_casefile(Settings.from_env(**overrides))
     settings = casefile.settings
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,

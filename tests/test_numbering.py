@@ -18,7 +18,12 @@ PROCESSES, PER_PROCESS = 8, 50
 def test_format_follows_gbt_9704():
     assert format_number("武政法审", 2026, 12) == "武政法审〔2026〕12号"
     assert parse_number("武政法审〔2026〕12号") == ("武政法审", 2026, 12)
-    for bad in ("武政法审[2026]12号", "武政法审〔2026〕012号", "武政法审〔26〕12号", "武政法审〔2026〕第12号"):
+    for bad in (
+        "武政法审[2026]12号",
+        "武政法审〔2026〕012号",
+        "武政法审〔26〕12号",
+        "武政法审〔2026〕第12号",
+    ):
         assert parse_number(bad) is None
     with pytest.raises(ValueError):
         format_number("武政法审", 2026, 0)
@@ -95,4 +100,8 @@ def test_sequences_are_per_unit_code_and_year(quick_cf):
         a = drafts.issue(quick_cf, s, as_user(s, "clerk"), ids[0], issue_date=dt.date(2025, 12, 31))
         b = drafts.issue(quick_cf, s, as_user(s, "clerk"), ids[1], issue_date=dt.date(2026, 1, 1))
         c = drafts.issue(quick_cf, s, as_user(s, "clerk"), ids[2], issue_date=dt.date(2026, 1, 2))
-    assert (a.number, b.number, c.number) == ("武政法测〔2025〕1号", "武政法测〔2026〕1号", "武政法测〔2026〕2号")
+    assert (a.number, b.number, c.number) == (
+        "武政法测〔2025〕1号",
+        "武政法测〔2026〕1号",
+        "武政法测〔2026〕2号",
+    )

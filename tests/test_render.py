@@ -47,12 +47,35 @@ def test_rendering_is_byte_identical(tmp_path):
     import datetime as dt
     import time
 
-    a = render_document(schema, tpl, {"subject": "甲"}, {"name": "单位"}, "武政法测〔2026〕3号", dt.date(2026, 11, 3))
+    a = render_document(
+        schema,
+        tpl,
+        {"subject": "甲"},
+        {"name": "单位"},
+        "武政法测〔2026〕3号",
+        dt.date(2026, 11, 3),
+    )
     time.sleep(1.1)  # a zip timestamp taken from the clock would now differ
-    b = render_document(schema, tpl, {"subject": "甲"}, {"name": "单位"}, "武政法测〔2026〕3号", dt.date(2026, 11, 3))
+    b = render_document(
+        schema,
+        tpl,
+        {"subject": "甲"},
+        {"name": "单位"},
+        "武政法测〔2026〕3号",
+        dt.date(2026, 11, 3),
+    )
     assert a == b
-    assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in zipfile.ZipFile(io.BytesIO(a)).infolist())
-    c = render_document(schema, tpl, {"subject": "乙"}, {"name": "单位"}, "武政法测〔2026〕3号", dt.date(2026, 11, 3))
+    assert all(
+        i.date_time == (1980, 1, 1, 0, 0, 0) for i in zipfile.ZipFile(io.BytesIO(a)).infolist()
+    )
+    c = render_document(
+        schema,
+        tpl,
+        {"subject": "乙"},
+        {"name": "单位"},
+        "武政法测〔2026〕3号",
+        dt.date(2026, 11, 3),
+    )
     assert c != a
 
 
@@ -61,7 +84,16 @@ def test_number_and_date_are_placeholders_before_issue(tmp_path):
     import datetime as dt
 
     draft = _text(render_document(schema, tpl, {"subject": "甲"}, {"name": "单位"}))
-    issued = _text(render_document(schema, tpl, {"subject": "甲"}, {"name": "单位"}, "武政法测〔2026〕3号", dt.date(2026, 1, 5)))
+    issued = _text(
+        render_document(
+            schema,
+            tpl,
+            {"subject": "甲"},
+            {"name": "单位"},
+            "武政法测〔2026〕3号",
+            dt.date(2026, 1, 5),
+        )
+    )
     assert "签发时编号" in draft and "武政法测〔2026〕3号" not in draft
     assert "武政法测〔2026〕3号" in issued and "2026年1月5日" in issued
 

@@ -50,7 +50,7 @@ def rendered_text(template_id: str, data: dict, tmp_path: Path) -> str:
     doc = Document(path)
     parts = [p.text for p in doc.paragraphs]
     for table in doc.tables:
-        parts.extend(cell.text for row in table.rows for cell in row.cells)
+        parts.extend(" | ".join(cell.text for cell in row.cells) for row in table.rows)
     return "\n".join(parts)
 
 
@@ -142,6 +142,57 @@ OPTIONAL_SECTIONS = [
         },
         "（2026）云01行初123号",
         "仲裁代理人，参加本案仲裁活动",
+    ),
+    (
+        "risk-notice",
+        {"related_cases": []},
+        "五、类似案例",
+        "五、防范建议",  # the following heading moves up a number
+    ),
+    ("risk-notice", {"attachments": []}, "附件：", None),
+    ("risk-notice", {"attachments": ["逾期动工地块清单"]}, "附件：1.", "附件：逾期动工地块清单"),
+    (
+        "legality-review-opinion",
+        {"amendments": [], "conclusion": "合法，可以提交审议"},
+        "三、修改建议",
+        "三、审查结论",
+    ),
+    ("legality-review-opinion", {"other_matters": ""}, "五、其他事项", None),
+    (
+        "legality-review-opinion",
+        {"amendments": [], "other_matters": ""},
+        "其他事项",
+        "本意见仅对《办法》的合法性提出",
+    ),
+    (
+        "legality-review-opinion",
+        {"conclusion": "不合法或者不成熟，建议不予提交审议或者暂缓发布"},
+        "按照修改建议修改后，可以提交审议。",
+        "重新报送合法性审查",
+    ),
+    ("engagement-contract", {"other_terms": ""}, "第十四条　其他约定", "第十四条　合同生效及份数"),
+    ("engagement-contract", {"payee_account": ""}, "乙方收款账户", None),
+    (
+        "engagement-contract",
+        {"working_methods": ["出具书面法律意见"], "onsite_days": None},
+        "现场办公不少于",
+        None,
+    ),
+    (
+        "engagement-contract",
+        {
+            "adviser_kind": "法学专家",
+            "adviser_name": "陈守正",
+            "adviser_employer": "某大学法学院",
+            "adviser_title": "教授",
+            "adviser_uscc": None,
+            "adviser_representative": None,
+            "assigned_lawyers": None,
+            "dispute": "向甲方所在地人民法院提起诉讼",
+            "arbitration_body": None,
+        },
+        "承办律师",
+        "工作单位：某大学法学院　　职称：教授",
     ),
 ]
 

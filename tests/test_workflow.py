@@ -42,7 +42,11 @@ def test_commission_letter_from_form_to_issued(cf):
 
 def test_invalid_input_writes_nothing(cf):
     before = _counts(cf)
-    bad = sample() | {"lawyer_licence": "12345", "case_number": "2026云01行初123号", "addressee": ""}
+    bad = sample() | {
+        "lawyer_licence": "12345",
+        "case_number": "2026云01行初123号",
+        "addressee": "",
+    }
     with pytest.raises(ValidationFailed) as err:
         with cf.db.write() as s:
             drafts.create_draft(cf, s, as_user(s, "clerk"), "commission-letter", bad, "FZB")
@@ -106,7 +110,13 @@ def test_edit_voids_approvals_and_return_needs_a_comment(cf):
             drafts.return_draft(cf, s, as_user(s, "signatory"), draft_id, "  ")
     with cf.db.write() as s:
         drafts.return_draft(cf, s, as_user(s, "signatory"), draft_id, "请核对案号")
-        drafts.edit_draft(cf, s, as_user(s, "clerk"), draft_id, sample() | {"case_name": "原告李某某诉某市司法局行政处罚"})
+        drafts.edit_draft(
+            cf,
+            s,
+            as_user(s, "clerk"),
+            draft_id,
+            sample() | {"case_name": "原告李某某诉某市司法局行政处罚"},
+        )
         drafts.submit(cf, s, as_user(s, "clerk"), draft_id)
         draft = s.get(Draft, draft_id)
         tpl = drafts.template_of(cf, s, draft)

@@ -39,7 +39,7 @@ Blocks (each a one-key mapping, or a bare keyword such as `blank`):
     note: TEXT                       附注, in parentheses under the date
     parties: [[LABEL, TEXT], ...]    contract party block (label: value lines)
     sign_table: {left: [TEXT...], right: [TEXT...]}   contract signature table
-    blank / pagebreak
+    blank / pagebreak                an empty line (kept with what follows) / a page break
 A SEGMENT is TEXT (body type) or {hei: TEXT} / {kai: TEXT} / {bold: TEXT}. Each segment is one
 run, so a Jinja tag written inside one segment is never split across runs.
 """
@@ -295,6 +295,13 @@ def _set_doc_defaults(doc) -> None:
         el = OxmlElement(tag)
         el.set(qn("w:val"), str(BODY_PT * 2))
         rpr.append(el)
+    ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
+    spacing = ppr.find(qn("w:spacing"))
+    for attr in list(spacing.attrib):
+        del spacing.attrib[attr]
+    spacing.set(qn("w:after"), "0")
+    spacing.set(qn("w:line"), str(LINE_PITCH))
+    spacing.set(qn("w:lineRule"), "exact")
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), "zh-CN")
@@ -482,7 +489,8 @@ class Builder:
             handler(value, block, conds, here)
 
     def block_blank(self, value, block, conds, where):
-        self.para("Normal")
+        # An empty line belongs to what follows it (a title, the attachments, a table).
+        self.para("Normal").paragraph_format.keep_with_next = True
 
     def block_pagebreak(self, value, block, conds, where):
         self.para("Normal").add_run().add_break(WD_BREAK.PAGE)
@@ -676,24 +684,68 @@ def build_document(source: dict, schema: dict):
         raise SourceError(f"unknown layout {layout!r}")
     doc = setup_document(layout)
     Builder(doc, layout, schema).emit(source["body"], [], "body")
+    slim(doc)
     return doc
 
 
+def slim(doc) -> None:
+    """Drop what python-docx's default document carries but a template does not use.
+
+    Its 160 unused table and list styles (with stylesWithEffects.xml, a Word 2010 copy of them)
+    make up 90% of the file and clutter the style list an administrator sees in Word; the
+    thumbnail shows an empty page and customXml holds an empty bibliography.
+    """
+    unused_reltypes = ("/stylesWithEffects", "/customXml", "/metadata/thumbnail")
+    for rels in (doc.part.rels, doc.part.package.rels):
+        for r_id, rel in list(rels.items()):
+            if rel.reltype.endswith(unused_reltypes):
+                del rels[r_id]
+
+    styles = doc.styles.element
+    by_id = {el.get(qn("w:styleId")): el for el in styles.findall(qn("w:style"))}
+    used = {sid for sid, el in by_id.items() if el.get(qn("w:default")) == "1"}
+    parts = [doc.element] + [
+        rel.target_part.element
+        for rel in doc.part.rels.values()
+        if rel.reltype.endswith(("/footer", "/header"))
+    ]
+    for part in parts:
+        for tag in ("w:pStyle", "w:rStyle", "w:tblStyle"):
+            used |= {el.get(qn("w:val")) for el in part.iter(qn(tag))}
+    used |= {"CFBody", "CFTitle", "CFHeading1", "CFHeading2", "CFSignature"}  # for editors
+    pending = list(used)
+    while pending:  # follow basedOn / link / next
+        el = by_id.get(pending.pop())
+        if el is None:
+            continue
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            ref = el.find(qn(tag))
+            if ref is not None and ref.get(qn("w:val")) not in used:
+                used.add(ref.get(qn("w:val")))
+                pending.append(ref.get(qn("w:val")))
+    for sid, el in by_id.items():
+        if sid not in used:
+            styles.remove(el)
+
+
 def deterministic_bytes(doc) -> bytes:
-    """Save, then rewrite the zip with fixed timestamps and a fixed entry order."""
+    """Save, then rewrite the zip with fixed timestamps and a fixed entry order.
+
+    Entries are stored, not deflated, so the bytes do not depend on the zlib build either.
+    """
     raw = io.BytesIO()
     doc.save(raw)
     with zipfile.ZipFile(raw) as zin:
         entries = {info.filename: zin.read(info.filename) for info in zin.infolist()}
     order = sorted(entries, key=lambda n: (n != "[Content_Types].xml", n))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
         for name in order:
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             info.external_attr = 0o644 << 16
             info.create_system = 0
-            zout.writestr(info, entries[name], compresslevel=9)
+            zout.writestr(info, entries[name])
     return out.getvalue()
 
 

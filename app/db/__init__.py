@@ -64,7 +64,8 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction without expiring loaded objects (rollback() would),
+            # so pages can keep using what they read.
             session.close()
 
     @contextmanager

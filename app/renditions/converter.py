@@ -151,6 +151,9 @@ def _office_env(work_dir: Path) -> dict[str, str]:
     env["SAL_USE_VCLPLUGIN"] = "svp"  # headless VCL, never touch a display
     env.pop("DISPLAY", None)
     env["HOME"] = str(work_dir)  # soffice writes dotfiles into $HOME
+    tmp = work_dir / "tmp"  # LibreOffice's lu*.tmp folders: removed with work_dir
+    tmp.mkdir(exist_ok=True)
+    env["TMPDIR"] = str(tmp)
     # The UNO helper must not pick up the venv's site-packages or PYTHONHOME.
     for k in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
         env.pop(k, None)
@@ -202,6 +205,7 @@ class Converter:
         self._soffice_pid: int | None = None
         self._work_dir: Path | None = None
         self._started_once = False
+        self._pipe: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -256,6 +260,7 @@ class Converter:
             profile = self._work_dir / "profile"
             profile.mkdir(exist_ok=True)
             pipe = f"casefile_{os.getpid()}_{secrets.token_hex(6)}"
+            self._pipe = pipe
             stderr_log = open(self._work_dir / "soffice.log", "ab")
             try:
                 proc = subprocess.Popen(
@@ -425,6 +430,11 @@ class Converter:
                     f.close()
             except OSError:
                 pass
+        if self._pipe:
+            # a killed soffice leaves its UNO pipe's socket file behind (always in /tmp)
+            for d in ("/tmp", "/var/tmp"):
+                Path(d, f"OSL_PIPE_{os.getuid()}_{self._pipe}").unlink(missing_ok=True)
+            self._pipe = None
 
     def _log_tail(self, n: int = 800) -> str:
         if self._work_dir is None:

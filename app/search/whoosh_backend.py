@@ -260,7 +260,7 @@ class WhooshBackend:
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
         self._ix = None
-        self._searcher = None
+        self._readers: dict = {}
         self._epoch = None
         self._segments: dict[str, _SegmentMeta] = {}
         self._leaves: list[_Leaf] = []
@@ -314,47 +314,65 @@ class WhooshBackend:
         return ix
 
     def _close_searcher(self) -> None:
-        if self._searcher is not None:
+        for reader in self._readers.values():
             try:
-                self._searcher.close()
+                reader.close()
             except Exception:  # noqa: BLE001
                 pass
-        self._searcher = None
+        self._readers = {}
         self._leaves = []
         self._leaves_gen = None
 
     def _current_leaves(self) -> list[_Leaf]:
-        """Leaves of an up-to-date searcher; reuses unchanged segments and their caches."""
+        """Leaves for the latest commit.
+
+        Whoosh's own Searcher.refresh() reuses segment readers but keeps their old
+        deletion sets, so we manage readers ourselves: an unchanged segment keeps its
+        open reader and decoded metadata; deletions always come from the latest TOC.
+        Cost when nothing changed: one directory listing.
+        """
         ix = self._open()
-        if self._searcher is None:
-            self._searcher = ix.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
-        reader = self._searcher.reader()
-        gen = (reader.generation(), id(reader))
+        gen = ix.latest_generation()
         if gen == self._leaves_gen:
             return self._leaves
+        from whoosh.reading import SegmentReader
+
+        toc = ix._read_toc()
         leaves = []
-        seen = set()
-        for leaf, offset in reader.leaf_readers():
-            if leaf.doc_count_all() == 0:
-                continue
-            seg = leaf.segment()
+        readers = {}
+        offset = 0
+        for seg in toc.segments:
             seg_id = seg.segment_id()
-            seen.add(seg_id)
+            n = seg.doc_count_all()
+            if n == 0:
+                continue
+            reader = self._readers.get(seg_id)
+            if reader is None:
+                reader = SegmentReader(ix.storage, ix.schema, seg, generation=toc.generation)
+            readers[seg_id] = reader
             meta = self._segments.get(seg_id)
             if meta is None:
-                metas = [json.loads(b) if b else {} for b in leaf.column_reader("meta")]
+                metas = [json.loads(b) if b else {} for b in reader.column_reader("meta")]
                 meta = self._segments[seg_id] = _SegmentMeta(metas)
             deleted = set(seg.deleted_docs())
             live = meta.all - deleted if deleted else meta.all
             leaves.append(
-                _Leaf(leaf, offset, meta, leaf.column_reader("nt"), live, (seg_id, len(deleted)))
+                _Leaf(
+                    reader, offset, meta, reader.column_reader("nt"), live, (seg_id, len(deleted))
+                )
             )
-        for stale in set(self._segments) - seen:
+            offset += n
+        for seg_id, reader in self._readers.items():
+            if seg_id not in readers:
+                try:
+                    reader.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        for stale in set(self._segments) - set(readers):
             del self._segments[stale]
+        self._readers = readers
         self._leaves = leaves
-        self._leaves_gen = gen
+        self._leaves_gen = toc.generation
         return leaves
 
     def refresh(self) -> None:
@@ -716,7 +734,7 @@ class WhooshBackend:
         for d in cands:
             b = col[d]
             i = b.find(pat)
-            while i & 1:  # odd byte offset: not a character boundary in UTF-16
+            while i & 1 and i > 0:  # odd byte offset: not a character boundary in UTF-16
                 i = b.find(pat, i + 1)
             if i < 0:
                 continue
@@ -813,7 +831,7 @@ class WhooshBackend:
             if len(g) != 2:
                 continue
             df = sum(leaf.reader.doc_frequency("g", g) for leaf in leaves)
-            if df <= 1 or df > 0.2 * n_docs:
+            if df <= 1 or (df > 0.2 * n_docs and n_docs > 50):
                 continue
             weighted.append((math.log1p(f) * math.log(n_docs / df), g))
         top_grams = heapq.nlargest(30, weighted)
@@ -875,7 +893,7 @@ class WhooshBackend:
                 location=str(self.path),
                 last_modified=mtime,
                 extra={
-                    "generation": self._searcher.reader().generation(),
+                    "generation": self._leaves_gen,
                     "format": FORMAT_VERSION,
                     "epoch": self._epoch,
                 },

@@ -1,0 +1,24 @@
+"""Helpers for driving the web app like a browser: CSRF tokens come from the pages."""
+
+import re
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client, path: str) -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match[1]
+
+
+def login(client, username: str, password: str):
+    token = csrf_from(client, "/login")
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def post_form(client, page: str, target: str, data: dict):
+    token = csrf_from(client, page)
+    return client.post(target, data=data | {"csrf_token": token})
