@@ -84,8 +84,7 @@ def record(
         seq, at, entry.actor_id, entry.actor, action, object_type, entry.object_id, detail,
         entry.remote_addr, prev,
     )  # fmt: skip
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # flushed with the caller's transaction
     return entry
 
 

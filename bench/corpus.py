@@ -30,7 +30,11 @@ from pathlib import Path
 from app.search.backend import IndexDoc
 
 POLICY_DIRS = [
-    Path(os.environ.get("CASEFILE_POLICY_TEXTS", "")),
+    *(
+        [Path(os.environ["CASEFILE_POLICY_TEXTS"])]
+        if os.environ.get("CASEFILE_POLICY_TEXTS")
+        else []
+    ),
     Path(__file__).resolve().parents[2] / "shared" / "policy-texts",
     Path("/work/shared/policy-texts"),
 ]
@@ -69,8 +73,28 @@ DEPARTMENTS = [
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉文斌波宁琳晶欣怡浩然子涵雨轩梓萱诗涵宇航俊杰思远嘉豪晓东海燕凤兰"
-COMPANY_WORDS = ["建设工程", "房地产开发", "环保科技", "交通投资", "城市建设投资", "水务", "矿业", "农业开发", "物业服务", "信息技术"]
-CAUSES = ["行政许可", "房屋征收补偿", "政府信息公开", "行政处罚", "行政协议", "土地使用权出让合同纠纷", "工伤认定", "建设工程施工合同纠纷"]
+COMPANY_WORDS = [
+    "建设工程",
+    "房地产开发",
+    "环保科技",
+    "交通投资",
+    "城市建设投资",
+    "水务",
+    "矿业",
+    "农业开发",
+    "物业服务",
+    "信息技术",
+]
+CAUSES = [
+    "行政许可",
+    "房屋征收补偿",
+    "政府信息公开",
+    "行政处罚",
+    "行政协议",
+    "土地使用权出让合同纠纷",
+    "工伤认定",
+    "建设工程施工合同纠纷",
+]
 COURT_CODES = ["行初", "行终", "民初", "民终", "行审"]
 DOC_TYPE_WEIGHTS = [
     ("legality-review-opinion", 40),
@@ -87,7 +111,7 @@ _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 def _policy_sentences() -> list[str]:
     texts = []
     for d in POLICY_DIRS:
-        if d and d.is_dir():
+        if d.is_dir():
             for p in sorted(d.glob("*.txt")):
                 if p.name.startswith("003_"):  # broken encoding, kept for reference only
                     continue
@@ -123,7 +147,17 @@ class _Zipf:
 class _World:
     def __init__(self, seed: int):
         rng = random.Random(seed)
-        self.sentences = _Zipf(_policy_sentences(), 1.05, rng)
+        sentences = _policy_sentences()
+        self.sentences = _Zipf(sentences, 1.05, rng)
+        clauses = sorted(
+            {
+                c.strip()
+                for s in sentences
+                for c in re.split(r"[，,；;：:。]", s)
+                if 4 <= len(c.strip()) <= 40
+            }
+        )
+        self.clauses = _Zipf(clauses, 0.9, rng)
         self.units = []
         for county, short, prov, _ in COUNTIES:
             for dept, code, ucode in DEPARTMENTS:
@@ -133,7 +167,9 @@ class _World:
         self.unit_pick = _Zipf(self.units, 0.8, rng)
         names = set()
         while len(names) < 160:
-            names.add(rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))))
+            names.add(
+                rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            )
         self.people = sorted(names)
         self.unit_reviewers = {u[0]: rng.sample(self.people, rng.randint(3, 6)) for u in self.units}
         self.unit_leaders = {u[0]: rng.choice(self.people) for u in self.units}
@@ -173,7 +209,10 @@ def _cn_date(d: datetime.date) -> str:
 def _paragraphs(w: _World, rng: random.Random, n_chars: int) -> list[str]:
     paras, cur, size = [], [], 0
     while size < n_chars:
-        s = w.sentences(rng)
+        if rng.random() < 0.4:
+            s = w.sentences(rng)
+        else:  # recombined clauses: realistic words, document-specific sentences
+            s = "，".join(w.clauses(rng) for _ in range(rng.randint(2, 4))) + "。"
         cur.append(s)
         size += len(s)
         if len(cur) >= rng.randint(2, 5):
@@ -204,7 +243,16 @@ def make_doc(i: int, seed: int = 7) -> IndexDoc:
     company = w.company_pick(rng)
     if doc_type == "legality-review-opinion":
         number = f"{num_code}法审〔{issued.year}〕{seq}号"
-        item = rng.choice(["关于加强城市道路管理的规定", "国有土地上房屋征收补偿方案", "狮山大道综合改造项目合作协议", "行政执法公示办法", "政府购买服务合同", "农村集体经营性建设用地入市实施办法"])
+        item = rng.choice(
+            [
+                "关于加强城市道路管理的规定",
+                "国有土地上房屋征收补偿方案",
+                "狮山大道综合改造项目合作协议",
+                "行政执法公示办法",
+                "政府购买服务合同",
+                "农村集体经营性建设用地入市实施办法",
+            ]
+        )
         title = f"关于《{item}》的合法性审查意见书"
         conclusion = _weighted(rng, CONCLUSIONS)
         addressee = county + rng.choice(DEPARTMENTS)[0]
@@ -213,16 +261,25 @@ def make_doc(i: int, seed: int = 7) -> IndexDoc:
             f"你单位于{_cn_date(issued - datetime.timedelta(days=rng.randint(3, 20)))}送来的《{item}》收悉。根据《重大行政决策程序暂行条例》等规定，现提出合法性审查意见如下：",
             "一、审查依据",
             "二、审查内容：对决策事项的主体、权限、内容、程序和形式进行审查。",
-            f"三、审查结论：{conclusion}。" + ("建议按以下意见修改后提交审议：" if conclusion == "修改后合法" else ""),
+            f"三、审查结论：{conclusion}。"
+            + ("建议按以下意见修改后提交审议：" if conclusion == "修改后合法" else ""),
         ]
-        tail = [f"（{k}）{s}" for k, s in zip("一二三", (w.sentences(rng) for _ in range(3)), strict=False)]
+        tail = [
+            f"（{k}）{s}"
+            for k, s in zip("一二三", (w.sentences(rng) for _ in range(3)), strict=False)
+        ]
         body_parts = head + filler + tail
         case_files = (f"{unit_name[:-1]}重大决策卷〔{issued.year}〕{rng.randint(1, 40)}",)
     elif doc_type == "risk-notice":
         number = f"{num_code}法风〔{issued.year}〕{seq}号"
         title = f"关于{rng.choice(['合同履约', '征地拆迁', '行政执法程序', '政府信息公开', '招商引资协议'])}的法律风险提示函"
         addressee = county + rng.choice(DEPARTMENTS)[0]
-        body_parts = [f"{addressee}：", "经法律顾问审查，发现以下法律风险：", *filler, f"风险等级：{rng.choice('高中低')}。请于{_cn_date(issued + datetime.timedelta(days=15))}前书面回复。"]
+        body_parts = [
+            f"{addressee}：",
+            "经法律顾问审查，发现以下法律风险：",
+            *filler,
+            f"风险等级：{rng.choice('高中低')}。请于{_cn_date(issued + datetime.timedelta(days=15))}前书面回复。",
+        ]
     elif doc_type == "commission-letter":
         number = f"{num_code}委〔{issued.year}〕{seq}号"
         court = f"{county}人民法院"
@@ -252,7 +309,9 @@ def make_doc(i: int, seed: int = 7) -> IndexDoc:
         ]
     else:
         number = f"{num_code}附〔{issued.year}〕{seq}号"
-        title = rng.choice(["会议纪要", "专家论证意见", "风险评估报告", "公众意见采纳情况说明", "决策草案说明"])
+        title = rng.choice(
+            ["会议纪要", "专家论证意见", "风险评估报告", "公众意见采纳情况说明", "决策草案说明"]
+        )
         body_parts = filler
     body = "\n".join(body_parts + [f"{unit_name}", _cn_date(issued)])
     if rng.random() < 0.03:

@@ -112,3 +112,26 @@ def test_chinese_date_and_money():
     m = money_display("80000.00")
     assert m["text"] == "80,000元（大写：人民币捌万元整）"
     assert money_display("1234.50")["figures"] == "1,234.50元"
+
+
+def test_direct_stored_writer_equals_python_docx_save_normalised(tmp_path):
+    """save_reproducible must produce exactly what python-docx's save + normalize_docx would."""
+    from docxtpl import DocxTemplate
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from app.templating.render import build_context, save_reproducible
+
+    schema = parse_schema((REPO / "doc_templates/commission-letter/schema.yaml").read_bytes())
+    from app.templating import validate
+
+    clean, errors = validate(schema, sample())
+    assert not errors
+    ctx = build_context(schema, clean, {"name": "单位"})
+    tpl_bytes = (REPO / "doc_templates/commission-letter/template.docx").read_bytes()
+    a = DocxTemplate(io.BytesIO(tpl_bytes))
+    a.render(ctx, jinja_env=SandboxedEnvironment(autoescape=True))
+    buf = io.BytesIO()
+    a.save(buf)
+    b = DocxTemplate(io.BytesIO(tpl_bytes))
+    b.render(ctx, jinja_env=SandboxedEnvironment(autoescape=True))
+    assert save_reproducible(b) == normalize_docx(buf.getvalue())

@@ -92,5 +92,4 @@ def store_blob(session: Session, store: BlobStore, data: bytes, media_type: str)
     sha = store.put(data)
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size=len(data), media_type=media_type))
-        session.flush()
     return sha

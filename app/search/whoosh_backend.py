@@ -530,6 +530,22 @@ class WhooshBackend:
         res.elapsed_ms = (time.perf_counter() - t0) * 1000
         return res
 
+    def matching_ids(self, query: SearchQuery, scope: SearchScope) -> list[str]:
+        """doc_id of every document matching *query* in *scope* (exports, benchmarks)."""
+        pq = parse_query(query.text)
+
+        def run() -> list[str]:
+            out: list[str] = []
+            for leaf in self._current_leaves():
+                base = self._base_set(leaf, query, pq, scope)
+                if base:
+                    hits, _ = self._match(leaf, pq, base)
+                    out.extend(map(leaf.meta.doc_id.__getitem__, hits))
+            return out
+
+        with self._lock:
+            return self._guard(run)
+
     def facets(self, query: SearchQuery, scope: SearchScope) -> dict[str, dict[str, int]]:
         from dataclasses import replace
 

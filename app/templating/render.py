@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import cn2an
+from docx.opc.pkgwriter import PackageWriter
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -132,20 +133,56 @@ def normalize_docx(data: bytes) -> bytes:
     return out.getvalue()
 
 
+class _StoredZipWriter:
+    """python-docx's physical package writer, but with fixed timestamps and stored entries."""
+
+    def __init__(self, target: io.BytesIO):
+        self._zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED)
+
+    def write(self, pack_uri, blob: bytes) -> None:
+        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_EPOCH)
+        info.compress_type = zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        info.create_system = 0
+        self._zip.writestr(info, blob)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def save_reproducible(tpl: DocxTemplate) -> bytes:
+    """Serialise a rendered template straight to the reproducible form.
+
+    Same parts, order and bytes as python-docx's own save followed by normalize_docx(), without
+    deflating every part only to inflate it again (tests/test_render.py checks the equality).
+    """
+    tpl.pre_processing()
+    if tpl.zipname_to_replace:  # docxtpl's zip post-processing is not used by casefile
+        raise RenderError("replace_zipname is not supported")
+    package = tpl.docx.part.package
+    for part in package.parts:
+        part.before_marshal()
+    out = io.BytesIO()
+    writer = _StoredZipWriter(out)
+    PackageWriter._write_content_types_stream(writer, package.parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, package.parts)
+    writer.close()
+    return out.getvalue()
+
+
 def render_docx(template_bytes: bytes, context: dict[str, Any]) -> bytes:
     """Render one DOCX. User values are data: autoescaped, never evaluated as template code."""
     try:
         tpl = DocxTemplate(io.BytesIO(template_bytes))
         tpl.render(context, jinja_env=_environment(autoescape=True))
-        buf = io.BytesIO()
-        tpl.save(buf)
+        return save_reproducible(tpl)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (template line {line})" if line else ""
         raise RenderError(f"template error{where}: {exc}") from exc
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise RenderError(f"template cannot be rendered: {exc}") from exc
-    return normalize_docx(buf.getvalue())
 
 
 def render_document(

@@ -425,7 +425,6 @@ def issue(
                  object_id=doc.id, detail={"number": number, "sha256": sha,
                  "approved_sha256": version.docx_sha256, "draft": draft.id},
                  remote_addr=remote_addr)  # fmt: skip
-    session.flush()
     return doc
 
 
