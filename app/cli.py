@@ -427,10 +427,121 @@ def cmd_verify(cf: Casefile, args) -> int:
 
 def cmd_run(cf: Casefile, args) -> int:
     from app import create_app
+    from app.outbox import Worker
 
     app = create_app(casefile=cf)
+    worker = Worker(cf)
+    if cf.settings.background_workers:
+        worker.start()  # catches up on anything left from before, then drains as documents issue
     print(f"casefile 已启动：http://{args.host}:{args.port}/ （按 Ctrl+C 停止）", flush=True)
-    app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
+    try:
+        app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        worker.stop()
+    return 0
+
+
+def cmd_worker(cf: Casefile, args) -> int:
+    import time
+
+    from app.outbox import Worker, drain, pending
+
+    if args.once:
+        total = {"done": 0, "retry": 0, "failed": 0}
+        while True:
+            counts = drain(cf)
+            for k, v in counts.items():
+                total[k] += v
+            if not counts["done"]:
+                break
+        left = len(pending(cf))
+        _out(args, total | {"pending": left}, [
+            f"已处理 {total['done']} 项，待重试 {total['retry']} 项，失败 {total['failed']} 项；队列中还有 {left} 项"
+        ])  # fmt: skip
+        return 0
+    worker = Worker(cf)
+    worker.start()
+    print("后台任务已启动（检索索引、PDF 版式文件），按 Ctrl+C 停止", flush=True)
+    try:
+        while worker.is_alive():
+            time.sleep(1)
+    except KeyboardInterrupt:
+        worker.stop()
+    return 0
+
+
+def user_scope(session, p: Principal):
+    """The search scope for a user: the units they read, and their id for restricted documents."""
+    from app.search import SearchScope
+
+    readable = p.readable_units()
+    all_units = {u.id: u.code for u in session.scalars(select(Unit))}
+    if p.has("inspector") and readable >= set(all_units):
+        return SearchScope(units=None, user_id=p.user.id)
+    return SearchScope(units=frozenset(all_units[i] for i in readable), user_id=p.user.id)
+
+
+def cmd_search(cf: Casefile, args) -> int:
+    from app import audit
+    from app.search import QuerySyntaxError, SearchQuery, SearchScope, SearchUnavailable
+
+    with cf.db.write() as session:
+        p = _acting(session, args.as_user)
+        scope = user_scope(session, p) if p else SearchScope.everything()
+        query = SearchQuery(
+            text=args.query, doc_types=frozenset(args.type or ()), units=frozenset(args.unit or ()),
+            page=args.page, per_page=args.per_page, sort=args.sort,
+        )  # fmt: skip
+        try:
+            results = cf.search.search(query, scope)
+        except QuerySyntaxError as exc:
+            raise CliError(f"检索式有误：{exc}") from exc
+        except SearchUnavailable as exc:
+            raise CliError(f"检索索引暂不可用：{exc}；可运行 casefile reindex 重建") from exc
+        if p is not None and p.has("inspector"):
+            audit.record(session, "search", actor=p.user, detail={"query": args.query, "type": args.type,
+                         "unit": args.unit, "results": results.total, "via": "cli"})  # fmt: skip
+    import re
+
+    def plain(html: str) -> str:
+        import html as h
+
+        return h.unescape(re.sub(r"<mark>(.*?)</mark>", r"【\1】", html))
+
+    payload = {
+        "total": results.total, "page": results.page, "facets": results.facets,
+        "hits": [{"id": int(h.doc_id), "number": h.number, "title": h.title, "type": h.doc_type,
+                  "unit": h.unit_code, "issued_on": h.issued_on.isoformat(), "snippet": plain(h.snippet_html)}
+                 for h in results.hits],
+    }  # fmt: skip
+    lines = [f"共 {results.total} 份（第{results.page}页，用时 {results.elapsed_ms:.0f} 毫秒）"]
+    for h in payload["hits"]:
+        lines += [
+            f"{h['id']:>6}  {h['number']}  {h['title']}  [{h['unit']} {h['issued_on']}]",
+            f"        {h['snippet']}",
+        ]
+    _out(args, payload, lines)
+    return 0
+
+
+def cmd_reindex(cf: Casefile, args) -> int:
+    import time
+
+    from app.archive.indexing import index_doc_for
+
+    start = time.perf_counter()
+
+    def docs():
+        with cf.db.read() as session:
+            for doc in session.scalars(
+                select(IssuedDocument).order_by(IssuedDocument.id)
+            ).yield_per(200):
+                yield index_doc_for(cf, session, doc)
+
+    count = cf.search.rebuild(docs())
+    elapsed = time.perf_counter() - start
+    _out(args, {"indexed": count, "seconds": round(elapsed, 2)},
+         [f"已重建检索索引：{count} 份文书，用时 {elapsed:.1f} 秒"])  # fmt: skip
     return 0
 
 
@@ -532,6 +643,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = doc.add_parser("show", parents=[common, acting])
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_document_show)
+
+    p = sub.add_parser(
+        "worker", parents=[common], help="drain the outbox (search index, PDF renditions)"
+    )
+    p.add_argument("--once", action="store_true", help="process what is due, then exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "search", parents=[common, acting], help="full-text search of issued documents"
+    )
+    p.add_argument("query")
+    p.add_argument("--type", action="append", help="template id, e.g. legality-review-opinion")
+    p.add_argument("--unit", action="append", help="unit code")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--per-page", dest="per_page", type=int, default=20)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "reindex", parents=[common], help="rebuild the search index from the archive"
+    )
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser(
         "verify", parents=[common], help="check every record, blob and the audit chain"

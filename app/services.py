@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from app.archive.blobs import BlobStore
 from app.config import Settings
@@ -16,8 +17,22 @@ class Casefile:
     db: Database
     blobs: BlobStore
     catalog: Catalog
+    _search: object = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def search(self):
+        """The process's search backend (kept open: it caches the index and a searcher)."""
+        with self._lock:
+            if self._search is None:
+                from app.search import get_backend
+
+                self._search = get_backend(self.settings.index_dir)
+            return self._search
 
     def close(self) -> None:
+        if self._search is not None:
+            self._search.close()
         self.db.dispose()
 
 

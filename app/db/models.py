@@ -243,6 +243,19 @@ class OutboxEvent(Base):
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    available_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Rendition(Base):
+    """The PDF/A rendition of an issued document (derived, but archived write-once)."""
+
+    __tablename__ = "renditions"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
+    pdf_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    docx_sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AuditEntry(Base):

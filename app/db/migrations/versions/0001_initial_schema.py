@@ -15,6 +15,7 @@ WRITE_ONCE = (
     "draft_versions",
     "audit_log",
     "template_versions",
+    "renditions",
 )
 
 
@@ -85,6 +86,7 @@ def upgrade() -> None:
         sa.Column("processed_at", sa.DateTime(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("available_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_outbox_pending", "outbox", ["kind", "processed_at"], unique=False)
@@ -366,11 +368,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_review_steps_draft_id"), "review_steps", ["draft_id"], unique=False)
+    op.create_table(
+        "renditions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "document_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
+        sa.Column("docx_sha256", sa.String(length=64), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["document_id"], ["issued_documents.id"]),
+        sa.ForeignKeyConstraint(["pdf_sha256"], ["blobs.sha256"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("document_id"),
+    )
     _create_write_once_guards()
 
 
 def downgrade() -> None:
     _drop_write_once_guards()
+    op.drop_table("renditions")
     op.drop_index(op.f("ix_review_steps_draft_id"), table_name="review_steps")
     op.drop_table("review_steps")
     op.drop_table("issued_documents")

@@ -1,0 +1,174 @@
+"""Drain the outbox: derived work (search index, PDF renditions) written by issuance in the
+same transaction, done after the commit, retried with back-off, caught up at start-up.
+
+Slow work (LibreOffice, index commits) happens outside any write transaction, so issuing
+never waits for it. On PostgreSQL several workers claim events with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from app.archive.blobs import store_blob
+from app.db.models import IssuedDocument, OutboxEvent, Rendition, TemplateVersion, utcnow
+from app.services import Casefile
+
+log = logging.getLogger("casefile.outbox")
+MAX_BACKOFF = dt.timedelta(minutes=30)
+
+
+class Retry(Exception):
+    """Not done yet; try again later without counting it as a failure (e.g. no LibreOffice)."""
+
+
+def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
+    from app.renditions import ConverterUnavailable, make_rendition
+
+    doc_id = event.payload["document_id"]
+    with cf.db.read() as s:
+        if s.scalars(select(Rendition).where(Rendition.document_id == doc_id)).first():
+            return
+        doc = s.get(IssuedDocument, doc_id)
+        tv = s.get(TemplateVersion, doc.template_version_id)
+        docx = cf.blobs.get(doc.docx_sha256)
+        meta = dict(
+            number=doc.number,
+            template_id=tv.template_id,
+            template_version=tv.version,
+            title=doc.title,
+        )
+    try:
+        rendition = make_rendition(docx, **meta)
+    except ConverterUnavailable as exc:
+        raise Retry(str(exc)) from exc
+    with cf.db.write() as s:
+        if s.scalars(select(Rendition).where(Rendition.document_id == doc_id)).first():
+            return
+        sha = store_blob(s, cf.blobs, rendition.pdf, "application/pdf")
+        s.add(
+            Rendition(
+                document_id=doc_id,
+                pdf_sha256=sha,
+                docx_sha256=rendition.docx_sha256,
+                pages=rendition.pages,
+            )
+        )
+
+
+def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
+    from app.archive.indexing import index_doc_for
+
+    with cf.db.read() as s:
+        doc = s.get(IssuedDocument, event.payload["document_id"])
+        item = index_doc_for(cf, s, doc)
+    cf.search.index([item])
+
+
+HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
+    "rendition": _handle_rendition,
+    "index": _handle_index,
+}
+
+
+def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent]:
+    with cf.db.read() as s:
+        query = (
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.processed_at.is_(None),
+                OutboxEvent.kind.in_(kinds),
+                OutboxEvent.available_at <= utcnow(),
+            )  # fmt: skip
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+        return list(s.scalars(query))
+
+
+def _finish(cf: Casefile, event_id: int, error: str | None, retry_only: bool) -> None:
+    with cf.db.write() as s:
+        query = select(OutboxEvent).where(OutboxEvent.id == event_id)
+        if not cf.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        event = s.scalars(query).first()
+        if event is None or event.processed_at is not None:
+            return
+        if error is None:
+            event.processed_at = utcnow()
+            event.last_error = None
+            return
+        if not retry_only:
+            event.attempts += 1
+        delay = min(MAX_BACKOFF, dt.timedelta(seconds=5 * 2 ** min(event.attempts, 12)))
+        event.available_at = utcnow() + delay
+        event.last_error = error[:2000]
+
+
+def drain(
+    cf: Casefile, kinds: tuple[str, ...] = ("index", "rendition"), limit: int = 100
+) -> dict[str, int]:
+    """Process what is due; returns counts of done / retried / failed events."""
+    counts = {"done": 0, "retry": 0, "failed": 0}
+    for event in _claim(cf, kinds, limit):
+        try:
+            HANDLERS[event.kind](cf, event)
+        except Retry as exc:
+            _finish(cf, event.id, str(exc), retry_only=True)
+            counts["retry"] += 1
+        except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
+            log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
+            _finish(
+                cf,
+                event.id,
+                "".join(traceback.format_exception_only(exc)).strip(),
+                retry_only=False,
+            )
+            counts["failed"] += 1
+        else:
+            _finish(cf, event.id, None, retry_only=False)
+            counts["done"] += 1
+    return counts
+
+
+def pending(cf: Casefile) -> list[OutboxEvent]:
+    with cf.db.read() as s:
+        return list(
+            s.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.processed_at.is_(None))
+                .order_by(OutboxEvent.id)
+            )
+        )
+
+
+class Worker(threading.Thread):
+    """Background drainer for `casefile run`: the index first (freshness), then renditions."""
+
+    def __init__(self, cf: Casefile, interval: float = 0.5):
+        super().__init__(name="casefile-outbox", daemon=True)
+        self.cf = cf
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                busy = sum(drain(self.cf, ("index",)).values())
+                busy += sum(drain(self.cf, ("rendition",), limit=5).values())
+            except Exception:  # noqa: BLE001
+                log.exception("outbox worker iteration failed")
+                busy = 0
+            if not busy:
+                self.wake.wait(self.interval)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
