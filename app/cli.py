@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app import bootstrap
 from app.auth import users as user_admin
-from app.auth.policy import Principal, can, principal
+from app.auth.policy import Principal, can, principal, search_scope
 from app.config import ConfigError, Settings
 from app.db.models import ROLE_LABELS, ROLES, Draft, IssuedDocument, TemplateVersion, Unit, User
 from app.services import Casefile, open_casefile
@@ -470,24 +470,13 @@ def cmd_worker(cf: Casefile, args) -> int:
     return 0
 
 
-def user_scope(session, p: Principal):
-    """The search scope for a user: the units they read, and their id for restricted documents."""
-    from app.search import SearchScope
-
-    readable = p.readable_units()
-    all_units = {u.id: u.code for u in session.scalars(select(Unit))}
-    if p.has("inspector") and readable >= set(all_units):
-        return SearchScope(units=None, user_id=p.user.id)
-    return SearchScope(units=frozenset(all_units[i] for i in readable), user_id=p.user.id)
-
-
 def cmd_search(cf: Casefile, args) -> int:
     from app import audit
     from app.search import QuerySyntaxError, SearchQuery, SearchScope, SearchUnavailable
 
     with cf.db.write() as session:
         p = _acting(session, args.as_user)
-        scope = user_scope(session, p) if p else SearchScope.everything()
+        scope = search_scope(session, p) if p else SearchScope.everything()
         query = SearchQuery(
             text=args.query, doc_types=frozenset(args.type or ()), units=frozenset(args.unit or ()),
             page=args.page, per_page=args.per_page, sort=args.sort,

@@ -263,6 +263,50 @@ def download(doc_id: int):
     return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
 
 
+@bp.get("/search")
+@token_required
+def search():
+    from app.search import QuerySyntaxError, SearchUnavailable
+    from app.web.search import query_from_args, run_search
+
+    try:
+        results = run_search(query_from_args(request.args), "api")
+    except QuerySyntaxError as exc:
+        return _error(
+            422,
+            "bad_query",
+            f"检索式有误：{exc}",
+            [{"field": "q", "label": "检索式", "message": str(exc)}],
+        )
+    except SearchUnavailable:
+        return _error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
+    return jsonify({
+        "total": results.total, "page": results.page, "per_page": results.per_page,
+        "elapsed_ms": round(results.elapsed_ms, 1), "facets": results.facets,
+        "hits": [{"id": int(h.doc_id), "number": h.number, "title": h.title, "type": h.doc_type,
+                  "unit": h.unit_code, "unit_name": h.unit_name, "issued_on": h.issued_on.isoformat(),
+                  "score": h.score, "snippet_html": h.snippet_html} for h in results.hits],
+    })  # fmt: skip
+
+
+@bp.get("/documents/<int:doc_id>/pdf")
+@token_required
+def download_pdf(doc_id: int):
+    from app.db.models import Rendition
+
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id, "document.download")
+        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
+        if rendition is None:
+            return _error(409, "rendition_pending", "PDF 版式文件尚在生成中，请稍后再试")
+        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
+                     detail={"via": "api", "format": "pdf"}, remote_addr=remote_addr())  # fmt: skip
+        data, name = cf().blobs.get(rendition.pdf_sha256), f"{doc.number}.pdf"
+    return send_file(
+        io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name
+    )
+
+
 @bp.errorhandler(WorkflowError)
 def _workflow_error(exc: WorkflowError):
     return jsonify(exc.as_dict()), exc.status

@@ -126,3 +126,17 @@ def is_inspector_read(p: Principal, unit_id: int) -> bool:
     """True when the read is allowed only through an inspector grant (it must be audited)."""
     other = p.units_with("clerk", "signatory") | p.subtree(p.units_with("office-head"))
     return unit_id not in other and unit_id in p.subtree(p.units_with("inspector"))
+
+
+def search_scope(session: Session, p: Principal):
+    """The search engine's scope for a user: the units they read, their id for restricted
+    documents. Applied inside the engine, so results, counts, facets and snippets agree."""
+    from app.search import SearchScope
+
+    readable = p.readable_units() if p.user.active else set()
+    all_units = {u.id: u.code for u in session.scalars(select(Unit))}
+    if p.has("inspector") and readable >= set(all_units):
+        return SearchScope(units=None, user_id=p.user.id)
+    return SearchScope(
+        units=frozenset(all_units[i] for i in readable if i in all_units), user_id=p.user.id
+    )
