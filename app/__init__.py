@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Flask
 
 from app.config import Settings
@@ -18,7 +16,7 @@ def create_app(config: dict | None = None, casefile: Casefile | None = None) -> 
     settings = casefile.settings
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SECRET_KEY=settings.resolved_secret_key(),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -55,8 +55,10 @@ def prepare(cf: Casefile) -> list[tuple[str, int]]:
 
 
 def is_initialised(cf: Casefile) -> bool:
-    if not migrate.is_current(cf.db):
+    """True when `casefile init` has run (the schema may still need upgrading: see prepare)."""
+    if migrate.current_revision(cf.db) is None:
         return False
+    prepare(cf)
     with cf.db.read() as session:
         return (session.scalar(select(func.count()).select_from(User)) or 0) > 0
 

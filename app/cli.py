@@ -434,8 +434,10 @@ def cmd_run(cf: Casefile, args) -> int:
     if cf.settings.background_workers:
         worker.start()  # catches up on anything left from before, then drains as documents issue
     print(f"casefile 已启动：http://{args.host}:{args.port}/ （按 Ctrl+C 停止）", flush=True)
+    from waitress import serve
+
     try:
-        app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
+        serve(app, host=args.host, port=args.port, threads=8, ident="casefile", _quiet=True)
     finally:
         worker.stop()
     return 0
@@ -674,8 +676,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "needs_store", True) and not bootstrap.is_initialised(cf):
             raise CliError("档案库尚未初始化，请先运行 casefile init（或 make run）")
-        if getattr(args, "needs_store", True):
-            bootstrap.prepare(cf)
         return args.func(cf, args)
     except (CliError, WorkflowError) as exc:
         errors = exc.errors

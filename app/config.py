@@ -79,6 +79,24 @@ class Settings:
         settings.check()
         return settings
 
+    def resolved_secret_key(self) -> str:
+        """The configured key; in development, one kept in archive/.secret_key (0600) so a
+        restart of `make run` does not log everybody out."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.archive_dir / ".secret_key"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            import secrets
+
+            self.archive_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_hex(32)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key)
+            return key
+
     def check(self) -> None:
         if self.production and not self.secret_key:
             raise ConfigError(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request, url_for
+from sqlalchemy import select
 
 from app import audit
 from app.auth.policy import search_scope
+from app.db.models import Unit
 from app.search import QuerySyntaxError, SearchQuery, SearchUnavailable
 from app.search.backend import DOC_TYPES
 from app.web import cf, login_required, remote_addr
@@ -95,6 +97,8 @@ def search():
             params["page"] = [str(page)]
         return url_for("search.search", **params)
 
+    with cf().db.read() as s:
+        unit_names = {u.code: u.name for u in s.scalars(select(Unit))}
     chips = [
         (FILTER_PARAMS.get(k, k), k, v)
         for k in ("type", "unit", "year", "reviewer", "conclusion")
@@ -104,5 +108,5 @@ def search():
     return render_template(
         "search.html", q=args.get("q", ""), results=results, error=error, link=link, chips=chips,
         FACET_LABELS=FACET_LABELS, FILTER_PARAMS=FILTER_PARAMS, TYPE_LABELS=TYPE_LABELS,
-        sort=args.get("sort", "relevance"),
+        sort=args.get("sort", "relevance"), unit_names=unit_names,
     )  # fmt: skip
