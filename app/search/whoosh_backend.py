@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, chain, repeat
 from pathlib import Path
 
-from whoosh import columns, fields, formats, index
+from whoosh import index
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 
@@ -49,149 +49,22 @@ from app.search.backend import (
     SearchScope,
     SearchUnavailable,
 )
-from app.search.normalize import FIELD_SEP, fold, is_exact_gram, query_grams
+from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
 from app.search.query import ParsedQuery, Term, parse_query
 from app.search.snippets import build_snippet
+from app.search.whoosh_schema import (
+    _FIELD_INDEX,
+    FORMAT_VERSION,
+    INDEX_NAME,
+    MARKER,
+    TITLE_BOOST,
+    _doc_fields,
+    _gram_counts,
+    make_schema,
+)
+from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
 
 log = logging.getLogger(__name__)
-
-INDEX_NAME = "casefile"
-FORMAT_VERSION = 1
-MARKER = "casefile-index.json"
-TITLE_BOOST = 20  # a gram in the number or title counts this many times in the weight
-_SEP16 = FIELD_SEP.encode("utf-16-le")
-# Order of the folded fields in the verification text; "number" and "title" first so a
-# field-scoped term (title:…) can find its part.
-_TEXT_FIELDS = (
-    "number",
-    "title",
-    "unit_name",
-    "addressee",
-    "signatory",
-    "conclusion",
-    "reviewers",
-    "case_files",
-    "parties",
-    "body",
-)
-_FIELD_INDEX = {name: i for i, name in enumerate(_TEXT_FIELDS)}
-
-
-# --------------------------------------------------------------------------- schema
-
-
-class GramField(fields.FieldType):
-    """Non-positional field of character unigrams and bigrams; the value passed at
-    indexing time is a list of already folded field texts, title/number first."""
-
-    def __init__(self):
-        super().__init__(formats.Existence(), analyzer=None, scorable=True, stored=False)
-
-    def index(self, value, **kwargs):
-        counts: Counter[str] = Counter()
-        boosted: set[str] = set()
-        for i, text in enumerate(value):
-            g = _gram_counts(text)
-            counts.update(g)
-            if i < 2:
-                boosted.update(g)
-        for gram in boosted:
-            counts[gram] += TITLE_BOOST
-        for gram, freq in counts.items():
-            yield gram.encode("utf-8"), freq, float(freq), b""
-
-    def to_bytes(self, value):
-        return value.encode("utf-8") if isinstance(value, str) else value
-
-
-class BytesColumnField(fields.FieldType):
-    """Column-only field (not indexed, not stored): raw bytes per document."""
-
-    indexed = False
-
-    def __init__(self):
-        super().__init__(format=None, analyzer=None, sortable=columns.VarBytesColumn())
-
-    def to_column_value(self, value):
-        return value
-
-    def from_column_value(self, value):
-        return value
-
-
-def _gram_counts(text: str) -> Counter[str]:
-    from app.search.normalize import _SPLIT, _add
-
-    c: Counter[str] = Counter()
-    for chunk in _SPLIT(text):
-        if chunk:
-            c.update(chunk)
-            c.update(map(_add, chunk, chunk[1:]))
-    return c
-
-
-def make_schema() -> fields.Schema:
-    return fields.Schema(
-        doc_id=fields.ID(stored=False, unique=True),
-        g=GramField(),
-        payload=fields.STORED(),
-        nt=BytesColumnField(),
-        meta=BytesColumnField(),
-    )
-
-
-def _doc_fields(doc: IndexDoc) -> dict:
-    """Whoosh add_document kwargs for one document (pure function: runs in workers)."""
-    texts = {
-        "number": doc.number,
-        "title": doc.title,
-        "unit_name": doc.unit_name,
-        "addressee": doc.addressee,
-        "signatory": doc.signatory,
-        "conclusion": doc.conclusion,
-        "reviewers": "、".join(doc.reviewers),
-        "case_files": "、".join(doc.case_files),
-        "parties": "、".join(doc.parties),
-        "body": doc.body,
-    }
-    folded = [fold(texts[name]) for name in _TEXT_FIELDS]
-    meta = {
-        "id": doc.doc_id,
-        "t": doc.doc_type,
-        "u": doc.unit_code,
-        "d": doc.issued_on.toordinal(),
-        "s": doc.status,
-        "c": doc.conclusion,
-        "r": list(doc.reviewers),
-        "x": list(doc.restricted_to),
-        "h": doc.content_hash,
-        "tn": folded[0] + FIELD_SEP + folded[1],
-    }
-    payload = {
-        "doc_id": doc.doc_id,
-        "number": doc.number,
-        "title": doc.title,
-        "doc_type": doc.doc_type,
-        "unit_code": doc.unit_code,
-        "unit_name": doc.unit_name,
-        "issued_on": doc.issued_on.isoformat(),
-        "body": doc.body,
-        "case_files": list(doc.case_files),
-        "parties": list(doc.parties),
-        "addressee": doc.addressee,
-        "reviewers": list(doc.reviewers),
-        "signatory": doc.signatory,
-        "conclusion": doc.conclusion,
-        "status": doc.status,
-    }
-    return {
-        "doc_id": doc.doc_id,
-        "g": folded,
-        "payload": payload,
-        "nt": FIELD_SEP.join(folded).encode("utf-16-le"),
-        "meta": json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-    }
-
 
 # --------------------------------------------------------------------------- caches
 
@@ -412,20 +285,25 @@ class WhooshBackend:
 
     # ----------------------------------------------------------------- writing
 
-    def _writer(self, ix):
+    def _writer(self, ix) -> CasefileWriter:
         from whoosh.index import LockError
 
         try:
-            return ix.writer(timeout=self.writer_timeout)
+            return CasefileWriter(ix, timeout=self.writer_timeout, delay=0.05)
         except LockError as exc:
             raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"]) from exc
 
     def index(self, docs: Iterable[IndexDoc]) -> int:
-        """Add or replace documents in one commit (the outbox drain calls this)."""
+        """Add or replace documents (by doc_id) in one commit.
+
+        Called by the outbox drain after the issuing transaction committed; a few ms
+        per document plus ~10-50 ms per commit.  Raises IndexBusy if another writer
+        (e.g. a rebuild) holds the lock for longer than ``writer_timeout``."""
         docs = list(docs)
         if not docs:
             return 0
-        ix = self._open()
+        with self._lock:
+            ix = self._open()
         writer = self._writer(ix)
         try:
             for doc in docs:
@@ -433,14 +311,15 @@ class WhooshBackend:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_capped)
         return len(docs)
 
     def delete(self, doc_id: str) -> bool:
         return self.delete_many([doc_id]) > 0
 
     def delete_many(self, doc_ids: Iterable[str]) -> int:
-        ix = self._open()
+        with self._lock:
+            ix = self._open()
         writer = self._writer(ix)
         n = 0
         try:
@@ -449,28 +328,27 @@ class WhooshBackend:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=merge_capped)
         return n
 
     def optimize(self) -> None:
-        """Merge all segments into one (off-peak maintenance)."""
-        ix = self._open()
+        """Merge every segment into one (slow: Whoosh's generic merge; prefer rebuild)."""
+        with self._lock:
+            ix = self._open()
         writer = self._writer(ix)
         writer.commit(optimize=True)
 
     def rebuild(
-        self, docs: Iterable[IndexDoc], *, procs: int | None = None, batch: int = 2000
+        self, docs: Iterable[IndexDoc], *, procs: int | None = None, batch: int = 200
     ) -> int:
-        """Build a new index beside the live one and swap it in.
+        """Build a new index from *docs* beside the live one and swap it in.
 
         Holds the live index's write lock for the whole build, so an indexer running
         meanwhile gets IndexBusy and keeps its outbox rows for after the swap; searches
-        keep using the old index until the swap.  Uses ``procs`` worker processes
-        (default: every core) through Whoosh's multiprocessing writer.
+        keep using the old index until the swap.  ``procs`` worker processes (default:
+        every core, at most 4) each write one segment.
         """
-        from whoosh.multiproc import MpWriter
-
-        procs = procs or os.cpu_count() or 1
+        procs = procs or default_procs()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.parent / f".{self.path.name}.rebuild-{uuid.uuid4().hex[:8]}"
         live_lock = None
@@ -481,22 +359,10 @@ class WhooshBackend:
                 if time.monotonic() > deadline:
                     raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"])
                 time.sleep(0.05)
-        n = 0
         try:
             self._create(tmp)
             ix = index.open_dir(str(tmp), indexname=INDEX_NAME)
-            if procs > 1:
-                writer = MpWriter(ix, procs=procs, batchsize=100, multisegment=True)
-            else:
-                writer = ix.writer(limitmb=256)
-            try:
-                for doc in docs:
-                    writer.add_document(**_doc_fields(doc))
-                    n += 1
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+            n = build_segments(ix, _batches(docs, batch), procs)
             ix.close()
             # swap: rename is atomic per directory; readers holding old files keep them
             old = None
@@ -968,6 +834,17 @@ class WhooshBackend:
                 break
             time.sleep(0.05)
         return problems
+
+
+def _batches(docs: Iterable[IndexDoc], size: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for doc in docs:
+        batch.append(_doc_fields(doc))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _combine(a: set[str], b: set[str]) -> set[str] | None:

@@ -96,9 +96,9 @@ def init_app(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
 
-    from app.web import auth, casefiles, documents, drafts, main, search
+    from app.web import admin, auth, casefiles, documents, drafts, main, search
 
-    for module in (auth, main, drafts, documents, search, casefiles):
+    for module in (auth, main, drafts, documents, search, casefiles, admin):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, g, render_template, request, send_file
 from sqlalchemy import func, select
 
 from app import audit
-from app.auth.policy import can, is_inspector_read
-from app.db.models import IssuedDocument, TemplateVersion, User
+from app.auth.policy import can, is_inspector_read, search_scope
+from app.db.models import IssuedDocument, Rendition, TemplateVersion, User
+from app.search import SearchError
 from app.web import cf, login_required, remote_addr
 from app.web.drafts import DOCX_MIME
 from app.workflow import drafts
@@ -61,10 +62,31 @@ def show(doc_id: int):
             _ = step.user.name
         tv = s.get(TemplateVersion, doc.template_version_id)
         issuer = s.get(User, doc.issued_by)
+        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
         _ = doc.unit.name
-        return render_template(
-            "document.html", doc=doc, history=history, tv=tv, issuer=issuer, draft=draft
-        )
+        try:
+            similar = cf().search.similar(str(doc.id), search_scope(s, g.principal), limit=5)
+        except SearchError:
+            similar = []  # the page works without the index
+        return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
+                               draft=draft, rendition=rendition, similar=similar)  # fmt: skip
+
+
+@bp.get("/documents/<int:doc_id>/pdf")
+@login_required
+def download_pdf(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable(s, doc_id, "document.download")
+        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
+        if rendition is None:
+            abort(404)
+        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
+                     detail={"format": "pdf"}, remote_addr=remote_addr())  # fmt: skip
+        data = cf().blobs.get(rendition.pdf_sha256)
+        name = f"{doc.number}.pdf"
+    return send_file(
+        io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=name
+    )
 
 
 @bp.get("/documents/<int:doc_id>/download")

@@ -4,6 +4,11 @@ Rules (DESIGN.md invariants 1–3): every step records who, role, when, decision
 sha256 of the exact version seen; approvals count only for the version they saw, so an edit voids
 them; the drafter never approves; one person fills at most one step of a chain; issuance needs
 every step approved on the current version and adds only the number and the date.
+
+A `co-sign` step (会签) is filled by the office head or signatory of each co-signing unit listed
+on the version under review; every listed unit must approve. A written opinion may carry a
+file; a signed step is never changed, its author may only add a later `note` that supersedes it.
+The processing slip (发文稿纸) is generated and archived in the issuing transaction.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from app.templating import RenderError, describe_errors, document_title, render_
 from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
 from app.templating.schema import ChainStep
 from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.workflow.models import ProcessingSlip, ReviewOpinion, VersionCoSignUnit
+from app.workflow.opinions import OpinionFile, attach_opinion
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no DST
 
@@ -44,7 +51,16 @@ STATUS_LABELS = {
     "approved": "已审核待发文",
     "issued": "已发文",
 }
-DECISION_LABELS = {"submit": "提交审核", "approve": "同意", "return": "退回修改", "issue": "发文"}
+DECISION_LABELS = {
+    "submit": "提交审核",
+    "approve": "同意",
+    "return": "退回修改",
+    "issue": "发文",
+    "note": "补充意见",
+}
+CO_SIGN = "co-sign"
+CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign for a unit
+STEP_ROLE_LABELS = ROLE_LABELS | {CO_SIGN: "会签单位负责人或签发人", "drafter": "起草人"}
 
 
 def today_in_china() -> dt.date:
@@ -60,14 +76,34 @@ class StepState:
     index: int
     step: ChainStep
     approvals: list[ReviewStep] = field(default_factory=list)
+    units: tuple[int, ...] = ()  # co-sign: the units that must each approve
+
+    def open_units(self) -> list[int]:
+        """Co-signing units still short of the step's approvals."""
+        return [
+            u
+            for u in self.units
+            if sum(1 for a in self.approvals if a.unit_id == u) < self.step.approvals
+        ]
 
     @property
     def done(self) -> bool:
+        if self.step.role == CO_SIGN:
+            return bool(self.units) and not self.open_units()
         return len(self.approvals) >= self.step.approvals
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(self.step.role, self.step.role)
+        return STEP_ROLE_LABELS.get(self.step.role, self.step.role)
+
+
+@dataclass(frozen=True)
+class ReviewSlot:
+    """The step a reviewer would fill now, for which unit, in which role."""
+
+    state: StepState
+    unit_id: int
+    role: str
 
 
 def template_of(cf: Casefile, session: Session, draft: Draft) -> LoadedTemplate:
@@ -91,11 +127,25 @@ def steps_of(session: Session, draft: Draft) -> list[ReviewStep]:
     )
 
 
+def co_sign_unit_ids(session: Session, version: DraftVersion) -> tuple[int, ...]:
+    return tuple(
+        session.scalars(
+            select(VersionCoSignUnit.unit_id)
+            .where(VersionCoSignUnit.version_id == version.id)
+            .order_by(VersionCoSignUnit.id)
+        )
+    )
+
+
 def chain_state(
     session: Session, draft: Draft, tpl: LoadedTemplate, version: DraftVersion
 ) -> list[StepState]:
     """Approvals per chain step that count: those on the current version since its submission."""
-    states = [StepState(i, s) for i, s in enumerate(tpl.schema.review_chain)]
+    units = co_sign_unit_ids(session, version) if _has_co_sign(tpl) else ()
+    states = [
+        StepState(i, s, units=units if s.role == CO_SIGN else ())
+        for i, s in enumerate(tpl.schema.review_chain)
+    ]
     history = steps_of(session, draft)
     # only approvals after the latest submission of this version count (a return resets the chain)
     last_submit = max(

@@ -1,0 +1,185 @@
+"""Admin pages: units and users (disable, never delete; grant roles), and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app import audit
+from app.auth import users as user_admin
+from app.auth.policy import can
+from app.db.models import ROLES, AuditEntry, Unit, User
+from app.web import cf, format_cst, login_required, remote_addr
+from app.workflow.errors import WorkflowError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+def _require(action: str) -> None:
+    with cf().db.read() as s:
+        if not can(s, g.principal, action):
+            abort(403)
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@login_required
+def units():
+    _require("unit.manage")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        f = request.form
+        try:
+            with cf().db.write() as s:
+                user_admin.add_unit(s, f.get("code", "").strip(), f.get("name", ""), f.get("parent") or None,
+                                    f.get("doc_code", "").strip() or None, actor=g.user)  # fmt: skip
+            flash(f"已添加单位 {f.get('name')}", "ok")
+            return redirect(url_for(".units"))
+        except WorkflowError as exc:
+            errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
+    with cf().db.read() as s:
+        rows = list(s.scalars(select(Unit).order_by(Unit.code)))
+        by_id = {u.id: u for u in rows}
+    return render_template(
+        "admin_units.html", units=rows, by_id=by_id, errors=errors, form=request.form
+    ), (422 if errors else 200)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users():
+    _require("user.manage")
+    errors: dict[str, str] = {}
+    created = None
+    if request.method == "POST":
+        f = request.form
+        try:
+            with cf().db.write() as s:
+                user, password = user_admin.add_user(s, f.get("username", ""), f.get("name", ""), f.get("unit", ""),
+                                                     f.getlist("role"), actor=g.user)  # fmt: skip
+                created = (user.username, password)
+        except WorkflowError as exc:
+            errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
+    with cf().db.read() as s:
+        rows = list(s.scalars(select(User).order_by(User.username)))
+        units = {u.id: u for u in s.scalars(select(Unit).order_by(Unit.code))}
+    return render_template("admin_users.html", users=rows, units=units, roles=ROLES, errors=errors,
+                           created=created, form=request.form), (422 if errors else 200)  # fmt: skip
+
+
+@bp.post("/users/<username>/<any(disable, enable):action>")
+@login_required
+def user_action(username: str, action: str):
+    _require("user.manage")
+    try:
+        with cf().db.write() as s:
+            if username == g.user.username and action == "disable":
+                raise WorkflowError("不能停用自己的账户")
+            user_admin.set_active(s, username, action == "enable", actor=g.user)
+        flash(f"已{'启用' if action == 'enable' else '停用'} {username}", "ok")
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".users"))
+
+
+@bp.post("/grant")
+@login_required
+def grant():
+    _require("user.manage")
+    f = request.form
+    try:
+        with cf().db.write() as s:
+            user_admin.grant_role(
+                s, f.get("username", ""), f.get("role", ""), f.get("unit", ""), actor=g.user
+            )
+        flash(f"已为 {f.get('username')} 授予角色", "ok")
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".users"))
+
+
+def _audit_query(args):
+    query = select(AuditEntry)
+    if args.get("actor"):
+        query = query.where(AuditEntry.actor == args["actor"].strip().lower())
+    if args.get("action"):
+        query = query.where(AuditEntry.action.startswith(args["action"].strip()))
+    if args.get("object"):
+        kind, _, ident = args["object"].partition(":")
+        query = query.where(AuditEntry.object_type == kind.strip())
+        if ident:
+            query = query.where(AuditEntry.object_id == ident.strip())
+    for name, op in (("from", "ge"), ("to", "le")):
+        value = args.get(name)
+        if value:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                continue
+            # dates are China time; stored times are UTC
+            edge = dt.datetime.combine(
+                day, dt.time.min if op == "ge" else dt.time.max
+            ) - dt.timedelta(hours=8)
+            query = query.where(AuditEntry.at >= edge if op == "ge" else AuditEntry.at <= edge)
+    return query
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    _require("audit.read")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with cf().db.write() as s:
+        query = _audit_query(request.args)
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = list(
+            s.scalars(
+                query.order_by(AuditEntry.seq.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+            )
+        )
+        audit.record(s, "audit.view", actor=g.user, detail={k: v for k, v in request.args.items()},
+                     remote_addr=remote_addr())  # fmt: skip
+    return render_template(
+        "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=request.args
+    )
+
+
+@bp.get("/audit.csv")
+@login_required
+def audit_csv():
+    _require("audit.read")
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel/WPS open UTF-8 CSV correctly with a BOM
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "序号",
+            "时间（北京时间）",
+            "用户",
+            "操作",
+            "对象类型",
+            "对象",
+            "详情",
+            "来源地址",
+            "前序哈希",
+            "本条哈希",
+        ]
+    )
+    with cf().db.write() as s:
+        for e in s.scalars(_audit_query(request.args).order_by(AuditEntry.seq)).yield_per(1000):
+            detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
+            writer.writerow([e.seq, format_cst(e.at), e.actor, e.action, e.object_type, e.object_id,
+                             _csv_safe(detail), e.remote_addr, e.prev_hash, e.entry_hash])  # fmt: skip
+        audit.record(s, "audit.export", actor=g.user, detail={k: v for k, v in request.args.items()},
+                     remote_addr=remote_addr())  # fmt: skip
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=audit-log.csv"})  # fmt: skip
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
