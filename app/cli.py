@@ -515,6 +515,19 @@ def cmd_search(cf: Casefile, args) -> int:
     return 0
 
 
+def cmd_restrict(cf: Casefile, args) -> int:
+    from app.auth.restrictions import restrict
+
+    with cf.db.write() as session:
+        added = restrict(session, _need_as(session, args), args.draft, args.user)
+    _out(
+        args,
+        {"draft": args.draft, "added": added},
+        [f"草稿 {args.draft} 已限定知悉范围；新增：{'、'.join(added) or '无'}"],
+    )
+    return 0
+
+
 def cmd_reindex(cf: Casefile, args) -> int:
     import time
 
@@ -651,6 +664,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-page", dest="per_page", type=int, default=20)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "restrict", parents=[common, acting], help="restrict a draft to named readers (知悉范围)"
+    )
+    p.add_argument("draft", type=int)
+    p.add_argument(
+        "--user", action="append", required=True, help="username allowed to read (repeat)"
+    )
+    p.set_defaults(func=cmd_restrict)
 
     p = sub.add_parser(
         "reindex", parents=[common], help="rebuild the search index from the archive"

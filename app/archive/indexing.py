@@ -8,6 +8,7 @@ import io
 from docx import Document
 from sqlalchemy.orm import Session
 
+from app.auth.restrictions import allowed_readers
 from app.db.models import Draft, DraftVersion, IssuedDocument, TemplateVersion, User
 from app.search import IndexDoc
 from app.services import Casefile
@@ -83,5 +84,6 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
         signatory=signatory,
         conclusion=conclusion,
         status="issued",
+        restricted_to=tuple(sorted(allowed_readers(session, doc.draft_id) or ())),
         content_hash=doc.docx_sha256,
     )

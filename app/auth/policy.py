@@ -77,6 +77,27 @@ def _reviewed(session: Session, user: User, draft_id: int) -> bool:
 
 def can(session: Session, p: Principal, action: str, obj: object = None) -> bool:
     """May this principal do `action` on `obj`? Default deny."""
+    if not _can(session, p, action, obj):
+        return False
+    # 知悉范围: a restricted draft or document is readable only by the named users, on top of
+    # every rule above (inspectors included).
+    draft_id = (
+        obj.id
+        if isinstance(obj, Draft)
+        else obj.draft_id
+        if isinstance(obj, IssuedDocument)
+        else None
+    )
+    if draft_id is not None:
+        from app.auth.restrictions import allowed_readers
+
+        allowed = allowed_readers(session, draft_id)
+        if allowed is not None and p.user.id not in allowed:
+            return False
+    return True
+
+
+def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     user = p.user
     if not user.active:
         return False
@@ -119,6 +140,11 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
         return p.has("admin")
     if action == "audit.read":
         return p.has("admin") or p.has("inspector")
+    # --- case files (issue 7): rules live in app/archive/casefiles.py until folded in here ---
+    if action.startswith(("casefile.", "archive.")):
+        from app.archive.casefiles import casefile_policy
+
+        return casefile_policy(session, p, action, obj)
     return False
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.auth.passwords import check_password, generate_password, hash_password
-from app.db.models import ROLES, ApiToken, RoleGrant, Unit, User, utcnow
+from app.db.models import ROLES, ApiToken, RoleGrant, Unit, User, UserSession, utcnow
 from app.workflow.errors import NotFound, ValidationFailed, WorkflowError
 
 UNIT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -181,3 +181,44 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     user = session.get(User, row.user_id)
     return user if user and user.active else None
+
+
+SESSION_LIFETIME = dt.timedelta(hours=8)
+
+
+def start_session(session: Session, user: User, remote_addr: str = "") -> str:
+    """A new login session; returns the random id for the cookie (only its hash is stored)."""
+    sid = secrets.token_urlsafe(32)
+    session.add(UserSession(sid_hash=token_hash(sid), user_id=user.id, expires_at=utcnow() + SESSION_LIFETIME,
+                            remote_addr=remote_addr[:64]))  # fmt: skip
+    return sid
+
+
+def session_user(session: Session, sid: str | None) -> User | None:
+    if not sid:
+        return None
+    row = session.scalars(
+        select(UserSession).where(UserSession.sid_hash == token_hash(sid))
+    ).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def end_sessions(
+    session: Session, user_id: int, sid: str | None = None, keep: str | None = None
+) -> int:
+    """Revoke one session (sid) or all of a user's sessions except `keep`."""
+    query = select(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if sid is not None:
+        query = query.where(UserSession.sid_hash == token_hash(sid))
+    n = 0
+    for row in session.scalars(query):
+        if keep is not None and row.sid_hash == token_hash(keep):
+            continue
+        row.revoked_at = utcnow()
+        n += 1
+    return n

@@ -274,3 +274,30 @@ class AuditEntry(Base):
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class DraftRestriction(Base):
+    """知悉范围: a draft (and the document issued from it) readable only by named users, on top of
+    the unit rule. Set before issuance; write-once, so a restriction is never quietly lifted."""
+
+    __tablename__ = "draft_restrictions"
+    __table_args__ = (UniqueConstraint("draft_id", "user_id"),)
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """A login. The cookie carries a random id whose sha256 is stored here, so logging out (or
+    changing the password) really ends the session instead of trusting a signed cookie forever."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")

@@ -10,7 +10,8 @@ from flask import Flask, current_app, g, redirect, render_template, request, ses
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.auth.policy import principal
-from app.db.models import ROLE_LABELS, User
+from app.auth.users import session_user
+from app.db.models import ROLE_LABELS
 from app.services import Casefile
 from app.templating.render import chinese_date
 from app.workflow.drafts import CHINA_TZ, DECISION_LABELS, STATUS_LABELS
@@ -64,12 +65,12 @@ def _load_user() -> None:
     g.user = g.principal = None
     if request.blueprint == "api" or request.endpoint == "static":
         return
-    uid = session.get("uid")
-    if uid is None:
+    sid = session.get("sid")
+    if sid is None:
         return
     with cf().db.read() as s:
-        user = s.get(User, uid)
-        if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+        user = session_user(s, sid)
+        if user is None:
             session.clear()
             return
         _ = user.unit.name  # used by every page header; load before the session closes
@@ -96,9 +97,9 @@ def init_app(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
 
-    from app.web import admin, auth, casefiles, documents, drafts, main, search
+    from app.web import admin, auth, casefiles, documents, drafts, main, restrictions, search
 
-    for module in (auth, main, drafts, documents, search, casefiles, admin):
+    for module in (auth, main, drafts, documents, search, casefiles, admin, restrictions):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

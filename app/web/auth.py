@@ -23,8 +23,7 @@ def login():
             user, error = users.authenticate(s, username, password, remote_addr())
             if user is not None:
                 session.clear()  # a fresh session: no fixation of a pre-login cookie
-                session["uid"] = user.id
-                session["pw"] = user.password_hash[-16:]
+                session["sid"] = users.start_session(s, user, remote_addr())
                 session.permanent = True
         if error is None:
             return redirect(safe_next(request.args.get("next")))
@@ -35,10 +34,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    if session.get("uid"):
+    if session.get("sid"):
         with cf().db.write() as s:
-            user = s.get(User, session["uid"])
+            user = users.session_user(s, session["sid"])
             if user:
+                users.end_sessions(s, user.id, sid=session["sid"])
                 audit.record(s, "logout", actor=user, remote_addr=remote_addr())
     session.clear()
     return redirect(url_for("auth.login"))
@@ -65,8 +65,9 @@ def password():
             else:
                 user.password_hash = hash_password(new)
                 user.must_change_password = False
-                audit.record(s, "password.change", actor=user, remote_addr=remote_addr())
-                session["pw"] = user.password_hash[-16:]
+                ended = users.end_sessions(s, user.id, keep=session.get("sid"))
+                audit.record(s, "password.change", actor=user, detail={"other_sessions_ended": ended},
+                             remote_addr=remote_addr())  # fmt: skip
         if not errors:
             flash("密码已修改。", "ok")
             return redirect(url_for("main.home"))

@@ -133,6 +133,7 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(), nullable=True),
         sa.Column("archive_year", sa.Integer(), nullable=True),
         sa.Column("fonds_code", sa.String(16), nullable=True),
+        sa.Column("imported_from", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_case_files_unit_id", "case_files", ["unit_id"])
@@ -173,6 +174,7 @@ def upgrade() -> None:
         sa.Column("reply_to_item_id", ID, sa.ForeignKey("case_file_items.id"), nullable=True),
         sa.Column("responsible", sa.String(100), nullable=False),
         sa.Column("doc_date", sa.Date(), nullable=True),
+        sa.Column("doc_number", sa.String(64), nullable=False),
         sa.Column("added_by", ID, sa.ForeignKey("users.id"), nullable=False),
         sa.Column("added_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),

@@ -77,9 +77,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("version_id", "unit_id"),
     )
-    op.create_index(
-        "ix_version_co_sign_units_version_id", "version_co_sign_units", ["version_id"]
-    )
+    op.create_index("ix_version_co_sign_units_version_id", "version_co_sign_units", ["version_id"])
     op.create_table(
         "processing_slips",
         sa.Column("id", PK, nullable=False),
