@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEntry, User, utcnow
@@ -57,7 +57,7 @@ def record(
     object_id: Any = "",
     detail: dict | None = None,
     remote_addr: str = "",
-) -> AuditEntry:
+) -> str:
     """Append one entry to the chain inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so two transactions never chain onto the same predecessor.
@@ -68,7 +68,7 @@ def record(
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = utcnow()
     detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
-    entry = AuditEntry(
+    values = dict(
         seq=seq,
         at=at,
         actor_id=actor.id if actor else None,
@@ -80,12 +80,13 @@ def record(
         remote_addr=remote_addr or "",
         prev_hash=prev,
     )
-    entry.entry_hash = _entry_hash(
-        seq, at, entry.actor_id, entry.actor, action, object_type, entry.object_id, detail,
-        entry.remote_addr, prev,
+    values["entry_hash"] = _entry_hash(
+        seq, at, values["actor_id"], values["actor"], action, object_type, values["object_id"],
+        detail, values["remote_addr"], prev,
     )  # fmt: skip
-    session.add(entry)  # flushed with the caller's transaction
-    return entry
+    # A Core insert: the log is append-only, no ORM object is needed afterwards.
+    session.execute(insert(AuditEntry).values(**values))
+    return values["entry_hash"]
 
 
 def verify_chain(session: Session) -> list[str]:

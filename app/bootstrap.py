@@ -113,6 +113,9 @@ def _demo(cf: Casefile, result: InitResult) -> None:
                 )
             except drafts.WorkflowError:
                 continue  # a template whose chain the demo users cannot staff
+    from app.archive.demo import create_demo_dossiers  # case files (issue 7)
+
+    create_demo_dossiers(cf)
 
 
 def _shipped_ids(cf: Casefile) -> list[tuple[str, int]]:

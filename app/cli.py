@@ -683,6 +683,10 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", parents=[common], help="check every record, blob and the audit chain"
     )
     p.set_defaults(func=cmd_verify)
+
+    from app.archive import commands as archive_commands  # case files (issue 7)
+
+    archive_commands.register(sub, common, acting)
     return parser
 
 

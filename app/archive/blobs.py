@@ -13,9 +13,11 @@ import re
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db.models import Blob
+from app.db.models import Blob, utcnow
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -90,6 +92,10 @@ def _fsync_dir(path: Path) -> None:
 def store_blob(session: Session, store: BlobStore, data: bytes, media_type: str) -> str:
     """Write the bytes durably, then record them in the session's transaction."""
     sha = store.put(data)
-    if session.get(Blob, sha) is None:
-        session.add(Blob(sha256=sha, size=len(data), media_type=media_type))
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Blob)
+        .values(sha256=sha, size=len(data), media_type=media_type, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
     return sha

@@ -88,6 +88,7 @@ class CaseFile(Base):
     # set at closing: the archival year and fonds the references were allocated in
     archive_year: Mapped[int | None] = mapped_column(Integer)
     fonds_code: Mapped[str | None] = mapped_column(String(16))
+    imported_from: Mapped[str | None] = mapped_column(String(64))  # sha256 of the package
 
     unit: Mapped[Unit] = relationship()
     creator: Mapped[User] = relationship(foreign_keys=[created_by])
@@ -152,7 +153,8 @@ class CaseFileItem(Base):
     # for a reply: the item it answers (e.g. a risk notice)
     reply_to_item_id: Mapped[int | None] = mapped_column(ForeignKey("case_file_items.id"))
     responsible: Mapped[str] = mapped_column(String(100), default="")  # 责任者 of an upload
-    doc_date: Mapped[dt.date | None] = mapped_column(Date)  # 日期 of an upload
+    doc_date: Mapped[dt.date | None] = mapped_column(Date)  # 日期
+    doc_number: Mapped[str] = mapped_column(String(64), default="")  # 文号
     added_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -75,6 +75,13 @@ def _reviewed(session: Session, user: User, draft_id: int) -> bool:
     )
 
 
+def _co_signer(session: Session, p: Principal, draft: Draft) -> bool:
+    """会签 (issue 4): office heads and signatories of a unit listed on the draft to co-sign."""
+    from app.workflow.drafts import is_co_signer
+
+    return is_co_signer(session, p, draft)
+
+
 def can(session: Session, p: Principal, action: str, obj: object = None) -> bool:
     """May this principal do `action` on `obj`? Default deny."""
     if not _can(session, p, action, obj):
@@ -115,6 +122,8 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             (obj.unit_id, r) in p.grants for r in REVIEWER_ROLES
         ):
             return True
+        if obj.status in {"in_review", "approved"} and _co_signer(session, p, obj):
+            return True
         return _reviewed(session, user, obj.id)
     if action in {"draft.edit", "draft.submit"}:
         assert isinstance(obj, Draft)
@@ -122,7 +131,9 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     if action == "draft.review":
         # the step's role and the no-self-approval rules are checked in the workflow
         assert isinstance(obj, Draft)
-        return any((obj.unit_id, r) in p.grants for r in REVIEWER_ROLES)
+        return any((obj.unit_id, r) in p.grants for r in REVIEWER_ROLES) or _co_signer(
+            session, p, obj
+        )
     if action == "draft.issue":
         assert isinstance(obj, Draft)
         return obj.created_by == user.id or any((obj.unit_id, r) in p.grants for r in ISSUING_ROLES)

@@ -79,8 +79,14 @@ class _FoldTable(dict):
 
     def __missing__(self, code: int) -> str:
         folded = fold_char(chr(code))
+        if len(folded) != 1:
+            _NOT_ONE_TO_ONE.add(chr(code))
         self[code] = folded
         return folded
+
+
+# characters that fold to nothing or to several characters (offsets shift after them)
+_NOT_ONE_TO_ONE: set[str] = set()
 
 
 _TABLE = _FoldTable()
@@ -94,13 +100,16 @@ def fold(text: str) -> str:
     return text.translate(_TABLE)
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def fold_with_offsets(text: str) -> tuple[str, list[int] | range]:
     """Fold *text* and map every folded character back to its source index.
 
     ``origin[j]`` is the index in *text* of the character that produced folded
     character ``j``; used to put highlight marks around exactly the matched original
     characters.
     """
+    folded = text.translate(_TABLE)
+    if len(folded) == len(text) and _NOT_ONE_TO_ONE.isdisjoint(text):
+        return folded, range(len(text))
     out: list[str] = []
     origin: list[int] = []
     table = _TABLE

@@ -20,16 +20,20 @@ segment and cached: segments are immutable, so a refreshed searcher reuses it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import heapq
 import json
 import logging
 import math
 import os
+import re
 import shutil
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, chain, repeat
@@ -44,6 +48,7 @@ from app.search.backend import (
     IndexBusy,
     IndexDoc,
     IndexStats,
+    QuerySyntaxError,
     SearchQuery,
     SearchResults,
     SearchScope,
@@ -57,7 +62,6 @@ from app.search.whoosh_schema import (
     FORMAT_VERSION,
     INDEX_NAME,
     MARKER,
-    TITLE_BOOST,
     _doc_fields,
     _gram_counts,
     make_schema,
@@ -108,9 +112,10 @@ class _SegmentMeta:
 class _Leaf:
     """One segment as seen by the current searcher."""
 
-    __slots__ = ("reader", "offset", "meta", "nt", "live", "seg_id")
+    __slots__ = ("reader", "offset", "meta", "nt", "nt_raw", "live", "seg_id")
 
     def __init__(self, reader, offset, meta, nt, live, seg_id):
+        self.nt_raw = _raw_column(nt)
         self.reader = reader
         self.offset = offset
         self.meta: _SegmentMeta = meta
@@ -166,7 +171,8 @@ class WhooshBackend:
             if not create:
                 raise SearchUnavailable("检索索引尚未建立。", ["index missing"])
             if self.path.exists() and any(
-                p.name.startswith(f"_{INDEX_NAME}_") for p in self.path.iterdir()
+                p.name.startswith(f"{INDEX_NAME}_") and p.suffix == ".seg"
+                for p in self.path.iterdir()
             ):
                 raise SearchUnavailable("检索索引已损坏，需要重建。", ["table of contents missing"])
             self._create(self.path)
@@ -269,19 +275,23 @@ class WhooshBackend:
         try:
             return fn(*args)
         except SearchUnavailable:
-            self._close_searcher()
-            self._ix = None
+            self._reset()
             raise
-        except Exception as exc:  # noqa: BLE001
-            from app.search.backend import QuerySyntaxError
+        except QuerySyntaxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whoosh fails in many ways on bad files
+            problem = repr(exc)
+            log.error("search index failure in %s: %s", self.path, problem)
+            _drop_traceback(exc)
+            self._reset()
+        raise SearchUnavailable("检索索引不可用，请联系管理员重建索引。", [problem])
 
-            if isinstance(exc, QuerySyntaxError):
-                raise
-            log.exception("search index failure in %s", self.path)
+    def _reset(self) -> None:
+        with _quiet_resources():
             self._close_searcher()
             self._ix = None
             self._segments.clear()
-            raise SearchUnavailable("检索索引不可用，请联系管理员重建索引。", [repr(exc)]) from exc
+            gc.collect()
 
     # ----------------------------------------------------------------- writing
 
@@ -582,7 +592,7 @@ class WhooshBackend:
         dfs.sort()
         exact = term.field is None and len(gs) == 1 and is_exact_gram(folded)
         first = dfs[0][1]
-        ids, ws = self._postings(leaf, first, weights=exact and want_scores)
+        ids, ws = self._postings(leaf, first, weights=want_scores)
         if exact:
             if want_scores:
                 scores = {d: w for d, w in zip(ids, ws, strict=True) if d in base}
@@ -593,38 +603,51 @@ class WhooshBackend:
             if not cands or len(cands) * 8 < df:
                 break
             cands.intersection_update(self._postings(leaf, g, weights=False)[0])
-        return self._verify(leaf, term, cands, want_scores)
+        hits = self._verify(leaf, term, cands)
+        if not want_scores:
+            return hits, None
+        # The weight of the rarest gram (its count, +TITLE_BOOST if in number/title)
+        # stands in for the count of the whole string: free, and close enough to rank.
+        weights = dict(zip(ids, ws, strict=True))
+        return hits, {d: weights[d] for d in hits}
 
-    def _verify(
-        self, leaf: _Leaf, term: Term, cands: set[int], want_scores: bool
-    ) -> tuple[set[int], dict[int, float] | None]:
+    def _verify(self, leaf: _Leaf, term: Term, cands: set[int]) -> set[int]:
+        """The candidates whose folded text really contains the term (exact precision)."""
         folded = term.folded
-        pat = folded.encode("utf-16-le")
-        col = leaf.nt
         out: set[int] = set()
-        scores: dict[int, float] | None = {} if want_scores else None
         if term.field is not None:
             part = _FIELD_INDEX[term.field]
+            col = leaf.nt
             for d in cands:
                 text = col[d].decode("utf-16-le").split(FIELD_SEP)
                 if part < len(text) and folded in text[part]:
                     out.add(d)
-                    if scores is not None:
-                        scores[d] = TITLE_BOOST + text[part].count(folded)
-            return out, scores
-        tn = leaf.meta.tn
+            return out
+        pat = folded.encode("utf-16-le")
+        raw = leaf.nt_raw
+        if raw is not None:
+            # search the mmapped column in place: no copy per document
+            buf, base, offs, lens = raw
+            search = re.compile(re.escape(pat)).search
+            add = out.add
+            for d in cands:
+                s = base + offs[d]
+                e = s + lens[d]
+                m = search(buf, s, e)
+                while m is not None and (m.start() - s) & 1:  # odd offset: not a char boundary
+                    m = search(buf, m.start() + 1, e)
+                if m is not None:
+                    add(d)
+            return out
+        col = leaf.nt
         for d in cands:
             b = col[d]
             i = b.find(pat)
-            while i & 1 and i > 0:  # odd byte offset: not a character boundary in UTF-16
+            while i > 0 and i & 1:
                 i = b.find(pat, i + 1)
-            if i < 0:
-                continue
-            out.add(d)
-            if scores is not None:
-                tf = b.count(pat)
-                scores[d] = tf + (TITLE_BOOST if folded in tn[d] else 0)
-        return out, scores
+            if i >= 0:
+                out.add(d)
+        return out
 
     def _match(
         self, leaf: _Leaf, pq: ParsedQuery, base: set[int]
@@ -785,6 +808,17 @@ class WhooshBackend:
         """Problems with the index, as readable strings; [] when healthy.  Never raises.
 
         ``deep`` also reads every document's stored fields and columns."""
+        with _quiet_resources():
+            try:
+                return self._check(deep)
+            except Exception as exc:  # noqa: BLE001
+                problem = f"cannot read index: {exc!r}"
+                _drop_traceback(exc)
+                return [problem]
+            finally:
+                gc.collect()
+
+    def _check(self, deep: bool) -> list[str]:
         problems: list[str] = []
         if not self.path.exists():
             return [f"index directory {self.path} does not exist"]
@@ -834,6 +868,36 @@ class WhooshBackend:
                 break
             time.sleep(0.05)
         return problems
+
+
+@contextlib.contextmanager
+def _quiet_resources():
+    """Whoosh leaks file objects when it fails half-way through opening a damaged
+    segment; their ResourceWarnings are noise once the failure is reported."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        yield
+
+
+def _drop_traceback(exc: BaseException) -> None:
+    # frames of a failed open hold Whoosh's unclosed files: free them now, quietly
+    with _quiet_resources():
+        while exc is not None:
+            exc.__traceback__ = None
+            exc = exc.__context__
+        gc.collect()
+
+
+def _raw_column(col):
+    """(buffer, base, offsets, lengths) of a VarBytes column held in memory or mmapped,
+    for in-place searching; None when Whoosh's internals are not what we expect."""
+    try:
+        raw = col.raw_column() if hasattr(col, "raw_column") else col
+        buf = raw._dbfile._buf
+        memoryview(buf)
+        return buf, raw._basepos, raw._offsets, raw._lengths
+    except (AttributeError, TypeError):
+        return None
 
 
 def _batches(docs: Iterable[IndexDoc], size: int) -> Iterator[list[dict]]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
+from app.auth.policy import can
 from app.auth.restrictions import restrict
+from app.db.models import Draft
 from app.web import cf, login_required, remote_addr
 from app.workflow.errors import WorkflowError
 
@@ -16,6 +18,10 @@ bp = Blueprint("restrictions", __name__)
 @bp.post("/drafts/<int:draft_id>/restrict")
 @login_required
 def restrict_draft(draft_id: int):
+    with cf().db.read() as s:
+        draft = s.get(Draft, draft_id)
+        if draft is None or not can(s, g.principal, "draft.read", draft):
+            abort(404)
     names = [n for n in re.split(r"[\s,，、;；]+", request.form.get("usernames", "")) if n]
     if not names:
         flash("请填写可以知悉的用户名，多个用空格或逗号分隔", "error")

@@ -196,8 +196,46 @@ def _render_version(cf: Casefile, tpl: LoadedTemplate, data: dict, unit: Unit) -
         raise WorkflowError(f"模板无法生成文档，请联系管理员：{exc}") from exc
 
 
+def _has_co_sign(tpl: LoadedTemplate) -> bool:
+    return any(s.role == CO_SIGN for s in tpl.schema.review_chain)
+
+
+def _co_sign_units(
+    session: Session, tpl: LoadedTemplate, drafting_unit_id: int, codes: list[str] | tuple[str, ...]
+) -> list[int]:
+    """The units named for 会签, checked: known, distinct, not the drafting unit itself."""
+    codes = [str(c).strip() for c in codes or () if str(c).strip()]
+    if not codes:
+        return []
+    if not _has_co_sign(tpl):
+        raise ValidationFailed(
+            "该文书的审核流程没有会签环节，不能选择会签单位",
+            [{"field": "co_sign_units", "label": "会签单位", "message": "该文书无需会签"}],
+        )
+    found = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    problems = []
+    for code in codes:
+        unit = found.get(code)
+        if unit is None:
+            problems.append(f"单位“{code}”不存在")
+        elif unit.id == drafting_unit_id:
+            problems.append(f"“{unit.name}”是发文单位本身，不能再作为会签单位")
+    if problems:
+        raise ValidationFailed(
+            "会签单位有误：" + "；".join(problems),
+            [{"field": "co_sign_units", "label": "会签单位", "message": m} for m in problems],
+        )
+    return list(dict.fromkeys(found[c].id for c in codes))
+
+
 def _add_version(
-    cf: Casefile, session: Session, p: Principal, draft: Draft, tpl: LoadedTemplate, data: dict
+    cf: Casefile,
+    session: Session,
+    p: Principal,
+    draft: Draft,
+    tpl: LoadedTemplate,
+    data: dict,
+    co_units: list[int] | tuple[int, ...] = (),
 ) -> DraftVersion:
     unit = session.get(Unit, draft.unit_id)
     docx = _render_version(cf, tpl, data, unit)
@@ -219,6 +257,8 @@ def _add_version(
     draft.title = document_title(tpl.schema, data)
     draft.updated_at = utcnow()
     session.flush()
+    for unit_id in co_units:
+        session.add(VersionCoSignUnit(version_id=version.id, unit_id=unit_id))
     return version
 
 
@@ -230,6 +270,7 @@ def create_draft(
     data: object,
     unit_code: str | None = None,
     remote_addr: str = "",
+    co_sign_units: list[str] | tuple[str, ...] = (),
 ) -> Draft:
     row = cf.catalog.latest_row(session, template_id)
     if row is None:
@@ -253,9 +294,10 @@ def create_draft(
         status="draft",
         current_version=0,
     )
+    co_units = _co_sign_units(session, tpl, unit.id, co_sign_units)
     session.add(draft)
     session.flush()
-    version = _add_version(cf, session, p, draft, tpl, clean)
+    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
     audit.record(
         session, "draft.create", actor=p.user, object_type="draft", object_id=draft.id,
         detail={"template": f"{row.template_id}@{row.version}", "sha256": version.docx_sha256},
@@ -265,8 +307,10 @@ def create_draft(
 
 
 def edit_draft(
-    cf: Casefile, session: Session, p: Principal, draft_id: int, data: object, remote_addr: str = ""
-) -> DraftVersion:
+    cf: Casefile, session: Session, p: Principal, draft_id: int, data: object, remote_addr: str = "",
+    co_sign_units: list[str] | tuple[str, ...] | None = None,
+) -> DraftVersion:  # fmt: skip
+    """A new version (co_sign_units None: keep the current version's co-signing units)."""
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已发文，不能再修改；如需更正请另行起草")
@@ -274,9 +318,16 @@ def edit_draft(
         raise Forbidden("只有起草人可以修改草稿")
     tpl = template_of(cf, session, draft)
     clean = _validated(tpl, data)
-    if clean == current_version(session, draft).data:
+    previous = current_version(session, draft)
+    old_units = co_sign_unit_ids(session, previous)
+    co_units = (
+        list(old_units)
+        if co_sign_units is None
+        else _co_sign_units(session, tpl, draft.unit_id, co_sign_units)
+    )
+    if clean == previous.data and tuple(co_units) == old_units:
         raise WorkflowError("内容没有变化，无需保存新版本")
-    version = _add_version(cf, session, p, draft, tpl, clean)
+    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
     voided = draft.status in {"in_review", "approved"}
     draft.status = "draft"  # the changed text must be submitted and reviewed again
     audit.record(
@@ -298,6 +349,7 @@ def _step(
     name: str,
     role: str,
     comment: str,
+    unit_id: int | None = None,
 ) -> ReviewStep:
     step = ReviewStep(
         draft_id=draft.id,
@@ -306,7 +358,7 @@ def _step(
         step_index=index,
         step_name=name,
         role=role,
-        unit_id=draft.unit_id,
+        unit_id=unit_id or draft.unit_id,
         user_id=p.user.id,
         decision=decision,
         comment=comment,
@@ -317,7 +369,9 @@ def _step(
     return step
 
 
-def _clean_comment(comment: str | None, required: bool = False) -> str:
+def _clean_comment(
+    comment: str | None, required: bool = False, what: str = "退回时请写明需要修改的内容"
+) -> str:
     text = (comment or "").strip()
     if len(text) > 2000:
         raise ValidationFailed(
@@ -325,10 +379,7 @@ def _clean_comment(comment: str | None, required: bool = False) -> str:
             [{"field": "comment", "label": "意见", "message": "不能超过2000字"}],
         )
     if required and not text:
-        raise ValidationFailed(
-            "退回时请写明需要修改的内容",
-            [{"field": "comment", "label": "意见", "message": "退回时请写明需要修改的内容"}],
-        )
+        raise ValidationFailed(what, [{"field": "comment", "label": "意见", "message": what}])
     return text
 
 
@@ -342,29 +393,54 @@ def submit(
     if draft.status not in {"draft", "returned"}:
         raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不能提交审核")
     version = current_version(session, draft)
+    tpl = template_of(cf, session, draft)
+    if _has_co_sign(tpl) and not co_sign_unit_ids(session, version):
+        raise ValidationFailed(
+            "该文书需要会签，请先修改草稿，选择会签单位后再提交",
+            [{"field": "co_sign_units", "label": "会签单位", "message": "请至少选择一个会签单位"}],
+        )
     step = _step(session, p, draft, version, "submit", index=None, name="submit",
                  role="drafter", comment=_clean_comment(comment))  # fmt: skip
     draft.status = "in_review"
     audit.record(session, "draft.submit", actor=p.user, object_type="draft", object_id=draft.id,
                  detail={"version": version.number, "sha256": version.docx_sha256},
                  remote_addr=remote_addr)  # fmt: skip
+    _notify(cf, session, draft, "submit", p)
     return step
 
 
-def _reviewable(
-    cf: Casefile, session: Session, p: Principal, draft: Draft
-) -> tuple[LoadedTemplate, DraftVersion, list[StepState], StepState]:
+def review_slot(
+    session: Session, p: Principal, draft: Draft, states: list[StepState]
+) -> ReviewSlot:
+    """The step this principal may fill now on the current version, or why not (raises)."""
     if draft.status != "in_review":
         raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不在审核中")
     if not can(session, p, "draft.review", draft):
         raise Forbidden("您在该单位没有审核权限")
-    tpl = template_of(cf, session, draft)
-    version = current_version(session, draft)
-    states = chain_state(session, draft, tpl, version)
     pending = pending_step(states)
     if pending is None:
         raise WorkflowError("所有审核环节已完成")
-    if not p.role_in_unit(pending.step.role, draft.unit_id):
+    if pending.step.role == CO_SIGN:
+        slot = next(
+            (
+                ReviewSlot(pending, unit_id, CO_SIGN)
+                for unit_id in pending.open_units()
+                for role in CO_SIGN_ROLES
+                if (unit_id, role) in p.grants
+            ),
+            None,
+        )
+        if slot is None:
+            names = "、".join(session.get(Unit, u).name for u in pending.open_units())
+            raise Forbidden(
+                f"当前环节“{pending.step.label}”需由会签单位（{names}）的负责人或签发人办理"
+            )
+    elif p.role_in_unit(pending.step.role, draft.unit_id):
+        role = pending.step.role
+        if role == "adviser" and (draft.unit_id, "adviser") not in p.grants:
+            role = "public-lawyer"  # record the role actually held
+        slot = ReviewSlot(pending, draft.unit_id, role)
+    else:
         raise Forbidden(
             f"当前环节“{pending.step.label}”需由本单位的{pending.role_label}办理，您没有该角色"
         )
@@ -383,39 +459,84 @@ def _reviewable(
             raise Forbidden("同一人不能在同一审核链中担任两个环节")
     if any(a.user_id == p.user.id for a in pending.approvals):
         raise WorkflowError("您已审核同意该版本，等待其他审核人")
-    return tpl, version, states, pending
+    return slot
+
+
+def _reviewable(
+    cf: Casefile, session: Session, p: Principal, draft: Draft
+) -> tuple[DraftVersion, list[StepState], ReviewSlot]:
+    if draft.status != "in_review":
+        raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不在审核中")
+    tpl = template_of(cf, session, draft)
+    version = current_version(session, draft)
+    states = chain_state(session, draft, tpl, version)
+    return version, states, review_slot(session, p, draft, states)
 
 
 def approve(
     cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str = "",
-    remote_addr: str = "",
+    remote_addr: str = "", opinion: OpinionFile | None = None,
 ) -> ReviewStep:  # fmt: skip
     draft = _load_draft(session, draft_id, lock=True)
-    tpl, version, states, pending = _reviewable(cf, session, p, draft)
+    version, states, slot = _reviewable(cf, session, p, draft)
+    pending = slot.state
     step = _step(session, p, draft, version, "approve", index=pending.index,
-                 name=pending.step.name, role=pending.step.role,
+                 name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
                  comment=_clean_comment(comment))  # fmt: skip
+    attach_opinion(cf, session, step, opinion)
     pending.approvals.append(step)
     if pending_step(states) is None:
         draft.status = "approved"
     audit.record(session, "draft.approve", actor=p.user, object_type="draft", object_id=draft.id,
                  detail={"step": pending.step.name, "version": version.number,
                          "sha256": version.docx_sha256}, remote_addr=remote_addr)  # fmt: skip
+    _notify(cf, session, draft, "approve", p)
     return step
 
 
 def return_draft(
     cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str,
-    remote_addr: str = "",
+    remote_addr: str = "", opinion: OpinionFile | None = None,
 ) -> ReviewStep:  # fmt: skip
     draft = _load_draft(session, draft_id, lock=True)
     text = _clean_comment(comment, required=True)
-    tpl, version, states, pending = _reviewable(cf, session, p, draft)
+    version, states, slot = _reviewable(cf, session, p, draft)
+    pending = slot.state
     step = _step(session, p, draft, version, "return", index=pending.index,
-                 name=pending.step.name, role=pending.step.role, comment=text)  # fmt: skip
+                 name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
+                 comment=text)  # fmt: skip
+    attach_opinion(cf, session, step, opinion)
     draft.status = "returned"
     audit.record(session, "draft.return", actor=p.user, object_type="draft", object_id=draft.id,
                  detail={"step": pending.step.name, "version": version.number,
+                         "sha256": version.docx_sha256}, remote_addr=remote_addr)  # fmt: skip
+    _notify(cf, session, draft, "return", p)
+    return step
+
+
+def add_note(
+    cf: Casefile, session: Session, p: Principal, draft_id: int, supersedes: int, comment: str,
+    remote_addr: str = "", opinion: OpinionFile | None = None,
+) -> ReviewStep:  # fmt: skip
+    """A later opinion that supersedes one of the author's own steps; the earlier one stays.
+
+    Nobody can edit a signed opinion; this is how its author corrects or adds to it, also after
+    issuance. A note never counts as an approval and does not move the chain."""
+    draft = _load_draft(session, draft_id, lock=True)
+    if not can(session, p, "draft.read", draft):
+        raise NotFound(f"草稿 {draft_id} 不存在")
+    earlier = session.get(ReviewStep, supersedes)
+    if earlier is None or earlier.draft_id != draft.id:
+        raise NotFound(f"办理记录 {supersedes} 不属于草稿 {draft_id}")
+    if earlier.user_id != p.user.id or earlier.decision not in {"approve", "return", "note"}:
+        raise Forbidden("只能对自己签署的审核意见作补充说明，他人的意见任何人不得改动")
+    text = _clean_comment(comment, required=True, what="请写明补充或更正的意见")
+    version = session.get(DraftVersion, earlier.version_id)
+    step = _step(session, p, draft, version, "note", index=None, name=earlier.step_name,
+                 role=earlier.role, unit_id=earlier.unit_id, comment=text)  # fmt: skip
+    attach_opinion(cf, session, step, opinion, supersedes=earlier)
+    audit.record(session, "draft.note", actor=p.user, object_type="draft", object_id=draft.id,
+                 detail={"supersedes": earlier.id, "step": step.id,
                          "sha256": version.docx_sha256}, remote_addr=remote_addr)  # fmt: skip
     return step
 
@@ -424,7 +545,10 @@ def issue(
     cf: Casefile, session: Session, p: Principal, draft_id: int, remote_addr: str = "",
     issue_date: dt.date | None = None,
 ) -> IssuedDocument:  # fmt: skip
-    """BEGIN; allocate number; render approved data + number + date; blob; record; outbox; audit."""
+    """BEGIN; allocate number; render approved data + number + date; blob; record; slip;
+    outbox; audit."""
+    from app.workflow.slip import build_slip_docx, slip_data
+
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已经发文")
@@ -469,17 +593,113 @@ def issue(
     draft.status = "issued"
     draft.updated_at = utcnow()
     session.flush()
+    slip_sha = store_blob(
+        session, cf.blobs, build_slip_docx(slip_data(cf, session, doc)), DOCX_MEDIA
+    )
+    session.add(ProcessingSlip(document_id=doc.id, docx_sha256=slip_sha))
     for kind in ("index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
-                 "approved_sha256": version.docx_sha256, "draft": draft.id},
-                 remote_addr=remote_addr)  # fmt: skip
+                 "approved_sha256": version.docx_sha256, "draft": draft.id,
+                 "slip_sha256": slip_sha}, remote_addr=remote_addr)  # fmt: skip
+    _notify(cf, session, draft, "issue", p)
     return doc
 
 
+def _notify(cf: Casefile, session: Session, draft: Draft, event: str, p: Principal) -> None:
+    from app.workflow import notify
+
+    notify.after_commit(cf, session, draft, event, p)
+
+
+def opinions_of(session: Session, draft: Draft) -> dict[int, ReviewOpinion]:
+    """Written opinions (files, supersessions) by review step id."""
+    return {
+        o.step_id: o
+        for o in session.scalars(
+            select(ReviewOpinion)
+            .join(ReviewStep, ReviewStep.id == ReviewOpinion.step_id)
+            .where(ReviewStep.draft_id == draft.id)
+        )
+    }
+
+
+def reviewers_for(session: Session, draft: Draft, states: list[StepState]) -> list[int]:
+    """User ids who could fill the pending step now (for notifications and the head's view)."""
+    from app.auth.policy import principal
+    from app.db.models import RoleGrant, User
+
+    pending = pending_step(states)
+    if pending is None or draft.status != "in_review":
+        return []
+    if pending.step.role == CO_SIGN:
+        pairs = [(u, r) for u in pending.open_units() for r in CO_SIGN_ROLES]
+    else:
+        roles = (
+            ["adviser", "public-lawyer"] if pending.step.role == "adviser" else [pending.step.role]
+        )
+        pairs = [(draft.unit_id, r) for r in roles]
+    user_ids = {
+        g.user_id
+        for unit_id, role in pairs
+        for g in session.scalars(
+            select(RoleGrant).where(RoleGrant.unit_id == unit_id, RoleGrant.role == role)
+        )
+    }
+    out = []
+    for uid in sorted(user_ids):
+        user = session.get(User, uid)
+        try:
+            review_slot(session, principal(session, user), draft, states)
+        except WorkflowError:
+            continue
+        out.append(uid)
+    return out
+
+
+def is_co_signer(session: Session, p: Principal, draft: Draft) -> bool:
+    """Does p hold a co-signing role in a unit listed on the draft's current version?
+    (Used by the access policy: such users may read the draft and review it.)"""
+    units = p.units_with(*CO_SIGN_ROLES)
+    if not units:
+        return False
+    found = session.scalar(
+        select(VersionCoSignUnit.id)
+        .join(DraftVersion, DraftVersion.id == VersionCoSignUnit.version_id)
+        .where(
+            DraftVersion.draft_id == draft.id,
+            DraftVersion.number == draft.current_version,
+            VersionCoSignUnit.unit_id.in_(units),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _co_sign_candidates(session: Session, p: Principal) -> list[Draft]:
+    units = p.units_with(*CO_SIGN_ROLES)
+    if not units:
+        return []
+    return list(
+        session.scalars(
+            select(Draft)
+            .join(
+                DraftVersion,
+                (DraftVersion.draft_id == Draft.id)
+                & (DraftVersion.number == Draft.current_version),
+            )
+            .join(VersionCoSignUnit, VersionCoSignUnit.version_id == DraftVersion.id)
+            .where(Draft.status == "in_review", VersionCoSignUnit.unit_id.in_(units))
+            .distinct()
+        )
+    )
+
+
 def queue(session: Session, p: Principal, cf: Casefile) -> dict[str, list[Draft]]:
-    """What waits for this user, what they sent, and (for office heads) all pending drafts."""
+    """What waits for this user, what they sent, and (for office heads) all pending drafts.
+
+    Lists come oldest first where they are work to do; `waiting_since` gives the age."""
     mine = list(
         session.scalars(
             select(Draft)
@@ -490,25 +710,25 @@ def queue(session: Session, p: Principal, cf: Casefile) -> dict[str, list[Draft]
     reviewer_units = {
         u for u, r in p.grants if r in {"adviser", "public-lawyer", "office-head", "signatory"}
     }
-    waiting = []
+    candidates: dict[int, Draft] = {}
     if reviewer_units:
-        candidates = session.scalars(
+        for draft in session.scalars(
             select(Draft)
             .where(Draft.status == "in_review", Draft.unit_id.in_(reviewer_units))
             .order_by(Draft.updated_at)
-        )
-        for draft in candidates:
-            tpl = template_of(cf, session, draft)
-            pending = pending_step(
-                chain_state(session, draft, tpl, current_version(session, draft))
-            )
-            if (
-                pending
-                and p.role_in_unit(pending.step.role, draft.unit_id)
-                and draft.created_by != p.user.id
-            ):
-                if not any(a.user_id == p.user.id for a in pending.approvals):
-                    waiting.append(draft)
+        ):
+            candidates[draft.id] = draft
+    for draft in _co_sign_candidates(session, p):
+        candidates.setdefault(draft.id, draft)
+    waiting = []
+    for draft in sorted(candidates.values(), key=lambda d: (d.updated_at, d.id)):
+        tpl = template_of(cf, session, draft)
+        states = chain_state(session, draft, tpl, current_version(session, draft))
+        try:
+            review_slot(session, p, draft, states)
+        except WorkflowError:
+            continue
+        waiting.append(draft)
     ready = list(
         session.scalars(
             select(Draft)
@@ -533,3 +753,38 @@ def queue(session: Session, p: Principal, cf: Casefile) -> dict[str, list[Draft]
             )
         )
     return {"waiting": waiting, "mine": mine, "ready": ready, "unit_pending": unit_pending}
+
+
+def waiting_since(session: Session, draft: Draft) -> dt.datetime:
+    """When the draft last moved (a step, an edit): the age shown in the work queues."""
+    last = session.scalar(
+        select(ReviewStep.created_at)
+        .where(ReviewStep.draft_id == draft.id, ReviewStep.decision != "note")
+        .order_by(ReviewStep.id.desc())
+        .limit(1)
+    )
+    return max(filter(None, (last, draft.updated_at)))
+
+
+def pending_summary(cf: Casefile, session: Session, draft: Draft) -> str:
+    """Where a draft stands, in words a clerk reads in the queue."""
+    if draft.status == "in_review":
+        tpl = template_of(cf, session, draft)
+        pending = pending_step(chain_state(session, draft, tpl, current_version(session, draft)))
+        if pending is not None:
+            if pending.step.role == CO_SIGN:
+                names = "、".join(session.get(Unit, u).name for u in pending.open_units())
+                return f"待{pending.step.label}（{names}）"
+            got = (
+                f"，已{len(pending.approvals)}/{pending.step.approvals}人"
+                if pending.step.approvals > 1
+                else ""
+            )
+            return f"待{pending.step.label}（{pending.role_label}{got}）"
+    if draft.status == "returned":
+        return "已退回，待起草人修改后重新提交"
+    if draft.status == "approved":
+        return "审核完毕，待发文"
+    if draft.status == "draft":
+        return "未提交审核"
+    return STATUS_LABELS.get(draft.status, draft.status)

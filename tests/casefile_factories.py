@@ -1,0 +1,87 @@
+"""Small factories for case-file tests: real DOCX, PDF and PNG files, issued documents."""
+
+from __future__ import annotations
+
+import io
+
+from conftest import as_user
+from docx import Document
+from PIL import Image
+from pypdf import PdfWriter
+
+from app.archive import casefiles
+from app.workflow import drafts
+
+
+def make_docx(*lines: str) -> bytes:
+    doc = Document()
+    for line in lines or ("专家论证意见",):
+        doc.add_paragraph(line)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def make_pdf(pages: int = 1, password: str | None = None) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    if password:
+        writer.encrypt(password)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def make_png(w: int = 120, h: int = 80) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def issue_quick(cf, subject: str = "事项"):
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, "quick", {"subject": subject}, "FZB")
+        drafts.submit(cf, s, clerk, d.id)
+        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
+        return drafts.issue(cf, s, clerk, d.id)
+
+
+REVIEWERS = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "head",
+             "signatory": "signatory"}  # fmt: skip
+
+
+def issue_template(cf, template_id: str, data: dict, unit: str = "FZB"):
+    """Issue a shipped template through its whole review chain."""
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, template_id, data, unit)
+        drafts.submit(cf, s, clerk, d.id)
+        for step in drafts.template_of(cf, s, d).schema.review_chain:
+            drafts.approve(cf, s, as_user(s, REVIEWERS[step.role]), d.id, comment="同意。")
+        return drafts.issue(cf, s, clerk, d.id)
+
+
+def new_case(cf, title: str = "关于城区停车收费调整的重大行政决策", user: str = "clerk", **kw):
+    values = dict(kind="major-decision", unit_code="FZB", retention="Y", responsible="李文书")
+    values.update(kw)
+    with cf.db.write() as s:
+        return casefiles.create_case_file(s, as_user(s, user), title=title, **values).id
+
+
+def upload(cf, case_id: int, data: bytes, name: str, user: str = "clerk", **kw):
+    with cf.db.write() as s:
+        kw.setdefault("doc_date", "2026-11-01")
+        kw.setdefault("responsible", "市发展改革委")
+        return casefiles.add_attachment(cf, s, as_user(s, user), case_id, data, name, **kw).id
+
+
+def file_document(cf, case_id: int, doc_id: int, user: str = "clerk", **kw):
+    with cf.db.write() as s:
+        return casefiles.add_document(s, as_user(s, user), case_id, doc_id, **kw).id
+
+
+def close(cf, case_id: int, user: str = "clerk"):
+    with cf.db.write() as s:
+        return [r.reference for r in casefiles.close_case_file(s, as_user(s, user), case_id)]
