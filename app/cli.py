@@ -220,6 +220,36 @@ def cmd_templates_list(cf: Casefile, args) -> int:
     return 0
 
 
+def cmd_templates_check(cf: Casefile, args) -> int:
+    """`templates check` reports; `templates add` also records a new version when it passes."""
+    from app import audit
+    from app.templating.inspect import inspect_template
+
+    def read(path):
+        try:
+            return Path(path).read_bytes()
+        except OSError as exc:
+            raise CliError(f"无法读取 {path}：{exc.strerror}") from exc
+
+    sample = _read_data(args.sample) if args.sample else None
+    report = inspect_template(args.template_id, read(args.docx), read(args.schema), sample)
+    payload = report.as_dict()
+    lines = [f"模板检查{'通过' if report.ok else '未通过'}：{args.template_id}"]
+    lines += [f"  ✗ {p}" for p in report.problems] + [f"  ! {w}" for w in report.warnings]
+    lines.append("  占位符：" + "、".join(report.placeholders))
+    if report.ok and args.command == "add":
+        with cf.db.write() as session:
+            row = cf.catalog.add_version(
+                session, args.template_id, read(args.docx), read(args.schema), None
+            )
+            audit.record(session, "template.upload", object_type="template", object_id=args.template_id,
+                         detail={"version": row.version, "sha256": row.docx_sha256, "via": "cli"})  # fmt: skip
+            payload["version"] = row.version
+        lines.append(f"已登记为第{payload['version']}版，可立即使用")
+    _out(args, payload, lines)
+    return 0 if report.ok else 2
+
+
 def _draft_payload(cf: Casefile, session, draft: Draft) -> dict:
     tpl = drafts.template_of(cf, session, draft)
     version = drafts.current_version(session, draft)
@@ -608,6 +638,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True
     )
     tpl.add_parser("list", parents=[common]).set_defaults(func=cmd_templates_list)
+    for name in ("check", "add"):
+        p = tpl.add_parser(
+            name, parents=[common], help=f"{name} a template (DOCX + schema.yaml [+ sample.json])"
+        )
+        p.add_argument("template_id")
+        p.add_argument("--docx", required=True)
+        p.add_argument("--schema", required=True)
+        p.add_argument("--sample")
+        p.set_defaults(func=cmd_templates_check)
 
     draft = sub.add_parser("draft", help="drafts and review").add_subparsers(
         dest="command", required=True

@@ -81,6 +81,8 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         web(set(), denied=403) | {"admin": None},
     ),
     ("admin.grant", "POST"): ("/admin/grant", web(set(), denied=403) | {"admin": None}),
+    ("admin.templates", "GET"): ("/admin/templates", web({"admin"}, denied=403)),
+    ("admin.templates", "POST"): ("/admin/templates", web(set(), denied=403) | {"admin": None}),
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),
     ("admin.audit_csv", "GET"): ("/admin/audit.csv", web({"admin", "inspector"}, denied=403)),
     ("static", "GET"): ("/static/app.css", {r: 200 for r in ROLES}),

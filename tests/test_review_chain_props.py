@@ -191,6 +191,13 @@ def _machine(cf):
         def approve(self, draft, user):
             self._approve(self.models[draft], user)
 
+        @rule(draft=drafts_, pick=st.integers(0, 50))
+        def return_by_an_eligible_reviewer(self, draft, pick):
+            m = self.models[draft]
+            eligible = [u for u in USERS if m.may_review(u)]
+            if eligible:
+                self.return_(draft, eligible[pick % len(eligible)])
+
         @rule(draft=drafts_, user=st.sampled_from(USERS))
         def return_(self, draft, user):
             m = self.models[draft]

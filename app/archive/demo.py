@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.shared import Cm
 from sqlalchemy import select
 
 from app.archive import casefiles
@@ -19,6 +20,7 @@ DECISION = "关于实施《武阳市城镇老旧小区改造项目管理办法�
 
 def _docx(title: str, *paragraphs: str) -> bytes:
     doc = Document()
+    doc.sections[0].page_width, doc.sections[0].page_height = Cm(21), Cm(29.7)
     doc.add_heading(title, level=1)
     for text in paragraphs:
         doc.add_paragraph(text)

@@ -309,6 +309,8 @@ def _front_docx(case: CaseFile, unit: Unit, entries: list[DossierEntry], refs: l
     ]
     table = cover.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
+    table.autofit = False
+    table.columns[0].width, table.columns[1].width = Cm(3.5), Cm(11.5)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for row, (label, value) in zip(table.rows, rows, strict=True):
         row.cells[0].width, row.cells[1].width = Cm(3.5), Cm(11.5)
@@ -325,9 +327,12 @@ def _front_docx(case: CaseFile, unit: Unit, entries: list[DossierEntry], refs: l
     _para(toc, "卷内文件目录", "黑体", 18, True, WD_ALIGN_PARAGRAPH.CENTER, 12)
     _para(toc, f"案卷：{case.title}", "宋体", 10.5, False, None, 6)
     headers = ["序号", "档号", "文号", "责任者", "题名", "日期", "页号"]
-    widths = [Cm(1.0), Cm(3.9), Cm(2.8), Cm(2.4), Cm(4.3), Cm(1.9), Cm(1.1)]
+    widths = [Cm(1.0), Cm(4.0), Cm(2.6), Cm(2.4), Cm(4.3), Cm(2.1), Cm(1.0)]
     table = toc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width  # the grid LibreOffice lays out by
     for cell, text, width in zip(table.rows[0].cells, headers, widths, strict=True):
         cell.width = width
         _font(cell.paragraphs[0].add_run(text), "黑体", 9.5, True)

@@ -85,6 +85,9 @@ def verify_store(cf: Casefile) -> Report:
             if not any(sha in p for p in reported):
                 problems.append(f"文件 {sha}: {problem}")
         problems.extend(audit.verify_chain(session))
+    from app.archive.checks import run_checks  # 四性检测 of case files (issue 7)
+
+    problems.extend(str(f) for f in run_checks(cf).findings)
     # de-duplicate while keeping order
     seen: set[str] = set()
     report.problems = [p for p in problems if not (p in seen or seen.add(p))]

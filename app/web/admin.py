@@ -183,3 +183,63 @@ def audit_csv():
 def _csv_safe(value: str) -> str:
     """Neutralise spreadsheet formulas in exported text (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+@login_required
+def templates():
+    """Upload a new template or a new version; checked before anything is stored."""
+    import json
+
+    from app.templating.inspect import inspect_template
+
+    _require("template.manage")
+    report = None
+    form_error = None
+    if request.method == "POST":
+        template_id = (request.form.get("template_id") or "").strip()
+        files = {k: request.files.get(k) for k in ("docx", "schema", "sample")}
+        blobs = {
+            k: (f.read(MAX_TEMPLATE_BYTES + 1) if f and f.filename else None)
+            for k, f in files.items()
+        }
+        if not template_id or not blobs["docx"] or not blobs["schema"]:
+            form_error = "请填写模板编号，并选择模板文件（DOCX）和字段定义（schema.yaml）"
+        elif any(b is not None and len(b) > MAX_TEMPLATE_BYTES for b in blobs.values()):
+            form_error = "文件超过 10 MB"
+        else:
+            sample = None
+            if blobs["sample"]:
+                try:
+                    sample = json.loads(blobs["sample"].decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    form_error = f"示例数据不是有效的 UTF-8 JSON：{exc}"
+            if form_error is None:
+                report = inspect_template(template_id, blobs["docx"], blobs["schema"], sample)
+                if report.ok:
+                    with cf().db.write() as s:
+                        row = cf().catalog.add_version(
+                            s, template_id, blobs["docx"], blobs["schema"], g.user
+                        )
+                        audit.record(s, "template.upload", actor=g.user, object_type="template",
+                                     object_id=template_id, detail={"version": row.version,
+                                     "sha256": row.docx_sha256}, remote_addr=remote_addr())  # fmt: skip
+                        version = row.version
+                    flash(f"模板“{template_id}”第{version}版已上传，可以立即使用。", "ok")
+                    return redirect(url_for(".templates"))
+    with cf().db.read() as s:
+        from app.db.models import TemplateVersion
+
+        rows = list(
+            s.scalars(
+                select(TemplateVersion).order_by(
+                    TemplateVersion.template_id, TemplateVersion.version.desc()
+                )
+            )
+        )
+    status = 422 if (form_error or (report and not report.ok)) else 200
+    return render_template("admin_templates.html", rows=rows, report=report, form_error=form_error,
+                           form=request.form), status  # fmt: skip
