@@ -441,7 +441,7 @@ def cmd_verify(cf: Casefile, args) -> int:
 
     report = verify_store(cf)
     payload = {"ok": report.ok, "documents": report.checked_documents, "blobs": report.checked_blobs,
-               "problems": report.problems}  # fmt: skip
+               "problems": report.problems, "warnings": report.warnings}  # fmt: skip
     if report.ok:
         lines = [
             f"校验通过：{report.checked_documents} 份文书、{report.checked_blobs} 个文件、审计日志完整。"
@@ -451,6 +451,8 @@ def cmd_verify(cf: Casefile, args) -> int:
             f"校验发现 {len(report.problems)} 个问题：",
             *[f"  - {p}" for p in report.problems],
         ]
+    if report.warnings:
+        lines += ["提示（检索索引等可重建的派生数据）：", *[f"  - {w}" for w in report.warnings]]
     _out(args, payload, lines)
     return 0 if report.ok else 1
 

@@ -303,7 +303,7 @@ def make_doc(i: int, seed: int = 7) -> IndexDoc:
         body_parts = [
             f"甲方（聘任单位）：{unit_name}",
             f"乙方（法律顾问）：{firm}",
-            f"聘任期限自{_cn_date(issued)}起至{_cn_date(issued.replace(year=issued.year + rng.choice((1, 2, 3))))}止。",
+            f"聘任期限自{_cn_date(issued)}起至{_cn_date(issued + datetime.timedelta(days=365 * rng.choice((1, 2, 3))))}止。",
             *filler,
             f"年度报酬为人民币{rng.randint(3, 30) * 10000}元，与年度考核结果挂钩。",
         ]

@@ -90,17 +90,9 @@ def cmd_case_add(cf, args) -> int:
 
 
 def cmd_case_close(cf, args) -> int:
-    from app.archive.casefiles import close_case_file, get_case_file
-    from app.archive.export import ExportError, ensure_renditions
-    from app.renditions import ConverterUnavailable
+    from app.archive.casefiles import close_case_file
 
     cli = _cli()
-    with cf.db.read() as s:
-        get_case_file(s, cli._need_as(s, args), args.case, "casefile.close")
-    try:  # the preservation PDFs, best effort: export makes any that are still missing
-        ensure_renditions(cf, args.case)
-    except (ExportError, ConverterUnavailable):
-        pass
     with cf.db.write() as s:
         refs = close_case_file(s, cli._need_as(s, args), args.case)
         payload = {"case": args.case, "status": "closed", "references": [r.reference for r in refs]}

@@ -99,12 +99,6 @@ def create_demo_dossiers(
                 unit_code=unit_code, retention="D30", responsible="王律师",
             )  # fmt: skip
             casefiles.add_document(s, p, open_case.id, notice.id)
-    try:  # preservation PDFs now if LibreOffice is here; export makes them otherwise
-        from app.archive.export import ensure_renditions
-
-        ensure_renditions(cf, closed_id)
-    except Exception:  # noqa: BLE001 - the demo must not fail for want of LibreOffice
-        pass
     with cf.db.write() as s:
         casefiles.close_case_file(s, principal(s, user), closed_id)
     return closed_id

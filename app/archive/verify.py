@@ -3,12 +3,20 @@ the audit chain. Returns a list of problems, each naming the record."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from app import audit
-from app.db.models import Blob, Draft, DraftVersion, IssuedDocument, TemplateVersion, Unit
+from app.db.models import (
+    Blob,
+    Draft,
+    DraftVersion,
+    IssuedDocument,
+    OutboxEvent,
+    TemplateVersion,
+    Unit,
+)
 from app.services import Casefile
 from app.templating import RenderError, render_document
 from app.templating.render import sha256_of
@@ -20,6 +28,7 @@ class Report:
     checked_documents: int = 0
     checked_blobs: int = 0
     problems: list[str] | None = None
+    warnings: list[str] = field(default_factory=list)  # derived data (search index): rebuildable
 
     @property
     def ok(self) -> bool:
@@ -88,7 +97,44 @@ def verify_store(cf: Casefile) -> Report:
     from app.archive.checks import run_checks  # 四性检测 of case files (issue 7)
 
     problems.extend(str(f) for f in run_checks(cf).findings)
+    report.warnings = index_problems(cf)
     # de-duplicate while keeping order
     seen: set[str] = set()
     report.problems = [p for p in problems if not (p in seen or seen.add(p))]
     return report
+
+
+def index_problems(cf: Casefile) -> list[str]:
+    """Issued documents missing from, or stale in, the search index (derived data: the fix is
+    `casefile reindex`, so these are warnings, not archive failures)."""
+    from app.search import SearchError
+
+    try:
+        indexed = dict(cf.search.stored_hashes())
+    except SearchError as exc:
+        return [f"检索索引不可用（{exc}），请运行 casefile reindex 重建"]
+    out = []
+    with cf.db.read() as session:
+        pending = {
+            e.payload.get("document_id")
+            for e in session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.kind == "index", OutboxEvent.processed_at.is_(None)
+                )
+            )
+        }
+        for doc_id, number, sha in session.execute(
+            select(IssuedDocument.id, IssuedDocument.number, IssuedDocument.docx_sha256)
+        ):
+            if doc_id in pending:
+                continue  # the outbox will index it shortly
+            have = indexed.pop(str(doc_id), None)
+            if have is None:
+                out.append(f"文书 {number} (document {doc_id}) 未进入检索索引")
+            elif have != sha:
+                out.append(f"文书 {number} (document {doc_id}) 的检索索引内容已过期")
+    for doc_id in sorted(k for k in indexed if k.isdigit()):
+        out.append(f"检索索引中有档案库里不存在的文书 (document {doc_id})")
+    if out:
+        out.append("以上检索索引问题可运行 casefile reindex 修复")
+    return out

@@ -1,18 +1,25 @@
-"""Templates, the draft form, the draft page with its review actions, version downloads."""
+"""Templates, the draft form, the draft page with its review actions, version downloads; the
+history page (timeline and diffs) and the processing slip (发文稿纸) of drafts and documents."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
-from app.auth.policy import can
-from app.db.models import Draft, DraftVersion, Unit
+from app import audit
+from app.auth.policy import can, is_inspector_read
+from app.db.models import Draft, DraftVersion, IssuedDocument, ReviewStep, Unit, utcnow
 from app.web import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
-from app.workflow import drafts
+from app.workflow import drafts, history
 from app.workflow.errors import WorkflowError
+from app.workflow.models import ReviewOpinion
+from app.workflow.opinions import MAX_OPINION_BYTES, OpinionFile
+from app.workflow.slip import slip_data, slip_for_document
 
 bp = Blueprint("drafts", __name__)
 
@@ -21,6 +28,41 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def _errors_by_field(exc: WorkflowError) -> dict[str, str]:
     return {e["field"]: e["message"] for e in exc.errors}
+
+
+@bp.app_template_filter("age")
+def age(value: dt.datetime | None) -> str:
+    """How long something has waited, as a clerk says it: 刚刚, 40分钟, 5小时, 3天."""
+    if value is None:
+        return ""
+    seconds = max(0, int((utcnow() - value).total_seconds()))
+    if seconds < 120:
+        return "刚刚"
+    if seconds < 3600:
+        return f"{seconds // 60}分钟"
+    if seconds < 86400:
+        return f"{seconds // 3600}小时"
+    return f"{seconds // 86400}天"
+
+
+@bp.app_template_global("where_it_stands")
+def where_it_stands(draft: Draft) -> str:
+    """The queue's 当前环节 column (the draft is still attached to the page's session)."""
+    return drafts.pending_summary(cf(), object_session(draft), draft)
+
+
+@bp.app_template_global("slip_of")
+def slip_of(doc: IssuedDocument):
+    """The 发文稿纸 facts of a document shown on a page (its session is still open)."""
+    return slip_data(cf(), object_session(doc), doc)
+
+
+@bp.app_template_global("step_opinions")
+def step_opinions(draft: Draft) -> dict:
+    return drafts.opinions_of(object_session(draft), draft)
+
+
+bp.add_app_template_global(drafts.STEP_ROLE_LABELS, "STEP_ROLE_LABELS")
 
 
 def _drafting_units(s):
@@ -36,11 +78,20 @@ def templates():
         return render_template("templates.html", templates=rows, can_draft=bool(_drafting_units(s)))
 
 
-def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, draft=None):
+def _co_sign_choices(tpl) -> list[Unit]:
+    if not any(st.role == drafts.CO_SIGN for st in tpl.schema.review_chain):
+        return []
+    with cf().db.read() as s:
+        return list(s.scalars(select(Unit).order_by(Unit.code)))
+
+
+def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, draft=None,
+               co_sign=()):  # fmt: skip
     extra_rows = extra_rows or {}
     return render_template(
         "draft_form.html", tpl=tpl, data=data, errors=errors, units=units, unit_code=unit_code,
         action=action, draft=draft, rows_for_form=rows_for_form, extra_rows=extra_rows,
+        co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
     )  # fmt: skip
 
 
@@ -66,15 +117,15 @@ def new(template_id: str):
     if request.method == "GET":
         return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
     data = form_to_data(tpl.schema, request.form)
+    co_sign = request.form.getlist("co_sign_units")
     extra = _add_row_request(tpl)
     if extra:
-        return _form_page(
-            tpl, data, {}, units, unit_code, url_for(".new", template_id=template_id), extra
-        )
+        return _form_page(tpl, data, {}, units, unit_code,
+                          url_for(".new", template_id=template_id), extra, co_sign=co_sign)  # fmt: skip
     try:
         with cf().db.write() as s:
             draft = drafts.create_draft(
-                cf(), s, g.principal, template_id, data, unit_code, remote_addr()
+                cf(), s, g.principal, template_id, data, unit_code, remote_addr(), co_sign
             )
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft.id, remote_addr=remote_addr())
@@ -82,7 +133,7 @@ def new(template_id: str):
     except WorkflowError as exc:
         flash(exc.message, "error")
         page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code,
-                          url_for(".new", template_id=template_id))  # fmt: skip
+                          url_for(".new", template_id=template_id), co_sign=co_sign)  # fmt: skip
         return page, exc.status
     flash("草稿已保存。" + ("已提交审核。" if request.form.get("submit_now") else ""), "ok")
     return redirect(url_for(".show", draft_id=draft_id))
@@ -104,33 +155,30 @@ def show(draft_id: int):
         version = drafts.current_version(s, draft)
         states = drafts.chain_state(s, draft, tpl, version)
         pending = drafts.pending_step(states) if draft.status == "in_review" else None
-        history = drafts.steps_of(s, draft)
-        versions = list(
-            s.scalars(
-                select(DraftVersion)
-                .where(DraftVersion.draft_id == draft.id)
-                .order_by(DraftVersion.number)
-            )
-        )
+        history_ = drafts.steps_of(s, draft)
+        versions = history.versions_of(s, draft)
         p = g.principal
-        may_review = (
-            pending is not None
-            and p.role_in_unit(pending.step.role, draft.unit_id)
-            and p.user.id not in {v.created_by for v in versions}
-            and not any(a.user_id == p.user.id for a in pending.approvals)
-        )
+        try:
+            slot = drafts.review_slot(s, p, draft, states)
+        except WorkflowError as exc:
+            slot, why_not = None, exc.message
+        else:
+            why_not = ""
         document = (
             draft.status == "issued"
-            and s.scalars(
-                select(drafts.IssuedDocument).where(drafts.IssuedDocument.draft_id == draft.id)
-            ).first()
+            and s.scalars(select(IssuedDocument).where(IssuedDocument.draft_id == draft.id)).first()
         )
-        for step in history:
+        for step in history_:
             _ = step.user.name
         _ = draft.unit.name, draft.creator.name
+        units = {u.id: u.name for u in s.scalars(select(Unit))}
+        co_sign = [units[u] for u in drafts.co_sign_unit_ids(s, version)]
+        mine = [st for st in history_ if st.user_id == p.user.id and st.decision != "submit"]
         return render_template(
             "draft.html", draft=draft, tpl=tpl, version=version, states=states, pending=pending,
-            history=history, versions=versions, may_review=may_review, document=document,
+            history=history_, versions=versions, may_review=slot is not None, slot=slot,
+            why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
+            opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
             may_edit=can(s, p, "draft.edit", draft), may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},
             may_issue=draft.status == "approved" and can(s, p, "draft.issue", draft),
@@ -146,31 +194,48 @@ def edit(draft_id: int):
         if not can(s, g.principal, "draft.edit", draft):
             abort(403)
         tpl = drafts.template_of(cf(), s, draft)
-        current = drafts.current_version(s, draft).data
+        version = drafts.current_version(s, draft)
+        current = version.data
+        codes = {u.id: u.code for u in s.scalars(select(Unit))}
+        current_co_sign = [codes[u] for u in drafts.co_sign_unit_ids(s, version)]
         units = [draft.unit]
         _ = draft.unit.name
     action = url_for(".edit", draft_id=draft_id)
     if request.method == "GET":
-        return _form_page(tpl, current, {}, units, draft.unit.code, action, draft=draft)
+        return _form_page(tpl, current, {}, units, draft.unit.code, action, draft=draft,
+                          co_sign=current_co_sign)  # fmt: skip
     data = form_to_data(tpl.schema, request.form)
+    co_sign = request.form.getlist("co_sign_units") if _co_sign_choices(tpl) else None
     extra = _add_row_request(tpl)
     if extra:
-        return _form_page(tpl, data, {}, units, draft.unit.code, action, extra, draft=draft)
+        return _form_page(tpl, data, {}, units, draft.unit.code, action, extra, draft=draft,
+                          co_sign=co_sign or ())  # fmt: skip
     try:
         with cf().db.write() as s:
-            drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr())
+            drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr(), co_sign)
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft_id, remote_addr=remote_addr())
     except WorkflowError as exc:
         flash(exc.message, "error")
         return _form_page(
-            tpl, data, _errors_by_field(exc), units, draft.unit.code, action, draft=draft
-        ), exc.status
-    flash("已保存为新版本。此前的审核意见针对旧版本，修改后需重新提交审核。", "ok")
+            tpl, data, _errors_by_field(exc), units, draft.unit.code, action, draft=draft,
+            co_sign=co_sign or (),
+        ), exc.status  # fmt: skip
+    if request.form.get("submit_now"):
+        flash("已保存为新版本并重新提交审核。各审核环节将对新版本重新审核。", "ok")
+    else:
+        flash("已保存为新版本。此前的审核意见针对旧版本；修改完成后请点击“提交审核”。", "ok")
     return redirect(url_for(".show", draft_id=draft_id))
 
 
-@bp.post("/drafts/<int:draft_id>/<any(submit, approve, return, issue):action>")
+def _opinion_upload() -> OpinionFile | None:
+    upload = request.files.get("opinion_file")
+    if upload is None or not upload.filename:
+        return None
+    return OpinionFile(upload.filename, upload.read(MAX_OPINION_BYTES + 1))
+
+
+@bp.post("/drafts/<int:draft_id>/<any(submit, approve, return, issue, note):action>")
 @login_required
 def act(draft_id: int, action: str):
     comment = request.form.get("comment", "")
@@ -181,14 +246,21 @@ def act(draft_id: int, action: str):
                 drafts.submit(cf(), s, g.principal, draft_id, comment, remote_addr())
                 message = "已提交审核。"
             elif action == "approve":
-                drafts.approve(cf(), s, g.principal, draft_id, comment, remote_addr())
+                drafts.approve(cf(), s, g.principal, draft_id, comment, remote_addr(),
+                               opinion=_opinion_upload())  # fmt: skip
                 message = "已审核同意。"
             elif action == "return":
-                drafts.return_draft(cf(), s, g.principal, draft_id, comment, remote_addr())
+                drafts.return_draft(cf(), s, g.principal, draft_id, comment, remote_addr(),
+                                    opinion=_opinion_upload())  # fmt: skip
                 message = "已退回起草人修改。"
+            elif action == "note":
+                supersedes = request.form.get("supersedes", type=int) or 0
+                drafts.add_note(cf(), s, g.principal, draft_id, supersedes, comment,
+                                remote_addr(), opinion=_opinion_upload())  # fmt: skip
+                message = "补充意见已记录；原意见保持不变。"
             else:
                 doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
-                message = f"已发文：{doc.number}"
+                message = f"已发文：{doc.number}。发文稿纸已同时生成归档。"
                 doc_id = doc.id
     except WorkflowError as exc:
         detail = "；".join(e["message"] for e in exc.errors)
@@ -198,6 +270,19 @@ def act(draft_id: int, action: str):
     if action == "issue":
         return redirect(url_for("documents.show", doc_id=doc_id))
     return redirect(url_for(".show", draft_id=draft_id))
+
+
+@bp.get("/drafts/<int:draft_id>/opinions/<int:step_id>")
+@login_required
+def opinion_file(draft_id: int, step_id: int):
+    with cf().db.read() as s:
+        draft = _visible_draft(s, draft_id)
+        step = s.get(ReviewStep, step_id)
+        row = s.scalars(select(ReviewOpinion).where(ReviewOpinion.step_id == step_id)).first()
+        if step is None or step.draft_id != draft.id or row is None or not row.file_sha256:
+            abort(404)
+        data, name, media = cf().blobs.get(row.file_sha256), row.file_name, row.media_type
+    return send_file(io.BytesIO(data), mimetype=media, as_attachment=True, download_name=name)
 
 
 @bp.get("/drafts/<int:draft_id>/versions/<int:number>.docx")
@@ -242,3 +327,77 @@ def preview(draft_id: int):
         tmp.write_bytes(pdf)
         tmp.replace(cache)
     return send_file(cache, mimetype="application/pdf", download_name=f"草稿{draft_id}-预览.pdf")
+
+
+def _history_page(s, draft: Draft, doc: IssuedDocument | None):
+    versions = history.versions_of(s, draft)
+    texts = {str(v.number): v.docx_sha256 for v in versions}
+    if doc is not None:
+        texts["issued"] = doc.docx_sha256
+    default_b = "issued" if doc is not None else str(versions[-1].number)
+    default_a = str(versions[-2].number) if len(versions) > 1 and doc is None else "1"
+    if doc is not None:
+        approved = next(v for v in versions if v.id == doc.approved_version_id)
+        default_a = str(approved.number)
+    a = request.args.get("a", default_a)
+    b = request.args.get("b", default_b)
+    if a not in texts or b not in texts:
+        abort(404)
+    diff = history.text_diff(history.blob_text(cf(), texts[a]), history.blob_text(cf(), texts[b]))
+    tpl = drafts.template_of(cf(), s, draft)
+    version = drafts.current_version(s, draft)
+    _ = draft.unit.name, draft.creator.name
+    return render_template(
+        "history.html", draft=draft, doc=doc, versions=versions, a=a, b=b, diff=diff,
+        changed=any(line.kind != "same" for line in diff), timeline=history.timeline(cf(), s, draft),
+        states=drafts.chain_state(s, draft, tpl, version), tpl=tpl,
+        slip=slip_data(cf(), s, doc) if doc is not None else None,
+        units={u.id: u.name for u in s.scalars(select(Unit))},
+    )  # fmt: skip
+
+
+@bp.get("/drafts/<int:draft_id>/history")
+@login_required
+def draft_history(draft_id: int):
+    with cf().db.read() as s:
+        draft = _visible_draft(s, draft_id)
+        doc = s.scalars(select(IssuedDocument).where(IssuedDocument.draft_id == draft.id)).first()
+        if doc is not None and not can(s, g.principal, "document.read", doc):
+            doc = None
+        return _history_page(s, draft, doc)
+
+
+def _readable_document(s, doc_id: int) -> IssuedDocument:
+    doc = s.get(IssuedDocument, doc_id)
+    if doc is None or not can(s, g.principal, "document.read", doc):
+        abort(404)
+    if is_inspector_read(g.principal, doc.unit_id):
+        audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
+                     detail={"via": request.endpoint}, remote_addr=remote_addr())  # fmt: skip
+    return doc
+
+
+@bp.get("/documents/<int:doc_id>/history")
+@login_required
+def document_history(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id)
+        return _history_page(s, s.get(Draft, doc.draft_id), doc)
+
+
+@bp.get("/documents/<int:doc_id>/slip")
+@login_required
+def slip(doc_id: int):
+    """发文稿纸 as a printable page; the archived DOCX is one click away."""
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id)
+        return render_template("slip.html", doc=doc, slip=slip_data(cf(), s, doc))
+
+
+@bp.get("/documents/<int:doc_id>/slip.docx")
+@login_required
+def slip_docx(doc_id: int):
+    with cf().db.write() as s:
+        doc = _readable_document(s, doc_id)
+        data, name = slip_for_document(cf(), s, doc), f"发文稿纸-{doc.number}.docx"
+    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
