@@ -285,7 +285,7 @@ def _step_payload(s) -> dict:
 def _step_lines(steps: list[dict]) -> list[str]:
     out = []
     for s in steps:
-        role = ROLE_LABELS.get(s["role"], "起草人")
+        role = drafts.STEP_ROLE_LABELS.get(s["role"], s["role"])
         out.append(
             f"  {s['at']}  {drafts.DECISION_LABELS[s['decision']]:<4} {s['name']}（{role}）"
             f"  sha256 {s['version_sha256']}" + (f"  意见：{s['comment']}" if s["comment"] else "")
@@ -297,7 +297,9 @@ def cmd_draft_new(cf: Casefile, args) -> int:
     data = _read_data(args.data)
     with cf.db.write() as session:
         p = _need_as(session, args)
-        draft = drafts.create_draft(cf, session, p, args.template, data, args.unit)
+        draft = drafts.create_draft(
+            cf, session, p, args.template, data, args.unit, co_sign_units=args.co_sign or ()
+        )
         if args.submit:
             drafts.submit(cf, session, p, draft.id)
         payload = _draft_payload(cf, session, draft)
@@ -310,7 +312,9 @@ def cmd_draft_new(cf: Casefile, args) -> int:
 def cmd_draft_edit(cf: Casefile, args) -> int:
     data = _read_data(args.data)
     with cf.db.write() as session:
-        version = drafts.edit_draft(cf, session, _need_as(session, args), args.draft, data)
+        version = drafts.edit_draft(
+            cf, session, _need_as(session, args), args.draft, data, co_sign_units=args.co_sign
+        )
         payload = {"draft": args.draft, "version": version.number, "sha256": version.docx_sha256}
     _out(
         args,
@@ -326,7 +330,13 @@ def _decision(action: Callable, verb: str) -> Callable:
     def run(cf: Casefile, args) -> int:
         with cf.db.write() as session:
             p = _need_as(session, args)
-            step = action(cf, session, p, args.draft, args.comment or "")
+            extra = {}
+            if getattr(args, "opinion_file", None):
+                from app.workflow.opinions import OpinionFile
+
+                path = Path(args.opinion_file)
+                extra["opinion"] = OpinionFile(path.name, path.read_bytes())
+            step = action(cf, session, p, args.draft, args.comment or "", **extra)
             draft = session.get(Draft, args.draft)
             payload = _draft_payload(cf, session, draft) | {"step": _step_payload(step)}
         lines = [f"草稿 {args.draft} 已{verb}；当前状态：{payload['status_label']}"]
@@ -391,6 +401,8 @@ def cmd_draft_queue(cf: Casefile, args) -> int:
 
 
 def document_payload(cf: Casefile, session, doc: IssuedDocument) -> dict:
+    from app.workflow.slip import slip_record
+
     tv = session.get(TemplateVersion, doc.template_version_id)
     draft = session.get(Draft, doc.draft_id)
     issuer = session.get(User, doc.issued_by)
@@ -408,6 +420,7 @@ def document_payload(cf: Casefile, session, doc: IssuedDocument) -> dict:
         "issued_by": issuer.username,
         "sha256": doc.docx_sha256,
         "approved_sha256": doc.approved_sha256,
+        "slip_sha256": slip.docx_sha256 if (slip := slip_record(session, doc)) else None,
         "draft": draft.id,
         "steps": [_step_payload(s) for s in drafts.steps_of(session, draft)],
     }
@@ -431,6 +444,7 @@ def cmd_document_show(cf: Casefile, args) -> int:
         f"单位：{payload['unit_name']}  成文日期：{payload['issue_date']}  发文人：{payload['issued_by']}",
         f"模板：{payload['template']} 第{payload['template_version']}版",
         f"发文稿 sha256：{payload['sha256']}", f"审核稿 sha256：{payload['approved_sha256']}",
+        f"发文稿纸 sha256：{payload['slip_sha256'] or '—'}",
         "办理记录：", *_step_lines(payload["steps"]),
     ])  # fmt: skip
     return 0
@@ -658,11 +672,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="JSON file with the form data ('-' for stdin)")
     p.add_argument("--unit")
     p.add_argument("--submit", action="store_true", help="submit for review at once")
+    p.add_argument("--co-sign", dest="co_sign", action="append", metavar="UNIT",
+                   help="a co-signing unit (会签), for templates with a co-sign step")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_draft_new)
     p = draft.add_parser("edit", parents=[common, acting])
     p.add_argument("draft", type=int)
     p.add_argument("--data", required=True)
+    p.add_argument("--co-sign", dest="co_sign", action="append", metavar="UNIT",
+                   help="replace the co-signing units (default: keep them)")  # fmt: skip
     p.set_defaults(func=cmd_draft_edit)
     for name, action, verb in (
         ("submit", drafts.submit, "提交审核"),
@@ -672,6 +690,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = draft.add_parser(name, parents=[common, acting])
         p.add_argument("draft", type=int)
         p.add_argument("--comment")
+        if name != "submit":
+            p.add_argument("--opinion-file", help="a written opinion (PDF or DOCX, ≤10MB)")
         p.set_defaults(func=_decision(action, verb))
     p = draft.add_parser("issue", parents=[common, acting])
     p.add_argument("draft", type=int)

@@ -33,6 +33,8 @@ def api(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
 
 
 EVERYONE = set(LOGGED_IN)
+# who may file into / close the case file: its readers are refused with 403, the rest 404
+CASE_KEEPERS = web(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, "head": None}
 
 # (endpoint, method) -> (path template, {role: expected status})
 TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
@@ -58,6 +60,12 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("drafts.version_docx", "GET"): ("/drafts/{draft}/versions/1.docx", web(DRAFT_READERS)),
     ("drafts.preview", "GET"): ("/drafts/{draft}/preview.pdf", web(DRAFT_READERS)),
+    # review chain (issue 4): history, slip, opinion files (step 1 is a submit: no file)
+    ("drafts.draft_history", "GET"): ("/drafts/{draft}/history", web(DRAFT_READERS)),
+    ("drafts.document_history", "GET"): ("/documents/{doc}/history", web(DOC_READERS)),
+    ("drafts.slip", "GET"): ("/documents/{doc}/slip", web(DOC_READERS)),
+    ("drafts.slip_docx", "GET"): ("/documents/{doc}/slip.docx", web(DOC_READERS)),
+    ("drafts.opinion_file", "GET"): ("/drafts/{draft}/opinions/1", web(set())),
     ("restrictions.restrict_draft", "POST"): (
         "/drafts/{draft}/restrict",
         web(set()) | {r: 302 for r in DRAFT_READERS},
@@ -86,6 +94,18 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),
     ("admin.audit_csv", "GET"): ("/admin/audit.csv", web({"admin", "inspector"}, denied=403)),
     ("static", "GET"): ("/static/app.css", {r: 200 for r in ROLES}),
+    # case files (issue 7): the world's FZB case file, created by clerk, holding the document
+    ("casefiles.index", "GET"): ("/casefiles", web(EVERYONE)),
+    ("casefiles.new", "GET"): ("/casefiles/new", web(DRAFTERS, denied=403)),
+    ("casefiles.new", "POST"): ("/casefiles/new", web(set(), denied=403) | {r: None for r in DRAFTERS}),
+    ("casefiles.show", "GET"): ("/casefiles/{case}", web(DOC_READERS)),
+    ("casefiles.add_document", "POST"): ("/casefiles/{case}/documents", CASE_KEEPERS),
+    ("casefiles.upload", "POST"): ("/casefiles/{case}/attachments", CASE_KEEPERS),
+    ("casefiles.close", "POST"): ("/casefiles/{case}/close", CASE_KEEPERS),
+    ("casefiles.download_item", "GET"): ("/casefiles/{case}/items/{item}/download", web(DOC_READERS)),
+    ("casefiles.export", "GET"): ("/casefiles/{case}/dossier.pdf", web(DOC_READERS)),
+    ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
+    ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
     ("api.create_token", "POST"): ("/api/v1/tokens", {r: None for r in ROLES}),
     ("api.templates", "GET"): ("/api/v1/templates", api(EVERYONE)),
     ("api.template", "GET"): ("/api/v1/templates/commission-letter", api(EVERYONE)),
@@ -131,6 +151,11 @@ def world(cf):
         pending = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
         drafts.submit(cf, s, clerk, pending.id)
         ids = {"doc": doc.id, "draft": pending.id}
+        from app.archive import casefiles  # case files (issue 7)
+
+        case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
+                                          retention="D10")  # fmt: skip
+        ids |= {"case": case.id, "item": casefiles.add_document(s, clerk, case.id, doc.id).id}
     drain(cf)  # index and PDF rendition
     app = create_app({"TESTING": True}, casefile=cf)
     clients, tokens = {}, {}

@@ -1,6 +1,5 @@
 """Case files: filing, uploads checked by content, 档号 at closing, read-only afterwards."""
 
-
 import pytest
 from casefile_factories import (
     close,

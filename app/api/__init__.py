@@ -133,7 +133,8 @@ def create_draft():
     body = _json_body()
     with cf().db.write() as s:
         draft = drafts.create_draft(cf(), s, g.principal, str(body.get("template", "")),
-                                    body.get("data"), body.get("unit"), remote_addr())  # fmt: skip
+                                    body.get("data"), body.get("unit"), remote_addr(),
+                                    body.get("co_sign_units") or ())  # fmt: skip
         if body.get("submit"):
             drafts.submit(cf(), s, g.principal, draft.id, remote_addr=remote_addr())
         payload = _draft_json(s, draft)
@@ -160,7 +161,8 @@ def edit_draft(draft_id: int):
     body = _json_body()
     with cf().db.write() as s:
         _visible_draft(s, draft_id)
-        drafts.edit_draft(cf(), s, g.principal, draft_id, body.get("data"), remote_addr())
+        drafts.edit_draft(cf(), s, g.principal, draft_id, body.get("data"), remote_addr(),
+                          body.get("co_sign_units"))  # fmt: skip
         return jsonify(_draft_json(s, s.get(Draft, draft_id)))
 
 

@@ -107,6 +107,15 @@ class _SegmentMeta:
         self.by["r"] = rev
         self.all = set(range(n))
         self.scope_cache: dict[tuple, set[int]] = {}
+        self._by_doc_id: dict[str, list[int]] | None = None
+
+    def docnums_of(self, doc_id: str) -> list[int]:
+        if self._by_doc_id is None:
+            inv: dict[str, list[int]] = {}
+            for i, d in enumerate(self.doc_id):
+                inv.setdefault(d, []).append(i)
+            self._by_doc_id = inv
+        return self._by_doc_id.get(doc_id, [])
 
 
 class _Leaf:
@@ -306,39 +315,62 @@ class WhooshBackend:
     def index(self, docs: Iterable[IndexDoc]) -> int:
         """Add or replace documents (by doc_id) in one commit.
 
-        Called by the outbox drain after the issuing transaction committed; a few ms
-        per document plus ~10-50 ms per commit.  Raises IndexBusy if another writer
-        (e.g. a rebuild) holds the lock for longer than ``writer_timeout``."""
-        docs = list(docs)
-        if not docs:
+        Called by the outbox drain after the issuing transaction committed.  Raises
+        IndexBusy if another writer (e.g. a rebuild) holds the lock for longer than
+        ``writer_timeout``."""
+        latest = {doc.doc_id: doc for doc in docs}  # the last version of a doc_id wins
+        if not latest:
             return 0
         with self._lock:
             ix = self._open()
         writer = self._writer(ix)
         try:
-            for doc in docs:
-                writer.update_document(**_doc_fields(doc))
+            self._delete_in_writer(writer, latest)
+            for doc in latest.values():
+                writer.add_document(**_doc_fields(doc))
         except BaseException:
             writer.cancel()
             raise
         writer.commit(mergetype=merge_capped)
-        return len(docs)
+        return len(latest)
+
+    def _delete_in_writer(self, writer: CasefileWriter, doc_ids: Iterable[str]) -> int:
+        """Mark every live copy of *doc_ids* deleted in the writer's segments.
+
+        Whoosh's update_document/delete_by_term open a fresh searcher over the whole
+        index inside the writer (0.5-2 s at 100k documents); our readers are already
+        open and their doc_id lists decoded, so this is a dictionary look-up."""
+        with self._lock:
+            leaves = self._current_leaves()
+            if self._leaves_gen != writer.generation - 1:  # cannot happen under the lock
+                return sum(writer.delete_by_term("doc_id", d) for d in doc_ids)
+            by_id = {seg.segment_id(): seg for seg in writer.segments}
+            n = 0
+            for doc_id in doc_ids:
+                for leaf in leaves:
+                    for docnum in leaf.meta.docnums_of(doc_id):
+                        if docnum in leaf.live:
+                            by_id[leaf.seg_id[0]].delete_document(docnum)
+                            n += 1
+            return n
 
     def delete(self, doc_id: str) -> bool:
         return self.delete_many([doc_id]) > 0
 
     def delete_many(self, doc_ids: Iterable[str]) -> int:
+        doc_ids = list(doc_ids)
         with self._lock:
             ix = self._open()
         writer = self._writer(ix)
-        n = 0
         try:
-            for doc_id in doc_ids:
-                n += writer.delete_by_term("doc_id", doc_id)
+            n = self._delete_in_writer(writer, doc_ids)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=merge_capped)
+        if n:
+            writer.commit(mergetype=merge_capped)
+        else:
+            writer.cancel()
         return n
 
     def optimize(self) -> None:

@@ -349,7 +349,7 @@ def _history_page(s, draft: Draft, doc: IssuedDocument | None):
     _ = draft.unit.name, draft.creator.name
     return render_template(
         "history.html", draft=draft, doc=doc, versions=versions, a=a, b=b, diff=diff,
-        changed=any(line.kind != "same" for line in diff), timeline=history.timeline(cf(), s, draft),
+        changed=any(line.kind not in {"same", "skip"} for line in diff), timeline=history.timeline(cf(), s, draft),
         states=drafts.chain_state(s, draft, tpl, version), tpl=tpl,
         slip=slip_data(cf(), s, doc) if doc is not None else None,
         units={u.id: u.name for u in s.scalars(select(Unit))},

@@ -204,7 +204,14 @@ def _co_sign_units(
     session: Session, tpl: LoadedTemplate, drafting_unit_id: int, codes: list[str] | tuple[str, ...]
 ) -> list[int]:
     """The units named for 会签, checked: known, distinct, not the drafting unit itself."""
-    codes = [str(c).strip() for c in codes or () if str(c).strip()]
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(codes, list | tuple):
+        raise ValidationFailed(
+            "会签单位应为单位代码列表",
+            [{"field": "co_sign_units", "label": "会签单位", "message": "应为单位代码列表"}],
+        )
+    codes = [str(c).strip() for c in codes if str(c).strip()]
     if not codes:
         return []
     if not _has_co_sign(tpl):

@@ -75,8 +75,30 @@ class DiffLine:
     html: Markup
 
 
-def text_diff(old: str, new: str) -> list[DiffLine]:
-    """Line diff of two texts, with changed lines marked inside; all text HTML-escaped."""
+def text_diff(old: str, new: str, context: int | None = 2) -> list[DiffLine]:
+    """Line diff of two texts, changed lines marked inside, all text HTML-escaped; runs of
+    unchanged lines longer than 2×context collapse into one "skip" line (None: keep all)."""
+    lines = _diff_lines(old, new)
+    if context is None:
+        return lines
+    changed = [i for i, line in enumerate(lines) if line.kind != "same"]
+    keep = {j for i in changed for j in range(i - context, i + context + 1)}
+    out: list[DiffLine] = []
+    skipped = 0
+    for i, line in enumerate(lines):
+        if i in keep or line.kind != "same":
+            if skipped:
+                out.append(DiffLine("skip", Markup("……（%d行未改动）……") % skipped))
+                skipped = 0
+            out.append(line)
+        else:
+            skipped += 1
+    if skipped:
+        out.append(DiffLine("skip", Markup("……（%d行未改动）……") % skipped))
+    return out
+
+
+def _diff_lines(old: str, new: str) -> list[DiffLine]:
     a, b = old.splitlines(), new.splitlines()
     lines: list[DiffLine] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
