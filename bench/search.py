@@ -316,6 +316,7 @@ def run_size(n: int, args) -> None:
     t = time.perf_counter()
     backend.warm()
     warm_s = time.perf_counter() - t
+    warm_rss, warm_anon = rss_mb() - rss0, rss_mb("RssAnon") - anon0
     print(
         f"whoosh rebuild: {build_s:.1f} s = {n / build_s:.0f} docs/s ({args.procs} procs); index {size / 2**20:.0f} MiB; warm-up (open + segment metadata) {warm_s * 1000:.0f} ms",
         flush=True,
@@ -330,6 +331,7 @@ def run_size(n: int, args) -> None:
         truth[q.text] = oracle.ids(q.query, SCOPE)
     print(f"oracle: {len(queries)} queries scanned in {time.perf_counter() - t:.1f} s", flush=True)
 
+    rss1, anon1 = rss_mb(), rss_mb("RssAnon")  # after the oracle's own copy of the corpus
     backend.search(SearchQuery(text='"法律"'), SCOPE)  # first query pays the lazy imports
     lat: dict[str, list[float]] = {c: [] for c in CLASSES}
     rp: dict[str, list[tuple[float, float]]] = {c: [] for c in CLASSES}
@@ -344,7 +346,8 @@ def run_size(n: int, args) -> None:
         inter = len(got & want)
         rp[q.cls].append((inter / len(want) if want else 1.0, inter / len(got) if got else 1.0))
         hitcounts[q.cls].append(len(want))
-    searcher_rss, searcher_anon = rss_mb() - rss0, rss_mb("RssAnon") - anon0
+    searcher_rss = warm_rss + rss_mb() - rss1
+    searcher_anon = warm_anon + rss_mb("RssAnon") - anon1
 
     # -- freshness: index() of one document until a separate reader instance finds it
     reader = get_backend(work / "whoosh")
