@@ -477,6 +477,10 @@ def cmd_run(cf: Casefile, args) -> int:
 
     app = create_app(casefile=cf)
     worker = Worker(cf)
+    try:
+        cf.search.warm()  # open the index and a searcher now, not on the first query
+    except Exception as exc:  # noqa: BLE001 - the service runs without search; verify reports it
+        print(f"提示：检索索引暂不可用（{exc}），后台任务将重建", flush=True)
     if cf.settings.background_workers:
         worker.start()  # catches up on anything left from before, then drains as documents issue
     print(f"casefile 已启动：http://{args.host}:{args.port}/ （按 Ctrl+C 停止）", flush=True)
@@ -577,18 +581,10 @@ def cmd_restrict(cf: Casefile, args) -> int:
 def cmd_reindex(cf: Casefile, args) -> int:
     import time
 
-    from app.archive.indexing import index_doc_for
+    from app.archive.indexing import rebuild_index
 
     start = time.perf_counter()
-
-    def docs():
-        with cf.db.read() as session:
-            for doc in session.scalars(
-                select(IssuedDocument).order_by(IssuedDocument.id)
-            ).yield_per(200):
-                yield index_doc_for(cf, session, doc)
-
-    count = cf.search.rebuild(docs())
+    count = rebuild_index(cf)
     elapsed = time.perf_counter() - start
     _out(args, {"indexed": count, "seconds": round(elapsed, 2)},
          [f"已重建检索索引：{count} 份文书，用时 {elapsed:.1f} 秒"])  # fmt: skip

@@ -62,15 +62,46 @@ def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
 
 
 def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
-    from app.archive.indexing import index_doc_for
+    from app.archive.indexing import index_doc_for, rebuild_index
+    from app.search import IndexBusy, SearchUnavailable
 
     with cf.db.read() as s:
         doc = s.get(IssuedDocument, event.payload["document_id"])
         item = index_doc_for(cf, s, doc)
-    cf.search.index([item])
+    try:
+        cf.search.index([item])
+    except IndexBusy as exc:
+        raise Retry(f"检索索引正被占用：{exc}") from exc
+    except (SearchUnavailable, OSError, ValueError) as exc:
+        problems = cf.search.check()
+        if not problems and not isinstance(exc, SearchUnavailable):
+            raise
+        # a corrupt or missing index: rebuild it from the archive (which includes this document)
+        log.warning("search index unusable (%s; %s); rebuilding from the archive", exc, problems)
+        rebuild_index(cf)
+
+
+def _handle_slip(cf: Casefile, event: OutboxEvent) -> None:
+    """Archive the processing slip (发文稿纸) of a newly issued document, write-once."""
+    from app.workflow.models import ProcessingSlip
+    from app.workflow.slip import build_slip_docx, slip_data
+
+    doc_id = event.payload["document_id"]
+    with cf.db.write() as s:
+        if s.scalars(select(ProcessingSlip).where(ProcessingSlip.document_id == doc_id)).first():
+            return
+        doc = s.get(IssuedDocument, doc_id)
+        sha = store_blob(
+            s,
+            cf.blobs,
+            build_slip_docx(slip_data(cf, s, doc)),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        s.add(ProcessingSlip(document_id=doc_id, docx_sha256=sha))
 
 
 HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
+    "slip": _handle_slip,
     "rendition": _handle_rendition,
     "index": _handle_index,
 }
@@ -111,7 +142,7 @@ def _finish(cf: Casefile, event_id: int, error: str | None, retry_only: bool) ->
 
 
 def drain(
-    cf: Casefile, kinds: tuple[str, ...] = ("index", "rendition"), limit: int = 100
+    cf: Casefile, kinds: tuple[str, ...] = ("slip", "index", "rendition"), limit: int = 100
 ) -> dict[str, int]:
     """Process what is due; returns counts of done / retried / failed events."""
     counts = {"done": 0, "retry": 0, "failed": 0}
@@ -160,7 +191,7 @@ class Worker(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                busy = sum(drain(self.cf, ("index",)).values())
+                busy = sum(drain(self.cf, ("slip", "index")).values())
                 busy += sum(drain(self.cf, ("rendition",), limit=5).values())
             except Exception:  # noqa: BLE001
                 log.exception("outbox worker iteration failed")

@@ -30,6 +30,12 @@ class Casefile:
                 self._search = get_backend(self.settings.index_dir)
             return self._search
 
+    def reset_search(self) -> None:
+        with self._lock:
+            if self._search is not None:
+                self._search.close()
+            self._search = None
+
     def close(self) -> None:
         if self._search is not None:
             self._search.close()

@@ -87,3 +87,21 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
         restricted_to=tuple(sorted(allowed_readers(session, doc.draft_id) or ())),
         content_hash=doc.docx_sha256,
     )
+
+
+def iter_index_docs(cf: Casefile):
+    """Every issued document as the search engine sees it, from the archive (source of truth)."""
+    from sqlalchemy import select
+
+    with cf.db.read() as session:
+        for doc in session.scalars(select(IssuedDocument).order_by(IssuedDocument.id)).yield_per(
+            200
+        ):
+            yield index_doc_for(cf, session, doc)
+
+
+def rebuild_index(cf: Casefile) -> int:
+    """Rebuild the whole index beside the live one and swap it in (`casefile reindex`)."""
+    count = cf.search.rebuild(iter_index_docs(cf))
+    cf.reset_search()  # reopen: drop handles on the files of the index that was replaced
+    return count

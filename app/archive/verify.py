@@ -110,6 +110,11 @@ def index_problems(cf: Casefile) -> list[str]:
     from app.search import SearchError
 
     try:
+        problems = cf.search.check()
+        if problems:
+            return [f"检索索引损坏：{p}" for p in problems] + [
+                "请运行 casefile reindex 重建检索索引"
+            ]
         indexed = dict(cf.search.stored_hashes())
     except SearchError as exc:
         return [f"检索索引不可用（{exc}），请运行 casefile reindex 重建"]

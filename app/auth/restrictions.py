@@ -11,7 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.db.models import Draft, DraftRestriction, IssuedDocument, ReviewStep, User
+from app.db.models import (
+    Draft,
+    DraftRestriction,
+    DraftVersion,
+    IssuedDocument,
+    ReviewStep,
+    RoleGrant,
+    User,
+)
 from app.workflow.errors import Forbidden, NotFound, WorkflowError
 
 
@@ -29,7 +37,38 @@ def allowed_readers(session: Session, draft_id: int) -> frozenset[int] | None:
     issuer = session.scalar(
         select(IssuedDocument.issued_by).where(IssuedDocument.draft_id == draft_id)
     )
-    return frozenset(named | actors | {draft.created_by} | ({issuer} if issuer else set()))
+    reviewers: set[int] = set()
+    if draft.status in {"in_review", "approved"}:
+        # while it is being reviewed, the people who may fill its steps must see it; once it is
+        # issued, only the named readers and those who actually acted on it keep access
+        reviewers = set(
+            session.scalars(
+                select(RoleGrant.user_id).where(
+                    RoleGrant.unit_id.in_(_review_units(session, draft)),
+                    RoleGrant.role.in_(REVIEW_ROLES),
+                )
+            )
+        )
+    return frozenset(
+        named | actors | reviewers | {draft.created_by} | ({issuer} if issuer else set())
+    )
+
+
+REVIEW_ROLES = ("adviser", "public-lawyer", "office-head", "signatory")
+
+
+def _review_units(session: Session, draft: Draft) -> set[int]:
+    from app.workflow.models import VersionCoSignUnit
+
+    units = {draft.unit_id}
+    units |= set(
+        session.scalars(
+            select(VersionCoSignUnit.unit_id)
+            .join(DraftVersion, DraftVersion.id == VersionCoSignUnit.version_id)
+            .where(DraftVersion.draft_id == draft.id, DraftVersion.number == draft.current_version)
+        )
+    )
+    return units
 
 
 def restrict(

@@ -229,27 +229,42 @@ class WhooshBackend:
         leaves = []
         readers = {}
         offset = 0
-        for seg in toc.segments:
-            seg_id = seg.segment_id()
-            n = seg.doc_count_all()
-            if n == 0:
-                continue
-            reader = self._readers.get(seg_id)
-            if reader is None:
-                reader = SegmentReader(ix.storage, ix.schema, seg, generation=toc.generation)
-            readers[seg_id] = reader
-            meta = self._segments.get(seg_id)
-            if meta is None:
-                metas = [json.loads(b) if b else {} for b in reader.column_reader("meta")]
-                meta = self._segments[seg_id] = _SegmentMeta(metas)
-            deleted = set(seg.deleted_docs())
-            live = meta.all - deleted if deleted else meta.all
-            leaves.append(
-                _Leaf(
-                    reader, offset, meta, reader.column_reader("nt"), live, (seg_id, len(deleted))
+        try:
+            for seg in toc.segments:
+                seg_id = seg.segment_id()
+                n = seg.doc_count_all()
+                if n == 0:
+                    continue
+                reader = self._readers.get(seg_id)
+                if reader is None:
+                    reader = SegmentReader(ix.storage, ix.schema, seg, generation=toc.generation)
+                readers[seg_id] = reader
+                meta = self._segments.get(seg_id)
+                if meta is None:
+                    metas = [json.loads(b) if b else {} for b in reader.column_reader("meta")]
+                    meta = self._segments[seg_id] = _SegmentMeta(metas)
+                deleted = set(seg.deleted_docs())
+                live = meta.all - deleted if deleted else meta.all
+                leaves.append(
+                    _Leaf(
+                        reader,
+                        offset,
+                        meta,
+                        reader.column_reader("nt"),
+                        live,
+                        (seg_id, len(deleted)),
+                    )
                 )
-            )
-            offset += n
+                offset += n
+        except BaseException:
+            # a corrupt segment: close the readers opened here, so no file handle is leaked
+            for seg_id, reader in readers.items():
+                if self._readers.get(seg_id) is not reader:
+                    try:
+                        reader.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+            raise
         for seg_id, reader in self._readers.items():
             if seg_id not in readers:
                 try:

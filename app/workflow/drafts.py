@@ -39,7 +39,7 @@ from app.templating import RenderError, describe_errors, document_title, render_
 from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
 from app.templating.schema import ChainStep
 from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
-from app.workflow.models import ProcessingSlip, ReviewOpinion, VersionCoSignUnit
+from app.workflow.models import ReviewOpinion, VersionCoSignUnit
 from app.workflow.opinions import OpinionFile, attach_opinion
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no DST
@@ -552,10 +552,10 @@ def issue(
     cf: Casefile, session: Session, p: Principal, draft_id: int, remote_addr: str = "",
     issue_date: dt.date | None = None,
 ) -> IssuedDocument:  # fmt: skip
-    """BEGIN; allocate number; render approved data + number + date; blob; record; slip;
-    outbox; audit."""
-    from app.workflow.slip import build_slip_docx, slip_data
-
+    """BEGIN; allocate number; render approved data + number + date; blob; record; outbox;
+    audit. The processing slip (发文稿纸) is archived from the outbox right after the commit: it
+    is built from these records only (steps up to issued_at), so it is the same bytes whenever
+    it is made, and issuing does not wait for it."""
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已经发文")
@@ -600,16 +600,12 @@ def issue(
     draft.status = "issued"
     draft.updated_at = utcnow()
     session.flush()
-    slip_sha = store_blob(
-        session, cf.blobs, build_slip_docx(slip_data(cf, session, doc)), DOCX_MEDIA
-    )
-    session.add(ProcessingSlip(document_id=doc.id, docx_sha256=slip_sha))
-    for kind in ("index", "rendition"):
+    for kind in ("slip", "index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
-                 "approved_sha256": version.docx_sha256, "draft": draft.id,
-                 "slip_sha256": slip_sha}, remote_addr=remote_addr)  # fmt: skip
+                 "approved_sha256": version.docx_sha256, "draft": draft.id},
+                 remote_addr=remote_addr)  # fmt: skip
     _notify(cf, session, draft, "issue", p)
     return doc
 
