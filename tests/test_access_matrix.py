@@ -64,6 +64,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("drafts.draft_history", "GET"): ("/drafts/{draft}/history", web(DRAFT_READERS)),
     ("drafts.document_history", "GET"): ("/documents/{doc}/history", web(DOC_READERS)),
     ("drafts.slip", "GET"): ("/documents/{doc}/slip", web(DOC_READERS)),
+    ("documents.slip_pdf", "GET"): ("/documents/{doc}/slip.pdf", web(DOC_READERS)),
     ("drafts.slip_docx", "GET"): ("/documents/{doc}/slip.docx", web(DOC_READERS)),
     ("drafts.opinion_file", "GET"): ("/drafts/{draft}/opinions/1", web(set())),
     ("restrictions.restrict_draft", "POST"): (

@@ -21,7 +21,7 @@ from .pdf import (
     render_page_images,
     stamp_metadata,
 )
-from .service import Rendition, make_rendition, preview_pages, preview_pdf
+from .service import Rendition, cached_preview_pdf, make_rendition, preview_pages, preview_pdf
 
 __all__ = [
     "ConversionError",
@@ -29,6 +29,7 @@ __all__ = [
     "ConverterUnavailable",
     "PdfError",
     "Rendition",
+    "cached_preview_pdf",
     "check_docx",
     "cold_convert",
     "embedded_fonts",

@@ -16,7 +16,9 @@ Contract with the outbox (app/workflow / the outbox drainer):
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .converter import ConversionError, Converter, get_converter
 from .pdf import embedded_fonts, page_count, render_page_images, stamp_metadata
@@ -79,3 +81,20 @@ def preview_pages(
     """PNG images of the draft's pages (first ``max_pages``)."""
     pdf = preview_pdf(docx_bytes, converter=converter)
     return render_page_images(pdf, dpi, first_page=1 if max_pages else None, last_page=max_pages)
+
+
+def cached_preview_pdf(docx_bytes: bytes, cache_dir: Path) -> bytes:
+    """preview_pdf, kept in cache_dir under the DOCX's sha256 (derived data, safe to delete).
+
+    Raises ConversionError (or ConverterUnavailable) when LibreOffice cannot convert."""
+    cache = Path(cache_dir) / f"{hashlib.sha256(docx_bytes).hexdigest()}.pdf"
+    try:
+        return cache.read_bytes()
+    except FileNotFoundError:
+        pass
+    pdf = preview_pdf(docx_bytes)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(cache)
+    return pdf

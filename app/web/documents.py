@@ -99,3 +99,27 @@ def download(doc_id: int):
         data = cf().blobs.get(doc.docx_sha256)
         name = f"{doc.number}.docx"
     return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+
+
+@bp.get("/documents/<int:doc_id>/slip.pdf")
+@login_required
+def slip_pdf(doc_id: int):
+    """The processing slip printed as PDF (made from the archived slip DOCX, cached by hash)."""
+    from app.renditions import ConversionError, cached_preview_pdf
+    from app.workflow.slip import slip_for_document
+
+    with cf().db.write() as s:
+        doc = _readable(s, doc_id, "document.download")
+        docx = slip_for_document(cf(), s, doc)
+        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
+                     detail={"format": "slip-pdf"}, remote_addr=remote_addr())  # fmt: skip
+        name = f"{doc.number}-发文稿纸.pdf"
+    try:
+        pdf = cached_preview_pdf(docx, cf().settings.archive_dir / "cache" / "slips")
+    except ConversionError as exc:
+        return render_template(
+            "error.html",
+            title="暂时无法生成 PDF",
+            message=f"PDF 转换暂不可用（{exc}），可先下载 DOCX 打印。",
+        ), 503
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)

@@ -306,27 +306,25 @@ def version_docx(draft_id: int, number: int):
 @login_required
 def preview(draft_id: int):
     """The current version as it will print (LibreOffice, same fonts as the rendition)."""
-    from app.renditions import ConversionError, preview_pdf
+    from app.renditions import ConversionError, cached_preview_pdf
 
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
         version = drafts.current_version(s, draft)
         sha = version.docx_sha256
-    cache = cf().settings.archive_dir / "cache" / "previews" / f"{sha}.pdf"
-    if not cache.exists():
-        try:
-            pdf = preview_pdf(cf().blobs.get(sha))
-        except ConversionError as exc:
-            return render_template(
-                "error.html",
-                title="暂时无法预览",
-                message=f"版式预览暂不可用（{exc}），可先下载 DOCX 查看。",
-            ), 503
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_bytes(pdf)
-        tmp.replace(cache)
-    return send_file(cache, mimetype="application/pdf", download_name=f"草稿{draft_id}-预览.pdf")
+    try:
+        pdf = cached_preview_pdf(
+            cf().blobs.get(sha), cf().settings.archive_dir / "cache" / "previews"
+        )
+    except ConversionError as exc:
+        return render_template(
+            "error.html",
+            title="暂时无法预览",
+            message=f"版式预览暂不可用（{exc}），可先下载 DOCX 查看。",
+        ), 503
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", download_name=f"草稿{draft_id}-预览.pdf"
+    )
 
 
 def _history_page(s, draft: Draft, doc: IssuedDocument | None):
