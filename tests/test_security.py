@@ -91,14 +91,19 @@ def test_session_fixation(app):
 
 def test_password_change_ends_other_sessions(app):
     a, b = _client(app, "clerk"), _client(app, "clerk")
-    r = post_form(a, "/password", "/password", {"current": PASSWORD, "new": "Another-pass-42", "again": "Another-pass-42"})
+    r = post_form(
+        a,
+        "/password",
+        "/password",
+        {"current": PASSWORD, "new": "Another-pass-42", "again": "Another-pass-42"},
+    )
     assert r.status_code == 302
     assert a.get("/").status_code == 200
     assert b.get("/").status_code == 302
 
 
 def test_stored_xss_in_field_values_is_escaped(app, cf):
-    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     doc = _issue(cf, sample() | {"case_name": payload})
     from app.outbox import drain
 
@@ -123,9 +128,15 @@ def test_download_filename_cannot_inject_headers(app, cf):
 def test_ids_of_other_units_are_not_found_in_api(app, cf):
     doc = _issue(cf)
     client = app.test_client()
-    token = client.post("/api/v1/tokens", json={"username": "zr-clerk", "password": PASSWORD}).json["token"]
+    token = client.post("/api/v1/tokens", json={"username": "zr-clerk", "password": PASSWORD}).json[
+        "token"
+    ]
     h = {"Authorization": f"Bearer {token}"}
-    for url in (f"/api/v1/documents/{doc.id}", f"/api/v1/documents/{doc.id}/download", f"/api/v1/drafts/{doc.draft_id}"):
+    for url in (
+        f"/api/v1/documents/{doc.id}",
+        f"/api/v1/documents/{doc.id}/download",
+        f"/api/v1/drafts/{doc.draft_id}",
+    ):
         assert client.get(url, headers=h).status_code == 404, url
     r = client.get("/api/v1/search?q=委托", headers=h)
     assert r.json["total"] == 0
@@ -137,3 +148,74 @@ def test_login_lockout_has_a_clear_message(app):
         login(c, "clerk", "wrong-password")
     r = login(c, "clerk", PASSWORD)
     assert r.status_code == 401 and "已锁定" in r.get_data(as_text=True)
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(app, cf):
+    """Every state-changing web route, as a user who may use it, without the token: 400."""
+    from test_access_matrix import TABLE
+
+    c = _client(app, "admin")
+    head = _client(app, "head")
+    checked = 0
+    for (endpoint, method), (template, expected) in TABLE.items():
+        if (
+            method not in {"POST", "PUT"}
+            or template.startswith("/api/")
+            or endpoint.startswith("auth.")
+        ):
+            continue
+        path = template.format(draft=1, doc=1, case=1, item=1, step=1)
+        client = c if endpoint.startswith("admin.") else head
+        r = client.open(path, method=method, data={"comment": "x"})
+        assert r.status_code == 400 and "页面已过期" in r.get_data(as_text=True), (
+            endpoint,
+            r.status_code,
+        )
+        checked += 1
+    anon = app.test_client()
+    for path in ("/login", "/logout"):
+        assert anon.post(path, data={"username": "clerk", "password": PASSWORD}).status_code == 400
+    assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("actor", "'mallory'"), ("action", "'nothing'"), ("object_id", "'999'"), ("detail", "'{}'"),
+     ("remote_addr", "'10.0.0.1'"), ("prev_hash", "'0000'"), ("entry_hash", "'abcd'"), ("seq", "seq + 1000")],
+)  # fmt: skip
+def test_tampering_with_any_audit_column_is_named(cf, column, value):
+    from sqlalchemy import text
+
+    from app.archive.verify import verify_store
+
+    _issue(cf)
+    with cf.db.engine.begin() as conn:
+        if cf.db.is_sqlite:
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+        else:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_write_once"))
+        conn.execute(text(f"UPDATE audit_log SET {column} = {value} WHERE seq = 14"))
+    problems = [p for p in verify_store(cf).problems if "审计日志" in p]
+    assert len(problems) == 1 and "第 14 条" in problems[0], problems
+
+
+def test_attachment_file_names_are_escaped(app, cf):
+    from app.archive import casefiles
+
+    with cf.db.write() as s:
+        case = casefiles.create_case_file(s, as_user(s, "clerk"), title="案卷", kind="other", unit_code="FZB",
+                                          retention="D10")  # fmt: skip
+        case_id = case.id
+    c = _client(app, "clerk")
+    token = csrf_from(c, f"/casefiles/{case_id}")
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+        b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    name = "<img src=x onerror=alert(1)>.png"
+    r = c.post(f"/casefiles/{case_id}/attachments", content_type="multipart/form-data",
+               data={"csrf_token": token, "file": (io.BytesIO(png), name)})  # fmt: skip
+    assert r.status_code == 302
+    page = c.get(f"/casefiles/{case_id}").get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, escaped: the upload was stored
