@@ -22,11 +22,11 @@ from app.archive import export
 from app.archive.checks import run_checks
 from app.archive.models import ArchivalReference, CaseFile
 from app.db import Database, migrate
-from app.renditions import extract_text, is_available
+from app.renditions import extract_text
 from app.services import open_casefile
 from app.workflow.errors import ValidationFailed
 
-pytestmark = pytest.mark.skipif(not is_available(), reason="LibreOffice is not installed")
+# LibreOffice is installed by `make test` (scripts/install-system-deps.sh); a missing one fails.
 
 
 @pytest.fixture
