@@ -98,12 +98,18 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     # case files (issue 7): the world's FZB case file, created by clerk, holding the document
     ("casefiles.index", "GET"): ("/casefiles", web(EVERYONE)),
     ("casefiles.new", "GET"): ("/casefiles/new", web(DRAFTERS, denied=403)),
-    ("casefiles.new", "POST"): ("/casefiles/new", web(set(), denied=403) | {r: None for r in DRAFTERS}),
+    ("casefiles.new", "POST"): (
+        "/casefiles/new",
+        web(set(), denied=403) | {r: None for r in DRAFTERS},
+    ),
     ("casefiles.show", "GET"): ("/casefiles/{case}", web(DOC_READERS)),
     ("casefiles.add_document", "POST"): ("/casefiles/{case}/documents", CASE_KEEPERS),
     ("casefiles.upload", "POST"): ("/casefiles/{case}/attachments", CASE_KEEPERS),
     ("casefiles.close", "POST"): ("/casefiles/{case}/close", CASE_KEEPERS),
-    ("casefiles.download_item", "GET"): ("/casefiles/{case}/items/{item}/download", web(DOC_READERS)),
+    ("casefiles.download_item", "GET"): (
+        "/casefiles/{case}/items/{item}/download",
+        web(DOC_READERS),
+    ),
     ("casefiles.export", "GET"): ("/casefiles/{case}/dossier.pdf", web(DOC_READERS)),
     ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),

@@ -1,9 +1,8 @@
 """The outbox: derived work after the commit, caught up later, and a corrupt index healed from
 the archive instead of crashing anything."""
 
-from conftest import as_user
-
 import pytest
+from conftest import as_user
 
 from app.archive.verify import verify_store
 from app.outbox import drain, pending

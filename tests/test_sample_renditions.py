@@ -4,15 +4,20 @@ and carries the Chinese text (real LibreOffice, real PDFs)."""
 import json
 
 import pytest
-
-from app.archive.indexing import docx_text
-from app.outbox import drain
-from app.renditions import embedded_fonts, extract_text, read_metadata
-from app.db.models import IssuedDocument, Rendition
-from app.workflow import drafts
 from conftest import REPO, as_user
 
-REVIEWER = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "head", "signatory": "signatory"}
+from app.archive.indexing import docx_text
+from app.db.models import IssuedDocument, Rendition
+from app.outbox import drain
+from app.renditions import embedded_fonts, extract_text, read_metadata
+from app.workflow import drafts
+
+REVIEWER = {
+    "adviser": "adviser",
+    "public-lawyer": "lawyer",
+    "office-head": "head",
+    "signatory": "signatory",
+}
 TEMPLATES = ["commission-letter", "legality-review-opinion", "risk-notice", "engagement-contract"]
 
 

@@ -3,13 +3,13 @@
 import io
 
 import pytest
+from conftest import PASSWORD, as_user, sample
+from webutil import csrf_from, login, post_form
 
 from app import create_app
 from app.auth.restrictions import restrict
 from app.workflow import drafts
 from app.workflow.errors import Forbidden, WorkflowError
-from conftest import PASSWORD, as_user, sample
-from webutil import csrf_from, login, post_form
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app, cf):
     c = _client(app, "admin")
     head = _client(app, "head")
     checked = 0
-    for (endpoint, method), (template, expected) in TABLE.items():
+    for (endpoint, method), (template, _expected) in TABLE.items():
         if (
             method not in {"POST", "PUT"}
             or template.startswith("/api/")

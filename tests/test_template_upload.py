@@ -6,13 +6,13 @@ import json
 
 import pytest
 import yaml
+from conftest import PASSWORD, as_user
 from docx import Document
+from webutil import csrf_from, login
 
 from app import create_app
 from app.db.models import TemplateVersion
 from app.templating.inspect import inspect_template
-from conftest import PASSWORD, as_user
-from webutil import csrf_from, login
 
 SCHEMA = {
     "id": "memo",
@@ -22,7 +22,12 @@ SCHEMA = {
     "review_chain": [{"name": "sign-off", "label": "领导签发", "role": "signatory"}],
     "fields": [
         {"name": "subject", "label": "事由", "type": "text", "required": True},
-        {"name": "points", "label": "要点", "type": "list", "fields": [{"name": "text", "label": "内容", "type": "text"}]},
+        {
+            "name": "points",
+            "label": "要点",
+            "type": "list",
+            "fields": [{"name": "text", "label": "内容", "type": "text"}],
+        },
     ],
 }
 SAMPLE = {"subject": "征地补偿", "points": [{"text": "核实面积"}]}
@@ -40,7 +45,14 @@ def docx(*paragraphs) -> bytes:
     return buf.getvalue()
 
 
-GOOD = ["{{ doc_number }}", "事由：{{ subject }}", "{%p for pt in points %}", "{{ loop.index }}. {{ pt.text }}", "{%p endfor %}", "{{ issue_date }}"]
+GOOD = [
+    "{{ doc_number }}",
+    "事由：{{ subject }}",
+    "{%p for pt in points %}",
+    "{{ loop.index }}. {{ pt.text }}",
+    "{%p endfor %}",
+    "{{ issue_date }}",
+]
 SCHEMA_BYTES = yaml.safe_dump(SCHEMA, allow_unicode=True).encode()
 
 
@@ -62,7 +74,10 @@ def test_good_template_passes_and_lists_placeholders():
         (GOOD + [["事由：{", "{ subject }}"]], "被拆分"),
         (GOOD + ["{% if subject %}没有结束"], "模板语法错误"),
         (GOOD + ["{{ subject "], "标签不完整"),
-        (GOOD[:2] + ["{%p for pt in points %}", "{{ pt.colour }}", "{%p endfor %}"], "不存在的栏目“colour”"),
+        (
+            GOOD[:2] + ["{%p for pt in points %}", "{{ pt.colour }}", "{%p endfor %}"],
+            "不存在的栏目“colour”",
+        ),
     ],
     ids=["undeclared", "fullwidth", "split", "syntax", "unbalanced", "bad-row-attribute"],
 )
@@ -111,7 +126,9 @@ def test_upload_in_the_browser_then_use_it_without_restart(cf):
     with cf.db.read() as s:
         versions = [v.version for v in s.query(TemplateVersion).filter_by(template_id="memo")]
         assert sorted(versions) == [1, 2]
-        assert s.get(drafts.Draft, d.id).template_version.version == 1  # the draft keeps its version
+        assert (
+            s.get(drafts.Draft, d.id).template_version.version == 1
+        )  # the draft keeps its version
 
 
 def test_non_admin_cannot_upload(cf):
