@@ -34,16 +34,7 @@ from app.db.models import User  # noqa: E402
 from app.services import open_casefile  # noqa: E402
 from app.templating.render import build_context  # noqa: E402
 from app.workflow import drafts  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+from bench.render_pdf import cpu_model  # noqa: E402
 
 
 def main() -> None:

@@ -39,15 +39,6 @@ def make_png(w: int = 120, h: int = 80) -> bytes:
     return buf.getvalue()
 
 
-def issue_quick(cf, subject: str = "事项"):
-    with cf.db.write() as s:
-        clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "quick", {"subject": subject}, "FZB")
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        return drafts.issue(cf, s, clerk, d.id)
-
-
 REVIEWERS = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "head",
              "signatory": "signatory"}  # fmt: skip
 

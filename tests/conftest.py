@@ -148,6 +148,18 @@ def as_user(session, username: str):
     return principal(session, user)
 
 
+def issue_quick(cf, subject: str = "事项"):
+    """Issue one document of the `quick` template through its one-step chain."""
+    from app.workflow import drafts
+
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, "quick", {"subject": subject}, "FZB")
+        drafts.submit(cf, s, clerk, d.id)
+        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
+        return drafts.issue(cf, s, clerk, d.id)
+
+
 def sample(template_id: str = "commission-letter") -> dict:
     import json
 

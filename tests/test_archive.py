@@ -1,7 +1,7 @@
 """Write-once archive: blobs by sha256, database guards, and `verify` catching tampering."""
 
 import pytest
-from conftest import as_user
+from conftest import issue_quick
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -9,15 +9,6 @@ from app.archive.blobs import BlobStore, sha256_hex
 from app.archive.verify import verify_store
 from app.db.models import AuditEntry, IssuedDocument, ReviewStep
 from app.workflow import drafts
-
-
-def _issue_one(cf, subject="事项"):
-    with cf.db.write() as s:
-        clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "quick", {"subject": subject}, "FZB")
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        return drafts.issue(cf, s, clerk, d.id)
 
 
 def test_blob_store_is_content_addressed_and_durable(tmp_path):
@@ -45,7 +36,7 @@ def test_blob_store_is_content_addressed_and_durable(tmp_path):
     ids=["title", "number", "delete-doc", "step-comment", "delete-step", "audit"],
 )
 def test_database_refuses_to_change_write_once_rows(quick_cf, statement):
-    _issue_one(quick_cf)
+    issue_quick(quick_cf)
     with pytest.raises(DBAPIError, match="write-once"):
         with quick_cf.db.write() as s:
             s.execute(statement)
@@ -54,15 +45,15 @@ def test_database_refuses_to_change_write_once_rows(quick_cf, statement):
 
 
 def test_raw_sql_update_is_refused_too(quick_cf):
-    _issue_one(quick_cf)
+    issue_quick(quick_cf)
     with pytest.raises(DBAPIError, match="write-once"):
         with quick_cf.db.engine.begin() as conn:
             conn.execute(text("UPDATE issued_documents SET docx_sha256 = docx_sha256"))
 
 
 def test_verify_passes_then_names_the_document_after_a_flipped_byte(quick_cf):
-    doc = _issue_one(quick_cf)
-    _issue_one(quick_cf, "另一件")
+    doc = issue_quick(quick_cf)
+    issue_quick(quick_cf, "另一件")
     assert verify_store(quick_cf).ok
     path = quick_cf.blobs.path(doc.docx_sha256)
     data = bytearray(path.read_bytes())
@@ -76,7 +67,7 @@ def test_verify_passes_then_names_the_document_after_a_flipped_byte(quick_cf):
 
 
 def test_verify_detects_a_missing_blob(quick_cf):
-    doc = _issue_one(quick_cf)
+    doc = issue_quick(quick_cf)
     quick_cf.blobs.path(doc.docx_sha256).unlink()
     report = verify_store(quick_cf)
     assert any(doc.number in p and "缺失" in p for p in report.problems)
@@ -84,7 +75,7 @@ def test_verify_detects_a_missing_blob(quick_cf):
 
 def test_verify_detects_an_issued_file_that_differs_from_the_approved_text(quick_cf):
     """Swap the issued blob for a rendering of other data: hashes match, the proof does not."""
-    doc = _issue_one(quick_cf)
+    doc = issue_quick(quick_cf)
     from app.templating import render_document
     from app.workflow.drafts import unit_context
 
@@ -101,7 +92,7 @@ def test_verify_detects_an_issued_file_that_differs_from_the_approved_text(quick
 
 
 def test_audit_chain_tampering_is_named(quick_cf):
-    _issue_one(quick_cf)
+    issue_quick(quick_cf)
     with quick_cf.db.engine.begin() as conn:
         if quick_cf.db.is_sqlite:
             conn.execute(text("DROP TRIGGER audit_log_no_update"))

@@ -4,7 +4,6 @@ import pytest
 from casefile_factories import (
     close,
     file_document,
-    issue_quick,
     issue_template,
     make_docx,
     make_pdf,
@@ -12,7 +11,7 @@ from casefile_factories import (
     new_case,
     upload,
 )
-from conftest import as_user, sample
+from conftest import as_user, issue_quick, sample
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 

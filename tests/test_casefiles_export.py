@@ -8,14 +8,13 @@ import pytest
 from casefile_factories import (
     close,
     file_document,
-    issue_quick,
     make_docx,
     make_pdf,
     make_png,
     new_case,
     upload,
 )
-from conftest import make_settings, populate
+from conftest import issue_quick, make_settings, populate
 from pypdf import PdfReader
 
 from app.archive import export

@@ -4,10 +4,10 @@ import io
 
 import pytest
 from casefile_factories import make_pdf, make_png, new_case, upload
-from conftest import PASSWORD
 from openpyxl import load_workbook
 from sqlalchemy import select
-from webutil import csrf_from, login
+from webutil import csrf_from
+from webutil import logged_in as _client
 
 from app import create_app
 from app.db.models import AuditEntry
@@ -16,12 +16,6 @@ from app.db.models import AuditEntry
 @pytest.fixture
 def app(quick_cf):
     return create_app({"TESTING": True}, casefile=quick_cf)
-
-
-def _client(app, username):
-    c = app.test_client()
-    assert login(c, username, PASSWORD).status_code == 302
-    return c
 
 
 def test_clerk_creates_uploads_and_closes_a_case_file(app, quick_cf):

@@ -2,22 +2,12 @@
 the archive instead of crashing anything."""
 
 import pytest
-from conftest import as_user
+from conftest import issue_quick
 
 from app.archive.verify import verify_store
 from app.outbox import drain, pending
 from app.search import SearchQuery, SearchScope
 from app.services import open_casefile
-from app.workflow import drafts
-
-
-def _issue(cf, subject):
-    with cf.db.write() as s:
-        clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "quick", {"subject": subject}, "FZB")
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        return drafts.issue(cf, s, clerk, d.id)
 
 
 def _hits(cf, text):
@@ -25,7 +15,7 @@ def _hits(cf, text):
 
 
 def test_issuance_queues_index_work_that_a_later_drain_catches_up(quick_cf):
-    _issue(quick_cf, "狮山大道拓宽工程")
+    issue_quick(quick_cf, "狮山大道拓宽工程")
     assert {e.kind for e in pending(quick_cf)} == {"slip", "index", "rendition"}
     assert _hits(quick_cf, "山大") == 0  # the issuing request did not wait for the index
     # a "restart": a new process-level service object catches up on what was left
@@ -41,14 +31,14 @@ def test_issuance_queues_index_work_that_a_later_drain_catches_up(quick_cf):
     "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
 )
 def test_a_corrupt_index_is_rebuilt_from_the_archive(quick_cf):
-    _issue(quick_cf, "狮山大道拓宽工程")
+    issue_quick(quick_cf, "狮山大道拓宽工程")
     drain(quick_cf, ("index",))
     quick_cf.search.close()
     for f in quick_cf.settings.index_dir.rglob("*.seg"):
         f.write_bytes(b"garbage" * 10)
     cf = open_casefile(quick_cf.settings)
     assert any("检索索引" in w for w in verify_store(cf).warnings)
-    _issue(cf, "武政法审相关事项")
+    issue_quick(cf, "武政法审相关事项")
     assert drain(cf, ("index",))["done"] == 1  # rebuilt, not crashed
     assert _hits(cf, "山大") == 1 and _hits(cf, "法审") == 1
     assert not verify_store(cf).warnings

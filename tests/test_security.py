@@ -5,6 +5,7 @@ import io
 import pytest
 from conftest import PASSWORD, as_user, sample
 from webutil import csrf_from, login, post_form
+from webutil import logged_in as _client
 
 from app import create_app
 from app.auth.restrictions import restrict
@@ -27,12 +28,6 @@ def _issue(cf, data=None, restricted_to=()):
         drafts.approve(cf, s, as_user(s, "head"), d.id)
         drafts.approve(cf, s, as_user(s, "signatory"), d.id)
         return drafts.issue(cf, s, clerk, d.id)
-
-
-def _client(app, username):
-    c = app.test_client()
-    assert login(c, username, PASSWORD).status_code == 302
-    return c
 
 
 def test_restricted_document_is_invisible_outside_its_readers(app, cf):

@@ -7,6 +7,7 @@ import pytest
 from conftest import PASSWORD, sample
 from docx import Document
 from webutil import csrf_from, login, post_form
+from webutil import logged_in as _client
 
 from app import create_app
 
@@ -14,12 +15,6 @@ from app import create_app
 @pytest.fixture
 def app(cf):
     return create_app({"TESTING": True}, casefile=cf)
-
-
-def _client(app, username):
-    c = app.test_client()
-    assert login(c, username, PASSWORD).status_code == 302
-    return c
 
 
 def _form_data(data: dict) -> dict:

@@ -5,9 +5,10 @@ import io
 import re
 
 import pytest
-from conftest import PASSWORD, sample
+from conftest import sample
 from docx import Document
-from webutil import csrf_from, login, post_form
+from webutil import csrf_from, post_form
+from webutil import logged_in as _client
 
 from app import create_app
 from app.archive.indexing import docx_text
@@ -19,12 +20,6 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 @pytest.fixture
 def app(cf):
     return create_app({"TESTING": True}, casefile=cf)
-
-
-def _client(app, username):
-    c = app.test_client()
-    assert login(c, username, PASSWORD).status_code == 302
-    return c
 
 
 def _form_data(data: dict) -> dict:

@@ -22,3 +22,12 @@ def login(client, username: str, password: str):
 def post_form(client, page: str, target: str, data: dict):
     token = csrf_from(client, page)
     return client.post(target, data=data | {"csrf_token": token})
+
+
+def logged_in(app, username: str):
+    """A test client logged in as `username` (the shared test password)."""
+    from conftest import PASSWORD
+
+    client = app.test_client()
+    assert login(client, username, PASSWORD).status_code == 302, username
+    return client

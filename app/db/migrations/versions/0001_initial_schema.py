@@ -8,6 +8,8 @@ Create Date: 2026-11-23 04:19:05.513629
 import sqlalchemy as sa
 from alembic import op
 
+from app.db import write_once
+
 # Tables whose rows are never changed or deleted once written (DESIGN.md invariants 1, 2, 5).
 WRITE_ONCE = (
     "issued_documents",
@@ -20,46 +22,13 @@ WRITE_ONCE = (
 
 
 def _create_write_once_guards() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for table in WRITE_ONCE:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is write-once: {event} refused'); END"
-                )
-    elif dialect == "postgresql":
-        op.execute(
-            """
-            CREATE FUNCTION casefile_write_once() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              RAISE EXCEPTION '% is write-once: % refused', TG_TABLE_NAME, TG_OP
-                USING ERRCODE = 'integrity_constraint_violation';
-            END $$
-            """
-        )
-        for table in WRITE_ONCE:
-            op.execute(
-                f"CREATE TRIGGER {table}_write_once BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION casefile_write_once()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION casefile_write_once()"
-            )
+    write_once.create_function(op)
+    write_once.guard(op, WRITE_ONCE)
 
 
 def _drop_write_once_guards() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for table in WRITE_ONCE:
-            for event in ("update", "delete"):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
-    elif dialect == "postgresql":
-        for table in WRITE_ONCE:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_write_once ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-        op.execute("DROP FUNCTION IF EXISTS casefile_write_once()")
+    write_once.unguard(op, WRITE_ONCE)
+    write_once.drop_function(op)
 
 
 revision = "0001"

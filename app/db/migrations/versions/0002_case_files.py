@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+from app.db import write_once
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -20,14 +22,9 @@ WRITE_ONCE = ("attachments", "attachment_renditions", "case_file_items", "archiv
 
 
 def _create_guards() -> None:
+    write_once.guard(op, WRITE_ONCE)  # on PostgreSQL, casefile_write_once() comes from 0001
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
-        for table in WRITE_ONCE:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is write-once: {event} refused'); END"
-                )
         for event in ("UPDATE", "DELETE"):
             op.execute(
                 f"CREATE TRIGGER case_files_closed_no_{event.lower()} BEFORE {event} ON case_files "
@@ -40,16 +37,6 @@ def _create_guards() -> None:
             "BEGIN SELECT RAISE(ABORT, 'case_files is read-only once closed: INSERT refused'); END"
         )
     elif dialect == "postgresql":
-        # casefile_write_once() comes from 0001
-        for table in WRITE_ONCE:
-            op.execute(
-                f"CREATE TRIGGER {table}_write_once BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION casefile_write_once()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION casefile_write_once()"
-            )
         op.execute(
             """
             CREATE FUNCTION casefile_closed_case_file() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -86,18 +73,13 @@ def _create_guards() -> None:
 
 
 def _drop_guards() -> None:
+    write_once.unguard(op, WRITE_ONCE)
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
-        for table in WRITE_ONCE:
-            for event in ("update", "delete"):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
         for event in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS case_files_closed_no_{event}")
         op.execute("DROP TRIGGER IF EXISTS case_file_items_closed_no_insert")
     elif dialect == "postgresql":
-        for table in WRITE_ONCE:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_write_once ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP TRIGGER IF EXISTS case_files_closed ON case_files")
         op.execute("DROP TRIGGER IF EXISTS case_file_items_closed ON case_file_items")
         op.execute("DROP FUNCTION IF EXISTS casefile_closed_case_file()")

@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+from app.db import write_once
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -20,34 +22,11 @@ WRITE_ONCE = ("review_opinions", "version_co_sign_units", "processing_slips")
 
 def _create_write_once_guards() -> None:
     """Same guards as 0001; on PostgreSQL its casefile_write_once() function is reused."""
-    dialect = op.get_bind().dialect.name
-    for table in WRITE_ONCE:
-        if dialect == "sqlite":
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is write-once: {event} refused'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE TRIGGER {table}_write_once BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION casefile_write_once()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION casefile_write_once()"
-            )
+    write_once.guard(op, WRITE_ONCE)
 
 
 def _drop_write_once_guards() -> None:
-    dialect = op.get_bind().dialect.name
-    for table in WRITE_ONCE:
-        if dialect == "sqlite":
-            for event in ("update", "delete"):
-                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
-        elif dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_write_once ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+    write_once.unguard(op, WRITE_ONCE)
 
 
 def upgrade() -> None:

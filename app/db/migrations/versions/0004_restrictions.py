@@ -8,6 +8,8 @@ Create Date: 2026-11-23
 import sqlalchemy as sa
 from alembic import op
 
+from app.db import write_once
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -45,25 +47,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("sid_hash"),
     )
     op.create_index("ix_user_sessions_user_id", "user_sessions", ["user_id"])
-    if op.get_bind().dialect.name == "sqlite":
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER draft_restrictions_no_{event.lower()} BEFORE {event} ON draft_restrictions "
-                f"BEGIN SELECT RAISE(ABORT, 'draft_restrictions is write-once: {event} refused'); END"
-            )
-    else:
-        op.execute(
-            "CREATE TRIGGER draft_restrictions_write_once BEFORE UPDATE OR DELETE ON draft_restrictions "
-            "FOR EACH ROW EXECUTE FUNCTION casefile_write_once()"
-        )
+    write_once.guard(op, ("draft_restrictions",))
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS draft_restrictions_no_update")
-        op.execute("DROP TRIGGER IF EXISTS draft_restrictions_no_delete")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS draft_restrictions_write_once ON draft_restrictions")
+    write_once.unguard(op, ("draft_restrictions",))
     op.drop_index("ix_user_sessions_user_id", table_name="user_sessions")
     op.drop_table("user_sessions")
     op.drop_index("ix_draft_restrictions_draft_id", table_name="draft_restrictions")
