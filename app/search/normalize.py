@@ -25,6 +25,7 @@ import operator
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 
 # Field separator in the stored verification text.  fold() never produces it (control
 # characters fold to a space), so no query can match across two fields.
@@ -32,6 +33,11 @@ FIELD_SEP = "\x1f"
 
 _SPLIT = re.compile("[ \x1f]+").split
 _add = operator.add
+
+
+def _add3(a: str, b: str, c: str) -> str:
+    return a + b + c
+
 
 _OPEN = "([【〔〖﹝〘⦅［（｟「"
 _CLOSE = ")]】〕〗﹞〙⦆］）｠」"
@@ -124,9 +130,19 @@ def fold_with_offsets(text: str) -> tuple[str, list[int] | range]:
     return "".join(out), origin
 
 
+GRAM_MAX = 3  # index terms are runs of 1, 2 and 3 characters
+
+
+def chunk_grams(chunk: str) -> Iterator[str]:
+    """Every character, overlapping pair and overlapping triple of a space-free chunk."""
+    yield from chunk
+    yield from map(_add, chunk, chunk[1:])
+    yield from map(_add3, chunk, chunk[1:], chunk[2:])
+
+
 def grams(folded: str) -> set[str]:
-    """Index terms of an already folded text: every character and every overlapping
-    pair of characters, leaving out any that contain a space.
+    """Index terms of an already folded text: every run of one, two and three
+    characters, leaving out any that contain a space.
 
     Han, Latin, digits and punctuation are treated alike, which is what gives substring
     semantics for "12号" inside "112号" or "法审" inside "武政法审".
@@ -134,23 +150,26 @@ def grams(folded: str) -> set[str]:
     out: set[str] = set()
     for chunk in _SPLIT(folded):
         if chunk:
-            out.update(chunk)
-            out.update(map(_add, chunk, chunk[1:]))
+            out.update(chunk_grams(chunk))
     return out
 
 
 def query_grams(folded: str) -> list[str]:
     """Terms that every document containing *folded* must have (candidate generation).
 
-    Bigrams when the string has any (without spaces), else its single characters.
+    For each space-free chunk: its overlapping triples, or the chunk itself when it is
+    shorter than three characters.
     """
-    bigrams = {folded[i : i + 2] for i in range(len(folded) - 1)}
-    bigrams = {g for g in bigrams if " " not in g}
-    if bigrams:
-        return sorted(bigrams)
-    return sorted(set(folded) - {" "})
+    out: set[str] = set()
+    for chunk in _SPLIT(folded):
+        if len(chunk) <= GRAM_MAX:
+            if chunk:
+                out.add(chunk)
+        else:
+            out.update(map(_add3, chunk, chunk[1:], chunk[2:]))
+    return sorted(out)
 
 
 def is_exact_gram(folded: str) -> bool:
     """True when the posting list of the single gram *is* the answer (no verification)."""
-    return 1 <= len(folded) <= 2 and " " not in folded
+    return 1 <= len(folded) <= GRAM_MAX and " " not in folded and FIELD_SEP not in folded

@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import threading
 import time
@@ -36,11 +35,10 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import accumulate, chain, repeat
 from pathlib import Path
 
+import numpy as np
 from whoosh import index
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb.filestore import FileStorage
 
 from app.search.backend import (
@@ -66,72 +64,18 @@ from app.search.whoosh_schema import (
     _gram_counts,
     make_schema,
 )
+from app.search.whoosh_segments import (
+    EMPTY_IDS,
+    Leaf,
+    PostingCache,
+    SegmentMeta,
+    meta_of,
+    read_postings,
+    verify,
+)
 from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
 
 log = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------- caches
-
-
-class _SegmentMeta:
-    """Decoded per-document metadata of one immutable segment, plus inverted maps."""
-
-    def __init__(self, metas: list[dict]):
-        n = len(metas)
-        self.doc_id = [m.get("id", "") for m in metas]
-        self.doc_type = [m.get("t", "") for m in metas]
-        self.unit = [m.get("u", "") for m in metas]
-        self.date = [m.get("d", 0) for m in metas]
-        self.year = [datetime.date.fromordinal(d).year if d else 0 for d in self.date]
-        self.year_s = [str(y) for y in self.year]
-        self.reviewers = [tuple(m.get("r", ())) for m in metas]
-        self.hash = [m.get("h", "") for m in metas]
-        self.tn = [m.get("tn", "") for m in metas]
-        self.restricted = {i: frozenset(m["x"]) for i, m in enumerate(metas) if m.get("x")}
-        self.by: dict[str, dict[str, set[int]]] = {}
-        for key, values in (
-            ("t", self.doc_type),
-            ("u", self.unit),
-            ("y", self.year_s),
-            ("s", [m.get("s", "") for m in metas]),
-            ("c", [m.get("c", "") for m in metas]),
-        ):
-            inv: dict[str, set[int]] = {}
-            for i, v in enumerate(values):
-                inv.setdefault(v, set()).add(i)
-            self.by[key] = inv
-        rev: dict[str, set[int]] = {}
-        for i, names in enumerate(self.reviewers):
-            for name in names:
-                rev.setdefault(name, set()).add(i)
-        self.by["r"] = rev
-        self.all = set(range(n))
-        self.scope_cache: dict[tuple, set[int]] = {}
-        self._by_doc_id: dict[str, list[int]] | None = None
-
-    def docnums_of(self, doc_id: str) -> list[int]:
-        if self._by_doc_id is None:
-            inv: dict[str, list[int]] = {}
-            for i, d in enumerate(self.doc_id):
-                inv.setdefault(d, []).append(i)
-            self._by_doc_id = inv
-        return self._by_doc_id.get(doc_id, [])
-
-
-class _Leaf:
-    """One segment as seen by the current searcher."""
-
-    __slots__ = ("reader", "offset", "meta", "nt", "nt_raw", "live", "seg_id")
-
-    def __init__(self, reader, offset, meta, nt, live, seg_id):
-        self.nt_raw = _raw_column(nt)
-        self.reader = reader
-        self.offset = offset
-        self.meta: _SegmentMeta = meta
-        self.nt = nt
-        self.live: set[int] = live
-        self.seg_id = seg_id
-
 
 # --------------------------------------------------------------------------- backend
 
@@ -142,16 +86,23 @@ class WhooshBackend:
 
     name = "whoosh"
 
-    def __init__(self, index_dir: str | os.PathLike, *, writer_timeout: float = 10.0):
+    def __init__(
+        self,
+        index_dir: str | os.PathLike,
+        *,
+        writer_timeout: float = 10.0,
+        cache_bytes: int = 64 * 2**20,
+    ):
         self.path = Path(index_dir)
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
         self._ix = None
         self._readers: dict = {}
         self._epoch = None
-        self._segments: dict[str, _SegmentMeta] = {}
-        self._leaves: list[_Leaf] = []
+        self._segments: dict[str, SegmentMeta] = {}
+        self._leaves: list[Leaf] = []
         self._leaves_gen = None
+        self._postings_cache = PostingCache(cache_bytes)
 
     # ----------------------------------------------------------------- opening
 
@@ -211,7 +162,7 @@ class WhooshBackend:
         self._leaves = []
         self._leaves_gen = None
 
-    def _current_leaves(self) -> list[_Leaf]:
+    def _current_leaves(self) -> list[Leaf]:
         """Leaves for the latest commit.
 
         Whoosh's own Searcher.refresh() reuses segment readers but keeps their old
@@ -228,7 +179,6 @@ class WhooshBackend:
         toc = ix._read_toc()
         leaves = []
         readers = {}
-        offset = 0
         try:
             for seg in toc.segments:
                 seg_id = seg.segment_id()
@@ -241,21 +191,10 @@ class WhooshBackend:
                 readers[seg_id] = reader
                 meta = self._segments.get(seg_id)
                 if meta is None:
-                    metas = [json.loads(b) if b else {} for b in reader.column_reader("meta")]
-                    meta = self._segments[seg_id] = _SegmentMeta(metas)
-                deleted = set(seg.deleted_docs())
-                live = meta.all - deleted if deleted else meta.all
+                    meta = self._segments[seg_id] = meta_of(reader)
                 leaves.append(
-                    _Leaf(
-                        reader,
-                        offset,
-                        meta,
-                        reader.column_reader("nt"),
-                        live,
-                        (seg_id, len(deleted)),
-                    )
+                    Leaf(reader, meta, reader.column_reader("nt"), seg.deleted_docs(), seg_id)
                 )
-                offset += n
         except BaseException:
             # a corrupt segment: close the readers opened here, so no file handle is leaked
             for seg_id, reader in readers.items():
@@ -315,6 +254,7 @@ class WhooshBackend:
             self._close_searcher()
             self._ix = None
             self._segments.clear()
+            self._postings_cache.clear()
             gc.collect()
 
     # ----------------------------------------------------------------- writing
@@ -364,8 +304,8 @@ class WhooshBackend:
             for doc_id in doc_ids:
                 for leaf in leaves:
                     for docnum in leaf.meta.docnums_of(doc_id):
-                        if docnum in leaf.live:
-                            by_id[leaf.seg_id[0]].delete_document(docnum)
+                        if leaf.live[docnum]:
+                            by_id[leaf.seg_id].delete_document(docnum)
                             n += 1
             return n
 
@@ -460,10 +400,10 @@ class WhooshBackend:
         def run() -> list[str]:
             out: list[str] = []
             for leaf in self._current_leaves():
-                base = self._base_set(leaf, query, pq, scope)
-                if base:
+                base = self._base_mask(leaf, query, pq, scope)
+                if base.any():
                     hits, _ = self._match(leaf, pq, base)
-                    out.extend(map(leaf.meta.doc_id.__getitem__, hits))
+                    out.extend(map(leaf.meta.doc_id.__getitem__, hits.tolist()))
             return out
 
         with self._lock:
@@ -474,6 +414,10 @@ class WhooshBackend:
 
         return self.search(replace(query, per_page=0, snippets=False, facets=True), scope).facets
 
+    def clear_cache(self) -> None:
+        """Forget decoded postings (benchmarks measure cold queries with this)."""
+        self._postings_cache.clear()
+
     def _search(self, q: SearchQuery, pq: ParsedQuery, scope: SearchScope) -> SearchResults:
         leaves = self._current_leaves()
         per_page = max(0, min(q.per_page, 200))
@@ -483,21 +427,23 @@ class WhooshBackend:
         fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter()}
         tops: list[tuple] = []  # (score, date, seg_index, docnum)
         for li, leaf in enumerate(leaves):
-            base = self._base_set(leaf, q, pq, scope)
-            if not base:
+            base = self._base_mask(leaf, q, pq, scope)
+            if not base.any():
                 continue
             hits, scores = self._match(leaf, pq, base)
-            if not hits:
+            if not len(hits):
                 continue
             total += len(hits)
             m = leaf.meta
             if q.facets:
-                fac["doc_type"].update(map(m.doc_type.__getitem__, hits))
-                fac["unit"].update(map(m.unit.__getitem__, hits))
-                fac["year"].update(map(m.year_s.__getitem__, hits))
-                fac["reviewer"].update(chain.from_iterable(map(m.reviewers.__getitem__, hits)))
+                fac["doc_type"].update(m.coded["t"].counts(hits))
+                fac["unit"].update(m.coded["u"].counts(hits))
+                fac["year"].update(m.year_counts(hits))
+                hit_mask = np.zeros(leaf.n, dtype=bool)
+                hit_mask[hits] = True
+                fac["reviewer"].update(m.reviewer_counts(hit_mask))
             if need:
-                tops.extend(self._top(leaf, li, hits, scores, need, q.sort))
+                tops.extend(_top(leaf, li, hits, scores, need, q.sort))
         tops.sort(reverse=True)
         page_items = tops[(page - 1) * per_page : need]
         hits_out = []
@@ -518,115 +464,71 @@ class WhooshBackend:
 
     # -- candidate sets
 
-    def _scope_set(self, leaf: _Leaf, scope: SearchScope) -> set[int]:
+    def _scope_mask(self, leaf: Leaf, scope: SearchScope) -> np.ndarray:
+        """Live documents of the segment that *scope* may read (cached; do not modify)."""
         m = leaf.meta
-        key = (leaf.seg_id, scope.units, scope.user_id)
+        key = (leaf.key, scope.units, scope.user_id)
         cached = m.scope_cache.get(key)
         if cached is not None:
             return cached
         if scope.units is None:
-            allowed = set(leaf.live)
+            allowed = leaf.live.copy()
         else:
-            allowed = set()
-            for u in scope.units:
-                allowed |= m.by["u"].get(u, set())
-            allowed &= leaf.live
+            allowed = leaf.live & m.coded["u"].mask(scope.units)
         for docnum, users in m.restricted.items():
             if scope.user_id not in users:
-                allowed.discard(docnum)
+                allowed[docnum] = False
+        allowed.flags.writeable = False
         if len(m.scope_cache) > 64:
             m.scope_cache.clear()
         m.scope_cache[key] = allowed
         return allowed
 
-    def _base_set(
-        self, leaf: _Leaf, q: SearchQuery, pq: ParsedQuery, scope: SearchScope
-    ) -> set[int]:
+    def _base_mask(
+        self, leaf: Leaf, q: SearchQuery, pq: ParsedQuery, scope: SearchScope
+    ) -> np.ndarray:
+        """Scope ∩ every filter, as a boolean mask over the segment's documents."""
         m = leaf.meta
-        base = self._scope_set(leaf, scope)
-
-        def restrict(current: set[int], key: str, values: Iterable[str]) -> set[int]:
-            sel: set[int] = set()
-            for v in values:
-                sel |= m.by[key].get(v, set())
-            return current & sel
-
+        base = self._scope_mask(leaf, scope)
         for key, a, b in (("t", q.doc_types, pq.doc_types), ("u", q.units, pq.units)):
             values = _combine(set(a), set(b))
             if values is not None:
-                base = restrict(base, key, values)
-        for key, a, b in (
-            ("s", q.status, pq.status),
-            ("c", q.conclusion, pq.conclusion),
-            ("r", q.reviewer, pq.reviewer),
-        ):
+                base = base & m.coded[key].mask(values)
+        for key, a, b in (("s", q.status, pq.status), ("c", q.conclusion, pq.conclusion)):
             for v in {a, b} - {""}:
-                base = restrict(base, key, [v])
+                base = base & m.coded[key].mask([v])
+        for v in {q.reviewer, pq.reviewer} - {""}:
+            base = base & m.reviewer_mask(v)
         lo = max([y for y in (q.year_from, pq.year_from) if y is not None], default=None)
         hi = min([y for y in (q.year_to, pq.year_to) if y is not None], default=None)
+        if lo is not None:
+            base = base & (m.year >= lo)
+        if hi is not None:
+            base = base & (m.year <= hi)
         d_lo = max([d for d in (q.date_from, pq.date_from) if d is not None], default=None)
         d_hi = min([d for d in (q.date_to, pq.date_to) if d is not None], default=None)
         if d_lo is not None:
-            lo = max(lo or d_lo.year, d_lo.year)
+            base = base & (m.date >= d_lo.toordinal())
         if d_hi is not None:
-            hi = min(hi or d_hi.year, d_hi.year)
-        if lo is not None or hi is not None:
-            years = [
-                y
-                for y in m.by["y"]
-                if (lo is None or int(y) >= lo) and (hi is None or int(y) <= hi)
-            ]
-            base = restrict(base, "y", years)
-            if d_lo is not None or d_hi is not None:
-                a = d_lo.toordinal() if d_lo else 0
-                b = d_hi.toordinal() if d_hi else 10**9
-                date = m.date
-                base = {d for d in base if a <= date[d] <= b}
+            base = base & (m.date <= d_hi.toordinal())
         return base
 
     def _postings(
-        self, leaf: _Leaf, gram: str, weights: bool
-    ) -> tuple[list[int], list[float] | None]:
-        """All docnums (and weights) of one gram in one segment, read block by block."""
-        reader = leaf.reader
-        fieldobj = reader.schema["g"]
-        try:
-            m = reader._terms.matcher("g", gram.encode("utf-8"), fieldobj.format)
-        except Exception:  # noqa: BLE001 - TermNotFound and friends
-            return [], [] if weights else None
-        if not isinstance(m, W3LeafMatcher):
-            ids, ws = [], []
-            while m.is_active():
-                ids.append(m.id())
-                if weights:
-                    ws.append(m.weight())
-                m.next()
-            return ids, ws if weights else None
-        ids_out: list[int] = []
-        ws_out: list[float] | None = [] if weights else None
-        while True:
-            if m._data is None:
-                m._read_data()
-            data = m._data
-            ids = data[0]
-            ids_out.extend(ids if m._byteids else accumulate(ids))
-            if weights:
-                w = data[1]
-                if w is None:
-                    ws_out.extend(repeat(1.0, m._blocklength))
-                elif isinstance(w, float):
-                    ws_out.extend(repeat(w, m._blocklength))
-                else:
-                    ws_out.extend(w)
-            if m._lastblock:
-                break
-            m._goto(m._nextoffset)
-        return ids_out, ws_out
+        self, leaf: Leaf, gram: str, weights: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        key = (leaf.seg_id, gram)
+        cached = self._postings_cache.get(key, weights)
+        if cached is not None:
+            return cached
+        ids, ws = read_postings(leaf.reader, gram, weights)
+        self._postings_cache.put(key, ids, ws)
+        return ids, ws
 
     def _term_hits(
-        self, leaf: _Leaf, term: Term, base: set[int], want_scores: bool
-    ) -> tuple[set[int], dict[int, float] | None]:
-        """Documents in *base* containing *term* (exact), with a relevance score each."""
+        self, leaf: Leaf, term: Term, base: np.ndarray, want_scores: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Docnums in the mask *base* containing *term* (exact), ascending, with a
+        relevance score each."""
         folded = term.folded
         reader = leaf.reader
         gs = query_grams(folded)
@@ -634,130 +536,85 @@ class WhooshBackend:
         for g in gs:
             df = reader.doc_frequency("g", g)
             if df == 0:
-                return set(), {}
+                return EMPTY_IDS, (np.zeros(0) if want_scores else None)
             dfs.append((df, g))
         dfs.sort()
-        exact = term.field is None and len(gs) == 1 and is_exact_gram(folded)
-        first = dfs[0][1]
-        ids, ws = self._postings(leaf, first, weights=want_scores)
-        if exact:
-            if want_scores:
-                scores = {d: w for d, w in zip(ids, ws, strict=True) if d in base}
-                return set(scores), scores
-            return base.intersection(ids), None
-        cands = base.intersection(ids)
-        for df, g in dfs[1:]:
-            if not cands or len(cands) * 8 < df:
-                break
-            cands.intersection_update(self._postings(leaf, g, weights=False)[0])
-        hits = self._verify(leaf, term, cands)
-        if not want_scores:
-            return hits, None
+        ids, ws = self._postings(leaf, dfs[0][1], weights=want_scores)
+        keep = base[ids]
+        cands = ids[keep]
         # The weight of the rarest gram (its count, +TITLE_BOOST if in number/title)
         # stands in for the count of the whole string: free, and close enough to rank.
-        weights = dict(zip(ids, ws, strict=True))
-        return hits, {d: weights[d] for d in hits}
-
-    def _verify(self, leaf: _Leaf, term: Term, cands: set[int]) -> set[int]:
-        """The candidates whose folded text really contains the term (exact precision)."""
-        folded = term.folded
-        out: set[int] = set()
-        if term.field is not None:
-            part = _FIELD_INDEX[term.field]
-            col = leaf.nt
-            for d in cands:
-                text = col[d].decode("utf-16-le").split(FIELD_SEP)
-                if part < len(text) and folded in text[part]:
-                    out.add(d)
-            return out
-        pat = folded.encode("utf-16-le")
-        raw = leaf.nt_raw
-        if raw is not None:
-            # search the mmapped column in place: no copy per document
-            buf, base, offs, lens = raw
-            search = re.compile(re.escape(pat)).search
-            add = out.add
-            for d in cands:
-                s = base + offs[d]
-                e = s + lens[d]
-                m = search(buf, s, e)
-                while m is not None and (m.start() - s) & 1:  # odd offset: not a char boundary
-                    m = search(buf, m.start() + 1, e)
-                if m is not None:
-                    add(d)
-            return out
-        col = leaf.nt
-        for d in cands:
-            b = col[d]
-            i = b.find(pat)
-            while i > 0 and i & 1:
-                i = b.find(pat, i + 1)
-            if i >= 0:
-                out.add(d)
-        return out
+        scores = ws[keep] if want_scores else None
+        if term.field is None and len(gs) == 1 and is_exact_gram(folded):
+            return cands, scores  # the posting list is the answer
+        removed = None
+        for df, g in dfs[1:]:
+            # Reading a list costs ~25 ns a posting, verifying ~0.5 us a candidate: read
+            # on while the last list removed enough candidates to pay for the next one.
+            if (
+                not len(cands)
+                or len(cands) * 16 < df
+                or (removed is not None and removed * 20 < df)
+            ):
+                break
+            other = np.zeros(leaf.n, dtype=bool)
+            other[self._postings(leaf, g, weights=False)[0]] = True
+            keep = other[cands]
+            removed = len(cands) - int(keep.sum())
+            cands = cands[keep]
+            if scores is not None:
+                scores = scores[keep]
+        part = _FIELD_INDEX[term.field] if term.field is not None else None
+        ok = verify(leaf, folded, cands, part)
+        return cands[ok], (scores[ok] if scores is not None else None)
 
     def _match(
-        self, leaf: _Leaf, pq: ParsedQuery, base: set[int]
-    ) -> tuple[set[int], dict[int, float] | None]:
-        """Docnums in *base* matching the whole parsed query, with summed scores."""
+        self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Docnums (ascending) in the mask *base* matching the whole parsed query, with
+        their scores aligned (None when the query has no positive term)."""
+        n = leaf.n
         if not pq.must:
-            hits = set(base)
-            scores = None
+            hits, scores = np.flatnonzero(base).astype(np.int32), None
         else:
-            hits = base
-            scores: dict[int, float] | None = None
-            per_term: list[dict[int, float] | None] = []
-            # rarest group first keeps the candidate sets small
-            for group in pq.must:
-                group_hits: set[int] = set()
-                group_scores: dict[int, float] = {}
-                for term in group:
-                    h, s = self._term_hits(leaf, term, hits, want_scores=True)
-                    group_hits |= h
-                    if s:
-                        for d, v in s.items():
-                            if v > group_scores.get(d, 0.0):
-                                group_scores[d] = v
-                hits = group_hits
-                per_term.append(group_scores)
-                if not hits:
-                    return set(), None
-            if len(per_term) == 1:
-                scores = per_term[0]
-            else:
-                scores = {d: sum(math.log1p(s.get(d, 0.0)) for s in per_term) for d in hits}
+            mask = base
+            total: np.ndarray | None = None  # summed log-scores over groups (dense)
+            hits = EMPTY_IDS
+            group_score = np.zeros(0)
+            for gi, group in enumerate(pq.must):
+                if len(group) == 1:
+                    hits, group_score = self._term_hits(leaf, group[0], mask, want_scores=True)
+                else:  # OR: union of the terms' hits, best score of the terms
+                    dense = np.zeros(n)
+                    found = np.zeros(n, dtype=bool)
+                    for term in group:
+                        h, s = self._term_hits(leaf, term, mask, want_scores=True)
+                        found[h] = True
+                        dense[h] = np.maximum(dense[h], s)
+                    hits = np.flatnonzero(found).astype(np.int32)
+                    group_score = dense[hits]
+                if not len(hits):
+                    return EMPTY_IDS, None
+                if len(pq.must) > 1:
+                    if total is None:
+                        total = np.zeros(n)
+                    total[hits] += np.log1p(group_score)
+                if gi + 1 < len(pq.must):
+                    mask = np.zeros(n, dtype=bool)
+                    mask[hits] = True
+            scores = group_score if total is None else total[hits]
         for term in pq.must_not:
-            if not hits:
+            if not len(hits):
                 break
-            h, _ = self._term_hits(leaf, term, hits, want_scores=False)
-            if h:
-                hits = hits - h
+            mask = np.zeros(n, dtype=bool)
+            mask[hits] = True
+            h, _ = self._term_hits(leaf, term, mask, want_scores=False)
+            if len(h):
+                keep = ~np.isin(hits, h, assume_unique=True)
+                hits = hits[keep]
+                if scores is not None:
+                    scores = scores[keep]
         return hits, scores
-
-    def _top(
-        self,
-        leaf: _Leaf,
-        li: int,
-        hits: set[int],
-        scores: dict[int, float] | None,
-        need: int,
-        sort: str,
-    ) -> list[tuple]:
-        date = leaf.meta.date
-        if sort == "date" or not scores:
-            best = heapq.nlargest(need, hits, key=date.__getitem__)
-            return [
-                (date[d], date[d], li, d) if sort == "date" else (0.0, date[d], li, d) for d in best
-            ]
-        best = heapq.nlargest(need, hits, key=scores.__getitem__)
-        if not best:
-            return []
-        # ties at the cut are broken by date (newest first), exactly
-        cut = scores[best[-1]]
-        above = [d for d in best if scores[d] > cut]
-        tied = [d for d in hits if scores[d] == cut]
-        tied = heapq.nlargest(need - len(above), tied, key=date.__getitem__)
-        return [(_rel(scores[d]), date[d], li, d) for d in chain(above, tied)]
 
     # ----------------------------------------------------------------- more-like-this
 
@@ -769,15 +626,15 @@ class WhooshBackend:
         leaves = self._current_leaves()
         src = None
         for li, leaf in enumerate(leaves):
-            for d in self._doc_id_postings(leaf, doc_id):
-                if d in leaf.live and d in self._scope_set(leaf, scope):
+            allowed = self._scope_mask(leaf, scope)
+            for d in leaf.meta.docnums_of(doc_id):
+                if allowed[d]:
                     src = (li, d)
         if src is None:
             return []
-        text = leaves[src[0]].nt[src[1]].decode("utf-16-le")
-        body = text.split(FIELD_SEP)
+        body = leaves[src[0]].text(src[1]).split(FIELD_SEP)
         tf = _gram_counts(FIELD_SEP.join(body[:2] + body[-1:]))
-        n_docs = sum(len(leaf.live) for leaf in leaves) or 1
+        n_docs = sum(leaf.live_count for leaf in leaves) or 1
         weighted = []
         for g, f in tf.items():
             if len(g) != 2:
@@ -789,29 +646,23 @@ class WhooshBackend:
         top_grams = heapq.nlargest(30, weighted)
         acc: list[tuple] = []
         for li, leaf in enumerate(leaves):
-            allowed = self._scope_set(leaf, scope)
-            score: Counter[int] = Counter()
+            score = np.zeros(leaf.n)
             for w, g in top_grams:
-                ids, _ = self._postings(leaf, g, weights=False)
-                for d in ids:
-                    if d in allowed:
-                        score[d] += w
+                score[self._postings(leaf, g, weights=False)[0]] += w
+            score[~self._scope_mask(leaf, scope)] = 0
             if li == src[0]:
-                score.pop(src[1], None)
-            acc.extend((s, leaf.meta.date[d], li, d) for d, s in score.most_common(limit))
+                score[src[1]] = 0
+            cand = np.flatnonzero(score)
+            if len(cand) > limit:
+                cand = cand[np.argpartition(-score[cand], limit - 1)[:limit]]
+            date = leaf.meta.date
+            acc.extend((float(score[d]), int(date[d]), li, int(d)) for d in cand.tolist())
         acc.sort(reverse=True)
         out = []
         for s, _date, li, d in acc[:limit]:
             payload = leaves[li].reader.stored_fields(d)["payload"]
             out.append(_hit(payload, s, build_snippet(payload, [])))
         return out
-
-    def _doc_id_postings(self, leaf: _Leaf, doc_id: str) -> list[int]:
-        try:
-            m = leaf.reader.postings("doc_id", doc_id)
-        except Exception:  # noqa: BLE001
-            return []
-        return list(m.all_ids())
 
     # ----------------------------------------------------------------- maintenance
 
@@ -821,7 +672,7 @@ class WhooshBackend:
             out: dict[str, str] = {}
             for leaf in leaves:
                 m = leaf.meta
-                for d in leaf.live:
+                for d in np.flatnonzero(leaf.live).tolist():
                     out[m.doc_id[d]] = m.hash[d]
             return out
 
@@ -834,7 +685,7 @@ class WhooshBackend:
             size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
             tocs = sorted(self.path.glob(f"_{INDEX_NAME}_*.toc"))
             mtime = datetime.datetime.fromtimestamp(tocs[-1].stat().st_mtime) if tocs else None
-            docs = sum(len(leaf.live) for leaf in leaves)
+            docs = sum(leaf.live_count for leaf in leaves)
             total = sum(leaf.reader.doc_count_all() for leaf in leaves)
             return IndexStats(
                 backend=self.name,
@@ -935,16 +786,39 @@ def _drop_traceback(exc: BaseException) -> None:
         gc.collect()
 
 
-def _raw_column(col):
-    """(buffer, base, offsets, lengths) of a VarBytes column held in memory or mmapped,
-    for in-place searching; None when Whoosh's internals are not what we expect."""
-    try:
-        raw = col.raw_column() if hasattr(col, "raw_column") else col
-        buf = raw._dbfile._buf
-        memoryview(buf)
-        return buf, raw._basepos, raw._offsets, raw._lengths
-    except (AttributeError, TypeError):
-        return None
+def _cut(values: np.ndarray, need: int) -> np.ndarray:
+    """Indexes into *values* of the *need* largest, plus every value tied with the last
+    (so the caller's exact sort decides among ties)."""
+    if len(values) <= need:
+        return np.arange(len(values))
+    cut = np.partition(values, len(values) - need)[len(values) - need]
+    return np.flatnonzero(values >= cut)
+
+
+def _top(
+    leaf: Leaf, li: int, hits: np.ndarray, scores: np.ndarray | None, need: int, sort: str
+) -> list[tuple]:
+    """Sort keys (score, date, leaf, docnum) of this segment's best *need* hits, and of
+    any hit tied with them, so a global sort of every segment's keys is exact."""
+    date = leaf.meta.date[hits]
+    if sort == "date" or scores is None:
+        sel = _cut(date, need)
+        d_sel, h_sel = date[sel].tolist(), hits[sel].tolist()
+        if sort == "date":
+            return [(d, d, li, h) for d, h in zip(d_sel, h_sel, strict=True)]
+        return [(0.0, d, li, h) for d, h in zip(d_sel, h_sel, strict=True)]
+    sel = _cut(scores, need)
+    if len(sel) > need:  # many tied at the cut: among the tied ones, the newest
+        cut = scores[sel].min()
+        above = sel[scores[sel] > cut]
+        tied = sel[scores[sel] == cut]
+        sel = np.concatenate((above, tied[_cut(date[tied], need - len(above))]))
+    return [
+        (_rel(s), d, li, h)
+        for s, d, h in zip(
+            scores[sel].tolist(), date[sel].tolist(), hits[sel].tolist(), strict=True
+        )
+    ]
 
 
 def _batches(docs: Iterable[IndexDoc], size: int) -> Iterator[list[dict]]:

@@ -12,7 +12,7 @@ from app.search.normalize import _SPLIT, FIELD_SEP, _add, fold
 from app.search.whoosh_writer import TITLE_BOOST  # noqa: F401  (re-exported)
 
 INDEX_NAME = "casefile"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: trigram terms, integer weights
 MARKER = "casefile-index.json"
 # Order of the folded fields in the verification text; "number" and "title" first so a
 # field-scoped term (title:…) can find its part.

@@ -19,11 +19,12 @@ from collections import Counter
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
 
-from app.search.normalize import _SPLIT, _add
+from app.search.normalize import _SPLIT, chunk_grams
 
 GRAM_FIELD = "g"
 TITLE_BOOST = 20  # a gram of the number or title counts this many extra times
-BLOCK_LIMIT = 512  # postings per block: fewer, larger blocks read faster in bulk
+BLOCK_LIMIT = 1024  # postings per block: fewer, larger blocks read faster in bulk
+MAX_WEIGHT = 65535  # weights are small integers (array "H"), pickled in 2-3 bytes each
 MERGE_CAP = 20_000  # the indexer never merges segments bigger than this (no long spikes)
 
 
@@ -39,9 +40,7 @@ def gram_weights(folded_fields: list[str]) -> Counter[str]:
     for i, text in enumerate(folded_fields):
         for chunk in _SPLIT(text):
             if chunk:
-                counts.update(chunk)
-                pairs = map(_add, chunk, chunk[1:])
-                counts.update(pairs)
+                counts.update(chunk_grams(chunk))
         if i == 1:
             for gram in list(counts):
                 counts[gram] += TITLE_BOOST
@@ -63,18 +62,20 @@ class _GramPool:
             gram = tbytes.decode("utf-8")
             entry = self.grams.get(gram)
             if entry is None:
-                entry = self.grams[gram] = (array("I"), array("f"))
+                entry = self.grams[gram] = (array("I"), array("H"))
             entry[0].append(docnum)
-            entry[1].append(weight)
+            entry[1].append(min(int(weight), MAX_WEIGHT))
         else:
             self.inner.add(item)
 
     def add_grams(self, docnum: int, weights: Counter[str]) -> None:
         grams = self.grams
         for gram, w in weights.items():
+            if w > MAX_WEIGHT:
+                w = MAX_WEIGHT
             entry = grams.get(gram)
             if entry is None:
-                grams[gram] = (array("I", (docnum,)), array("f", (w,)))
+                grams[gram] = (array("I", (docnum,)), array("H", (w,)))
             else:
                 entry[0].append(docnum)
                 entry[1].append(w)
@@ -123,7 +124,7 @@ class CasefileWriter(writing.SegmentWriter):
                 if any(b < a for a, b in zip(ids, ids[1:], strict=False)):
                     order = sorted(range(len(ids)), key=ids.__getitem__)
                     ids = array("I", (ids[i] for i in order))
-                    ws = array("f", (ws[i] for i in order))
+                    ws = array("H", (ws[i] for i in order))
                 fw.start_term(gram.encode("utf-8"))
                 n = len(ids)
                 for start in range(0, n, limit):

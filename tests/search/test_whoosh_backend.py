@@ -318,3 +318,52 @@ def test_similar_documents(shared, corpus):
     hits = shared.similar("d3", ALL, limit=5)
     assert hits and "d3" not in {h.doc_id for h in hits}
     assert len(hits) <= 5
+
+
+# --------------------------------------------------------------------- engine internals
+
+
+def test_utf16_match_straddling_two_characters_is_not_a_match(backend):
+    # "法律" is D5 6C 8B 5F in UTF-16-LE; U+D541 U+8B6C U+4E5F are 41 D5 6C 8B 5F 4E:
+    # the same bytes at an odd offset, which is not the string
+    straddle = "\ud541\u8b6c\u4e5f"
+    assert "法律".encode("utf-16-le") in straddle.encode("utf-16-le")
+    backend.index(
+        [
+            make_doc(1, doc_id="straddle", body=straddle * 3, title="无关", number="无"),
+            make_doc(2, doc_id="both", body=straddle + "，依据法律规定", title="无关", number="无"),
+        ]
+    )
+    assert ids(backend, '"法律"') == {"both"}
+    assert ids(backend, '"法律规"') == {"both"}
+    assert ids(backend, '"法律规定"') == {"both"}
+
+
+def test_long_posting_lists_span_many_blocks(tmp_path):
+    """Posting lists longer than one block (1,024) decode to exactly the right docnums,
+    in every segment, with and without the decoded-postings cache."""
+    docs = [
+        make_doc(i, body=("甲乙丙丁" if i % 3 else "戊己庚") + f" 编号{i}", reviewers=())
+        for i in range(3000)
+    ]
+    for cache_bytes in (0, 2**20):
+        b = get_backend(tmp_path / f"big{cache_bytes}", cache_bytes=cache_bytes)
+        b.rebuild(docs, procs=2)
+        final = [*docs[:6], replace(docs[6], body="甲乙丙丁 改写"), *docs[7:]]
+        b.index([final[6]])  # a third segment, and a deletion in the first
+        for _ in range(2):  # the second round reads through the cache, when there is one
+            for text in ("甲乙", "甲乙丙", "甲乙丙丁", "戊己庚", "编号1", "编号29", "改写"):
+                assert ids(b, f'"{text}"') == oracle(final, text), text
+        assert b.search(SearchQuery(text='"甲乙丙"'), ALL).total == 2001
+        b.close()
+
+
+def test_relevance_ties_are_broken_by_date_across_pages(shared, corpus):
+    q = SearchQuery(text="审查", per_page=9)
+    first = shared.search(q, ALL)
+    seen = []
+    for page in range(1, first.pages + 1):
+        seen += shared.search(replace(q, page=page), ALL).hits
+    assert len({h.doc_id for h in seen}) == first.total == len(oracle(corpus, "审查"))
+    keys = [(h.score, h.issued_on) for h in seen]
+    assert keys == sorted(keys, reverse=True)

@@ -1,0 +1,318 @@
+"""Per-segment structures of the Whoosh backend, as numpy arrays.
+
+Segments are immutable, so everything here is decoded once per segment and reused by
+every search until the segment is merged away:
+
+- ``SegmentMeta``: per-document metadata as integer-coded arrays (type, unit, year,
+  status, conclusion, reviewers, date), so filters are vectorised comparisons and facet
+  counts are one ``np.bincount`` each.
+- ``Leaf``: one segment as the current commit sees it: its reader, the live-document mask
+  (deletions come from the latest table of contents) and the verification text column.
+- ``PostingCache``: decoded posting arrays of (segment, gram), bounded in bytes.
+- ``read_postings``: a gram's posting list straight from Whoosh's block format into numpy.
+- ``verify``: which candidates' folded text really contains a string (exact precision).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import mmap
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+from app.search.normalize import FIELD_SEP
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+
+
+class Coded:
+    """A column of string labels stored as int32 codes into ``labels``."""
+
+    __slots__ = ("labels", "codes", "index")
+
+    def __init__(self, values: Sequence[str]):
+        index: dict[str, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values)
+        )
+        self.index = index
+        self.labels = list(index)
+        self.codes = codes
+
+    def mask(self, values: Iterable[str]) -> np.ndarray:
+        wanted = [self.index[v] for v in values if v in self.index]
+        if not wanted:
+            return np.zeros(len(self.codes), dtype=bool)
+        if len(wanted) == 1:
+            return self.codes == wanted[0]
+        return np.isin(self.codes, wanted)
+
+    def counts(self, rows: np.ndarray) -> dict[str, int]:
+        """Label → number of *rows* (indexes into codes) having it."""
+        if not len(rows):
+            return {}
+        c = np.bincount(self.codes[rows], minlength=len(self.labels))
+        nz = np.flatnonzero(c)
+        return dict(zip(map(self.labels.__getitem__, nz.tolist()), c[nz].tolist(), strict=True))
+
+
+class SegmentMeta:
+    """Decoded per-document metadata of one immutable segment."""
+
+    def __init__(self, metas: list[dict]):
+        n = self.n = len(metas)
+        self.doc_id = [m.get("id", "") for m in metas]
+        self.hash = [m.get("h", "") for m in metas]
+        self.date = np.fromiter((m.get("d", 0) for m in metas), dtype=np.int32, count=n)
+        self.year = np.fromiter(
+            (datetime.date.fromordinal(d).year if d else 0 for d in self.date.tolist()),
+            dtype=np.int32,
+            count=n,
+        )
+        self.coded = {
+            "t": Coded([m.get("t", "") for m in metas]),
+            "u": Coded([m.get("u", "") for m in metas]),
+            "s": Coded([m.get("s", "") for m in metas]),
+            "c": Coded([m.get("c", "") for m in metas]),
+        }
+        rev_doc: list[int] = []
+        rev_names: list[str] = []
+        for i, m in enumerate(metas):
+            for name in m.get("r", ()):
+                rev_doc.append(i)
+                rev_names.append(name)
+        self.rev_doc = np.array(rev_doc, dtype=np.int32)
+        self.rev = Coded(rev_names)
+        self.restricted = {i: frozenset(m["x"]) for i, m in enumerate(metas) if m.get("x")}
+        self.scope_cache: dict[tuple, np.ndarray] = {}
+        self._by_doc_id: dict[str, list[int]] | None = None
+
+    def docnums_of(self, doc_id: str) -> list[int]:
+        if self._by_doc_id is None:
+            inv: dict[str, list[int]] = {}
+            for i, d in enumerate(self.doc_id):
+                inv.setdefault(d, []).append(i)
+            self._by_doc_id = inv
+        return self._by_doc_id.get(doc_id, [])
+
+    def reviewer_mask(self, name: str) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        code = self.rev.index.get(name)
+        if code is not None:
+            out[self.rev_doc[self.rev.codes == code]] = True
+        return out
+
+    def reviewer_counts(self, hit_mask: np.ndarray) -> dict[str, int]:
+        if not len(self.rev_doc):
+            return {}
+        return self.rev.counts(np.flatnonzero(hit_mask[self.rev_doc]))
+
+    def year_counts(self, rows: np.ndarray) -> dict[str, int]:
+        if not len(rows):
+            return {}
+        years, counts = np.unique(self.year[rows], return_counts=True)
+        return dict(zip(map(str, years.tolist()), counts.tolist(), strict=True))
+
+
+class Leaf:
+    """One segment as seen by the current searcher."""
+
+    __slots__ = ("reader", "meta", "nt", "raw", "live", "live_count", "seg_id", "key", "n")
+
+    def __init__(self, reader, meta: SegmentMeta, nt, deleted: Iterable[int], seg_id: str):
+        self.reader = reader
+        self.meta = meta
+        self.n = meta.n
+        self.nt = nt
+        self.raw = raw_column(nt)
+        live = np.ones(meta.n, dtype=bool)
+        deleted = list(deleted)
+        if deleted:
+            live[deleted] = False
+        self.live = live
+        self.live_count = meta.n - len(deleted)
+        self.seg_id = seg_id
+        self.key = (seg_id, len(deleted))  # changes when documents are deleted
+
+    def text(self, docnum: int) -> str:
+        return self.nt[docnum].decode("utf-16-le")
+
+    def field_text(self, docnum: int, part: int) -> str:
+        parts = self.text(docnum).split(FIELD_SEP)
+        return parts[part] if part < len(parts) else ""
+
+
+def raw_column(col):
+    """(searchable buffer, start offsets, end offsets) of a VarBytes column, for
+    searching each document's bytes in place; None when Whoosh's internals are not as
+    expected (then documents are read one by one).
+
+    The buffer is the segment file's mmap itself when Whoosh mmapped it (its ``find``
+    takes start and end, so a document is searched without a copy), else a bytes-like
+    object; the offsets are translated to it."""
+    try:
+        raw = col.raw_column() if hasattr(col, "raw_column") else col
+        buf = raw._dbfile._buf
+        view = memoryview(buf)
+        offs = np.frombuffer(raw._offsets, dtype=np.dtype(raw._offsets.typecode))
+        lens = np.frombuffer(raw._lengths, dtype=np.dtype(raw._lengths.typecode))
+        starts = offs.astype(np.int64) + raw._basepos
+        if isinstance(view.obj, mmap.mmap) and view.contiguous:
+            # where the memoryview starts inside the mmap
+            shift = (
+                np.frombuffer(view, dtype=np.uint8).ctypes.data
+                - np.frombuffer(view.obj, dtype=np.uint8).ctypes.data
+            )
+            if 0 <= shift and shift + view.nbytes <= len(view.obj):
+                buf = view.obj
+                starts = starts + shift
+        if not hasattr(buf, "find"):
+            buf = bytes(view)
+        return buf, starts, starts + lens.astype(np.int64)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- postings
+
+
+class PostingCache:
+    """LRU of decoded posting arrays keyed by (segment id, gram), bounded in bytes.
+
+    Segments never change, so an entry is valid until its segment is merged away (it
+    then simply ages out).  Common grams recur across queries, so a long-running server
+    mostly skips Whoosh's block decoding for them."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._d: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, weights: bool):
+        with self._lock:
+            entry = self._d.get(key)
+            if entry is None or (weights and entry[1] is None):
+                return None
+            self._d.move_to_end(key)
+            return entry
+
+    def put(self, key, ids: np.ndarray, ws: np.ndarray | None) -> None:
+        size = ids.nbytes + (ws.nbytes if ws is not None else 0)
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._d.pop(key, None)
+            if old is not None:
+                self.bytes -= old[0].nbytes + (old[1].nbytes if old[1] is not None else 0)
+            self._d[key] = (ids, ws)
+            self.bytes += size
+            while self.bytes > self.max_bytes and self._d:
+                _, (a, b) = self._d.popitem(last=False)
+                self.bytes -= a.nbytes + (b.nbytes if b is not None else 0)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self.bytes = 0
+
+
+def read_postings(reader, gram: str, weights: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every docnum (ascending, int32) of *gram* in one segment, with its weight
+    (float64) when asked: Whoosh 3 blocks decoded in bulk, not posting by posting."""
+    fieldobj = reader.schema["g"]
+    try:
+        m = reader._terms.matcher("g", gram.encode("utf-8"), fieldobj.format)
+    except Exception:  # noqa: BLE001 - TermNotFound and friends
+        return EMPTY_IDS, (np.zeros(0) if weights else None)
+    if not isinstance(m, W3LeafMatcher):  # inlined (one posting) or another codec
+        ids, ws = [], []
+        while m.is_active():
+            ids.append(m.id())
+            if weights:
+                ws.append(m.weight())
+            m.next()
+        return np.array(ids, dtype=np.int32), (np.array(ws, dtype=np.float64) if weights else None)
+    id_chunks: list = []
+    w_chunks: list = []
+    lens: list[int] = []
+    while True:
+        if m._data is None:
+            m._read_data()
+        data = m._data
+        id_chunks.append(data[0])
+        lens.append(m._blocklength)
+        if weights:
+            w_chunks.append(data[1])
+        if m._lastblock:
+            break
+        m._goto(m._nextoffset)
+    total = sum(lens)
+    flat = np.fromiter(chain.from_iterable(id_chunks), dtype=np.int64, count=total)
+    if not m._byteids:  # each block is delta-encoded from zero
+        flat = np.cumsum(flat)
+        if len(lens) > 1:
+            ends = np.cumsum(lens)
+            flat -= np.repeat(np.concatenate(([0], flat[ends[:-1] - 1])), lens)
+    ids = flat.astype(np.int32)
+    if not weights:
+        return ids, None
+    ws = np.fromiter(
+        chain.from_iterable(
+            w if isinstance(w, tuple | list) else repeat(1.0 if w is None else w, n)
+            for w, n in zip(w_chunks, lens, strict=True)
+        ),
+        dtype=np.float64,
+        count=total,
+    )
+    return ids, ws
+
+
+def verify(leaf: Leaf, folded: str, cands: np.ndarray, part: int | None = None) -> np.ndarray:
+    """Boolean mask over *cands*: does the document's folded text contain *folded*
+    (in field *part* only, when given)?  The exact check behind every multi-gram term."""
+    if not len(cands):
+        return np.zeros(0, dtype=bool)
+    if part is not None:
+        return np.fromiter(
+            (folded in leaf.field_text(d, part) for d in cands.tolist()),
+            dtype=bool,
+            count=len(cands),
+        )
+    pat = folded.encode("utf-16-le")
+    raw = leaf.raw
+    if raw is None:
+        out = []
+        for d in cands.tolist():
+            b = leaf.nt[d]
+            i = b.find(pat)
+            while i > 0 and i & 1:
+                i = b.find(pat, i + 1)
+            out.append(i >= 0)
+        return np.array(out, dtype=bool)
+    buf, starts, ends = raw
+    s, e = starts[cands], ends[cands]
+    # one C-level find per candidate (map: no Python loop body)
+    at = np.fromiter(
+        map(buf.find, repeat(pat, len(cands)), s.tolist(), e.tolist()),
+        dtype=np.int64,
+        count=len(cands),
+    )
+    out = at >= 0
+    # UTF-16: a match at an odd byte offset straddles two characters; look further on
+    for j in np.flatnonzero(out & ((at - s) & 1 == 1)).tolist():
+        i, start, end = int(at[j]), int(s[j]), int(e[j])
+        while i >= 0 and (i - start) & 1:
+            i = buf.find(pat, i + 1, end)
+        out[j] = i >= 0
+    return out
+
+
+def meta_of(reader) -> SegmentMeta:
+    return SegmentMeta([json.loads(b) if b else {} for b in reader.column_reader("meta")])
