@@ -16,10 +16,11 @@ import queue as queue_mod
 from array import array
 from collections import Counter
 
+import numpy as np
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec
 
-from app.search.normalize import _SPLIT, chunk_grams
+from app.search.normalize import _SPLIT, _add
 
 GRAM_FIELD = "g"
 TITLE_BOOST = 20  # a gram of the number or title counts this many extra times
@@ -39,8 +40,11 @@ def gram_weights(folded_fields: list[str]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for i, text in enumerate(folded_fields):
         for chunk in _SPLIT(text):
-            if chunk:
-                counts.update(chunk_grams(chunk))
+            if chunk:  # chunk_grams, with C-level maps only (the hot loop of a rebuild)
+                counts.update(chunk)
+                pairs = list(map(_add, chunk, chunk[1:]))
+                counts.update(pairs)
+                counts.update(map(_add, pairs, chunk[2:]))
         if i == 1:
             for gram in list(counts):
                 counts[gram] += TITLE_BOOST
@@ -119,9 +123,18 @@ class CasefileWriter(writing.SegmentWriter):
             fw.start_field(GRAM_FIELD, fieldobj)
             pw = fw._postwriter
             limit = pw._blocklimit
+            # Whoosh's _mini_ids delta-encodes posting by posting in Python; same bytes
+            pw._mini_ids = lambda: tuple(
+                np.diff(
+                    np.frombuffer(pw._ids, dtype=np.uint32).astype(np.int64), prepend=0
+                ).tolist()
+            )
             for gram in sorted(grams):  # code point order == UTF-8 byte order
                 ids, ws = grams[gram]
-                if any(b < a for a, b in zip(ids, ids[1:], strict=False)):
+                if (
+                    len(ids) > 1
+                    and (np.diff(np.frombuffer(ids, dtype=np.uint32).astype(np.int64)) < 0).any()
+                ):
                     order = sorted(range(len(ids)), key=ids.__getitem__)
                     ids = array("I", (ids[i] for i in order))
                     ws = array("H", (ws[i] for i in order))
