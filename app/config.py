@@ -49,6 +49,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     session_cookie_secure: bool = False
     background_workers: bool = True
+    search_cache_mb: int = 64  # decoded posting lists kept per process
 
     @property
     def blobs_dir(self) -> Path:
@@ -71,6 +72,7 @@ class Settings:
             max_upload_bytes=_env_int("CASEFILE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024),
             session_cookie_secure=_env_bool("CASEFILE_SECURE_COOKIES", False),
             background_workers=_env_bool("CASEFILE_BACKGROUND_WORKERS", True),
+            search_cache_mb=max(0, _env_int("CASEFILE_SEARCH_CACHE_MB", 64)),
         )
         values.update(overrides)
         for key in ("archive_dir", "index_dir", "templates_dir"):

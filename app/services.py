@@ -27,7 +27,9 @@ class Casefile:
             if self._search is None:
                 from app.search import get_backend
 
-                self._search = get_backend(self.settings.index_dir)
+                self._search = get_backend(
+                    self.settings.index_dir, cache_bytes=self.settings.search_cache_mb * 2**20
+                )
             return self._search
 
     def reset_search(self) -> None:
