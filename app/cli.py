@@ -549,18 +549,45 @@ def cmd_search(cf: Casefile, args) -> int:
 
         return h.unescape(re.sub(r"<mark>(.*?)</mark>", r"【\1】", html))
 
+    from app.archive.indexing import attachment_locations, parse_doc_id
+    from app.web.search import TYPE_LABELS
+
+    parsed = {h.doc_id: parse_doc_id(h.doc_id) or ("", 0) for h in results.hits}
+    with cf.db.read() as session:
+        p = _acting(session, args.as_user)
+        places = attachment_locations(
+            session, p, [rid for kind, rid in parsed.values() if kind == "attachment"]
+        )
+
+    def hit(h) -> dict:
+        kind, rid = parsed[h.doc_id]
+        out = {"id": rid if kind == "document" else None, "search_id": h.doc_id,
+               "number": h.number, "title": h.title, "type": h.doc_type,
+               "type_label": TYPE_LABELS.get(h.doc_type, h.doc_type), "unit": h.unit_code,
+               "issued_on": h.issued_on.isoformat(), "snippet": plain(h.snippet_html)}  # fmt: skip
+        if kind == "attachment":
+            place = places.get(rid)
+            out |= {"attachment_id": rid, "case_file_id": place and place.case_file_id,
+                    "case_title": place.case_title if place else "",
+                    "item_id": place and place.item_id}  # fmt: skip
+        return out
+
     payload = {
         "total": results.total, "page": results.page, "facets": results.facets,
-        "hits": [{"id": int(h.doc_id), "number": h.number, "title": h.title, "type": h.doc_type,
-                  "unit": h.unit_code, "issued_on": h.issued_on.isoformat(), "snippet": plain(h.snippet_html)}
-                 for h in results.hits],
+        "hits": [hit(h) for h in results.hits],
     }  # fmt: skip
     lines = [f"共 {results.total} 份（第{results.page}页，用时 {results.elapsed_ms:.0f} 毫秒）"]
     for h in payload["hits"]:
-        lines += [
-            f"{h['id']:>6}  {h['number']}  {h['title']}  [{h['unit']} {h['issued_on']}]",
-            f"        {h['snippet']}",
-        ]
+        if h["type"] == "attachment":  # uploaded material: shown as the case file and its item
+            where = f"案卷 {h['case_file_id']}「{h['case_title']}」第{h['item_id']}项"
+            number = f"档号 {h['number']}  " if h["number"] else ""
+            lines.append(f"{h['search_id']:>6}  [{h['type_label']}] {number}{h['title']}  "
+                         f"[{h['unit']} {h['issued_on']}]  {where}")  # fmt: skip
+        else:
+            lines.append(
+                f"{h['id']:>6}  {h['number']}  {h['title']}  [{h['unit']} {h['issued_on']}]"
+            )
+        lines.append(f"        {h['snippet']}")
     _out(args, payload, lines)
     return 0
 
@@ -587,7 +614,7 @@ def cmd_reindex(cf: Casefile, args) -> int:
     count = rebuild_index(cf)
     elapsed = time.perf_counter() - start
     _out(args, {"indexed": count, "seconds": round(elapsed, 2)},
-         [f"已重建检索索引：{count} 份文书，用时 {elapsed:.1f} 秒"])  # fmt: skip
+         [f"已重建检索索引：{count} 份文书和案卷材料，用时 {elapsed:.1f} 秒"])  # fmt: skip
     return 0
 
 
@@ -712,10 +739,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(
-        "search", parents=[common, acting], help="full-text search of issued documents"
+        "search",
+        parents=[common, acting],
+        help="full-text search of issued documents and case-file attachments",
     )
     p.add_argument("query")
-    p.add_argument("--type", action="append", help="template id, e.g. legality-review-opinion")
+    p.add_argument(
+        "--type",
+        action="append",
+        help="template id, e.g. legality-review-opinion; attachment for case-file material",
+    )
     p.add_argument("--unit", action="append", help="unit code")
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", dest="per_page", type=int, default=20)

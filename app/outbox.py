@@ -62,12 +62,16 @@ def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
 
 
 def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
-    from app.archive.indexing import index_doc_for, rebuild_index
+    """Index one issued document ({"document_id": N}) or attachment ({"attachment_id": N})."""
+    from app.archive.indexing import attachment_index_doc, index_doc_for, rebuild_index
+    from app.archive.models import Attachment
     from app.search import IndexBusy, SearchUnavailable
 
     with cf.db.read() as s:
-        doc = s.get(IssuedDocument, event.payload["document_id"])
-        item = index_doc_for(cf, s, doc)
+        if "attachment_id" in event.payload:
+            item = attachment_index_doc(s, s.get(Attachment, event.payload["attachment_id"]))
+        else:
+            item = index_doc_for(cf, s, s.get(IssuedDocument, event.payload["document_id"]))
     try:
         cf.search.index([item])
     except IndexBusy as exc:

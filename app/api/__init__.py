@@ -269,7 +269,7 @@ def download(doc_id: int):
 @token_required
 def search():
     from app.search import QuerySyntaxError, SearchUnavailable
-    from app.web.search import query_from_args, run_search
+    from app.web.search import TYPE_LABELS, hit_json, hit_links, query_from_args, run_search
 
     try:
         results = run_search(query_from_args(request.args), "api")
@@ -282,12 +282,13 @@ def search():
         )
     except SearchUnavailable:
         return _error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
+    with cf().db.read() as s:
+        links = hit_links(s, g.principal, results.hits)
     return jsonify({
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "elapsed_ms": round(results.elapsed_ms, 1), "facets": results.facets,
-        "hits": [{"id": int(h.doc_id), "number": h.number, "title": h.title, "type": h.doc_type,
-                  "unit": h.unit_code, "unit_name": h.unit_name, "issued_on": h.issued_on.isoformat(),
-                  "score": h.score, "snippet_html": h.snippet_html} for h in results.hits],
+        "type_labels": {t: TYPE_LABELS.get(t, t) for t in results.facets.get("doc_type", {})},
+        "hits": [hit_json(h, links[h.doc_id]) for h in results.hits],
     })  # fmt: skip
 
 

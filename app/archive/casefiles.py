@@ -31,7 +31,7 @@ from app.archive.models import (
     CaseFileItem,
 )
 from app.auth.policy import DRAFTING_ROLES, Principal, can, is_inspector_read
-from app.db.models import IssuedDocument, TemplateVersion, Unit, utcnow
+from app.db.models import IssuedDocument, OutboxEvent, TemplateVersion, Unit, utcnow
 from app.services import Casefile
 from app.workflow.errors import Forbidden, NotFound, ValidationFailed
 
@@ -208,6 +208,16 @@ def record_read(session: Session, p: Principal | None, case: CaseFile, action: s
 # ---- changes --------------------------------------------------------------------------------
 
 
+def queue_index(session: Session, items: list[CaseFileItem]) -> None:
+    """Re-index what these items hold (the document's case files and 档号, the attachment
+    itself) from the outbox once the caller's transaction commits."""
+    for key in dict.fromkeys(
+        ("document_id", i.document_id) if i.document_id else ("attachment_id", i.attachment_id)
+        for i in items
+    ):
+        session.add(OutboxEvent(kind="index", payload={key[0]: key[1]}))
+
+
 def _date(value, label: str) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -283,6 +293,8 @@ def update_case_file(session: Session, p: Principal, case_id: int, remote_addr: 
         if getattr(case, key) != value:
             setattr(case, key, value)
             done[key] = value
+    if "title" in done:  # the title is indexed with every document and attachment filed here
+        queue_index(session, items_of(session, case))
     if done:
         audit.record(session, "casefile.edit", actor=p.user, object_type="case_file",
                      object_id=case.id, detail=done, remote_addr=remote_addr)  # fmt: skip
@@ -337,6 +349,7 @@ def add_document(session: Session, p: Principal, case_id: int, document_id: int,
     )  # fmt: skip
     session.add(item)
     session.flush()
+    queue_index(session, [item])
     audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
                  detail={"item": item.id, "document": doc.id, "number": doc.number, "role": item.role},
                  remote_addr=remote_addr)  # fmt: skip
@@ -384,6 +397,7 @@ def add_attachment(
     )  # fmt: skip
     session.add(item)
     session.flush()
+    queue_index(session, [item])
     audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
                  detail={"item": item.id, "attachment": attachment.id, "sha256": sha,
                          "name": filename, "type": checked.file_type, "role": role},
@@ -434,6 +448,7 @@ def close_case_file(session: Session, p: Principal | None, case_id: int, actor=N
     case.closed_by = user.id if user is not None else None
     case.archive_year, case.fonds_code = year, fonds
     session.flush()
+    queue_index(session, items)  # documents get their 档号, attachments their number
     audit.record(session, "casefile.close", actor=user, object_type="case_file", object_id=case.id,
                  detail={"references": [r.reference for r in refs]}, remote_addr=remote_addr)  # fmt: skip
     return refs

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.archive.attachments import MEDIA_TYPES, image_to_pdf
 from app.archive.blobs import sha256_hex, store_blob
-from app.archive.casefiles import get_case_file, items_of, references_of
+from app.archive.casefiles import get_case_file, items_of, queue_index, references_of
 from app.archive.models import (
     KINDS,
     RETENTION,
@@ -625,7 +625,7 @@ def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> Impo
         )  # fmt: skip
         s.add(case)
         s.flush()
-        refs = []
+        refs, items = [], []
         for meta in sorted(metas, key=lambda m: m["position"]):
             original = files[meta["original"]]
             file_type = meta["original"].rsplit(".", 1)[-1]
@@ -657,6 +657,7 @@ def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> Impo
             )  # fmt: skip
             s.add(item)
             s.flush()
+            items.append(item)
             if meta.get("archival_code"):
                 refs.append(ArchivalReference(
                     item_id=item.id, case_file_id=case.id, reference=meta["archival_code"],
@@ -669,6 +670,7 @@ def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> Impo
             if problem:
                 raise ValidationFailed(f"导入后校验失败：{blob_sha} {problem}")
         s.add_all(refs)
+        queue_index(s, items)
         if info.get("status") == "closed":
             case.status, case.closed_at, case.closed_by = (
                 "closed",

@@ -105,8 +105,10 @@ def verify_store(cf: Casefile) -> Report:
 
 
 def index_problems(cf: Casefile) -> list[str]:
-    """Issued documents missing from, or stale in, the search index (derived data: the fix is
-    `casefile reindex`, so these are warnings, not archive failures)."""
+    """Issued documents and attachments missing from, or stale in, the search index (derived
+    data: the fix is `casefile reindex`, so these are warnings, not archive failures)."""
+    from app.archive.indexing import expected_fingerprints, parse_doc_id
+    from app.archive.models import Attachment
     from app.search import SearchError
 
     try:
@@ -120,26 +122,38 @@ def index_problems(cf: Casefile) -> list[str]:
         return [f"检索索引不可用（{exc}），请运行 casefile reindex 重建"]
     out = []
     with cf.db.read() as session:
-        pending = {
-            e.payload.get("document_id")
-            for e in session.scalars(
-                select(OutboxEvent).where(
-                    OutboxEvent.kind == "index", OutboxEvent.processed_at.is_(None)
-                )
+        pending: set[tuple[str, int]] = set()
+        for e in session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.kind == "index", OutboxEvent.processed_at.is_(None)
             )
-        }
-        for doc_id, number, sha in session.execute(
-            select(IssuedDocument.id, IssuedDocument.number, IssuedDocument.docx_sha256)
         ):
-            if doc_id in pending:
+            for kind in ("document", "attachment"):
+                if e.payload.get(f"{kind}_id") is not None:
+                    pending.add((kind, e.payload[f"{kind}_id"]))
+        numbers = dict(session.execute(select(IssuedDocument.id, IssuedDocument.number)).all())
+        names = dict(session.execute(select(Attachment.id, Attachment.original_name)).all())
+        for doc_id, expected in expected_fingerprints(session).items():
+            kind, rid = parse_doc_id(doc_id)
+            if (kind, rid) in pending:
+                indexed.pop(doc_id, None)
                 continue  # the outbox will index it shortly
-            have = indexed.pop(str(doc_id), None)
+            label = (
+                f"文书 {numbers[rid]} (document {rid})"
+                if kind == "document"
+                else f"案卷材料「{names[rid]}」(attachment {rid})"
+            )
+            have = indexed.pop(doc_id, None)
             if have is None:
-                out.append(f"文书 {number} (document {doc_id}) 未进入检索索引")
-            elif have != sha:
-                out.append(f"文书 {number} (document {doc_id}) 的检索索引内容已过期")
-    for doc_id in sorted(k for k in indexed if k.isdigit()):
-        out.append(f"检索索引中有档案库里不存在的文书 (document {doc_id})")
+                out.append(f"{label} 未进入检索索引")
+            elif have != expected:
+                out.append(f"{label} 的检索索引内容已过期")
+    for doc_id in sorted(indexed, key=lambda k: (len(k), k)):
+        parsed = parse_doc_id(doc_id)
+        if parsed is None:
+            continue
+        what = "文书 (document" if parsed[0] == "document" else "案卷材料 (attachment"
+        out.append(f"检索索引中有档案库里不存在的{what} {parsed[1]})")
     if out:
         out.append("以上检索索引问题可运行 casefile reindex 修复")
     return out

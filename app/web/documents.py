@@ -13,6 +13,7 @@ from app.db.models import IssuedDocument, Rendition, TemplateVersion, User
 from app.search import SearchError
 from app.web import cf, login_required, remote_addr
 from app.web.drafts import DOCX_MIME
+from app.web.search import hit_links
 from app.workflow import drafts
 
 bp = Blueprint("documents", __name__)
@@ -68,8 +69,10 @@ def show(doc_id: int):
             similar = cf().search.similar(str(doc.id), search_scope(s, g.principal), limit=5)
         except SearchError:
             similar = []  # the page works without the index
+        similar_links = hit_links(s, g.principal, similar)  # documents and attachments
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
-                               draft=draft, rendition=rendition, similar=similar)  # fmt: skip
+                               draft=draft, rendition=rendition, similar=similar,
+                               similar_links=similar_links)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/pdf")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import select
 
 from app import audit
+from app.archive.indexing import attachment_locations, parse_doc_id
 from app.auth.policy import search_scope
 from app.db.models import Unit
 from app.search import QuerySyntaxError, SearchQuery, SearchUnavailable
@@ -21,8 +24,65 @@ TYPE_LABELS = {
     "legality-review-opinion": "合法性审查意见书",
     "risk-notice": "法律风险提示函",
     "engagement-contract": "法律顾问聘任合同",
-    "attachment": "附件",
+    "attachment": "附件材料",
 }
+
+
+@dataclass(frozen=True)
+class HitLink:
+    """Where a search hit is shown: a document's page, or for an attachment (uploaded material
+    of a case file) the case file page at its item, plus the item's download."""
+
+    kind: str  # "document" | "attachment"
+    record_id: int  # issued document id / attachment id
+    type_label: str
+    url: str | None  # None: nothing this user may open (should not happen: search is scoped)
+    case_file_id: int | None = None
+    case_title: str = ""
+    item_id: int | None = None
+    download_url: str | None = None
+
+
+def hit_links(session, principal, hits) -> dict[str, HitLink]:
+    """{doc_id: HitLink} for search hits (also for "similar documents")."""
+    parsed = {h.doc_id: parse_doc_id(h.doc_id) for h in hits}
+    places = attachment_locations(
+        session, principal, [p[1] for p in parsed.values() if p and p[0] == "attachment"]
+    )
+    out: dict[str, HitLink] = {}
+    for h in hits:
+        kind, rid = parsed[h.doc_id] or ("", 0)
+        label = TYPE_LABELS.get(h.doc_type, h.doc_type)
+        if kind == "document":
+            out[h.doc_id] = HitLink(kind, rid, label, url_for("documents.show", doc_id=rid))
+        elif kind == "attachment" and rid in places:
+            f = places[rid]
+            out[h.doc_id] = HitLink(
+                kind, rid, label,
+                url_for("casefiles.show", case_id=f.case_file_id, _anchor=f"item-{f.item_id}"),
+                f.case_file_id, f.case_title, f.item_id,
+                url_for("casefiles.download_item", case_id=f.case_file_id, item_id=f.item_id),
+            )  # fmt: skip
+        else:
+            out[h.doc_id] = HitLink(kind or "unknown", rid, label, None)
+    return out
+
+
+def hit_json(h, link: HitLink) -> dict:
+    """One hit in the JSON API: `id` is the issued document's id (null for an attachment,
+    which has `attachment_id`, `case_file_id` and `item_id` instead)."""
+    out = {
+        "id": link.record_id if link.kind == "document" else None,
+        "search_id": h.doc_id, "number": h.number, "title": h.title, "type": h.doc_type,
+        "type_label": link.type_label, "unit": h.unit_code, "unit_name": h.unit_name,
+        "issued_on": h.issued_on.isoformat(), "score": h.score, "snippet_html": h.snippet_html,
+        "url": link.url,
+    }  # fmt: skip
+    if link.kind == "attachment":
+        out |= {"attachment_id": link.record_id, "case_file_id": link.case_file_id,
+                "case_title": link.case_title, "item_id": link.item_id,
+                "download_url": link.download_url}  # fmt: skip
+    return out
 
 
 def query_from_args(args) -> SearchQuery:
@@ -76,12 +136,15 @@ def run_search(query: SearchQuery, via: str):
 def search():
     args = request.args
     error = results = None
+    links: dict[str, HitLink] = {}
     if any(
         args.get(k)
         for k in ("q", "type", "unit", "year", "year_from", "year_to", "reviewer", "conclusion")
     ):
         try:
             results = run_search(query_from_args(args), "web")
+            with cf().db.read() as s:
+                links = hit_links(s, g.principal, results.hits)
         except QuerySyntaxError as exc:
             error = f"检索式有误：{exc}"
         except SearchUnavailable:
@@ -108,5 +171,5 @@ def search():
     return render_template(
         "search.html", q=args.get("q", ""), results=results, error=error, link=link, chips=chips,
         FACET_LABELS=FACET_LABELS, FILTER_PARAMS=FILTER_PARAMS, TYPE_LABELS=TYPE_LABELS,
-        sort=args.get("sort", "relevance"), unit_names=unit_names,
+        sort=args.get("sort", "relevance"), unit_names=unit_names, links=links,
     )  # fmt: skip
