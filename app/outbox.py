@@ -182,6 +182,24 @@ def pending(cf: Casefile) -> list[OutboxEvent]:
         )
 
 
+# check() problems that mean the index is being written by someone else, not broken
+_TRANSIENT = ("write lock held",)
+
+
+def repair_search_index(cf: Casefile) -> bool:
+    """At start-up: rebuild the index from the archive when it is missing, corrupt or of
+    an older format (an upgrade), so search comes back without an administrator.
+    Returns True when it rebuilt."""
+    from app.archive.indexing import rebuild_index
+
+    problems = [p for p in cf.search.check() if not any(t in p for t in _TRANSIENT)]
+    if not problems:
+        return False
+    log.warning("search index unusable (%s); rebuilding from the archive", "; ".join(problems))
+    rebuild_index(cf)
+    return True
+
+
 class Worker(threading.Thread):
     """Background drainer for `casefile run`: the index first (freshness), then renditions."""
 
@@ -193,6 +211,10 @@ class Worker(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        try:
+            repair_search_index(self.cf)
+        except Exception:  # noqa: BLE001 - search stays unavailable; verify reports it
+            log.exception("could not rebuild the search index at start-up")
         while not self.stopping.is_set():
             try:
                 busy = sum(drain(self.cf, ("slip", "index")).values())

@@ -43,3 +43,25 @@ def test_a_corrupt_index_is_rebuilt_from_the_archive(quick_cf):
     assert _hits(cf, "山大") == 1 and _hits(cf, "法审") == 1
     assert not verify_store(cf).warnings
     cf.close()
+
+
+def test_an_index_of_an_older_format_is_rebuilt_at_start_up(quick_cf):
+    """An upgrade that changes the index format: the worker rebuilds it from the archive
+    before anything else, so search comes back without an administrator."""
+    import json
+
+    from app.outbox import repair_search_index
+    from app.search.whoosh_schema import MARKER
+
+    issue_quick(quick_cf, "狮山大道拓宽工程")
+    drain(quick_cf, ("index",))
+    assert not repair_search_index(quick_cf)  # healthy: nothing to do
+    quick_cf.search.close()
+    marker = quick_cf.settings.index_dir / MARKER
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "format": 1}))
+    cf = open_casefile(quick_cf.settings)
+    with pytest.raises(Exception, match="格式"):
+        _hits(cf, "山大")
+    assert repair_search_index(cf)
+    assert _hits(cf, "山大") == 1
+    cf.close()
