@@ -15,6 +15,8 @@ import os
 import queue as queue_mod
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from itertools import repeat
 
 import numpy as np
 from whoosh import writing
@@ -26,6 +28,7 @@ GRAM_FIELD = "g"
 TITLE_BOOST = 20  # a gram of the number or title counts this many extra times
 BLOCK_LIMIT = 1024  # postings per block: fewer, larger blocks read faster in bulk
 MAX_WEIGHT = 65535  # weights are small integers (array "H"), pickled in 2-3 bytes each
+SEGMENT_DOCS = 25_000  # a rebuild writes segments of at most this many documents
 MERGE_CAP = 20_000  # the indexer never merges segments bigger than this (no long spikes)
 
 
@@ -52,45 +55,74 @@ def gram_weights(folded_fields: list[str]) -> Counter[str]:
 
 
 class _GramPool:
-    """Posting pool: gram postings inverted in memory, anything else to Whoosh's pool."""
+    """Posting pool: gram postings kept as three flat arrays (gram id, docnum, weight),
+    appended per document by C-level extends and inverted at flush by one stable numpy
+    sort; anything else goes to Whoosh's own pool."""
 
     def __init__(self, inner):
         self.inner = inner
-        self.grams: dict[str, tuple[array, array]] = {}
         self.fieldnames = inner.fieldnames
+        self._new()
+
+    def _new(self) -> None:
+        self.gmap: dict[str, int] = {}
+        self.keys = array("i")
+        self.docs = array("I")
+        self.weights = array("H")
 
     def add(self, item):  # generic path (merging segments)
         fieldname, tbytes, docnum, weight, _v = item
         if fieldname == GRAM_FIELD:
             self.fieldnames.add(fieldname)
             gram = tbytes.decode("utf-8")
-            entry = self.grams.get(gram)
-            if entry is None:
-                entry = self.grams[gram] = (array("I"), array("H"))
-            entry[0].append(docnum)
-            entry[1].append(min(int(weight), MAX_WEIGHT))
+            gid = self.gmap.setdefault(gram, len(self.gmap))
+            self.keys.append(gid)
+            self.docs.append(docnum)
+            self.weights.append(min(int(weight), MAX_WEIGHT))
         else:
             self.inner.add(item)
 
     def add_grams(self, docnum: int, weights: Counter[str]) -> None:
-        grams = self.grams
-        for gram, w in weights.items():
-            if w > MAX_WEIGHT:
-                w = MAX_WEIGHT
-            entry = grams.get(gram)
-            if entry is None:
-                grams[gram] = (array("I", (docnum,)), array("H", (w,)))
-            else:
-                entry[0].append(docnum)
-                entry[1].append(w)
-        if weights:
-            self.fieldnames.add(GRAM_FIELD)
+        if not weights:
+            return
+        gmap = self.gmap
+        new = set(weights).difference(gmap)  # (keys() - keys() would walk all of gmap)
+        if new:
+            gmap.update(zip(new, range(len(gmap), len(gmap) + len(new)), strict=True))
+        self.keys.extend(map(gmap.__getitem__, weights.keys()))
+        values = weights.values()
+        if max(values) > MAX_WEIGHT:
+            values = [min(v, MAX_WEIGHT) for v in values]
+        self.weights.extend(values)
+        self.docs.extend(repeat(docnum, len(weights)))
+        self.fieldnames.add(GRAM_FIELD)
+
+    def gram_postings(self) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """(gram, docnums ascending, weights) for every gram, in term (code point) order."""
+        if not self.gmap:
+            return
+        keys = np.frombuffer(self.keys, dtype=np.int32)
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        order = np.argsort(keys, kind="stable")  # per gram, docnums stay in insertion order
+        keys = keys[order]
+        docs = docs[order]
+        ws = np.frombuffer(self.weights, dtype=np.uint16)[order]
+        del order
+        if ((keys[1:] == keys[:-1]) & (docs[1:] < docs[:-1])).any():  # a merge out of order
+            order = np.lexsort((docs, keys))
+            keys, docs, ws = keys[order], docs[order], ws[order]
+        bounds = np.searchsorted(keys, np.arange(len(self.gmap) + 1)).tolist()
+        gmap = self.gmap
+        for gram in sorted(gmap):  # code point order == UTF-8 byte order
+            gid = gmap[gram]
+            s, e = bounds[gid], bounds[gid + 1]
+            yield gram, docs[s:e], ws[s:e]
 
     def iter_postings(self):
         return self.inner.iter_postings()
 
     def cleanup(self):
-        self.grams = {}
+        self._new()
         self.inner.cleanup()
 
     def __getattr__(self, name):
@@ -117,39 +149,42 @@ class CasefileWriter(writing.SegmentWriter):
         fw = self.fieldwriter
         # other fields (doc_id) first: their field ids, and so their keys, sort lower
         fw.add_postings(self.schema, None, self.pool.iter_postings())
-        grams = self.pool.grams
-        if grams:
-            fieldobj = self.schema[GRAM_FIELD]
-            fw.start_field(GRAM_FIELD, fieldobj)
-            pw = fw._postwriter
-            limit = pw._blocklimit
-            # Whoosh's _mini_ids delta-encodes posting by posting in Python; same bytes
-            pw._mini_ids = lambda: tuple(
-                np.diff(
-                    np.frombuffer(pw._ids, dtype=np.uint32).astype(np.int64), prepend=0
-                ).tolist()
-            )
-            for gram in sorted(grams):  # code point order == UTF-8 byte order
-                ids, ws = grams[gram]
-                if (
-                    len(ids) > 1
-                    and (np.diff(np.frombuffer(ids, dtype=np.uint32).astype(np.int64)) < 0).any()
-                ):
-                    order = sorted(range(len(ids)), key=ids.__getitem__)
-                    ids = array("I", (ids[i] for i in order))
-                    ws = array("H", (ws[i] for i in order))
-                fw.start_term(gram.encode("utf-8"))
-                n = len(ids)
-                for start in range(0, n, limit):
-                    pw._ids = ids[start : start + limit]
-                    pw._weights = ws[start : start + limit]
-                    pw._values = []
-                    pw._maxweight = max(pw._weights)
-                    pw._minlength = None
-                    pw._maxlength = 0
-                    if start + limit < n:
-                        pw._write_block()
-                fw.finish_term()
+        started = False
+        block: dict = {}
+        for gram, ids, ws in self.pool.gram_postings():
+            if not started:
+                fw.start_field(GRAM_FIELD, self.schema[GRAM_FIELD])
+                started = True
+                pw = fw._postwriter
+                limit = pw._blocklimit
+                # Whoosh's block writer minifies ids and weights posting by posting in
+                # Python; here they come precomputed with numpy (same bytes on disk)
+                pw._mini_ids = lambda: block["ids"]
+                pw._mini_weights = lambda: block["weights"]
+            fw.start_term(gram.encode("utf-8"))
+            n = len(ids)
+            for start in range(0, n, limit):
+                b_ids = ids[start : start + limit]
+                b_ws = ws[start : start + limit]
+                pw._ids = b_ids.tolist()
+                pw._weights = b_ws.tolist()
+                pw._values = []
+                top = int(b_ws.max())
+                pw._maxweight = top
+                pw._minlength = None
+                pw._maxlength = 0
+                block["ids"] = tuple(np.diff(b_ids.astype(np.int64), prepend=0).tolist())
+                block["weights"] = (
+                    None
+                    if top == 1 and int(b_ws.min()) == 1
+                    else top
+                    if int(b_ws.min()) == top
+                    else tuple(pw._weights)
+                )
+                if start + limit < n:
+                    pw._write_block()
+            fw.finish_term()
+        if started:
             fw.finish_field()
         fw.close()
 
@@ -165,22 +200,42 @@ def merge_capped(writer, segments):
 # ----------------------------------------------------------------- parallel rebuild
 
 
+def _write_batches(ix, batches: Iterable[list[dict]]) -> tuple[list, int]:
+    """Write the documents of *batches* into new segments of at most SEGMENT_DOCS
+    documents each (bounds the memory of the in-memory inversion); returns the
+    finished segments, not yet committed, and the number of documents."""
+    segments = []
+    n = 0
+    writer = CasefileWriter(ix, _lk=False)
+    try:
+        for batch in batches:
+            for fields in batch:
+                writer.add_document(**fields)
+                n += 1
+                if writer.docnum >= SEGMENT_DOCS:
+                    segments.append(writer._finalize_segment())
+                    writer = CasefileWriter(ix, _lk=False)
+        if writer.docnum:
+            segments.append(writer._finalize_segment())
+    except BaseException:
+        writer.cancel()
+        raise
+    return segments, n
+
+
+def _jobs(jobs) -> Iterator[list[dict]]:
+    while (batch := jobs.get()) is not None:
+        yield batch
+
+
 def _worker(index_dir: str, indexname: str, jobs, results) -> None:
     from whoosh import index
 
     ix = index.open_dir(index_dir, indexname=indexname)
-    writer = CasefileWriter(ix, _lk=False)
     try:
-        while True:
-            batch = jobs.get()
-            if batch is None:
-                break
-            for fields in batch:
-                writer.add_document(**fields)
-        segment = writer._finalize_segment() if writer.docnum else None
-        results.put(("ok", segment))
+        segments, _n = _write_batches(ix, _jobs(jobs))
+        results.put(("ok", segments))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        writer.cancel()
         results.put(("error", repr(exc)))
 
 
@@ -188,17 +243,8 @@ def build_segments(ix, field_batches, procs: int) -> int:
     """Write the documents of *field_batches* (lists of add_document kwargs) into the
     empty index *ix* with *procs* processes, one segment each, and commit."""
     if procs <= 1:
-        writer = CasefileWriter(ix)
-        n = 0
-        try:
-            for batch in field_batches:
-                for fields in batch:
-                    writer.add_document(**fields)
-                    n += 1
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
+        segments, n = _write_batches(ix, field_batches)
+        _commit_segments(ix, segments)
         return n
 
     # fork: no re-import of __main__ (scripts, the CLI); spawn where fork is missing
@@ -231,18 +277,22 @@ def build_segments(ix, field_batches, procs: int) -> int:
                         raise RuntimeError("index build worker died") from None
             if status != "ok":
                 raise RuntimeError(f"index build worker failed: {value}")
-            if value is not None:
-                segments.append(value)
+            segments.extend(value)
     finally:
         for w in workers:
             w.join(timeout=60)
             if w.is_alive():
                 w.kill()
+    _commit_segments(ix, segments)
+    return n
+
+
+def _commit_segments(ix, segments) -> None:
+    """Commit finished segments as the index's new table of contents."""
     writer = CasefileWriter(ix)
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
-    return n
 
 
 def default_procs() -> int:

@@ -339,9 +339,13 @@ def test_utf16_match_straddling_two_characters_is_not_a_match(backend):
     assert ids(backend, '"法律规定"') == {"both"}
 
 
-def test_long_posting_lists_span_many_blocks(tmp_path):
+def test_long_posting_lists_span_many_blocks(tmp_path, monkeypatch):
     """Posting lists longer than one block (1,024) decode to exactly the right docnums,
-    in every segment, with and without the decoded-postings cache."""
+    in every segment (a rebuild writes several per worker), with and without the
+    decoded-postings cache."""
+    from app.search import whoosh_writer
+
+    monkeypatch.setattr(whoosh_writer, "SEGMENT_DOCS", 1100)
     docs = [
         make_doc(i, body=("甲乙丙丁" if i % 3 else "戊己庚") + f" 编号{i}", reviewers=())
         for i in range(3000)
@@ -349,6 +353,7 @@ def test_long_posting_lists_span_many_blocks(tmp_path):
     for cache_bytes in (0, 2**20):
         b = get_backend(tmp_path / f"big{cache_bytes}", cache_bytes=cache_bytes)
         b.rebuild(docs, procs=2)
+        assert b.stats().segment_count >= 3
         final = [*docs[:6], replace(docs[6], body="甲乙丙丁 改写"), *docs[7:]]
         b.index([final[6]])  # a third segment, and a deletion in the first
         for _ in range(2):  # the second round reads through the cache, when there is one
