@@ -58,6 +58,8 @@ DOC_TYPE_LABELS = {
     "法律顾问聘任合同": "engagement-contract",
     "聘任合同": "engagement-contract",
     "附件": "attachment",
+    "附件材料": "attachment",
+    "案卷材料": "attachment",
 }
 STATUS_LABELS = {"已发文": "issued", "已撤销": "revoked", "已被替代": "superseded"}
 

@@ -78,6 +78,8 @@ def test_query_syntax_full_width_and_unknown_fields():
     assert [g[0].text for g in pq.must] == ["狮山 大道", "12:30"]
     assert [t.text for t in pq.must_not] == ["撤销"]
     assert pq.doc_types == {"commission-letter"}
+    for label in ("附件", "附件材料", "案卷材料"):  # as the facet shows it
+        assert parse_query(f"类型:{label} 狮山").doc_types == {"attachment"}
 
 
 def test_query_syntax_errors_are_expected_values():
