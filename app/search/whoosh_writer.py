@@ -174,19 +174,21 @@ class CasefileWriter(writing.SegmentWriter):
                 pw._minlength = None
                 pw._maxlength = 0
                 block["ids"] = tuple(np.diff(b_ids.astype(np.int64), prepend=0).tolist())
-                block["weights"] = (
-                    None
-                    if top == 1 and int(b_ws.min()) == 1
-                    else top
-                    if int(b_ws.min()) == top
-                    else tuple(pw._weights)
-                )
+                block["weights"] = _mini_weights(top, int(b_ws.min()), pw._weights)
                 if start + limit < n:
                     pw._write_block()
             fw.finish_term()
         if started:
             fw.finish_field()
         fw.close()
+
+
+def _mini_weights(top: int, low: int, weights: list[int]):
+    """A block's weights as Whoosh 3 stores them: None when all are 1, one *float* when
+    all are equal (its reader tests for float), else the tuple (small ints pickle short)."""
+    if top == low:
+        return None if top == 1 else float(top)
+    return tuple(weights)
 
 
 def merge_capped(writer, segments):

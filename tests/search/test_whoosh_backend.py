@@ -372,3 +372,18 @@ def test_relevance_ties_are_broken_by_date_across_pages(shared, corpus):
     assert len({h.doc_id for h in seen}) == first.total == len(oracle(corpus, "审查"))
     keys = [(h.score, h.issued_on) for h in seen]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_many_small_commits_merge_and_stay_exact(backend):
+    """The outbox commits one document at a time; Whoosh then merges small segments by
+    reading our blocks back through its own reader (constant-weight blocks included)."""
+    docs = [
+        make_doc(i, body=f"狮山大道{'改造' * (1 + i % 3)}项目 编号{i}", reviewers=())
+        for i in range(40)
+    ]
+    for d in docs:
+        backend.index([d])
+    assert backend.stats().segment_count < 40  # merged
+    for text in ("狮山大道", "改造改造", "编号1", "项目 编号", "大"):
+        assert ids(backend, f'"{text}"') == oracle(docs, text), text
+    assert backend.check(deep=True) == []
