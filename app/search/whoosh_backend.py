@@ -55,6 +55,7 @@ from app.search.backend import (
 from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
 from app.search.query import ParsedQuery, Term, parse_query
 from app.search.snippets import build_snippet
+from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_schema import (
     _FIELD_INDEX,
     FORMAT_VERSION,
@@ -74,6 +75,8 @@ from app.search.whoosh_segments import (
     verify,
 )
 from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
+
+_install_view_files()  # segment files are read in place, not copied into memory
 
 log = logging.getLogger(__name__)
 

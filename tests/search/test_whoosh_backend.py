@@ -387,3 +387,22 @@ def test_many_small_commits_merge_and_stay_exact(backend):
     for text in ("狮山大道", "改造改造", "编号1", "项目 编号", "大"):
         assert ids(backend, f'"{text}"') == oracle(docs, text), text
     assert backend.check(deep=True) == []
+
+
+def test_segment_files_are_read_in_place_not_copied(shared):
+    """Whoosh would copy every mmapped part of a segment into a BytesIO (the whole index
+    in anonymous memory); app.search.whoosh_io reads the view in place."""
+    from whoosh.filedb.structfile import BufferFile
+
+    from app.search.whoosh_io import ViewFile
+
+    f = BufferFile(memoryview(b"line one\nline two\n\x80\x03K\x05."), name="t")
+    assert isinstance(f.file, ViewFile)
+    assert f.readline() == b"line one\n" and f.tell() == 9
+    f.seek(-5, 2)
+    assert f.read_pickle() == 5
+    f.seek(5)
+    assert f.read(3) == b"one" and f.read(0) == b""
+    f.close()
+    leaf = shared._current_leaves()[0]
+    assert isinstance(leaf.reader.column_reader("nt").raw_column()._dbfile.file, ViewFile)
