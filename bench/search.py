@@ -6,7 +6,8 @@
 
 For each size it prints, per query class: recall and precision against a brute-force
 substring scan of the folded text (the oracle), p50/p95 latency of the first page with
-facets and snippets; then build rate, index size, single-document freshness and peak
+facets and snippets (cold: the decoded-postings cache emptied before each query; steady: kept
+across the run's distinct queries); then build rate, index size, single-document freshness and peak
 memory; and the same for SQLite FTS5 (trigram, with an instr() scan for 1–2 character
 strings, which the trigram index cannot answer), with the ratio FTS5/Whoosh.
 Figures only: nothing here asserts a timing.
