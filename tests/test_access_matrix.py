@@ -35,6 +35,7 @@ def api(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
 EVERYONE = set(LOGGED_IN)
 # who may file into / close the case file: its readers are refused with 403, the rest 404
 CASE_KEEPERS = web(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, "head": None}
+API_CASE_KEEPERS = api(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, "head": None}
 
 # (endpoint, method) -> (path template, {role: expected status})
 TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
@@ -140,6 +141,21 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("api.document", "GET"): ("/api/v1/documents/{doc}", api(DOC_READERS)),
     ("api.download", "GET"): ("/api/v1/documents/{doc}/download", api(DOC_READERS)),
     ("api.download_pdf", "GET"): ("/api/v1/documents/{doc}/pdf", api(DOC_READERS)),
+    # case files over the API: the same rules as the pages (anonymous: 401)
+    ("api.casefiles", "GET"): ("/api/v1/casefiles", api(EVERYONE)),
+    ("api.casefile", "GET"): ("/api/v1/casefiles/{case}", api(DOC_READERS)),
+    ("api.create_casefile", "POST"): (
+        "/api/v1/casefiles",
+        api(set(), denied=403) | {r: None for r in DRAFTERS},
+    ),
+    ("api.add_casefile_item", "POST"): ("/api/v1/casefiles/{case}/items", API_CASE_KEEPERS),
+    ("api.close_casefile", "POST"): ("/api/v1/casefiles/{case}/close", API_CASE_KEEPERS),
+    ("api.casefile_item", "GET"): (
+        "/api/v1/casefiles/{case}/items/{item}/download",
+        api(DOC_READERS),
+    ),
+    ("api.casefile_dossier", "GET"): ("/api/v1/casefiles/{case}/dossier.pdf", api(DOC_READERS)),
+    ("api.casefile_package", "GET"): ("/api/v1/casefiles/{case}/package.zip", api(DOC_READERS)),
 }
 
 

@@ -321,5 +321,7 @@ def _forbidden(exc: Forbidden):
 
 
 def init_app(app: Flask) -> None:
+    from app.api import casefiles  # noqa: F401 - adds the case-file endpoints to bp
+
     csrf.exempt(bp)
     app.register_blueprint(bp)

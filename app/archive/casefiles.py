@@ -11,13 +11,13 @@ import datetime as dt
 import os
 import re
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.archive.attachments import inspect_upload
+from app.archive.attachments import MEDIA_TYPES, inspect_upload
 from app.archive.blobs import store_blob
 from app.archive.models import (
     KINDS,
@@ -184,8 +184,13 @@ def item_sha256(item: CaseFileItem) -> str:
     return item.document.docx_sha256 if item.document_id else item.attachment.sha256
 
 
-def list_case_files(session: Session, p: Principal | None, status: str | None = None,
-                    unit_code: str | None = None) -> list[CaseFile]:  # fmt: skip
+def case_files_query(p: Principal | None, status: str | None = None,
+                     unit_code: str | None = None, year: int | None = None) -> Select:  # fmt: skip
+    """The case files this principal reads (None: the operator), newest first.
+
+    `year` is the 年度: the archival year of a closed case file; for an open one the year it
+    would get today, i.e. its decision date's year, else the year it was created (China time).
+    """
     query = select(CaseFile).order_by(CaseFile.created_at.desc(), CaseFile.id.desc())
     if p is not None:
         units = p.readable_units() or {-1}
@@ -194,7 +199,92 @@ def list_case_files(session: Session, p: Principal | None, status: str | None = 
         query = query.where(CaseFile.status == status)
     if unit_code:
         query = query.join(Unit, Unit.id == CaseFile.unit_id).where(Unit.code == unit_code)
-    return list(session.scalars(query))
+    if year is not None:
+        # created_at is naive UTC: the China-time year starts 8 hours earlier
+        start = dt.datetime(year, 1, 1) - dt.timedelta(hours=8)
+        end = dt.datetime(year + 1, 1, 1) - dt.timedelta(hours=8)
+        query = query.where(
+            or_(
+                CaseFile.archive_year == year,
+                and_(
+                    CaseFile.archive_year.is_(None),
+                    or_(
+                        CaseFile.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+                        and_(
+                            CaseFile.decided_on.is_(None),
+                            CaseFile.created_at >= start,
+                            CaseFile.created_at < end,
+                        ),
+                    ),
+                ),
+            )
+        )
+    return query
+
+
+def list_case_files(session: Session, p: Principal | None, status: str | None = None,
+                    unit_code: str | None = None, year: int | None = None) -> list[CaseFile]:  # fmt: skip
+    return list(session.scalars(case_files_query(p, status, unit_code, year)))
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_file_payload(session: Session, case: CaseFile, with_items: bool = True) -> dict:
+    """The case file as JSON (CLI --json and the API): description, then items in filing
+    order with their 档号 once closed."""
+    payload = {
+        "id": case.id, "title": case.title, "kind": case.kind, "kind_label": case.kind_label,
+        "unit": case.unit.code, "unit_name": case.unit.name, "responsible": case.responsible,
+        "received_on": _iso(case.received_on), "reviewed_on": _iso(case.reviewed_on),
+        "meeting_on": _iso(case.meeting_on), "decided_on": _iso(case.decided_on),
+        "retention": case.retention, "retention_label": case.retention_label,
+        "status": case.status, "status_label": case.status_label,
+        "fonds_code": case.fonds_code, "archive_year": case.archive_year, "note": case.note,
+        "created_by": case.creator.username,
+        "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
+        "closed_at": case.closed_at.isoformat(timespec="seconds") + "Z" if case.closed_at else None,
+    }  # fmt: skip
+    if with_items:
+        refs = references_of(session, case)
+        payload["items"] = [item_payload(i, refs.get(i.id)) for i in items_of(session, case)]
+    return payload
+
+
+def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
+    return {
+        "id": item.id, "position": item.position, "title": item.title, "role": item.role,
+        "role_label": item.role_label, "document_id": item.document_id,
+        "attachment_id": item.attachment_id, "number": item.doc_number, "date": _iso(item.doc_date),
+        "responsible": item.responsible,
+        "type": "docx" if item.document_id else item.attachment.file_type,
+        "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
+        "archival_code": ref.reference if ref is not None else None,
+    }  # fmt: skip
+
+
+def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int, item_id: int,
+              remote_addr: str = "", **detail) -> tuple[bytes, str, str]:  # fmt: skip
+    """The original file of one item: (bytes, media type, download name). Every download is
+    audited; a document the principal may not download (知悉范围) is not found."""
+    case = get_case_file(session, p, case_id)
+    item = session.get(CaseFileItem, item_id)
+    hidden = (
+        item is not None
+        and item.document_id is not None
+        and p is not None
+        and not can(session, p, "document.download", item.document)
+    )
+    if item is None or item.case_file_id != case.id or hidden:
+        raise NotFound(f"案卷 {case_id} 中没有第 {item_id} 项材料，或您无权下载")
+    audit.record(session, "casefile.download", actor=p.user if p else None, object_type="case_file",
+                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr)  # fmt: skip
+    if item.document_id:
+        doc = item.document
+        return cf.blobs.get(doc.docx_sha256), MEDIA_TYPES["docx"], f"{doc.number}.docx"
+    att = item.attachment
+    return cf.blobs.get(att.sha256), att.media_type, att.original_name
 
 
 def record_read(session: Session, p: Principal | None, case: CaseFile, action: str,
@@ -218,7 +308,7 @@ def queue_index(session: Session, items: list[CaseFileItem]) -> None:
         session.add(OutboxEvent(kind="index", payload={key[0]: key[1]}))
 
 
-def _date(value, label: str) -> dt.date | None:
+def _date(value, label: str, field: str = "") -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.date):
@@ -226,7 +316,9 @@ def _date(value, label: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ValidationFailed(f"{label}不是有效日期（应为 YYYY-MM-DD）：{value}") from None
+        message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{value}"
+        errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
+        raise ValidationFailed(message, errors if field else None) from None
 
 
 DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "meeting_on": "会议审议日期",
@@ -257,11 +349,16 @@ def create_case_file(
     unit = session.scalars(select(Unit).where(Unit.code == unit_code)).first()
     if unit is None:
         errors.append({"field": "unit", "label": "单位", "message": f"单位“{unit_code}”不存在"})
+    values = {}
+    for key, label in DATE_FIELDS.items():
+        try:
+            values[key] = _date(dates.get(key), label, key)
+        except ValidationFailed as exc:
+            errors += exc.errors
     if errors:
         raise ValidationFailed("案卷信息有误：" + "；".join(e["label"] for e in errors), errors)
     if not can(session, p, "casefile.create", unit):
         raise Forbidden(f"您无权在“{unit.name}”建立案卷")
-    values = {k: _date(dates.get(k), label) for k, label in DATE_FIELDS.items()}
     case = CaseFile(
         title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible.strip()[:200],
         note=note or "", created_by=p.user.id, status="open", category_code="WS", **values,
@@ -281,7 +378,7 @@ def update_case_file(session: Session, p: Principal, case_id: int, remote_addr: 
     done = {}
     for key, value in changes.items():
         if key in DATE_FIELDS:
-            value = _date(value, DATE_FIELDS[key])
+            value = _date(value, DATE_FIELDS[key], key)
         elif key == "retention" and value not in RETENTION:
             raise ValidationFailed("保管期限应为 Y、D30 或 D10")
         elif key == "kind" and value not in KINDS:
@@ -311,7 +408,10 @@ def _next_position(session: Session, case: CaseFile) -> int:
 def _check_role(role: str | None, default: str) -> str:
     role = role or default
     if role not in ROLES:
-        raise ValidationFailed("材料类别应为：" + "、".join(ROLES))
+        message = "材料类别应为：" + "、".join(ROLES)
+        raise ValidationFailed(
+            message, [{"field": "role", "label": "材料类别", "message": message}]
+        )
     return role
 
 
@@ -320,7 +420,9 @@ def _reply_target(session: Session, case: CaseFile, reply_to: int | None) -> int
         return None
     target = session.get(CaseFileItem, reply_to)
     if target is None or target.case_file_id != case.id:
-        raise ValidationFailed(f"被答复的材料（第{reply_to}项）不在本案卷中")
+        message = f"被答复的材料（第{reply_to}项）不在本案卷中"
+        raise ValidationFailed(message, [{"field": "reply_to", "label": "答复的材料",
+                                          "message": message}])  # fmt: skip
     return target.id
 
 
@@ -331,14 +433,18 @@ def add_document(session: Session, p: Principal, case_id: int, document_id: int,
     case = get_case_file(session, p, case_id, "casefile.edit")
     doc = session.get(IssuedDocument, document_id)
     if doc is None or not can(session, p, "document.read", doc):
-        raise NotFound(f"文书 {document_id} 不存在或您无权查看")
+        message = f"文书 {document_id} 不存在或您无权查看"
+        raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
     exists = session.scalar(
         select(CaseFileItem.id).where(
             CaseFileItem.case_file_id == case.id, CaseFileItem.document_id == doc.id
         )
     )
     if exists:
-        raise ValidationFailed(f"文书 {doc.number} 已在本案卷中")
+        message = f"文书 {doc.number} 已在本案卷中"
+        raise ValidationFailed(
+            message, [{"field": "document_id", "label": "文书", "message": message}]
+        )
     tv = session.get(TemplateVersion, doc.template_version_id)
     item = CaseFileItem(
         case_file_id=case.id, position=_next_position(session, case),
@@ -377,7 +483,7 @@ def add_attachment(
     filename = os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload"
     role = _check_role(role, "other")
     reply_target = _reply_target(session, case, reply_to)
-    doc_date = _date(doc_date, "文件日期")
+    doc_date = _date(doc_date, "文件日期", "doc_date")
     checked = inspect_upload(data, filename, cf.settings.max_upload_bytes)
     title = (title or "").strip() or os.path.splitext(filename)[0]
     sha = store_blob(session, cf.blobs, data, checked.media_type)

@@ -13,35 +13,8 @@ def _cli():
     return cli
 
 
-def _case_payload(session, case, with_items: bool = True) -> dict:
-    from app.archive.casefiles import items_of, references_of
-
-    payload = {
-        "id": case.id, "title": case.title, "kind": case.kind, "kind_label": case.kind_label,
-        "unit": case.unit.code, "unit_name": case.unit.name, "responsible": case.responsible,
-        "received_on": case.received_on, "reviewed_on": case.reviewed_on,
-        "meeting_on": case.meeting_on, "decided_on": case.decided_on,
-        "retention": case.retention, "retention_label": case.retention_label,
-        "status": case.status, "status_label": case.status_label,
-        "fonds_code": case.fonds_code, "archive_year": case.archive_year,
-    }  # fmt: skip
-    if with_items:
-        refs = references_of(session, case)
-        payload["items"] = [
-            {
-                "position": i.position, "title": i.title, "role": i.role, "role_label": i.role_label,
-                "document_id": i.document_id, "attachment_id": i.attachment_id,
-                "number": i.doc_number, "date": i.doc_date,
-                "type": "docx" if i.document_id else i.attachment.file_type,
-                "archival_code": refs[i.id].reference if i.id in refs else None,
-            }
-            for i in items_of(session, case)
-        ]  # fmt: skip
-    return payload
-
-
 def cmd_case_new(cf, args) -> int:
-    from app.archive.casefiles import create_case_file
+    from app.archive.casefiles import case_file_payload, create_case_file
 
     cli = _cli()
     with cf.db.write() as s:
@@ -52,7 +25,7 @@ def cmd_case_new(cf, args) -> int:
             responsible=args.responsible or p.user.name, received_on=args.received,
             reviewed_on=args.reviewed, meeting_on=args.meeting, decided_on=args.decided,
         )  # fmt: skip
-        payload = _case_payload(s, case, with_items=False)
+        payload = case_file_payload(s, case, with_items=False)
     cli._out(args, payload, [str(case.id)])
     return 0
 
@@ -141,14 +114,14 @@ def cmd_case_export(cf, args) -> int:
 
 
 def cmd_case_show(cf, args) -> int:
-    from app.archive.casefiles import get_case_file, record_read
+    from app.archive.casefiles import case_file_payload, get_case_file, record_read
 
     cli = _cli()
     with cf.db.write() as s:
         p = cli._acting(s, args.as_user)
         case = get_case_file(s, p, args.case)
         record_read(s, p, case, "casefile.read", via="cli")
-        payload = _case_payload(s, case)
+        payload = case_file_payload(s, case)
     lines = [
         f"案卷 {case.id}：{case.title}",
         f"类别：{payload['kind_label']}  单位：{payload['unit_name']}  保管期限：{payload['retention_label']}"
@@ -162,13 +135,13 @@ def cmd_case_show(cf, args) -> int:
 
 
 def cmd_case_list(cf, args) -> int:
-    from app.archive.casefiles import list_case_files
+    from app.archive.casefiles import case_file_payload, list_case_files
 
     cli = _cli()
     with cf.db.read() as s:
         p = cli._acting(s, args.as_user)
         rows = [
-            _case_payload(s, c, with_items=False)
+            case_file_payload(s, c, with_items=False)
             for c in list_case_files(s, p, args.status, args.unit)
         ]
     cli._out(args, {"case_files": rows}, [

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.archive import casefiles as service
-from app.archive.models import KINDS, RETENTION, ROLES, CaseFileItem
+from app.archive.models import KINDS, RETENTION, ROLES
 from app.auth.policy import can
 from app.db.models import IssuedDocument, Unit
 from app.web import cf, login_required, remote_addr
@@ -169,28 +169,13 @@ def close(case_id: int):
 @bp.get("/casefiles/<int:case_id>/items/<int:item_id>/download")
 @login_required
 def download_item(case_id: int, item_id: int):
-    with cf().db.write() as s:
-        case = _case(s, case_id)
-        item = s.get(CaseFileItem, item_id)
-        if item is None or item.case_file_id != case.id:
-            abort(404)
-        if item.document_id and not can(s, g.principal, "document.download", item.document):
-            abort(404)
-        audit.record(s, "casefile.download", actor=g.user, object_type="case_file", object_id=case.id,
-                     detail={"item": item.id}, remote_addr=remote_addr())  # fmt: skip
-        if item.document_id:
-            data, mime, name = (
-                cf().blobs.get(item.document.docx_sha256),
-                None,
-                f"{item.document.number}.docx",
-            )
-        else:
-            att = item.attachment
-            data, mime, name = cf().blobs.get(att.sha256), att.media_type, att.original_name
-    from app.archive.attachments import MEDIA_TYPES
-
-    return send_file(io.BytesIO(data), mimetype=mime or MEDIA_TYPES["docx"], as_attachment=True,
-                     download_name=name)  # fmt: skip
+    try:
+        with cf().db.write() as s:
+            data, mime, name = service.item_file(cf(), s, g.principal, case_id, item_id,
+                                                 remote_addr=remote_addr())  # fmt: skip
+    except NotFound:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
 
 
 @bp.get("/casefiles/<int:case_id>/dossier.pdf")
