@@ -483,6 +483,12 @@ def cmd_run(cf: Casefile, args) -> int:
         print(f"提示：检索索引暂不可用（{exc}），后台任务将重建", flush=True)
     if cf.settings.background_workers:
         worker.start()  # catches up on anything left from before, then drains as documents issue
+    follower = None
+    if cf.settings.index_follow:  # multi-node: this node keeps its own index current
+        from app.archive.follow import FollowerThread
+
+        follower = FollowerThread(cf)
+        follower.start()
     print(f"casefile 已启动：http://{args.host}:{args.port}/ （按 Ctrl+C 停止）", flush=True)
     from waitress import serve
 
@@ -490,6 +496,8 @@ def cmd_run(cf: Casefile, args) -> int:
         serve(app, host=args.host, port=args.port, threads=8, ident="casefile", _quiet=True)
     finally:
         worker.stop()
+        if follower is not None:
+            follower.stop()
     return 0
 
 

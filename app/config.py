@@ -50,6 +50,7 @@ class Settings:
     session_cookie_secure: bool = False
     background_workers: bool = True
     search_cache_mb: int = 64  # decoded posting lists kept per process
+    index_follow: bool = False  # this node's index follows the outbox (multi-node)
 
     @property
     def blobs_dir(self) -> Path:
@@ -73,6 +74,7 @@ class Settings:
             session_cookie_secure=_env_bool("CASEFILE_SECURE_COOKIES", False),
             background_workers=_env_bool("CASEFILE_BACKGROUND_WORKERS", True),
             search_cache_mb=max(0, _env_int("CASEFILE_SEARCH_CACHE_MB", 64)),
+            index_follow=_env_bool("CASEFILE_INDEX_FOLLOW", False),
         )
         values.update(overrides)
         for key in ("archive_dir", "index_dir", "templates_dir"):

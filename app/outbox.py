@@ -61,17 +61,33 @@ def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
         )
 
 
-def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
-    """Index one issued document ({"document_id": N}) or attachment ({"attachment_id": N})."""
-    from app.archive.indexing import attachment_index_doc, index_doc_for, rebuild_index
+def build_index_doc(cf: Casefile, session, payload: dict):
+    """The IndexDoc of an "index" event's record: an issued document ({"document_id": N})
+    or an attachment ({"attachment_id": N}); None if the record is gone."""
+    from app.archive.indexing import attachment_index_doc, index_doc_for
     from app.archive.models import Attachment
+
+    if "attachment_id" in payload:
+        att = session.get(Attachment, payload["attachment_id"])
+        return attachment_index_doc(session, att) if att is not None else None
+    doc = session.get(IssuedDocument, payload["document_id"])
+    return index_doc_for(cf, session, doc) if doc is not None else None
+
+
+def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
+    """Index one issued document or attachment into this node's index.
+
+    On a node whose index follows the outbox itself (CASEFILE_INDEX_FOLLOW=1, see
+    app/archive/follow.py) the event is only acknowledged: the follower applies it."""
+    from app.archive.indexing import rebuild_index
     from app.search import IndexBusy, SearchUnavailable
 
+    if cf.settings.index_follow:
+        return
     with cf.db.read() as s:
-        if "attachment_id" in event.payload:
-            item = attachment_index_doc(s, s.get(Attachment, event.payload["attachment_id"]))
-        else:
-            item = index_doc_for(cf, s, s.get(IssuedDocument, event.payload["document_id"]))
+        item = build_index_doc(cf, s, event.payload)
+    if item is None:
+        return
     try:
         cf.search.index([item])
     except IndexBusy as exc:
@@ -212,7 +228,8 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         try:
-            repair_search_index(self.cf)
+            if not self.cf.settings.index_follow:  # else the follower looks after the index
+                repair_search_index(self.cf)
         except Exception:  # noqa: BLE001 - search stays unavailable; verify reports it
             log.exception("could not rebuild the search index at start-up")
         while not self.stopping.is_set():
