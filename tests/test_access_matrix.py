@@ -82,6 +82,8 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("auth.logout", "POST"): ("/logout", {r: 302 for r in ROLES}),
     ("auth.password", "GET"): ("/password", web(EVERYONE)),
     ("auth.password", "POST"): ("/password", web(EVERYONE)),
+    # one's own e-mail address: an empty form clears it (nobody has one here), then back to /password
+    ("auth.email", "POST"): ("/account/email", web(EVERYONE, ok=302)),
     ("admin.units", "GET"): ("/admin/units", web({"admin"}, denied=403)),
     ("admin.units", "POST"): ("/admin/units", web(set(), denied=403) | {"admin": None}),
     ("admin.users", "GET"): ("/admin/users", web({"admin"}, denied=403)),
@@ -91,6 +93,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         web(set(), denied=403) | {"admin": None},
     ),
     ("admin.grant", "POST"): ("/admin/grant", web(set(), denied=403) | {"admin": None}),
+    ("admin.user_email", "POST"): (
+        "/admin/users/clerk/email",
+        web(set(), denied=403) | {"admin": None},
+    ),
     ("admin.templates", "GET"): ("/admin/templates", web({"admin"}, denied=403)),
     ("admin.templates", "POST"): ("/admin/templates", web(set(), denied=403) | {"admin": None}),
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),

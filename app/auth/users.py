@@ -14,9 +14,18 @@ from app import audit
 from app.auth.passwords import check_password, generate_password, hash_password
 from app.db.models import ROLES, ApiToken, RoleGrant, Unit, User, UserSession, utcnow
 from app.workflow.errors import NotFound, ValidationFailed, WorkflowError
+from app.workflow.models import UserContact
 
 UNIT_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# Strict on purpose (no email-validator package): ASCII dot-atom local part, a dotted host name
+# of LDH labels, an alphabetic or punycode top-level label. Nothing that could break a mail header.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(
+    rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}}))",
+    re.ASCII,
+)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 
@@ -57,6 +66,7 @@ def add_unit(
 def add_user(
     session: Session, username: str, name: str, unit_code: str, roles: list[str],
     password: str | None = None, actor: User | None = None, must_change: bool = True,
+    email: str | None = None,
 ) -> tuple[User, str]:  # fmt: skip
     """Create a user holding `roles` in their unit; returns the user and the password."""
     username = (username or "").strip().lower()
@@ -70,6 +80,7 @@ def add_user(
         raise _invalid(
             "role", "角色", f"角色无效：{', '.join(bad) or '未指定'}；可选：{', '.join(ROLES)}"
         )
+    email = clean_email(email)
     if session.scalars(select(User).where(User.username == username)).first():
         raise WorkflowError(f"用户名“{username}”已存在")
     unit = unit_by_code(session, unit_code)
@@ -80,11 +91,63 @@ def add_user(
     session.flush()
     for role in dict.fromkeys(roles):
         session.add(RoleGrant(user_id=user.id, unit_id=unit.id, role=role))
+    if email:
+        session.add(UserContact(user_id=user.id, email=email))
     session.flush()
     session.refresh(user)
+    detail = {"username": username, "unit": unit_code, "roles": roles}
     audit.record(session, "user.add", actor=actor, object_type="user", object_id=user.id,
-                 detail={"username": username, "unit": unit_code, "roles": roles})  # fmt: skip
+                 detail=detail | ({"email": email} if email else {}))  # fmt: skip
     return user, password
+
+
+def clean_email(value: str | None) -> str:
+    """The address to store ("" for none): trimmed, host name in lower case. Raises
+    ValidationFailed (field `email`) for anything that is not a plain ASCII address."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) > 254:
+        raise _invalid("email", "邮箱", "邮箱地址过长（最多254个字符）")
+    match = EMAIL_RE.fullmatch(value)
+    if match is None or len(match["local"]) > 64:
+        raise _invalid("email", "邮箱", "邮箱地址格式不正确，应形如 li.wen@wuyang.gov.cn")
+    return f"{match['local']}@{match['domain'].lower()}"
+
+
+def email_of(session: Session, user_id: int) -> str:
+    contact = session.get(UserContact, user_id)
+    return contact.email if contact is not None else ""
+
+
+def emails(session: Session) -> dict[int, str]:
+    """Every user's address, by user id (those without one are absent)."""
+    return {
+        uid: email for uid, email in session.execute(select(UserContact.user_id, UserContact.email))
+    }
+
+
+def set_email(session: Session, username: str, email: str | None, actor: User | None = None,
+              remote_addr: str = "") -> str:  # fmt: skip
+    """Set (or, when empty, remove) where a user's notifications go; returns the stored address.
+    A change is audited as `user.email` with the old and new address."""
+    user = user_by_name(session, username)
+    email = clean_email(email)
+    contact = session.get(UserContact, user.id)
+    previous = contact.email if contact is not None else ""
+    if email == previous:
+        return email
+    if not email:
+        session.delete(contact)
+    elif contact is None:
+        session.add(UserContact(user_id=user.id, email=email))
+    else:
+        contact.email = email
+    session.flush()
+    audit.record(session, "user.email", actor=actor, object_type="user", object_id=user.id,
+                 detail={"username": user.username, "email": email, "previous": previous},
+                 remote_addr=remote_addr)  # fmt: skip
+    return email
 
 
 def grant_role(

@@ -14,7 +14,7 @@ from app.auth import users as user_admin
 from app.auth.policy import can
 from app.db.models import ROLES, AuditEntry, Unit, User
 from app.web import cf, format_cst, login_required, remote_addr
-from app.workflow.errors import WorkflowError
+from app.workflow.errors import NotFound, WorkflowError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -60,15 +60,42 @@ def users():
         try:
             with cf().db.write() as s:
                 user, password = user_admin.add_user(s, f.get("username", ""), f.get("name", ""), f.get("unit", ""),
-                                                     f.getlist("role"), actor=g.user)  # fmt: skip
+                                                     f.getlist("role"), actor=g.user, email=f.get("email"))  # fmt: skip
                 created = (user.username, password)
         except WorkflowError as exc:
             errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
+    return _users_page(errors=errors, created=created, form=request.form)
+
+
+def _users_page(errors: dict | None = None, created: tuple | None = None, form=None,
+                email_error: tuple[str, str, str] | None = None):  # fmt: skip
+    """The user list and forms; email_error is (username, submitted value, message)."""
     with cf().db.read() as s:
         rows = list(s.scalars(select(User).order_by(User.username)))
         units = {u.id: u for u in s.scalars(select(Unit).order_by(Unit.code))}
-    return render_template("admin_users.html", users=rows, units=units, roles=ROLES, errors=errors,
-                           created=created, form=request.form), (422 if errors else 200)  # fmt: skip
+        emails = user_admin.emails(s)
+    return render_template("admin_users.html", users=rows, units=units, roles=ROLES, errors=errors or {},
+                           created=created, form=form or {}, emails=emails, email_error=email_error
+                           ), (422 if errors or email_error else 200)  # fmt: skip
+
+
+@bp.post("/users/<username>/email")
+@login_required
+def user_email(username: str):
+    """Set or clear the address a user's review notifications are e-mailed to."""
+    _require("user.manage")
+    submitted = request.form.get("email", "")
+    try:
+        with cf().db.write() as s:
+            email = user_admin.set_email(
+                s, username, submitted, actor=g.user, remote_addr=remote_addr()
+            )
+    except NotFound:
+        abort(404)
+    except WorkflowError as exc:
+        return _users_page(email_error=(username, submitted, exc.message))
+    flash(f"已将 {username} 的邮箱设为 {email}" if email else f"已清除 {username} 的邮箱", "ok")
+    return redirect(url_for(".users"))
 
 
 @bp.post("/users/<username>/<any(disable, enable):action>")

@@ -1,4 +1,4 @@
-"""Log in, log out, change password."""
+"""Log in, log out, change password, set one's own e-mail address."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from app.auth import users
 from app.auth.passwords import check_password, hash_password, password_problem
 from app.db.models import User
 from app.web import cf, login_required, remote_addr, safe_next
+from app.workflow.errors import WorkflowError
 
 bp = Blueprint("auth", __name__)
 
@@ -71,4 +72,30 @@ def password():
         if not errors:
             flash("密码已修改。", "ok")
             return redirect(url_for("main.home"))
-    return render_template("password.html", errors=errors, forced=g.user.must_change_password)
+    return _account_page(errors=errors)
+
+
+def _account_page(errors: dict | None = None, email: str | None = None, email_error: str = ""):
+    if email is None:
+        with cf().db.read() as s:
+            email = users.email_of(s, g.user.id)
+    return render_template("password.html", errors=errors or {}, forced=g.user.must_change_password,
+                           email=email, email_error=email_error)  # fmt: skip
+
+
+@bp.post("/account/email")
+@login_required
+def email():
+    """The address one's own review notifications are e-mailed to (empty: none)."""
+    submitted = request.form.get("email", "")
+    try:
+        with cf().db.write() as s:
+            stored = users.set_email(s, g.user.username, submitted, actor=g.user,
+                                     remote_addr=remote_addr())  # fmt: skip
+    except WorkflowError as exc:
+        return _account_page(email=submitted, email_error=exc.message), 422
+    flash(
+        f"邮箱已设为 {stored}，待办提醒将发到这里。" if stored else "已清除邮箱，不再发邮件提醒。",
+        "ok",
+    )
+    return redirect(url_for("auth.password"))
