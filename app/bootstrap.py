@@ -14,6 +14,7 @@ from app.db import migrate
 from app.db.models import Unit, User
 from app.services import Casefile
 from app.workflow import drafts
+from app.workflow.drafts import today_in_china
 
 ROOT_UNIT = ("WY", "武阳市人民政府", None, "武政")
 DEMO_UNITS = [
@@ -105,6 +106,13 @@ def _demo(cf: Casefile, result: InitResult) -> None:
             data["case_name"] = case_name
         doc = _issue_through_chain(cf, "commission-letter", data, dt.date(2026, 11, 2 + i))
         result.demo_documents.append(doc)
+    for data, date in _demo_contracts(samples.get("engagement-contract")):
+        try:
+            result.demo_documents.append(
+                _issue_through_chain(cf, "engagement-contract", data, date)
+            )
+        except drafts.WorkflowError:
+            break  # a changed contract template: the demo keeps its sample contract only
     for tid, data in samples.items():
         if tid != "commission-letter" and data is not None:
             try:
@@ -116,6 +124,29 @@ def _demo(cf: Casefile, result: InitResult) -> None:
     from app.archive.demo import create_demo_dossiers  # case files (issue 7)
 
     create_demo_dossiers(cf)
+
+
+def _demo_contracts(sample: dict | None) -> list[tuple[dict, dt.date]]:
+    """Earlier engagement contracts for the register (聘任合同台账), oldest first: the sample
+    firm's contract for 2026, which the sample contract (for 2027) renews, and a scholar's
+    专项 contract ending 45 days from today, so the demo always has one to re-engage."""
+    if sample is None:
+        return []
+    current = copy.deepcopy(sample)
+    current["term"] = {"start": "2026-01-01", "end": "2026-12-31"}
+    end = today_in_china() + dt.timedelta(days=45)
+    start = end - dt.timedelta(days=364)
+    special = {k: v for k, v in copy.deepcopy(sample).items()
+               if k not in {"adviser_uscc", "adviser_representative", "assigned_lawyers", "payee_account"}}  # fmt: skip
+    special |= {
+        "adviser_kind": "法学专家", "adviser_name": "方立诚", "adviser_employer": "武阳大学法学院",
+        "adviser_title": "教授", "adviser_address": "某市某区翠湖北路2号",
+        "adviser_phone": "0871-65031234", "service_type": "专项法律顾问",
+        "project": "城镇老旧小区改造项目", "fee": "30000",
+        "term": {"start": start.isoformat(), "end": end.isoformat()},
+    }  # fmt: skip
+    contracts = [(current, dt.date(2025, 12, 20)), (special, start - dt.timedelta(days=7))]
+    return sorted(contracts, key=lambda c: c[1])
 
 
 def _shipped_ids(cf: Casefile) -> list[tuple[str, int]]:

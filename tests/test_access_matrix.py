@@ -22,6 +22,8 @@ LOGGED_IN = ROLES[1:]
 DOC_READERS = {"clerk", "head", "signatory", "inspector"}
 DRAFT_READERS = {"clerk", "head", "signatory", "inspector", "adviser"}
 DRAFTERS = {"clerk", "zr-clerk", "adviser", "head"}
+# who reads some unit's documents: the register of engagement contracts (聘任合同台账)
+CONTRACT_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
 
 
 def web(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -120,6 +122,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("casefiles.export", "GET"): ("/casefiles/{case}/dossier.pdf", web(DOC_READERS)),
     ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
+    ("contracts.index", "GET"): ("/contracts", web(CONTRACT_READERS, denied=403)),
     ("api.create_token", "POST"): ("/api/v1/tokens", {r: None for r in ROLES}),
     ("api.templates", "GET"): ("/api/v1/templates", api(EVERYONE)),
     ("api.template", "GET"): ("/api/v1/templates/commission-letter", api(EVERYONE)),
@@ -147,6 +150,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("api.document", "GET"): ("/api/v1/documents/{doc}", api(DOC_READERS)),
     ("api.download", "GET"): ("/api/v1/documents/{doc}/download", api(DOC_READERS)),
     ("api.download_pdf", "GET"): ("/api/v1/documents/{doc}/pdf", api(DOC_READERS)),
+    ("api.contracts", "GET"): ("/api/v1/contracts", api(CONTRACT_READERS, denied=403)),
     # case files over the API: the same rules as the pages (anonymous: 401)
     ("api.casefiles", "GET"): ("/api/v1/casefiles", api(EVERYONE)),
     ("api.casefile", "GET"): ("/api/v1/casefiles/{case}", api(DOC_READERS)),

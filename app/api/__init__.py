@@ -265,6 +265,31 @@ def download(doc_id: int):
     return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
 
 
+@bp.get("/contracts")
+@token_required
+def contracts():
+    """聘任合同台账. `expiring=N` is short for `status=expiring&window=N`."""
+    from app.archive.contracts import contract_register, parse_window
+
+    args = request.args
+    status, window = args.get("status") or None, args.get("window")
+    if args.get("expiring") is not None:
+        if status or window is not None:
+            raise ValidationFailed("expiring 不能与 status 或 window 同时使用")
+        status, window = "expiring", args.get("expiring")
+    with cf().db.write() as s:
+        if not can(s, g.principal, "contract.register"):
+            raise Forbidden("您无权查看聘任合同台账")
+        name = "expiring" if "expiring" in args else "window"
+        register = contract_register(s, g.principal, window=parse_window(window, name=name),
+                                     unit_code=args.get("unit") or None, status=status)  # fmt: skip
+        if g.principal.has("inspector"):
+            audit.record(s, "contracts.read", actor=g.user, remote_addr=remote_addr(),
+                         detail={"unit": args.get("unit"), "status": status, "window": register.window,
+                                 "results": len(register.entries), "via": "api"})  # fmt: skip
+        return jsonify(register.as_dict() | {"unit": args.get("unit") or None, "status": status})
+
+
 @bp.get("/search")
 @token_required
 def search():

@@ -1,4 +1,5 @@
-"""`casefile case ...` and `casefile import` commands (registered by app/cli.py)."""
+"""`casefile case ...`, `casefile import` and `casefile contracts` commands (registered by
+app/cli.py)."""
 
 from __future__ import annotations
 
@@ -172,6 +173,42 @@ def cmd_import(cf, args) -> int:
     return 0
 
 
+def cmd_contracts(cf, args) -> int:
+    """聘任合同台账: `--expiring DAYS` lists the contracts ending within DAYS days."""
+    from app import audit
+    from app.archive.contracts import contract_register, parse_window
+    from app.auth.policy import can
+
+    cli = _cli()
+    status, window = args.status, args.window
+    if args.expiring is not None:
+        if status not in (None, "expiring"):
+            raise cli.CliError("--expiring 只列出即将到期的合同，不能与其他 --status 同用")
+        status, window = "expiring", args.expiring
+    name = "expiring" if args.expiring is not None else "window"
+    window = parse_window(window, label=f"--{name} 的值", name=name)
+    with cf.db.write() as s:
+        p = cli._acting(s, args.as_user)
+        if p is not None and not can(s, p, "contract.register"):
+            raise cli.CliError(f"用户“{p.user.username}”无权查看聘任合同台账")
+        register = contract_register(s, p, window=window, unit_code=args.unit, status=status)
+        if p is not None and p.has("inspector"):
+            audit.record(s, "contracts.read", actor=p.user, detail={"unit": args.unit, "status": status,
+                         "window": register.window, "results": len(register.entries), "via": "cli"})  # fmt: skip
+    payload = register.as_dict() | {"unit": args.unit, "status": status}
+    lines = [
+        f"法律顾问聘任合同台账（{register.today.isoformat()}，提前 {register.window} 日提醒）：共 {len(register.entries)} 份"
+        + (f"；{register.due} 份即将到期且尚未续聘" if register.due else "")
+    ]  # fmt: skip
+    for e in register.entries:
+        term = f"{e.start} 至 {e.end}" if e.start and e.end else "期限不明"
+        renewed = f"  已续聘：{e.renewed_by}" if e.renewed_by else ""
+        lines.append(f"  {e.number}  {e.unit_name}  {e.adviser}  {e.service_type}  {term}  "
+                     f"{e.status_label}（{e.remaining_label}）{renewed}")  # fmt: skip
+    cli._out(args, payload, lines)
+    return 0
+
+
 def register(sub, common, acting) -> None:
     """Add the case-file commands to the top-level subparsers."""
     case = sub.add_parser("case", help="case files (案卷)").add_subparsers(
@@ -224,3 +261,19 @@ def register(sub, common, acting) -> None:
     p = sub.add_parser("import", parents=[common, acting], help="import a transfer package (ZIP)")
     p.add_argument("package")
     p.set_defaults(func=cmd_import)
+
+    from app.archive.contracts import STATUS_LABELS
+
+    p = sub.add_parser(
+        "contracts",
+        parents=[common, acting],
+        help="register of engagement contracts (聘任合同台账)",
+    )
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--expiring", type=int, metavar="DAYS",
+                       help="only contracts whose term ends within DAYS days")  # fmt: skip
+    which.add_argument("--window", type=int, metavar="DAYS",
+                       help="days before the end of a term when a contract is 即将到期 (default 60)")  # fmt: skip
+    p.add_argument("--status", choices=list(STATUS_LABELS))
+    p.add_argument("--unit", metavar="CODE", help="unit code (with its sub-units)")
+    p.set_defaults(func=cmd_contracts)

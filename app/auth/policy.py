@@ -151,6 +151,9 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
         return p.has("admin")
     if action == "audit.read":
         return p.has("admin") or p.has("inspector")
+    if action == "contract.register":
+        # 聘任合同台账: for those who read a unit's documents; rows are checked one by one
+        return bool(p.readable_units())
     # --- case files (issue 7): rules live in app/archive/casefiles.py until folded in here ---
     if action.startswith(("casefile.", "archive.")):
         from app.archive.casefiles import casefile_policy

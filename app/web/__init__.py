@@ -97,9 +97,29 @@ def init_app(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
 
-    from app.web import admin, auth, casefiles, documents, drafts, main, restrictions, search
+    from app.web import (
+        admin,
+        auth,
+        casefiles,
+        contracts,
+        documents,
+        drafts,
+        main,
+        restrictions,
+        search,
+    )
 
-    for module in (auth, main, drafts, documents, search, casefiles, admin, restrictions):
+    for module in (
+        auth,
+        main,
+        drafts,
+        documents,
+        search,
+        casefiles,
+        contracts,
+        admin,
+        restrictions,
+    ):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.db.models import IssuedDocument
 from app.web import cf, login_required
+from app.web.contracts import reminder
 from app.workflow import drafts
 
 bp = Blueprint("main", __name__)
@@ -31,4 +32,5 @@ def home():
         for items in q.values():
             for d in items:
                 _ = d.unit.name, d.creator.name
-        return render_template("home.html", q=q, recent=recent)
+        contracts = reminder(s, g.principal)
+        return render_template("home.html", q=q, recent=recent, contracts=contracts)
