@@ -183,3 +183,9 @@ def test_compliance_finds_late_review_overdue_notice_and_unreviewed_contract(cf)
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "问题类别" and len(values) == len(rows) + 1
     assert any("审议早于审查" in str(v) for row in values for v in row)
+    # user text that looks like a formula stays text in the export
+    from dataclasses import replace as dc_replace
+
+    evil = dc_replace(rows[0], case_title='=HYPERLINK("http://x","点此")', detail="=1+1")
+    cells = [c for c in load_workbook(io.BytesIO(to_xlsx([evil]))).active[2]]
+    assert {c.data_type for c in cells if str(c.value).startswith("=")} == {"s"}

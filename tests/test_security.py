@@ -45,10 +45,19 @@ def test_restricted_document_is_invisible_outside_its_readers(app, cf):
         assert "共找到 0 份" in page and "保密案件" not in page
         listing = c.get("/search?q=委托").get_data(as_text=True)
         assert "共找到 1 份" in listing  # counts and facets leave the restricted one out
+        # nor do the lists: its number and title are not shown to those who may not open it
+        for path in ("/documents", "/"):
+            assert secret.number not in c.get(path).get_data(as_text=True), (username, path)
+        token = c.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
+        api = c.get("/api/v1/documents", headers={"Authorization": f"Bearer {token.json['token']}"})
+        assert secret.id not in [d["id"] for d in api.json["documents"]]
+        assert api.json["total"] == 1
     for username in ("clerk", "head", "signatory"):  # drafter, named reader, reviewer
         c = _client(app, username)
         assert c.get(f"/documents/{secret.id}").status_code == 200
         assert "共找到 1 份" in c.get("/search?q=人事争议").get_data(as_text=True)
+        assert secret.number in c.get("/documents").get_data(as_text=True)
+        assert secret.number in c.get("/").get_data(as_text=True)
 
 
 def test_restriction_rules(cf):

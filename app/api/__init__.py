@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.auth import users
 from app.auth.policy import can, is_inspector_read, principal
+from app.auth.restrictions import documents_visible_to
 from app.cli import document_payload
 from app.db.models import Draft, IssuedDocument
 from app.web import cf, csrf, remote_addr
@@ -225,7 +226,8 @@ def documents():
     per_page = min(100, max(1, request.args.get("per_page", 30, type=int) or 30))
     with cf().db.read() as s:
         query = select(IssuedDocument).where(
-            IssuedDocument.unit_id.in_(g.principal.readable_units() or {-1})
+            IssuedDocument.unit_id.in_(g.principal.readable_units() or {-1}),
+            documents_visible_to(g.principal.user.id),
         )
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         docs = s.scalars(

@@ -187,6 +187,8 @@ def to_xlsx(findings: list[ComplianceFinding]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
+    from app.spreadsheet import keep_text_as_text
+
     wb = Workbook()
     ws = wb.active
     ws.title = "合规检查"
@@ -199,6 +201,7 @@ def to_xlsx(findings: list[ComplianceFinding]) -> bytes:
                    f.date, f.detail])  # fmt: skip
     for col, width in zip("ABCDEFG", (26, 24, 10, 36, 22, 12, 60), strict=True):
         ws.column_dimensions[col].width = width
+    keep_text_as_text(ws)
     for row in ws.iter_rows(min_row=2):
         row[5].number_format = "yyyy-mm-dd"
         row[6].alignment = Alignment(wrap_text=True)

@@ -275,6 +275,8 @@ def to_xlsx(register: ContractRegister) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from app.spreadsheet import keep_text_as_text
+
     wb = Workbook()
     ws = wb.active
     ws.title = "聘任合同台账"
@@ -288,10 +290,8 @@ def to_xlsx(register: ContractRegister) -> bytes:
         ws.append([i, e.number, e.unit_name, e.adviser, e.adviser_kind, e.service_type, e.project,
                    e.start, e.end, e.days_remaining, e.status_label, e.renewed_by, e.fee,
                    e.filing_body, e.issue_date])  # fmt: skip
+    keep_text_as_text(ws)
     for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # user text, never a formula
         for col in (7, 8, 14):
             row[col].number_format = "yyyy-mm-dd"
         row[12].number_format = "#,##0.00"

@@ -7,7 +7,7 @@ and can only grow; rows are write-once.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -55,6 +55,26 @@ def allowed_readers(session: Session, draft_id: int) -> frozenset[int] | None:
 
 
 REVIEW_ROLES = ("adviser", "public-lawyer", "office-head", "signatory")
+
+
+def documents_visible_to(user_id: int):
+    """SQL condition on IssuedDocument: not restricted, or *user_id* is among its readers.
+
+    The same rule as ``allowed_readers`` for an issued draft (named readers, everyone who
+    acted on a review step, the drafter, the issuer), for list queries: a restricted
+    document's number and title must not show in a list to someone who may not open it.
+    Combine it with the unit rule (``IssuedDocument.unit_id.in_(readable units)``)."""
+    doc_draft = IssuedDocument.draft_id
+    restricted = select(DraftRestriction.id).where(DraftRestriction.draft_id == doc_draft)
+    return or_(
+        ~restricted.exists(),
+        restricted.where(DraftRestriction.user_id == user_id).exists(),
+        select(ReviewStep.id)
+        .where(ReviewStep.draft_id == doc_draft, ReviewStep.user_id == user_id)
+        .exists(),
+        select(Draft.id).where(Draft.id == doc_draft, Draft.created_by == user_id).exists(),
+        IssuedDocument.issued_by == user_id,
+    )
 
 
 def _review_units(session: Session, draft: Draft) -> set[int]:

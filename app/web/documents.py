@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.auth.policy import can, is_inspector_read, search_scope
+from app.auth.restrictions import documents_visible_to
 from app.db.models import IssuedDocument, Rendition, TemplateVersion, User
 from app.search import SearchError
 from app.web import cf, login_required, remote_addr
@@ -26,7 +27,9 @@ def index():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with cf().db.read() as s:
         units = g.principal.readable_units() or {-1}
-        query = select(IssuedDocument).where(IssuedDocument.unit_id.in_(units))
+        query = select(IssuedDocument).where(
+            IssuedDocument.unit_id.in_(units), documents_visible_to(g.principal.user.id)
+        )
         total = s.scalar(select(func.count()).select_from(query.subquery()))
         docs = list(
             s.scalars(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 from sqlalchemy import select
 
+from app.auth.restrictions import documents_visible_to
 from app.db.models import IssuedDocument
 from app.web import cf, login_required
 from app.web.contracts import reminder
@@ -22,7 +23,10 @@ def home():
         recent = list(
             s.scalars(
                 select(IssuedDocument)
-                .where(IssuedDocument.unit_id.in_(units or {-1}))
+                .where(
+                    IssuedDocument.unit_id.in_(units or {-1}),
+                    documents_visible_to(g.principal.user.id),
+                )
                 .order_by(IssuedDocument.issued_at.desc())
                 .limit(10)
             )
