@@ -28,7 +28,7 @@ DEMO_PASSWORD = "Casefile-demo-2026"
 DEMO_USERS = [
     ("clerk", "李文书", "WY-FZB", ["clerk"]),
     ("adviser", "王律师", "WY-FZB", ["adviser"]),
-    ("lawyer", "赵公职律师", "WY-FZB", ["public-lawyer"]),
+    ("lawyer", "张明远", "WY-FZB", ["public-lawyer"]),  # the commission-letter sample's lawyer
     ("head", "陈主任", "WY-FZB", ["office-head"]),
     ("signatory", "刘副市长", "WY-FZB", ["signatory"]),
     ("inspector", "周督查", "WY", ["inspector"]),

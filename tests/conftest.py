@@ -140,7 +140,9 @@ def populate(store: Casefile) -> None:
             ("zr-clerk", "ZRJ", ["clerk"]),
             ("zr-head", "ZRJ", ["office-head"]),
         ]:
-            add_user(s, username, username, unit, roles, password=PASSWORD, must_change=False)
+            # the public lawyer bears the commission-letter sample's name (a `user` reference)
+            name = "张明远" if username == "lawyer" else username
+            add_user(s, username, name, unit, roles, password=PASSWORD, must_change=False)
 
 
 def as_user(session, username: str):

@@ -95,10 +95,13 @@ def _template_json(tpl) -> dict:
             "min_items",
             "max_items",
             "after",
+            "role",
         ):
             value = getattr(f, key)
             if value not in (None, "", ()):
                 d[key] = list(value) if isinstance(value, tuple) else value
+        if f.same_unit:
+            d["same_unit"] = True
         if f.show_if:
             d["show_if"] = {
                 "field": f.show_if.field,

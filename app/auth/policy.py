@@ -180,3 +180,22 @@ def search_scope(session: Session, p: Principal):
     return SearchScope(
         units=frozenset(all_units[i] for i in readable if i in all_units), user_id=p.user.id
     )
+
+
+@dataclass(frozen=True)
+class ReferenceScope:
+    """What a draft may name in its reference fields (unit, user, adviser)."""
+
+    units: frozenset[int]  # `unit` fields: the units of the drafting unit's government
+    people_units: frozenset[int]  # `user` fields: people holding a role in these units
+
+
+def reference_scope(p: Principal, drafting_unit_id: int) -> ReferenceScope:
+    """Units of the drafting unit's government (its parent, or itself at the top, and every
+    unit below: unit names are no secret, the 会签 picker lists them too); people of the
+    drafting unit and of the units whose documents the principal already reads, so a
+    drafter never learns the staff of a unit closed to them."""
+    parent = next((u for u, kids in p.children.items() if drafting_unit_id in kids), None)
+    units = p.subtree({parent if parent is not None else drafting_unit_id})
+    people = {drafting_unit_id} | (p.readable_units() if p.user.active else set())
+    return ReferenceScope(units=frozenset(units), people_units=frozenset(people))

@@ -19,7 +19,15 @@ FIELD_TYPES = {
     "multichoice",
     "boolean",
     "list",
+    "unit",
+    "user",
+    "adviser",
 }
+# References to casefile's registry: the value stored (and printed) is the display name as it
+# was when the draft was saved, so a later rename never changes an issued document.
+REFERENCE_TYPES = {"unit", "user", "adviser"}
+# Roles a `user` field may require (app.db.models.ROLES without admin).
+USER_ROLES = {"clerk", "adviser", "public-lawyer", "office-head", "signatory", "inspector"}
 FORMATS = {"uscc", "lawyer_licence", "court_case_number", "phone"}
 ROLES_IN_CHAIN = {"adviser", "public-lawyer", "office-head", "signatory", "co-sign"}
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -69,6 +77,8 @@ class FieldSpec:
     help: str = ""
     placeholder: str = ""
     default: Any = None
+    role: str | None = None  # user: the role the person must hold
+    same_unit: bool = False  # user: in the drafting unit only
 
     @property
     def effective_max_length(self) -> int:
@@ -122,6 +132,18 @@ def _field(raw: Any, where: str, nested: bool = False) -> FieldSpec:
     options = tuple(str(o) for o in raw.get("options") or ())
     if ftype in {"choice", "multichoice"} and not options:
         raise SchemaError(f"{where}: a {ftype} field needs options")
+    role = raw.get("role")
+    if role is not None and ftype != "user":
+        raise SchemaError(f"{where}: role applies only to a user field")
+    if role is not None and role not in USER_ROLES:
+        raise SchemaError(
+            f"{where}: unknown role {role!r} (known: {', '.join(sorted(USER_ROLES))})"
+        )
+    same_unit = raw.get("same_unit", False)
+    if not isinstance(same_unit, bool):
+        raise SchemaError(f"{where}: same_unit must be true or false")
+    if same_unit and ftype != "user":
+        raise SchemaError(f"{where}: same_unit applies only to a user field")
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
@@ -147,7 +169,7 @@ def _field(raw: Any, where: str, nested: bool = False) -> FieldSpec:
     known = {
         "name", "label", "type", "required", "min_length", "max_length", "pattern",
         "pattern_message", "format", "options", "show_if", "after", "min", "max", "min_items",
-        "max_items", "fields", "help", "placeholder", "default",
+        "max_items", "fields", "help", "placeholder", "default", "role", "same_unit",
     }  # fmt: skip
     unknown = set(raw) - known
     if unknown:
@@ -173,6 +195,8 @@ def _field(raw: Any, where: str, nested: bool = False) -> FieldSpec:
         help=str(raw.get("help") or ""),
         placeholder=str(raw.get("placeholder") or ""),
         default=raw.get("default"),
+        role=role,
+        same_unit=same_unit,
     )
 
 

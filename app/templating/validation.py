@@ -14,7 +14,8 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from app.templating.schema import FieldSpec, TemplateSchema
+from app.templating.references import References, reference_error
+from app.templating.schema import REFERENCE_TYPES, FieldSpec, TemplateSchema
 
 COURT_CASE_RE = re.compile(
     r"^（(19|20)\d{2}）[\u4e00-\u9fff]{1,2}\d{0,6}"
@@ -158,10 +159,24 @@ def _boolean(value: Any) -> bool:
     raise _Invalid("应为“是”或“否”")
 
 
-def _clean_value(spec: FieldSpec, value: Any, errors: dict, path: str) -> Any:
+def _reference(spec: FieldSpec, value: Any, refs: References | None) -> str:
+    text = _text(spec, value)
+    if refs is None:
+        return text  # no registry at hand (template checks, samples): the shape only
+    allowed = refs.choices(spec)
+    if text not in {c.value for c in allowed}:
+        raise _Invalid(reference_error(spec, text, allowed))
+    return text
+
+
+def _clean_value(
+    spec: FieldSpec, value: Any, errors: dict, path: str, refs: References | None = None
+) -> Any:
     t = spec.type
     if t in {"text", "textarea"}:
         return _text(spec, value)
+    if t in REFERENCE_TYPES:
+        return _reference(spec, value, refs)
     if t == "date":
         return parse_date(value).isoformat()
     if t == "daterange":
@@ -203,7 +218,7 @@ def _clean_value(spec: FieldSpec, value: Any, errors: dict, path: str) -> Any:
                     continue
                 if all(_empty(row.get(sub.name)) for sub in spec.fields):
                     continue  # a blank row in the form
-                clean_row = _clean_fields(spec.fields, row, errors, prefix=f"{path}.{i}.")
+                clean_row = _clean_fields(spec.fields, row, errors, f"{path}.{i}.", refs)
                 rows.append(clean_row)
             else:
                 if _empty(row):
@@ -222,7 +237,13 @@ def _clean_value(spec: FieldSpec, value: Any, errors: dict, path: str) -> Any:
     raise _Invalid(f"未知的字段类型 {t}")
 
 
-def _clean_fields(specs: tuple[FieldSpec, ...], data: dict, errors: dict, prefix: str = "") -> dict:
+def _clean_fields(
+    specs: tuple[FieldSpec, ...],
+    data: dict,
+    errors: dict,
+    prefix: str = "",
+    refs: References | None = None,
+) -> dict:
     clean: dict[str, Any] = {}
     for spec in specs:
         path = prefix + spec.name
@@ -238,7 +259,7 @@ def _clean_fields(specs: tuple[FieldSpec, ...], data: dict, errors: dict, prefix
                 clean[spec.name] = False
             continue
         try:
-            clean[spec.name] = _clean_value(spec, value, errors, path)
+            clean[spec.name] = _clean_value(spec, value, errors, path, refs)
         except _Invalid as exc:
             errors[path] = exc.message
     for spec in specs:
@@ -249,8 +270,13 @@ def _clean_fields(specs: tuple[FieldSpec, ...], data: dict, errors: dict, prefix
     return clean
 
 
-def validate(schema: TemplateSchema, data: Any) -> tuple[dict, dict[str, str]]:
-    """Return (clean data, errors). Unknown keys are reported, not silently dropped."""
+def validate(
+    schema: TemplateSchema, data: Any, refs: References | None = None
+) -> tuple[dict, dict[str, str]]:
+    """Return (clean data, errors). Unknown keys are reported, not silently dropped.
+
+    `refs` says what reference fields (unit, user, adviser) may name now; without it only
+    their text is checked."""
     if not isinstance(data, dict):
         return {}, {"_": "提交的数据应为字段名到取值的映射（JSON 对象）"}
     errors: dict[str, str] = {}
@@ -258,7 +284,7 @@ def validate(schema: TemplateSchema, data: Any) -> tuple[dict, dict[str, str]]:
     for key in data:
         if key not in known:
             errors[str(key)[:64]] = f"未知字段“{str(key)[:64]}”：此模板没有这一栏"
-    clean = _clean_fields(schema.fields, data, errors)
+    clean = _clean_fields(schema.fields, data, errors, refs=refs)
     return clean, errors
 
 

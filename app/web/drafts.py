@@ -13,12 +13,14 @@ from sqlalchemy.orm import object_session
 from app import audit
 from app.auth.policy import can, is_inspector_read
 from app.db.models import Draft, DraftVersion, IssuedDocument, ReviewStep, Unit, utcnow
+from app.templating.schema import REFERENCE_TYPES
 from app.web import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
 from app.workflow import drafts, history
 from app.workflow.errors import WorkflowError
 from app.workflow.models import ReviewOpinion
 from app.workflow.opinions import MAX_OPINION_BYTES, OpinionFile
+from app.workflow.registry import RegistryReferences
 from app.workflow.slip import slip_data, slip_for_document
 
 bp = Blueprint("drafts", __name__)
@@ -85,6 +87,21 @@ def _co_sign_choices(tpl) -> list[Unit]:
         return list(s.scalars(select(Unit).order_by(Unit.code)))
 
 
+def _reference_choices(tpl, units, unit_code: str) -> dict[str, list]:
+    """The <select> entries of each reference field ("list.column" inside a list), for the
+    drafting unit; only a unit offered on the page, so a form never lists another unit's staff."""
+    specs = [(f.name, f) for f in tpl.schema.fields] + [
+        (f"{f.name}.{sub.name}", sub) for f in tpl.schema.fields for sub in f.fields
+    ]
+    specs = [(key, spec) for key, spec in specs if spec.type in REFERENCE_TYPES]
+    unit_id = next((u.id for u in units if u.code == unit_code), None)
+    if not specs or unit_id is None:
+        return {}
+    with cf().db.read() as s:
+        refs = RegistryReferences(s, g.principal, s.get(Unit, unit_id))
+        return {key: refs.choices(spec) for key, spec in specs}
+
+
 def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, draft=None,
                co_sign=()):  # fmt: skip
     extra_rows = extra_rows or {}
@@ -92,6 +109,7 @@ def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, dra
         "draft_form.html", tpl=tpl, data=data, errors=errors, units=units, unit_code=unit_code,
         action=action, draft=draft, rows_for_form=rows_for_form, extra_rows=extra_rows,
         co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
+        ref_choices=_reference_choices(tpl, units, unit_code),
     )  # fmt: skip
 
 

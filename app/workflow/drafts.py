@@ -37,10 +37,11 @@ from app.numbering import allocate_number, format_number
 from app.services import Casefile
 from app.templating import RenderError, describe_errors, document_title, render_document, validate
 from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
-from app.templating.schema import ChainStep
+from app.templating.schema import REFERENCE_TYPES, ChainStep
 from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.workflow.models import ReviewOpinion, VersionCoSignUnit
 from app.workflow.opinions import OpinionFile, attach_opinion
+from app.workflow.registry import RegistryReferences
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # China Standard Time, no DST
 
@@ -180,13 +181,21 @@ def _load_draft(session: Session, draft_id: int, *, lock: bool = False) -> Draft
     return draft
 
 
-def _validated(tpl: LoadedTemplate, data: object) -> dict:
-    clean, errors = validate(tpl.schema, data)
+def _validated(
+    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None,
+    message: str = "表单有误，请按提示修改后重新提交",
+) -> dict:  # fmt: skip
+    clean, errors = validate(tpl.schema, data, refs)
     if errors:
-        raise ValidationFailed(
-            "表单有误，请按提示修改后重新提交", describe_errors(tpl.schema, errors)
-        )
+        raise ValidationFailed(message, describe_errors(tpl.schema, errors))
     return clean
+
+
+def _has_references(tpl: LoadedTemplate) -> bool:
+    return any(
+        f.type in REFERENCE_TYPES or any(sub.type in REFERENCE_TYPES for sub in f.fields)
+        for f in tpl.schema.fields
+    )
 
 
 def _render_version(cf: Casefile, tpl: LoadedTemplate, data: dict, unit: Unit) -> bytes:
@@ -292,7 +301,7 @@ def create_draft(
         raise NotFound(f"单位“{unit_code}”不存在")
     if not can(session, p, "draft.create", unit):
         raise Forbidden(f"您在“{unit.name}”没有起草文书的权限")
-    clean = _validated(tpl, data)
+    clean = _validated(tpl, data, RegistryReferences(session, p, unit))
     draft = Draft(
         template_version_id=row.id,
         unit_id=unit.id,
@@ -324,7 +333,7 @@ def edit_draft(
     if not can(session, p, "draft.edit", draft):
         raise Forbidden("只有起草人可以修改草稿")
     tpl = template_of(cf, session, draft)
-    clean = _validated(tpl, data)
+    clean = _validated(tpl, data, RegistryReferences(session, p, session.get(Unit, draft.unit_id)))
     previous = current_version(session, draft)
     old_units = co_sign_unit_ids(session, previous)
     co_units = (
@@ -401,6 +410,12 @@ def submit(
         raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不能提交审核")
     version = current_version(session, draft)
     tpl = template_of(cf, session, draft)
+    if _has_references(tpl):
+        # a unit renamed, a person or a contract gone since the draft was saved
+        refs = RegistryReferences(session, p, session.get(Unit, draft.unit_id))
+        _validated(
+            tpl, version.data, refs, "草稿引用的单位、人员或法律顾问已有变化，请修改草稿后再提交"
+        )
     if _has_co_sign(tpl) and not co_sign_unit_ids(session, version):
         raise ValidationFailed(
             "该文书需要会签，请先修改草稿，选择会签单位后再提交",
