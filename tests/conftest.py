@@ -113,12 +113,18 @@ def make_settings(tmp_path: Path, db_url: str, templates_dir: Path | None = None
 @pytest.fixture
 def cf(tmp_path, db_url) -> Casefile:
     """A store with the shipped templates synced and a standard cast of units and users."""
-    store = open_casefile(make_settings(tmp_path, db_url))
+    store = populated_store(tmp_path, db_url)
+    yield store
+    store.close()
+
+
+def populated_store(tmp_path, db_url, **settings) -> Casefile:
+    """A new store with its templates synced and the standard cast (see populate)."""
+    store = open_casefile(make_settings(tmp_path, db_url, **settings))
     with store.db.write() as s:
         store.catalog.sync(s)
     populate(store)
-    yield store
-    store.close()
+    return store
 
 
 def populate(store: Casefile) -> None:
@@ -196,9 +202,6 @@ def quick_cf(tmp_path, db_url) -> Casefile:
         tmp_path / "templates", "quick", ["{{ doc_number }}", "{{ subject }}", "{{ issue_date }}"],
         [{"name": "subject", "label": "事由", "type": "text", "required": True}],
     )  # fmt: skip
-    store = open_casefile(make_settings(tmp_path, db_url, templates_dir=folder))
-    with store.db.write() as s:
-        store.catalog.sync(s)
-    populate(store)
+    store = populated_store(tmp_path, db_url, templates_dir=folder)
     yield store
     store.close()

@@ -1,22 +1,13 @@
 """JSON API: tokens, the same workflow, errors as JSON with a field-by-field list."""
 
 import pytest
-from conftest import PASSWORD, sample
-
-from app import create_app
+from conftest import sample
+from webutil import api_client
 
 
 @pytest.fixture
 def api(cf):
-    app = create_app({"TESTING": True}, casefile=cf)
-    client = app.test_client()
-
-    def token(username):
-        r = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
-        assert r.status_code == 201, r.json
-        return {"Authorization": f"Bearer {r.json['token']}"}
-
-    return client, token
+    return api_client(cf)
 
 
 def test_full_path_over_the_api(api):

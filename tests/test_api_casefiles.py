@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 from casefile_factories import make_pdf, make_png, new_case, upload
-from conftest import PASSWORD, issue_quick
+from conftest import issue_quick
 from sqlalchemy import func, select
+from webutil import api_client
 
-from app import create_app
 from app.archive.casefiles import today_in_china
 from app.archive.models import Attachment, CaseFile, CaseFileItem
 from app.db.models import AuditEntry, Blob
@@ -17,15 +17,7 @@ from app.db.models import AuditEntry, Blob
 
 @pytest.fixture
 def api(quick_cf):
-    app = create_app({"TESTING": True}, casefile=quick_cf)
-    client = app.test_client()
-
-    def token(username):
-        r = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
-        assert r.status_code == 201, r.json
-        return {"Authorization": f"Bearer {r.json['token']}"}
-
-    return client, token
+    return api_client(quick_cf)
 
 
 def _counts(cf) -> dict:

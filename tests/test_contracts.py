@@ -11,7 +11,7 @@ import pytest
 from conftest import PASSWORD, as_user, sample
 from openpyxl import load_workbook
 from sqlalchemy import select
-from webutil import logged_in
+from webutil import api_client, logged_in
 
 from app import create_app
 from app.archive.contracts import contract_register, contract_status
@@ -337,12 +337,7 @@ def test_demo_has_a_contract_to_re_engage(tmp_path, db_url, monkeypatch, capsys)
 
 def test_api_shape_scope_and_errors(live):
     store, ids = live
-    app = create_app({"TESTING": True}, casefile=store)
-    client = app.test_client()
-
-    def token(username):
-        r = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
-        return {"Authorization": f"Bearer {r.json['token']}"}
+    client, token = api_client(store)
 
     r = client.get("/api/v1/contracts")
     assert r.status_code == 401 and r.json["error"] == "unauthorized"

@@ -12,7 +12,14 @@ import sys
 
 import pytest
 from casefile_factories import issue_template
-from conftest import PASSWORD, REPO, as_user, make_settings, populate, sample, write_template
+from conftest import (
+    PASSWORD,
+    REPO,
+    as_user,
+    populated_store,
+    sample,
+    write_template,
+)
 from docx import Document
 from webutil import logged_in, post_form
 
@@ -20,7 +27,6 @@ from app import create_app
 from app.archive.verify import verify_store
 from app.auth.users import add_user
 from app.db.models import ROLES, DraftVersion, IssuedDocument, Unit, User
-from app.services import open_casefile
 from app.templating import SchemaError, parse_schema, validate
 from app.templating.inspect import inspect_template
 from app.templating.references import RefChoice
@@ -157,10 +163,7 @@ def ref_cf(tmp_path, db_url):
          {"name": "head", "label": "负责人", "type": "user", "role": "office-head"},
          {"name": "counsel", "label": "法律顾问", "type": "adviser"}],
     )  # fmt: skip
-    store = open_casefile(make_settings(tmp_path, db_url, templates_dir=folder))
-    with store.db.write() as s:
-        store.catalog.sync(s)
-    populate(store)
+    store = populated_store(tmp_path, db_url, templates_dir=folder)
     with store.db.write() as s:
         add_user(s, "lawyer-zr", "钱律师", "ZRJ", ["public-lawyer"], password="x" * 12)
         add_user(s, "lawyer-old", "孙离职", "FZB", ["public-lawyer"], password="x" * 12)

@@ -9,7 +9,7 @@ import threading
 import zipfile
 
 import pytest
-from conftest import as_user, make_settings, populate, sample, write_template
+from conftest import as_user, populated_store, sample, write_template
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -17,7 +17,6 @@ from app.archive.blobs import sha256_hex
 from app.archive.indexing import docx_text
 from app.auth.policy import can
 from app.db.models import Draft, IssuedDocument, Unit
-from app.services import open_casefile
 from app.workflow import drafts, notify
 from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.workflow.models import ProcessingSlip, ReviewOpinion, UserContact, VersionCoSignUnit
@@ -51,10 +50,7 @@ def cosign_cf(tmp_path, db_url):
         [{"name": "subject", "label": "事由", "type": "text", "required": True}],
         chain=CO_SIGN_CHAIN,
     )  # fmt: skip
-    store = open_casefile(make_settings(tmp_path, db_url, templates_dir=folder))
-    with store.db.write() as s:
-        store.catalog.sync(s)
-    populate(store)
+    store = populated_store(tmp_path, db_url, templates_dir=folder)
     from app.auth.users import add_unit, add_user
 
     with store.db.write() as s:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import as_user, make_settings, populate, write_template
+from conftest import as_user, populated_store, write_template
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -36,7 +36,6 @@ from app.db.models import (
     Unit,
     User,
 )
-from app.services import open_casefile
 from app.templating import render_document
 from app.templating.render import sha256_of
 from app.workflow import drafts
@@ -76,10 +75,7 @@ def chain_cf(tmp_path, db_url):
         tmp_path / "templates", "quick", ["{{ doc_number }}", "{{ subject }}", "{{ issue_date }}"],
         [{"name": "subject", "label": "事由", "type": "text", "required": True}], chain=CHAIN,
     )  # fmt: skip
-    store = open_casefile(make_settings(tmp_path, db_url, templates_dir=folder))
-    with store.db.write() as s:
-        store.catalog.sync(s)
-    populate(store)
+    store = populated_store(tmp_path, db_url, templates_dir=folder)
     with store.db.write() as s:
         for username, roles in [
             ("multi-ah", ["adviser", "office-head"]),

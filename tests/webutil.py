@@ -31,3 +31,19 @@ def logged_in(app, username: str):
     client = app.test_client()
     assert login(client, username, PASSWORD).status_code == 302, username
     return client
+
+
+def api_client(store):
+    """(test client, token(username) -> Authorization header) for the JSON API of *store*."""
+    from conftest import PASSWORD
+
+    from app import create_app
+
+    client = create_app({"TESTING": True}, casefile=store).test_client()
+
+    def token(username):
+        r = client.post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 201, r.json
+        return {"Authorization": f"Bearer {r.json['token']}"}
+
+    return client, token
