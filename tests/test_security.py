@@ -223,3 +223,41 @@ def test_attachment_file_names_are_escaped(app, cf):
     page = c.get(f"/casefiles/{case_id}").get_data(as_text=True)
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # shown, escaped: the upload was stored
+
+
+def test_a_restricted_document_filed_into_a_case_file_stays_within_its_readers(app, cf):
+    """Case-file readers who are outside a filed document's 知悉范围 see that an item is
+    there (its position), not its title or number, cannot download it, and cannot export
+    the whole dossier, which would carry it in full."""
+    from casefile_factories import new_case
+    from webutil import api_client
+
+    from app.archive import casefiles
+    from app.archive.export import export_case_file
+
+    secret = _issue(cf, sample() | {"case_name": "某某人事争议保密案件"}, restricted_to=["head"])
+    case_id = new_case(cf)
+    with cf.db.write() as s:
+        item = casefiles.add_document(s, as_user(s, "clerk"), case_id, secret.id)
+    c = _client(app, "clerk2")  # same unit, may read the case file, not named
+    page = c.get(f"/casefiles/{case_id}").get_data(as_text=True)
+    assert "保密案件" not in page and secret.number not in page and "限定知悉范围" in page
+    assert c.get(f"/casefiles/{case_id}/items/{item.id}/download").status_code == 404
+    client, token = api_client(cf)
+    shown = client.get(f"/api/v1/casefiles/{case_id}", headers=token("clerk2")).json
+    assert shown["items"][0]["restricted"] and secret.number not in str(shown)
+    assert (
+        client.get(f"/api/v1/casefiles/{case_id}/dossier.pdf", headers=token("clerk2")).status_code
+        == 403
+    )
+    with cf.db.read() as s:
+        outsider = as_user(s, "clerk2")
+    with pytest.raises(Forbidden, match="知悉范围"):
+        export_case_file(cf, outsider, case_id)
+    # the named reader sees and exports it all
+    c = _client(app, "head")
+    assert "保密案件" in c.get(f"/casefiles/{case_id}").get_data(as_text=True)
+    assert (
+        client.get(f"/api/v1/casefiles/{case_id}/dossier.pdf", headers=token("head")).status_code
+        == 200
+    )

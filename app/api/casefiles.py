@@ -62,7 +62,7 @@ def _item_json(item: dict, case_id: int) -> dict:
 
 
 def _casefile_json(s, case: CaseFile, with_items: bool = True) -> dict:
-    payload = service.case_file_payload(s, case, with_items) | {"links": _links(case)}
+    payload = service.case_file_payload(s, case, with_items, g.principal) | {"links": _links(case)}
     if with_items:
         payload["items"] = [_item_json(i, case.id) for i in payload["items"]]
     return payload

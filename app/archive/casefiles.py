@@ -231,9 +231,12 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def case_file_payload(session: Session, case: CaseFile, with_items: bool = True) -> dict:
+def case_file_payload(
+    session: Session, case: CaseFile, with_items: bool = True, p: Principal | None = None
+) -> dict:
     """The case file as JSON (CLI --json and the API): description, then items in filing
-    order with their 档号 once closed."""
+    order with their 档号 once closed. Items filed from documents *p* may not read
+    (知悉范围) keep only their position, role and 档号."""
     payload = {
         "id": case.id, "title": case.title, "kind": case.kind, "kind_label": case.kind_label,
         "unit": case.unit.code, "unit_name": case.unit.name, "responsible": case.responsible,
@@ -248,8 +251,23 @@ def case_file_payload(session: Session, case: CaseFile, with_items: bool = True)
     }  # fmt: skip
     if with_items:
         refs = references_of(session, case)
-        payload["items"] = [item_payload(i, refs.get(i.id)) for i in items_of(session, case)]
+        items = items_of(session, case)
+        hidden = {i.id for i in hidden_items(session, p, items)}
+        payload["items"] = [
+            masked_item_payload(i, refs.get(i.id))
+            if i.id in hidden
+            else item_payload(i, refs.get(i.id))
+            for i in items
+        ]
     return payload
+
+
+def masked_item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
+    """An item of a restricted document, for someone outside its 知悉范围."""
+    out = item_payload(item, ref)
+    out |= {"title": "（限定知悉范围的文书）", "document_id": None, "number": None,
+            "responsible": None, "restricted": True}  # fmt: skip
+    return out
 
 
 def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
@@ -262,6 +280,14 @@ def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> di
         "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
         "archival_code": ref.reference if ref is not None else None,
     }  # fmt: skip
+
+
+def hidden_items(session: Session, p: Principal | None, items: list[CaseFileItem]) -> list:
+    """The items filed from documents the principal may not read (知悉范围): their title and
+    content are not shown or exported to them, though they may read the case file."""
+    if p is None:
+        return []
+    return [i for i in items if i.document_id and not can(session, p, "document.read", i.document)]
 
 
 def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int, item_id: int,

@@ -122,7 +122,7 @@ def cmd_case_show(cf, args) -> int:
         p = cli._acting(s, args.as_user)
         case = get_case_file(s, p, args.case)
         record_read(s, p, case, "casefile.read", via="cli")
-        payload = case_file_payload(s, case)
+        payload = case_file_payload(s, case, p=p)
     lines = [
         f"案卷 {case.id}：{case.title}",
         f"类别：{payload['kind_label']}  单位：{payload['unit_name']}  保管期限：{payload['retention_label']}"

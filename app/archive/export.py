@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.archive.attachments import MEDIA_TYPES, image_to_pdf
 from app.archive.blobs import sha256_hex, store_blob
-from app.archive.casefiles import get_case_file, items_of, queue_index, references_of
+from app.archive.casefiles import (
+    get_case_file,
+    hidden_items,
+    items_of,
+    queue_index,
+    references_of,
+)
 from app.archive.models import (
     KINDS,
     RETENTION,
@@ -55,7 +61,7 @@ from app.db.models import (
     User,
 )
 from app.services import Casefile
-from app.workflow.errors import ValidationFailed
+from app.workflow.errors import Forbidden, ValidationFailed
 
 PACKAGE_FORMAT = "casefile-transfer/1"
 MAX_PACKAGE_BYTES = 2 * 1024**3
@@ -700,7 +706,14 @@ def export_case_file(cf: Casefile, p: Principal | None, case_id: int, *, want_pd
                      want_package: bool = True, remote_addr: str = "") -> tuple[Dossier | None, bytes | None]:  # fmt: skip
     """Check access, build what was asked for, and record the export in the audit log."""
     with cf.db.read() as s:
-        get_case_file(s, p, case_id, "casefile.export")
+        case = get_case_file(s, p, case_id, "casefile.export")
+        hidden = hidden_items(s, p, items_of(s, case))
+        if hidden:
+            # the dossier and the package carry every item in full
+            raise Forbidden(
+                "案卷中第" + "、".join(str(i.position) for i in hidden) + "件文书限定了知悉范围，"
+                "您不在其中，不能导出整卷；请由知悉范围内的人员导出"
+            )
     dossier = build_dossier(cf, case_id) if want_pdf or want_package else None
     package = build_package(cf, case_id, dossier) if want_package else None
     with cf.db.write() as s:

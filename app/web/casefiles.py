@@ -83,8 +83,10 @@ def show(case_id: int):
             _ = item.document.number if item.document_id else item.attachment.file_type
         _ = case.unit.name, case.creator.name
         editable = can(s, g.principal, "casefile.edit", case)
+        hidden = {i.id for i in service.hidden_items(s, g.principal, items)}
         return render_template("casefile.html", case=case, items=items, refs=refs, roles=ROLES,
-                               editable=editable, closable=can(s, g.principal, "casefile.close", case))  # fmt: skip
+                               editable=editable, closable=can(s, g.principal, "casefile.close", case),
+                               hidden=hidden)  # fmt: skip
 
 
 def _may(case_id: int, action: str) -> None:
