@@ -13,7 +13,8 @@ its own index:
   with a higher id. The cursor therefore only moves past events older than ``LAG``; newer
   ones are re-read on every poll and skipped when already applied (applying twice is
   harmless: ``index()`` replaces by doc id);
-- a missing, corrupt or older-format index is rebuilt from the archive first.
+- an index without a cursor of its own (new, replaced, missing, corrupt or of an older
+  format) is rebuilt from the archive first.
 
 On a node that follows, the outbox worker acknowledges "index" events without indexing
 (``_handle_index`` checks ``settings.index_follow``): the follower is the only writer of
@@ -103,16 +104,14 @@ class IndexFollower:
     def poll(self) -> int:
         """Apply what is new; returns how many events were applied. Raises IndexBusy and
         SearchUnavailable from the index (the caller retries)."""
-        from app.outbox import build_index_doc, repair_search_index
+        from app.outbox import build_index_doc
 
         cf = self.cf
         cursor = read_cursor(cf)
         if cursor is None:
-            if not repair_search_index(cf):
-                # a healthy index of unknown position: rebuild to know where it stands
-                rebuild(cf)
-            else:
-                write_cursor(cf, _settled_before(cf, utcnow() - LAG))
+            # a new, replaced or broken index: its position is unknown, so rebuild it from
+            # the archive, which also sets the cursor from the moment the rebuild began
+            rebuild(cf)
             self._applied.clear()
             cursor = read_cursor(cf) or 0
         with cf.db.read() as s:
