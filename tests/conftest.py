@@ -118,6 +118,14 @@ def cf(tmp_path, db_url) -> Casefile:
     store.close()
 
 
+@pytest.fixture
+def app(cf):
+    """The web app over the `cf` store, in testing mode."""
+    from app import create_app
+
+    return create_app({"TESTING": True}, casefile=cf)
+
+
 def populated_store(tmp_path, db_url, **settings) -> Casefile:
     """A new store with its templates synced and the standard cast (see populate)."""
     store = open_casefile(make_settings(tmp_path, db_url, **settings))
@@ -154,6 +162,33 @@ def populate(store: Casefile) -> None:
 def as_user(session, username: str):
     user = session.scalars(select(User).where(User.username == username)).one()
     return principal(session, user)
+
+
+def issue_letter(cf, data=None, restricted_to=()):
+    """Issue a commission letter (sample data) through its chain: head, then signatory;
+    optionally restricted (知悉范围) to the named users first."""
+    from app.auth.restrictions import restrict
+    from app.workflow import drafts
+
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, "commission-letter", data or sample(), "FZB")
+        if restricted_to:
+            restrict(s, clerk, d.id, list(restricted_to))
+        drafts.submit(cf, s, clerk, d.id)
+        drafts.approve(cf, s, as_user(s, "head"), d.id)
+        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
+        return drafts.issue(cf, s, clerk, d.id)
+
+
+def reopen_audit_log(conn, cf) -> None:
+    """Lift the audit log's write-once trigger on *conn* (tests that tamper with it)."""
+    from sqlalchemy import text
+
+    if cf.db.is_sqlite:
+        conn.execute(text("DROP TRIGGER audit_log_no_update"))
+    else:
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_write_once"))
 
 
 def issue_quick(cf, subject: str = "事项"):

@@ -8,7 +8,7 @@ refused (they are sent a valid CSRF token, so a refusal is the policy's, not the
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, as_user, sample
+from conftest import PASSWORD, as_user, issue_letter, sample
 from webutil import csrf_from, login
 
 from app import create_app
@@ -174,13 +174,9 @@ SESSION_ENDING = {("auth.logout", "POST"), ("auth.password", "POST")}
 
 @pytest.fixture
 def world(cf):
+    doc = issue_letter(cf)
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "head"), d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        doc = drafts.issue(cf, s, clerk, d.id)
         pending = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
         drafts.submit(cf, s, clerk, pending.id)
         ids = {"doc": doc.id, "draft": pending.id}

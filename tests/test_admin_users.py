@@ -8,18 +8,12 @@ from test_review_chain import smtp_server  # noqa: F401 - a fixture: a local SMT
 from webutil import csrf_from
 from webutil import logged_in as _client
 
-from app import create_app
 from app.auth import users
 from app.db.models import AuditEntry, User
 from app.workflow import drafts
 from app.workflow.models import UserContact
 
 BAD_FORMAT = "邮箱地址格式不正确，应形如 li.wen@wuyang.gov.cn"
-
-
-@pytest.fixture
-def app(cf):
-    return create_app({"TESTING": True}, casefile=cf)
 
 
 def _email(cf, username: str) -> str:

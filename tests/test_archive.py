@@ -1,7 +1,7 @@
 """Write-once archive: blobs by sha256, database guards, and `verify` catching tampering."""
 
 import pytest
-from conftest import issue_quick
+from conftest import issue_quick, reopen_audit_log
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -94,10 +94,7 @@ def test_verify_detects_an_issued_file_that_differs_from_the_approved_text(quick
 def test_audit_chain_tampering_is_named(quick_cf):
     issue_quick(quick_cf)
     with quick_cf.db.engine.begin() as conn:
-        if quick_cf.db.is_sqlite:
-            conn.execute(text("DROP TRIGGER audit_log_no_update"))
-        else:
-            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_write_once"))
+        reopen_audit_log(conn, quick_cf)
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
     problems = verify_store(quick_cf).problems
     assert any("第 3 条" in p for p in problems), problems

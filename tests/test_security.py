@@ -3,31 +3,15 @@
 import io
 
 import pytest
-from conftest import PASSWORD, as_user, sample
+from conftest import PASSWORD, as_user, issue_letter, reopen_audit_log, sample
 from webutil import csrf_from, login, post_form
 from webutil import logged_in as _client
 
-from app import create_app
 from app.auth.restrictions import restrict
 from app.workflow import drafts
 from app.workflow.errors import Forbidden, WorkflowError
 
-
-@pytest.fixture
-def app(cf):
-    return create_app({"TESTING": True}, casefile=cf)
-
-
-def _issue(cf, data=None, restricted_to=()):
-    with cf.db.write() as s:
-        clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "commission-letter", data or sample(), "FZB")
-        if restricted_to:
-            restrict(s, clerk, d.id, list(restricted_to))
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "head"), d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        return drafts.issue(cf, s, clerk, d.id)
+_issue = issue_letter
 
 
 def test_restricted_document_is_invisible_outside_its_readers(app, cf):
@@ -194,10 +178,7 @@ def test_tampering_with_any_audit_column_is_named(cf, column, value):
 
     _issue(cf)
     with cf.db.engine.begin() as conn:
-        if cf.db.is_sqlite:
-            conn.execute(text("DROP TRIGGER audit_log_no_update"))
-        else:
-            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_write_once"))
+        reopen_audit_log(conn, cf)
         conn.execute(text(f"UPDATE audit_log SET {column} = {value} WHERE seq = 14"))
     problems = [p for p in verify_store(cf).problems if "审计日志" in p]
     assert len(problems) == 1 and "第 14 条" in problems[0], problems

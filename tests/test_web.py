@@ -3,18 +3,10 @@
 import io
 import re
 
-import pytest
 from conftest import PASSWORD, sample
 from docx import Document
 from webutil import csrf_from, login, post_form
 from webutil import logged_in as _client
-
-from app import create_app
-
-
-@pytest.fixture
-def app(cf):
-    return create_app({"TESTING": True}, casefile=cf)
 
 
 def _form_data(data: dict) -> dict:
@@ -129,23 +121,15 @@ def test_open_redirect_after_login_is_refused(app):
 
 
 def test_other_units_documents_are_not_found(app, cf):
-    from conftest import as_user
+    from conftest import issue_letter
 
-    from app.workflow import drafts
-
-    with cf.db.write() as s:
-        clerk = as_user(s, "clerk")
-        d = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
-        drafts.submit(cf, s, clerk, d.id)
-        drafts.approve(cf, s, as_user(s, "head"), d.id)
-        drafts.approve(cf, s, as_user(s, "signatory"), d.id)
-        doc = drafts.issue(cf, s, clerk, d.id)
+    doc = issue_letter(cf)
     other = _client(app, "zr-clerk")
     for url in (
         f"/documents/{doc.id}",
         f"/documents/{doc.id}/download",
-        f"/drafts/{d.id}",
-        f"/drafts/{d.id}/versions/1.docx",
+        f"/drafts/{doc.draft_id}",
+        f"/drafts/{doc.draft_id}/versions/1.docx",
     ):
         assert other.get(url).status_code == 404, url
     inspector = _client(app, "inspector")

@@ -4,22 +4,15 @@ head and a signatory, with one return for changes; the slip and the history page
 import io
 import re
 
-import pytest
 from conftest import sample
 from docx import Document
 from webutil import csrf_from, post_form
 from webutil import logged_in as _client
 
-from app import create_app
 from app.archive.indexing import docx_text
 
 TEMPLATE = "legality-review-opinion"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture
-def app(cf):
-    return create_app({"TESTING": True}, casefile=cf)
 
 
 def _form_data(data: dict) -> dict:
