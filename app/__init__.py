@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.config import Settings
-from app.services import Casefile, open_casefile
+from app.container import Casefile, open_casefile
 
 
 def create_app(config: dict | None = None, casefile: Casefile | None = None) -> Flask:

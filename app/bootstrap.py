@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.auth.policy import principal
-from app.auth.users import add_unit, add_user
+from app.access.policy import principal
+from app.common.clock import today_in_china
+from app.container import Casefile
 from app.db import migrate
-from app.db.models import Unit, User
-from app.services import Casefile
-from app.workflow import drafts
-from app.workflow.drafts import today_in_china
+from app.drafting import drafts
+from app.identity.models import Unit, User
+from app.identity.users import add_unit, add_user
 
 ROOT_UNIT = ("WY", "武阳市人民政府", None, "武政")
 DEMO_UNITS = [
@@ -121,7 +121,7 @@ def _demo(cf: Casefile, result: InitResult) -> None:
                 )
             except drafts.WorkflowError:
                 continue  # a template whose chain the demo users cannot staff
-    from app.archive.demo import create_demo_dossiers  # case files (issue 7)
+    from app.demo import create_demo_dossiers  # case files (issue 7)
 
     create_demo_dossiers(cf)
 

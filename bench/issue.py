@@ -26,14 +26,14 @@ sys.path.insert(0, str(REPO))
 from docxtpl import DocxTemplate  # noqa: E402
 from jinja2.sandbox import SandboxedEnvironment  # noqa: E402
 
-from app.auth.policy import principal  # noqa: E402
-from app.auth.users import add_unit, add_user  # noqa: E402
+from app.access.policy import principal  # noqa: E402
 from app.bootstrap import prepare  # noqa: E402
 from app.config import Settings  # noqa: E402
-from app.db.models import User  # noqa: E402
-from app.services import open_casefile  # noqa: E402
+from app.container import open_casefile  # noqa: E402
+from app.drafting import drafts  # noqa: E402
+from app.identity.models import User  # noqa: E402
+from app.identity.users import add_unit, add_user  # noqa: E402
 from app.templating.render import build_context  # noqa: E402
-from app.workflow import drafts  # noqa: E402
 from bench.render_pdf import cpu_model  # noqa: E402
 
 

@@ -9,8 +9,8 @@ from docx import Document
 from PIL import Image
 from pypdf import PdfWriter
 
-from app.archive import casefiles
-from app.workflow import drafts
+from app.casefiles import service as casefiles
+from app.drafting import drafts
 
 
 def make_docx(*lines: str) -> bytes:

@@ -20,13 +20,13 @@ from argon2 import PasswordHasher
 from docx import Document
 from sqlalchemy import select
 
-from app.auth import passwords
-from app.auth.policy import principal
-from app.auth.users import add_unit, add_user
+from app.access.policy import principal
 from app.config import Settings
+from app.container import Casefile, open_casefile
 from app.db import Database, migrate
-from app.db.models import User
-from app.services import Casefile, open_casefile
+from app.identity import passwords
+from app.identity.models import User
+from app.identity.users import add_unit, add_user
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -167,8 +167,8 @@ def as_user(session, username: str):
 def issue_letter(cf, data=None, restricted_to=()):
     """Issue a commission letter (sample data) through its chain: head, then signatory;
     optionally restricted (知悉范围) to the named users first."""
-    from app.auth.restrictions import restrict
-    from app.workflow import drafts
+    from app.drafting import drafts
+    from app.drafting.restrictions import restrict
 
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
@@ -193,7 +193,7 @@ def reopen_audit_log(conn, cf) -> None:
 
 def issue_quick(cf, subject: str = "事项"):
     """Issue one document of the `quick` template through its one-step chain."""
-    from app.workflow import drafts
+    from app.drafting import drafts
 
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")

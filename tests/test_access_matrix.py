@@ -12,8 +12,8 @@ from conftest import PASSWORD, as_user, issue_letter, sample
 from webutil import csrf_from, login
 
 from app import create_app
-from app.outbox import drain
-from app.workflow import drafts
+from app.drafting import drafts
+from app.jobs.outbox import drain
 
 ROLES = ["anon", "clerk", "zr-clerk", "adviser", "head", "signatory", "inspector", "admin"]
 LOGGED_IN = ROLES[1:]
@@ -180,7 +180,7 @@ def world(cf):
         pending = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
         drafts.submit(cf, s, clerk, pending.id)
         ids = {"doc": doc.id, "draft": pending.id}
-        from app.archive import casefiles  # case files (issue 7)
+        from app.casefiles import service as casefiles  # case files (issue 7)
 
         case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
                                           retention="D10")  # fmt: skip

@@ -8,10 +8,10 @@ from test_review_chain import smtp_server  # noqa: F401 - a fixture: a local SMT
 from webutil import csrf_from
 from webutil import logged_in as _client
 
-from app.auth import users
-from app.db.models import AuditEntry, User
-from app.workflow import drafts
-from app.workflow.models import UserContact
+from app.audit.models import AuditEntry
+from app.drafting import drafts
+from app.identity import users
+from app.identity.models import User, UserContact
 
 BAD_FORMAT = "邮箱地址格式不正确，应形如 li.wen@wuyang.gov.cn"
 

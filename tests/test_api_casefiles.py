@@ -10,9 +10,10 @@ from conftest import issue_quick
 from sqlalchemy import func, select
 from webutil import api_client
 
-from app.archive.casefiles import today_in_china
-from app.archive.models import Attachment, CaseFile, CaseFileItem
-from app.db.models import AuditEntry, Blob
+from app.audit.models import AuditEntry
+from app.blobs.models import Blob
+from app.casefiles.models import Attachment, CaseFile, CaseFileItem
+from app.common.clock import today_in_china
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from conftest import issue_quick, reopen_audit_log
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
-from app.archive.blobs import BlobStore, sha256_hex
-from app.archive.verify import verify_store
-from app.db.models import AuditEntry, IssuedDocument, ReviewStep
-from app.workflow import drafts
+from app.audit.models import AuditEntry
+from app.blobs.store import BlobStore, sha256_hex
+from app.drafting import drafts
+from app.drafting.models import IssuedDocument, ReviewStep
+from app.integrity.verify import verify_store
 
 
 def test_blob_store_is_content_addressed_and_durable(tmp_path):
@@ -76,8 +77,8 @@ def test_verify_detects_a_missing_blob(quick_cf):
 def test_verify_detects_an_issued_file_that_differs_from_the_approved_text(quick_cf):
     """Swap the issued blob for a rendering of other data: hashes match, the proof does not."""
     doc = issue_quick(quick_cf)
+    from app.drafting.drafts import unit_context
     from app.templating import render_document
-    from app.workflow.drafts import unit_context
 
     with quick_cf.db.read() as s:
         issued = s.get(IssuedDocument, doc.id)

@@ -6,9 +6,9 @@ import pytest
 from casefile_factories import close, make_docx, make_pdf, make_png, new_case, upload
 from sqlalchemy import select, text
 
-from app.archive.checks import run_checks
-from app.archive.models import ArchivalReference, Attachment
-from app.archive.verify import verify_store
+from app.casefiles.models import ArchivalReference, Attachment
+from app.integrity.checks import run_checks
+from app.integrity.verify import verify_store
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def closed_case(quick_cf):
 
 def _blob_path(cf, title):
     with cf.db.read() as s:
-        from app.archive.models import CaseFileItem
+        from app.casefiles.models import CaseFileItem
 
         item = s.scalars(select(CaseFileItem).where(CaseFileItem.title == title)).one()
         att = s.get(Attachment, item.attachment_id)

@@ -15,11 +15,12 @@ from conftest import as_user, issue_quick, sample
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from app.archive import casefiles
-from app.archive.casefiles import REFERENCE_RE, format_reference
-from app.archive.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
-from app.db.models import AuditEntry, Blob
-from app.workflow.errors import Forbidden, NotFound, ValidationFailed
+from app.audit.models import AuditEntry
+from app.blobs.models import Blob
+from app.casefiles import service as casefiles
+from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
+from app.casefiles.service import REFERENCE_RE, format_reference
+from app.errors import Forbidden, NotFound, ValidationFailed
 
 
 def test_reference_format_follows_da_t_22():
@@ -147,7 +148,7 @@ def test_compliance_finds_late_review_overdue_notice_and_unreviewed_contract(cf)
 
     from openpyxl import load_workbook
 
-    from app.archive.compliance import compliance_findings, to_xlsx
+    from app.registers.compliance import compliance_findings, to_xlsx
 
     late = new_case(cf, "审议早于审查", meeting_on="2026-10-01")
     upload(cf, late, make_pdf(), "审查意见.pdf", role="legality-review", doc_date="2026-10-05")

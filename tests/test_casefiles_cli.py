@@ -8,7 +8,7 @@ import pytest
 from casefile_factories import make_pdf
 from pypdf import PdfReader
 
-from app.archive.export import read_outline
+from app.casefiles.export import read_outline
 from app.cli import main
 
 # LibreOffice is installed by `make test` (scripts/install-system-deps.sh); a missing one fails.

@@ -17,13 +17,13 @@ from casefile_factories import (
 from conftest import issue_quick, make_settings, populate
 from pypdf import PdfReader
 
-from app.archive import export
-from app.archive.checks import run_checks
-from app.archive.models import ArchivalReference, CaseFile
+from app.casefiles import export
+from app.casefiles.models import ArchivalReference, CaseFile
+from app.container import open_casefile
 from app.db import Database, migrate
+from app.errors import ValidationFailed
+from app.integrity.checks import run_checks
 from app.renditions import extract_text
-from app.services import open_casefile
-from app.workflow.errors import ValidationFailed
 
 # LibreOffice is installed by `make test` (scripts/install-system-deps.sh); a missing one fails.
 

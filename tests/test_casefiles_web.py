@@ -10,7 +10,7 @@ from webutil import csrf_from
 from webutil import logged_in as _client
 
 from app import create_app
-from app.db.models import AuditEntry
+from app.audit.models import AuditEntry
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from webutil import api_client, logged_in
 
 from app import create_app
-from app.archive.contracts import contract_register, contract_status
-from app.auth.restrictions import restrict
-from app.auth.users import add_user
+from app.audit.models import AuditEntry
 from app.cli import main
-from app.db.models import AuditEntry
-from app.workflow import drafts
-from app.workflow.drafts import today_in_china
-from app.workflow.errors import ValidationFailed
+from app.common.clock import today_in_china
+from app.drafting import drafts
+from app.drafting.restrictions import restrict
+from app.errors import ValidationFailed
+from app.identity.users import add_user
+from app.registers.contracts import contract_register, contract_status
 
 TODAY = dt.date(2027, 3, 1)
 DAY = dt.timedelta(days=1)
@@ -172,7 +172,7 @@ def test_scope_follows_units_and_restrictions(store):
     assert register(store, "clerk2", today=TODAY).due == 1
     assert register(store, "clerk", today=TODAY).due == 0
     with store.db.read() as s:
-        from app.auth.policy import can
+        from app.access.policy import can
 
         allowed = {u: can(s, as_user(s, u), "contract.register") for u in
                    ("clerk", "zr-clerk", "head", "signatory", "inspector", "adviser", "lawyer", "admin")}  # fmt: skip

@@ -6,11 +6,11 @@ from dataclasses import replace
 from conftest import issue_quick
 from sqlalchemy import select, update
 
-from app.archive import follow
-from app.db.models import IssuedDocument, OutboxEvent
-from app.outbox import drain, pending
-from app.search import SearchQuery, SearchScope
-from app.services import open_casefile
+from app.container import open_casefile
+from app.drafting.models import IssuedDocument
+from app.jobs.models import OutboxEvent
+from app.jobs.outbox import drain, pending
+from app.search import SearchQuery, SearchScope, follow
 
 
 def _hits(cf, text):
@@ -100,7 +100,7 @@ def test_a_replaced_index_is_rebuilt_and_the_worker_leaves_it_alone(quick_cf, tm
     assert not [e for e in pending(node_b) if e.kind == "index"]
     assert _hits(node_b, "螺蛳湾") == 0
     # someone rebuilt node B's index by hand: the cursor belongs to the old one
-    from app.archive.indexing import rebuild_index
+    from app.search.indexing import rebuild_index
 
     rebuild_index(node_b)
     assert follow.read_cursor(node_b) is None

@@ -7,10 +7,10 @@ import pytest
 from conftest import as_user
 from sqlalchemy import select
 
-from app.db.models import Draft, IssuedDocument
-from app.numbering import format_number, parse_number
-from app.services import open_casefile
-from app.workflow import drafts
+from app.container import open_casefile
+from app.drafting import drafts
+from app.drafting.models import Draft, IssuedDocument
+from app.drafting.numbering import format_number, parse_number
 
 PROCESSES, PER_PROCESS = 8, 50
 

@@ -4,10 +4,10 @@ the archive instead of crashing anything."""
 import pytest
 from conftest import issue_quick
 
-from app.archive.verify import verify_store
-from app.outbox import drain, pending
+from app.container import open_casefile
+from app.integrity.verify import verify_store
+from app.jobs.outbox import drain, pending
 from app.search import SearchQuery, SearchScope
-from app.services import open_casefile
 
 
 def _hits(cf, text):
@@ -50,7 +50,7 @@ def test_an_index_of_an_older_format_is_rebuilt_at_start_up(quick_cf):
     before anything else, so search comes back without an administrator."""
     import json
 
-    from app.outbox import repair_search_index
+    from app.jobs.outbox import repair_search_index
     from app.search.whoosh_schema import MARKER
 
     issue_quick(quick_cf, "狮山大道拓宽工程")

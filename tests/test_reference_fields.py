@@ -24,17 +24,18 @@ from docx import Document
 from webutil import logged_in, post_form
 
 from app import create_app
-from app.archive.verify import verify_store
-from app.auth.users import add_user
-from app.db.models import ROLES, DraftVersion, IssuedDocument, Unit, User
+from app.common.clock import today_in_china
+from app.drafting import drafts
+from app.drafting.models import DraftVersion, IssuedDocument
+from app.drafting.registry import RegistryReferences
+from app.errors import ValidationFailed
+from app.identity.models import ROLES, Unit, User
+from app.identity.users import add_user
+from app.integrity.verify import verify_store
 from app.templating import SchemaError, parse_schema, validate
 from app.templating.inspect import inspect_template
 from app.templating.references import RefChoice
 from app.templating.schema import USER_ROLES
-from app.workflow import drafts
-from app.workflow.drafts import today_in_china
-from app.workflow.errors import ValidationFailed
-from app.workflow.registry import RegistryReferences
 
 SCHEMA = """
 id: ref-test

@@ -13,15 +13,21 @@ from conftest import as_user, populated_store, sample, write_template
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from app.archive.blobs import sha256_hex
-from app.archive.indexing import docx_text
-from app.auth.policy import can
-from app.db.models import Draft, IssuedDocument, Unit
-from app.workflow import drafts, notify
-from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
-from app.workflow.models import ProcessingSlip, ReviewOpinion, UserContact, VersionCoSignUnit
-from app.workflow.opinions import MAX_OPINION_BYTES, OpinionFile
-from app.workflow.slip import build_slip_docx, slip_data, slip_for_document
+from app.access.policy import can
+from app.common.docx_text import docx_text
+from app.common.hashing import sha256_hex
+from app.drafting import drafts, notify
+from app.drafting.models import (
+    Draft,
+    IssuedDocument,
+    ProcessingSlip,
+    ReviewOpinion,
+    VersionCoSignUnit,
+)
+from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
+from app.drafting.slip import build_slip_docx, slip_data, slip_for_document
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.identity.models import Unit, UserContact
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -51,7 +57,7 @@ def cosign_cf(tmp_path, db_url):
         chain=CO_SIGN_CHAIN,
     )  # fmt: skip
     store = populated_store(tmp_path, db_url, templates_dir=folder)
-    from app.auth.users import add_unit, add_user
+    from app.identity.users import add_unit, add_user
 
     with store.db.write() as s:
         add_unit(s, "SFJ", "武阳市司法局", "GOV", "武司")
@@ -195,7 +201,7 @@ def test_signed_opinions_never_change_and_a_note_supersedes(cf):
 
 
 def test_the_slip_is_archived_after_issuance_and_reproducible(cf):
-    from app.outbox import drain
+    from app.jobs.outbox import drain
 
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")

@@ -6,11 +6,12 @@ import json
 import pytest
 from conftest import REPO, as_user
 
-from app.archive.indexing import docx_text
-from app.db.models import IssuedDocument, Rendition
-from app.outbox import drain
+from app.common.docx_text import docx_text
+from app.drafting import drafts
+from app.drafting.models import IssuedDocument
+from app.jobs.outbox import drain
 from app.renditions import embedded_fonts, extract_text, read_metadata
-from app.workflow import drafts
+from app.renditions.models import Rendition
 
 REVIEWER = {
     "adviser": "adviser",

@@ -11,16 +11,17 @@ from sqlalchemy import update
 from webutil import logged_in as _client
 
 from app import create_app
-from app.archive import casefiles
-from app.archive.indexing import rebuild_index
-from app.archive.models import CaseFileItem
-from app.archive.verify import index_problems, verify_store
-from app.auth.policy import search_scope
-from app.auth.users import add_user
+from app.access.policy import search_scope
+from app.casefiles import service as casefiles
+from app.casefiles.models import CaseFileItem
 from app.cli import build_parser, cmd_search
-from app.db.models import OutboxEvent, utcnow
-from app.outbox import drain, pending
+from app.db.base import utcnow
+from app.identity.users import add_user
+from app.integrity.verify import index_problems, verify_store
+from app.jobs.models import OutboxEvent
+from app.jobs.outbox import drain, pending
 from app.search import SearchQuery, SearchScope
+from app.search.indexing import rebuild_index
 
 CASE_TITLE = "关于狮山片区旧城改造的重大行政决策"
 PHRASE = "东侧地块征收补偿标准偏低"  # only in the uploaded expert opinion

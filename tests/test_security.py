@@ -7,15 +7,15 @@ from conftest import PASSWORD, as_user, issue_letter, reopen_audit_log, sample
 from webutil import csrf_from, login, post_form
 from webutil import logged_in as _client
 
-from app.auth.restrictions import restrict
-from app.workflow import drafts
-from app.workflow.errors import Forbidden, WorkflowError
+from app.drafting import drafts
+from app.drafting.restrictions import restrict
+from app.errors import Forbidden, WorkflowError
 
 _issue = issue_letter
 
 
 def test_restricted_document_is_invisible_outside_its_readers(app, cf):
-    from app.outbox import drain
+    from app.jobs.outbox import drain
 
     secret = _issue(cf, sample() | {"case_name": "某某人事争议保密案件"}, restricted_to=["head"])
     _issue(cf)
@@ -93,7 +93,7 @@ def test_password_change_ends_other_sessions(app):
 def test_stored_xss_in_field_values_is_escaped(app, cf):
     payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     doc = _issue(cf, sample() | {"case_name": payload})
-    from app.outbox import drain
+    from app.jobs.outbox import drain
 
     drain(cf, ("index",))
     c = _client(app, "clerk")
@@ -174,7 +174,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app, cf):
 def test_tampering_with_any_audit_column_is_named(cf, column, value):
     from sqlalchemy import text
 
-    from app.archive.verify import verify_store
+    from app.integrity.verify import verify_store
 
     _issue(cf)
     with cf.db.engine.begin() as conn:
@@ -185,7 +185,7 @@ def test_tampering_with_any_audit_column_is_named(cf, column, value):
 
 
 def test_attachment_file_names_are_escaped(app, cf):
-    from app.archive import casefiles
+    from app.casefiles import service as casefiles
 
     with cf.db.write() as s:
         case = casefiles.create_case_file(s, as_user(s, "clerk"), title="案卷", kind="other", unit_code="FZB",
@@ -213,8 +213,8 @@ def test_a_restricted_document_filed_into_a_case_file_stays_within_its_readers(a
     from casefile_factories import new_case
     from webutil import api_client
 
-    from app.archive import casefiles
-    from app.archive.export import export_case_file
+    from app.casefiles import service as casefiles
+    from app.casefiles.export import export_case_file
 
     secret = _issue(cf, sample() | {"case_name": "某某人事争议保密案件"}, restricted_to=["head"])
     case_id = new_case(cf)

@@ -11,8 +11,8 @@ from docx import Document
 from webutil import csrf_from, login
 
 from app import create_app
-from app.db.models import TemplateVersion
 from app.templating.inspect import inspect_template
+from app.templating.models import TemplateVersion
 
 SCHEMA = {
     "id": "memo",
@@ -117,7 +117,7 @@ def test_upload_in_the_browser_then_use_it_without_restart(cf):
     clerk = app.test_client()
     login(clerk, "clerk", PASSWORD)
     assert "备忘录" in clerk.get("/templates").get_data(as_text=True)
-    from app.workflow import drafts
+    from app.drafting import drafts
 
     with cf.db.write() as s:
         d = drafts.create_draft(cf, s, as_user(s, "clerk"), "memo", SAMPLE, "FZB")

@@ -59,7 +59,7 @@ def test_form_errors_are_shown_next_to_fields_and_nothing_is_saved(app, cf):
     assert r.status_code == 422
     assert "执业证号应为17位数字" in html and "此项为必填项" in html
     assert 'value="张明远"' in html  # what the clerk typed is kept
-    from app.db.models import Draft
+    from app.drafting.models import Draft
 
     with cf.db.read() as s:
         assert s.query(Draft).count() == 0

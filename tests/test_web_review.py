@@ -9,7 +9,7 @@ from docx import Document
 from webutil import csrf_from, post_form
 from webutil import logged_in as _client
 
-from app.archive.indexing import docx_text
+from app.common.docx_text import docx_text
 
 TEMPLATE = "legality-review-opinion"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -110,7 +110,7 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
     with cf.db.read() as s:
         from sqlalchemy import select
 
-        from app.db.models import IssuedDocument
+        from app.drafting.models import IssuedDocument
 
         doc = s.scalars(select(IssuedDocument)).one()
         assert doc.approved_sha256 in slip_text and doc.docx_sha256 in slip_text
@@ -138,7 +138,7 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
 def test_a_reviewer_adds_a_note_and_the_original_stays(app, cf):
     from conftest import as_user
 
-    from app.workflow import drafts
+    from app.drafting import drafts
 
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
@@ -164,7 +164,7 @@ def test_a_reviewer_adds_a_note_and_the_original_stays(app, cf):
 def test_a_bad_opinion_file_is_refused_and_nothing_is_recorded(app, cf):
     from conftest import as_user
 
-    from app.workflow import drafts
+    from app.drafting import drafts
 
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")

@@ -4,9 +4,10 @@ import pytest
 from conftest import as_user, sample
 from sqlalchemy import func, select
 
-from app.db.models import AuditEntry, Draft, DraftVersion, IssuedDocument, NumberSequence
-from app.workflow import drafts
-from app.workflow.errors import Forbidden, ValidationFailed, WorkflowError
+from app.audit.models import AuditEntry
+from app.drafting import drafts
+from app.drafting.models import Draft, DraftVersion, IssuedDocument, NumberSequence
+from app.errors import Forbidden, ValidationFailed, WorkflowError
 
 
 def _counts(cf):
@@ -80,7 +81,7 @@ def test_rules_of_the_chain(quick_cf):
         draft_id = d.id
     # the drafter cannot approve, even when holding the step's role
     with cf.db.write() as s:
-        from app.auth.users import grant_role
+        from app.identity.users import grant_role
 
         grant_role(s, "clerk", "signatory", "FZB")
     with pytest.raises(Forbidden, match="起草人"):

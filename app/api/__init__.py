@@ -9,15 +9,15 @@ from flask import Blueprint, Flask, g, jsonify, request, send_file
 from sqlalchemy import func, select
 
 from app import audit
-from app.auth import users
-from app.auth.policy import can, is_inspector_read, principal
-from app.auth.restrictions import documents_visible_to
+from app.access.policy import can, is_inspector_read, principal
 from app.cli import document_payload
-from app.db.models import Draft, IssuedDocument
+from app.drafting import drafts
+from app.drafting.models import Draft, IssuedDocument
+from app.drafting.restrictions import documents_visible_to
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.identity import users
 from app.web import cf, csrf, remote_addr
 from app.web.drafts import DOCX_MIME
-from app.workflow import drafts
-from app.workflow.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -194,7 +194,7 @@ def issue(draft_id: int):
 @bp.get("/drafts/<int:draft_id>/versions/<int:number>/download")
 @token_required
 def download_version(draft_id: int, number: int):
-    from app.db.models import DraftVersion
+    from app.drafting.models import DraftVersion
 
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
@@ -274,7 +274,7 @@ def download(doc_id: int):
 @token_required
 def contracts():
     """聘任合同台账. `expiring=N` is short for `status=expiring&window=N`."""
-    from app.archive.contracts import contract_register, parse_window
+    from app.registers.contracts import contract_register, parse_window
 
     args = request.args
     status, window = args.get("status") or None, args.get("window")
@@ -325,7 +325,7 @@ def search():
 @bp.get("/documents/<int:doc_id>/pdf")
 @token_required
 def download_pdf(doc_id: int):
-    from app.db.models import Rendition
+    from app.renditions.models import Rendition
 
     with cf().db.write() as s:
         doc = _readable_document(s, doc_id, "document.download")

@@ -9,13 +9,13 @@ import re
 from flask import g, jsonify, request, send_file, url_for
 from sqlalchemy import func, select
 
+from app.access.policy import can
 from app.api import _json_body, bp, token_required
-from app.archive import casefiles as service
-from app.archive.models import CaseFile, CaseFileItem
-from app.auth.policy import can
-from app.db.models import Unit
+from app.casefiles import service as service
+from app.casefiles.models import CaseFile, CaseFileItem
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.identity.models import Unit
 from app.web import cf, remote_addr
-from app.workflow.errors import Forbidden, NotFound, ValidationFailed
 
 #: JSON fields of a new case file that are strings (dates as YYYY-MM-DD)
 CREATE_FIELDS = {"title": "案卷题名", "kind": "类别", "unit": "单位", "retention": "保管期限",
@@ -189,7 +189,7 @@ def casefile_item(case_id: int, item_id: int):
 
 
 def _export(case_id: int, package: bool):
-    from app.archive.export import export_case_file
+    from app.casefiles.export import export_case_file
 
     with cf().db.read() as s:
         base = service.get_case_file(s, g.principal, case_id, "casefile.export").title[:60]

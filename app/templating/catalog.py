@@ -14,8 +14,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.archive.blobs import BlobStore, sha256_hex, store_blob
-from app.db.models import TemplateVersion, User
+from app.blobs.store import BlobStore, store_blob
+from app.common.hashing import sha256_hex
+from app.identity.models import User
+from app.templating.models import TemplateVersion
 from app.templating.schema import TemplateSchema, parse_schema
 
 DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.db.models import ROLE_LABELS
+from app.identity.models import ROLE_LABELS
 from app.templating.schema import FieldSpec
 
 MAX_LISTED = 20  # choices named in an error message

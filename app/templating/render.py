@@ -195,9 +195,3 @@ def render_document(
 ) -> bytes:
     """The one render path used by drafts, issuance and verification."""
     return render_docx(template_bytes, build_context(schema, data, unit, number, issue_date))
-
-
-def sha256_of(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from app.auth.policy import principal
-from app.auth.users import session_user
-from app.db.models import ROLE_LABELS
-from app.services import Casefile
+from app.access.policy import principal
+from app.common.clock import CHINA_TZ
+from app.container import Casefile
+from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
+from app.identity.models import ROLE_LABELS
+from app.identity.users import session_user
 from app.templating.render import chinese_date
-from app.workflow.drafts import CHINA_TZ, DECISION_LABELS, STATUS_LABELS
 
 csrf = CSRFProtect()
 

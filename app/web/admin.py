@@ -10,11 +10,12 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import func, select
 
 from app import audit
-from app.auth import users as user_admin
-from app.auth.policy import can
-from app.db.models import ROLES, AuditEntry, Unit, User
+from app.access.policy import can
+from app.audit.models import AuditEntry
+from app.errors import NotFound, WorkflowError
+from app.identity import users as user_admin
+from app.identity.models import ROLES, Unit, User
 from app.web import cf, format_cst, login_required, remote_addr
-from app.workflow.errors import NotFound, WorkflowError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -258,7 +259,7 @@ def templates():
                     flash(f"模板“{template_id}”第{version}版已上传，可以立即使用。", "ok")
                     return redirect(url_for(".templates"))
     with cf().db.read() as s:
-        from app.db.models import TemplateVersion
+        from app.templating.models import TemplateVersion
 
         rows = list(
             s.scalars(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from app import audit
-from app.auth import users
-from app.auth.passwords import check_password, hash_password, password_problem
-from app.db.models import User
+from app.errors import WorkflowError
+from app.identity import users
+from app.identity.models import User
+from app.identity.passwords import check_password, hash_password, password_problem
 from app.web import cf, login_required, remote_addr, safe_next
-from app.workflow.errors import WorkflowError
 
 bp = Blueprint("auth", __name__)
 

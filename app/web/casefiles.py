@@ -8,12 +8,13 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from app import audit
-from app.archive import casefiles as service
-from app.archive.models import KINDS, RETENTION, ROLES
-from app.auth.policy import can
-from app.db.models import IssuedDocument, Unit
+from app.access.policy import can
+from app.casefiles import service as service
+from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.drafting.models import IssuedDocument
+from app.errors import Forbidden, NotFound, WorkflowError
+from app.identity.models import Unit
 from app.web import cf, login_required, remote_addr
-from app.workflow.errors import Forbidden, NotFound, WorkflowError
 
 bp = Blueprint("casefiles", __name__)
 
@@ -184,7 +185,7 @@ def download_item(case_id: int, item_id: int):
 @bp.get("/casefiles/<int:case_id>/package.zip")
 @login_required
 def export(case_id: int):
-    from app.archive.export import export_case_file
+    from app.casefiles.export import export_case_file
 
     package = request.path.endswith(".zip")
     with cf().db.read() as s:
@@ -206,7 +207,7 @@ def export(case_id: int):
 @bp.get("/compliance")
 @login_required
 def compliance():
-    from app.archive.compliance import CATEGORIES, compliance_findings, to_xlsx
+    from app.registers.compliance import CATEGORIES, compliance_findings, to_xlsx
 
     args = request.args
     unit = args.get("unit") or None
@@ -237,7 +238,7 @@ def compliance():
 @bp.get("/archive/checks")
 @login_required
 def checks():
-    from app.archive.checks import CHECKS, LABELS, run_checks
+    from app.integrity.checks import CHECKS, LABELS, run_checks
 
     with cf().db.write() as s:
         if not can(s, g.principal, "archive.checks"):

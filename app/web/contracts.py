@@ -8,7 +8,10 @@ from flask import Blueprint, abort, flash, g, render_template, request, send_fil
 from sqlalchemy import select
 
 from app import audit
-from app.archive.contracts import (
+from app.access.policy import Principal, can
+from app.errors import ValidationFailed
+from app.identity.models import Unit
+from app.registers.contracts import (
     DEFAULT_WINDOW,
     STATUS_LABELS,
     ContractRegister,
@@ -16,10 +19,7 @@ from app.archive.contracts import (
     parse_window,
     to_xlsx,
 )
-from app.auth.policy import Principal, can
-from app.db.models import Unit
 from app.web import cf, login_required, remote_addr
-from app.workflow.errors import ValidationFailed
 
 bp = Blueprint("contracts", __name__)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -8,14 +8,17 @@ from flask import Blueprint, abort, g, render_template, request, send_file
 from sqlalchemy import func, select
 
 from app import audit
-from app.auth.policy import can, is_inspector_read, search_scope
-from app.auth.restrictions import documents_visible_to
-from app.db.models import IssuedDocument, Rendition, TemplateVersion, User
+from app.access.policy import can, is_inspector_read, search_scope
+from app.drafting import drafts
+from app.drafting.models import IssuedDocument
+from app.drafting.restrictions import documents_visible_to
+from app.identity.models import User
+from app.renditions.models import Rendition
 from app.search import SearchError
+from app.templating.models import TemplateVersion
 from app.web import cf, login_required, remote_addr
 from app.web.drafts import DOCX_MIME
 from app.web.search import hit_links
-from app.workflow import drafts
 
 bp = Blueprint("documents", __name__)
 PER_PAGE = 30
@@ -111,8 +114,8 @@ def download(doc_id: int):
 @login_required
 def slip_pdf(doc_id: int):
     """The processing slip printed as PDF (made from the archived slip DOCX, cached by hash)."""
+    from app.drafting.slip import slip_for_document
     from app.renditions import ConversionError, cached_preview_pdf
-    from app.workflow.slip import slip_for_document
 
     with cf().db.write() as s:
         doc = _readable(s, doc_id, "document.download")

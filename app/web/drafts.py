@@ -11,17 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from app import audit
-from app.auth.policy import can, is_inspector_read
-from app.db.models import Draft, DraftVersion, IssuedDocument, ReviewStep, Unit, utcnow
+from app.access.policy import can, is_inspector_read
+from app.db.base import utcnow
+from app.drafting import drafts, history
+from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpinion, ReviewStep
+from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
+from app.drafting.registry import RegistryReferences
+from app.drafting.slip import slip_data, slip_for_document
+from app.errors import WorkflowError
+from app.identity.models import Unit
 from app.templating.schema import REFERENCE_TYPES
 from app.web import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
-from app.workflow import drafts, history
-from app.workflow.errors import WorkflowError
-from app.workflow.models import ReviewOpinion
-from app.workflow.opinions import MAX_OPINION_BYTES, OpinionFile
-from app.workflow.registry import RegistryReferences
-from app.workflow.slip import slip_data, slip_for_document
 
 bp = Blueprint("drafts", __name__)
 

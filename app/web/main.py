@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 from sqlalchemy import select
 
-from app.auth.restrictions import documents_visible_to
-from app.db.models import IssuedDocument
+from app.drafting import drafts
+from app.drafting.models import IssuedDocument
+from app.drafting.restrictions import documents_visible_to
 from app.web import cf, login_required
 from app.web.contracts import reminder
-from app.workflow import drafts
 
 bp = Blueprint("main", __name__)
 

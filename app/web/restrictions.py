@@ -6,11 +6,11 @@ import re
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
-from app.auth.policy import can
-from app.auth.restrictions import restrict
-from app.db.models import Draft
+from app.access.policy import can
+from app.drafting.models import Draft
+from app.drafting.restrictions import restrict
+from app.errors import WorkflowError
 from app.web import cf, login_required, remote_addr
-from app.workflow.errors import WorkflowError
 
 bp = Blueprint("restrictions", __name__)
 

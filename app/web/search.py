@@ -8,11 +8,11 @@ from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import select
 
 from app import audit
-from app.archive.indexing import attachment_locations, parse_doc_id
-from app.auth.policy import search_scope
-from app.db.models import Unit
+from app.access.policy import search_scope
+from app.identity.models import Unit
 from app.search import QuerySyntaxError, SearchQuery, SearchUnavailable
 from app.search.backend import DOC_TYPES
+from app.search.indexing import attachment_locations, parse_doc_id
 from app.web import cf, login_required, remote_addr
 
 bp = Blueprint("search", __name__)

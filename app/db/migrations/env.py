@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from app.db.models import Base
+from app.db.base import Base
 
 config = context.config
 target_metadata = Base.metadata

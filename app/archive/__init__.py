@@ -1,1 +1,0 @@
-"""Records of issued documents and the write-once blob store (archive/ is the source of truth)."""

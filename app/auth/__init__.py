@@ -1,1 +1,0 @@
-"""Users, units, roles and the access policy (one function decides every access)."""

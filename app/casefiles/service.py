@@ -1,0 +1,586 @@
+"""Case files (案卷): create, file documents and uploads into them, close them with their
+archival references (档号, DA/T 22-2015), and the access rules for all of it.
+
+Functions take the caller's session and principal and run in the caller's transaction, like
+app/workflow; every change is written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.access.policy import DRAFTING_ROLES, Principal, can, is_inspector_read
+from app.blobs.store import store_blob
+from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
+from app.casefiles.models import (
+    KINDS,
+    RETENTION,
+    ROLES,
+    ArchivalReference,
+    ArchivalSequence,
+    ArchiveUnit,
+    Attachment,
+    CaseFile,
+    CaseFileItem,
+)
+from app.common.clock import today_in_china
+from app.container import Casefile
+from app.db.base import utcnow
+from app.drafting.models import IssuedDocument
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.identity.models import Unit
+from app.jobs.models import OutboxEvent
+from app.templating.models import TemplateVersion
+
+DEFAULT_FONDS = "Z001"
+REFERENCE_RE = re.compile(
+    r"^(?P<fonds>[^-]+)-(?P<category>[A-Z]+)·(?P<year>\d{4})-(?P<retention>Y|D30|D10)-"
+    r"(?P<org>.+)-(?P<seq>\d{4})$"
+)
+# The material role an issued document gets by default, from its template.
+TEMPLATE_ROLES = {
+    "legality-review-opinion": "legality-review",
+    "risk-notice": "risk-notice",
+    "engagement-contract": "contract",
+}
+
+
+# ---- access rules (called from app.access.policy.can; to be folded in there) -----------------
+
+
+def casefile_policy(session: Session, p: Principal, action: str, obj: object) -> bool:
+    """Rules for casefile.* and archive.* actions. Default deny."""
+    user = p.user
+    if action == "casefile.create":
+        assert isinstance(obj, Unit)
+        return bool(
+            {obj.id} & (p.units_with(*DRAFTING_ROLES) | p.subtree(p.units_with("office-head")))
+        )
+    if action in {"casefile.read", "casefile.export"}:
+        assert isinstance(obj, CaseFile)
+        return obj.created_by == user.id or obj.unit_id in p.readable_units()
+    if action in {"casefile.edit", "casefile.close"}:
+        assert isinstance(obj, CaseFile)
+        if obj.status != "open":
+            return False
+        keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+        return obj.created_by == user.id or obj.unit_id in keepers
+    if action == "archive.compliance":
+        return p.has("inspector") or p.has("office-head")
+    if action == "archive.checks":
+        return p.has("admin") or p.has("inspector")
+    if action == "archive.import":
+        return p.has("admin")
+    return False
+
+
+# ---- archival settings ----------------------------------------------------------------------
+
+
+def default_fonds() -> str:
+    return os.environ.get("CASEFILE_FONDS_CODE") or DEFAULT_FONDS
+
+
+def fonds_code_for(session: Session, unit: Unit) -> str:
+    """全宗号: the unit's own, else the nearest ancestor's, else CASEFILE_FONDS_CODE / Z001."""
+    seen: set[int] = set()
+    current: Unit | None = unit
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        settings = session.get(ArchiveUnit, current.id)
+        if settings is not None and settings.fonds_code:
+            return settings.fonds_code
+        current = current.parent
+    return default_fonds()
+
+
+def org_code_for(session: Session, unit: Unit) -> str:
+    """机构代码: configured per unit, by default the unit code."""
+    settings = session.get(ArchiveUnit, unit.id)
+    return (settings.org_code if settings and settings.org_code else None) or unit.code
+
+
+def set_archive_codes(
+    session: Session, unit: Unit, fonds_code: str | None = None, org_code: str | None = None
+) -> None:
+    for value, label in ((fonds_code, "全宗号"), (org_code, "机构代码")):
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9]{1,16}", value):
+            raise ValidationFailed(f"{label}只能由字母和数字组成（1–16 位）")
+    row = session.get(ArchiveUnit, unit.id) or ArchiveUnit(unit_id=unit.id)
+    if fonds_code is not None:
+        row.fonds_code = fonds_code
+    if org_code is not None:
+        row.org_code = org_code
+    session.add(row)
+
+
+def format_reference(
+    fonds: str, category: str, year: int, retention: str, org: str, seq: int
+) -> str:
+    """Z109-WS·2026-Y-FZB-0012: 全宗号-门类代码·年度-保管期限-机构代码-件号."""
+    if not 1 <= seq <= 9999:
+        raise ValueError("件号 must be 1..9999")
+    return f"{fonds}-{category}·{year}-{retention}-{org}-{seq:04d}"
+
+
+def allocate_item_number(
+    session: Session, fonds: str, category: str, year: int, retention: str, org: str
+) -> int:
+    """Next 件号 of the sequence, in the caller's transaction (gapless, like numbering.py)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    keys = dict(fonds_code=fonds, category_code=category, year=year, retention=retention,
+                org_code=org)  # fmt: skip
+    session.execute(
+        insert(ArchivalSequence)
+        .values(**keys, last_value=0)
+        .on_conflict_do_nothing(index_elements=list(keys))
+    )
+    return session.execute(
+        update(ArchivalSequence)
+        .where(*(getattr(ArchivalSequence, k) == v for k, v in keys.items()))
+        .values(last_value=ArchivalSequence.last_value + 1)
+        .returning(ArchivalSequence.last_value)
+    ).scalar_one()
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def get_case_file(session: Session, p: Principal | None, case_id: int, action: str = "casefile.read"
+                  ) -> CaseFile:  # fmt: skip
+    """The case file, if this principal may do `action` on it (None: the operator)."""
+    case = session.get(CaseFile, case_id)
+    if case is None or (p is not None and not can(session, p, "casefile.read", case)):
+        raise NotFound(f"案卷 {case_id} 不存在或您无权查看")
+    if p is not None and action != "casefile.read" and not can(session, p, action, case):
+        if case.status == "closed" and action in {"casefile.edit", "casefile.close"}:
+            raise Forbidden(f"案卷 {case_id} 已归档，不能再改动")
+        raise Forbidden("您无权办理此操作")
+    return case
+
+
+def items_of(session: Session, case: CaseFile) -> list[CaseFileItem]:
+    return list(
+        session.scalars(
+            select(CaseFileItem)
+            .where(CaseFileItem.case_file_id == case.id)
+            .order_by(CaseFileItem.position)
+        )
+    )
+
+
+def references_of(session: Session, case: CaseFile) -> dict[int, ArchivalReference]:
+    rows = session.scalars(
+        select(ArchivalReference).where(ArchivalReference.case_file_id == case.id)
+    )
+    return {r.item_id: r for r in rows}
+
+
+def item_sha256(item: CaseFileItem) -> str:
+    return item.document.docx_sha256 if item.document_id else item.attachment.sha256
+
+
+def case_files_query(p: Principal | None, status: str | None = None,
+                     unit_code: str | None = None, year: int | None = None) -> Select:  # fmt: skip
+    """The case files this principal reads (None: the operator), newest first.
+
+    `year` is the 年度: the archival year of a closed case file; for an open one the year it
+    would get today, i.e. its decision date's year, else the year it was created (China time).
+    """
+    query = select(CaseFile).order_by(CaseFile.created_at.desc(), CaseFile.id.desc())
+    if p is not None:
+        units = p.readable_units() or {-1}
+        query = query.where((CaseFile.unit_id.in_(units)) | (CaseFile.created_by == p.user.id))
+    if status:
+        query = query.where(CaseFile.status == status)
+    if unit_code:
+        query = query.join(Unit, Unit.id == CaseFile.unit_id).where(Unit.code == unit_code)
+    if year is not None:
+        # created_at is naive UTC: the China-time year starts 8 hours earlier
+        start = dt.datetime(year, 1, 1) - dt.timedelta(hours=8)
+        end = dt.datetime(year + 1, 1, 1) - dt.timedelta(hours=8)
+        query = query.where(
+            or_(
+                CaseFile.archive_year == year,
+                and_(
+                    CaseFile.archive_year.is_(None),
+                    or_(
+                        CaseFile.decided_on.between(dt.date(year, 1, 1), dt.date(year, 12, 31)),
+                        and_(
+                            CaseFile.decided_on.is_(None),
+                            CaseFile.created_at >= start,
+                            CaseFile.created_at < end,
+                        ),
+                    ),
+                ),
+            )
+        )
+    return query
+
+
+def list_case_files(session: Session, p: Principal | None, status: str | None = None,
+                    unit_code: str | None = None, year: int | None = None) -> list[CaseFile]:  # fmt: skip
+    return list(session.scalars(case_files_query(p, status, unit_code, year)))
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_file_payload(
+    session: Session, case: CaseFile, with_items: bool = True, p: Principal | None = None
+) -> dict:
+    """The case file as JSON (CLI --json and the API): description, then items in filing
+    order with their 档号 once closed. Items filed from documents *p* may not read
+    (知悉范围) keep only their position, role and 档号."""
+    payload = {
+        "id": case.id, "title": case.title, "kind": case.kind, "kind_label": case.kind_label,
+        "unit": case.unit.code, "unit_name": case.unit.name, "responsible": case.responsible,
+        "received_on": _iso(case.received_on), "reviewed_on": _iso(case.reviewed_on),
+        "meeting_on": _iso(case.meeting_on), "decided_on": _iso(case.decided_on),
+        "retention": case.retention, "retention_label": case.retention_label,
+        "status": case.status, "status_label": case.status_label,
+        "fonds_code": case.fonds_code, "archive_year": case.archive_year, "note": case.note,
+        "created_by": case.creator.username,
+        "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
+        "closed_at": case.closed_at.isoformat(timespec="seconds") + "Z" if case.closed_at else None,
+    }  # fmt: skip
+    if with_items:
+        refs = references_of(session, case)
+        items = items_of(session, case)
+        hidden = {i.id for i in hidden_items(session, p, items)}
+        payload["items"] = [
+            masked_item_payload(i, refs.get(i.id))
+            if i.id in hidden
+            else item_payload(i, refs.get(i.id))
+            for i in items
+        ]
+    return payload
+
+
+def masked_item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
+    """An item of a restricted document, for someone outside its 知悉范围."""
+    out = item_payload(item, ref)
+    out |= {"title": "（限定知悉范围的文书）", "document_id": None, "number": None,
+            "responsible": None, "restricted": True}  # fmt: skip
+    return out
+
+
+def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
+    return {
+        "id": item.id, "position": item.position, "title": item.title, "role": item.role,
+        "role_label": item.role_label, "document_id": item.document_id,
+        "attachment_id": item.attachment_id, "number": item.doc_number, "date": _iso(item.doc_date),
+        "responsible": item.responsible,
+        "type": "docx" if item.document_id else item.attachment.file_type,
+        "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
+        "archival_code": ref.reference if ref is not None else None,
+    }  # fmt: skip
+
+
+def hidden_items(session: Session, p: Principal | None, items: list[CaseFileItem]) -> list:
+    """The items filed from documents the principal may not read (知悉范围): their title and
+    content are not shown or exported to them, though they may read the case file."""
+    if p is None:
+        return []
+    return [i for i in items if i.document_id and not can(session, p, "document.read", i.document)]
+
+
+def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int, item_id: int,
+              remote_addr: str = "", **detail) -> tuple[bytes, str, str]:  # fmt: skip
+    """The original file of one item: (bytes, media type, download name). Every download is
+    audited; a document the principal may not download (知悉范围) is not found."""
+    case = get_case_file(session, p, case_id)
+    item = session.get(CaseFileItem, item_id)
+    hidden = (
+        item is not None
+        and item.document_id is not None
+        and p is not None
+        and not can(session, p, "document.download", item.document)
+    )
+    if item is None or item.case_file_id != case.id or hidden:
+        raise NotFound(f"案卷 {case_id} 中没有第 {item_id} 项材料，或您无权下载")
+    audit.record(session, "casefile.download", actor=p.user if p else None, object_type="case_file",
+                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr)  # fmt: skip
+    if item.document_id:
+        doc = item.document
+        return cf.blobs.get(doc.docx_sha256), MEDIA_TYPES["docx"], f"{doc.number}.docx"
+    att = item.attachment
+    return cf.blobs.get(att.sha256), att.media_type, att.original_name
+
+
+def record_read(session: Session, p: Principal | None, case: CaseFile, action: str,
+                remote_addr: str = "", **detail) -> None:  # fmt: skip
+    """Reads through an inspector grant are audited (DESIGN.md invariant 4)."""
+    if p is not None and is_inspector_read(p, case.unit_id):
+        audit.record(session, action, actor=p.user, object_type="case_file", object_id=case.id,
+                     detail=detail, remote_addr=remote_addr)  # fmt: skip
+
+
+# ---- changes --------------------------------------------------------------------------------
+
+
+def queue_index(session: Session, items: list[CaseFileItem]) -> None:
+    """Re-index what these items hold (the document's case files and 档号, the attachment
+    itself) from the outbox once the caller's transaction commits."""
+    for key in dict.fromkeys(
+        ("document_id", i.document_id) if i.document_id else ("attachment_id", i.attachment_id)
+        for i in items
+    ):
+        session.add(OutboxEvent(kind="index", payload={key[0]: key[1]}))
+
+
+def _date(value, label: str, field: str = "") -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{value}"
+        errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
+        raise ValidationFailed(message, errors if field else None) from None
+
+
+DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "meeting_on": "会议审议日期",
+               "decided_on": "决定日期"}  # fmt: skip
+
+
+def create_case_file(
+    session: Session,
+    p: Principal,
+    *,
+    title: str,
+    kind: str,
+    unit_code: str,
+    retention: str,
+    responsible: str = "",
+    note: str = "",
+    remote_addr: str = "",
+    **dates,
+) -> CaseFile:
+    title = (title or "").strip()
+    errors = []
+    if not title or len(title) > 200:
+        errors.append({"field": "title", "label": "案卷题名", "message": "必填，不超过200字"})
+    if kind not in KINDS:
+        errors.append({"field": "kind", "label": "类别", "message": "应为：" + "、".join(KINDS)})
+    if retention not in RETENTION:
+        errors.append({"field": "retention", "label": "保管期限", "message": "应为 Y、D30 或 D10"})
+    unit = session.scalars(select(Unit).where(Unit.code == unit_code)).first()
+    if unit is None:
+        errors.append({"field": "unit", "label": "单位", "message": f"单位“{unit_code}”不存在"})
+    values = {}
+    for key, label in DATE_FIELDS.items():
+        try:
+            values[key] = _date(dates.get(key), label, key)
+        except ValidationFailed as exc:
+            errors += exc.errors
+    if errors:
+        raise ValidationFailed("案卷信息有误：" + "；".join(e["label"] for e in errors), errors)
+    if not can(session, p, "casefile.create", unit):
+        raise Forbidden(f"您无权在“{unit.name}”建立案卷")
+    case = CaseFile(
+        title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible.strip()[:200],
+        note=note or "", created_by=p.user.id, status="open", category_code="WS", **values,
+    )  # fmt: skip
+    session.add(case)
+    session.flush()
+    audit.record(session, "casefile.create", actor=p.user, object_type="case_file", object_id=case.id,
+                 detail={"title": title, "kind": kind, "unit": unit.code, "retention": retention},
+                 remote_addr=remote_addr)  # fmt: skip
+    return case
+
+
+def update_case_file(session: Session, p: Principal, case_id: int, remote_addr: str = "",
+                     **changes) -> CaseFile:  # fmt: skip
+    """Edit the description of an open case file (title, people, dates, retention, note)."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    done = {}
+    for key, value in changes.items():
+        if key in DATE_FIELDS:
+            value = _date(value, DATE_FIELDS[key], key)
+        elif key == "retention" and value not in RETENTION:
+            raise ValidationFailed("保管期限应为 Y、D30 或 D10")
+        elif key == "kind" and value not in KINDS:
+            raise ValidationFailed("案卷类别不正确")
+        elif key == "title" and not (value or "").strip():
+            raise ValidationFailed("案卷题名必填")
+        elif key not in {"title", "responsible", "note", "retention", "kind"}:
+            raise ValueError(key)
+        if getattr(case, key) != value:
+            setattr(case, key, value)
+            done[key] = value
+    if "title" in done:  # the title is indexed with every document and attachment filed here
+        queue_index(session, items_of(session, case))
+    if done:
+        audit.record(session, "casefile.edit", actor=p.user, object_type="case_file",
+                     object_id=case.id, detail=done, remote_addr=remote_addr)  # fmt: skip
+    return case
+
+
+def _next_position(session: Session, case: CaseFile) -> int:
+    last = session.scalar(
+        select(func.max(CaseFileItem.position)).where(CaseFileItem.case_file_id == case.id)
+    )
+    return (last or 0) + 1
+
+
+def _check_role(role: str | None, default: str) -> str:
+    role = role or default
+    if role not in ROLES:
+        message = "材料类别应为：" + "、".join(ROLES)
+        raise ValidationFailed(
+            message, [{"field": "role", "label": "材料类别", "message": message}]
+        )
+    return role
+
+
+def _reply_target(session: Session, case: CaseFile, reply_to: int | None) -> int | None:
+    if reply_to is None:
+        return None
+    target = session.get(CaseFileItem, reply_to)
+    if target is None or target.case_file_id != case.id:
+        message = f"被答复的材料（第{reply_to}项）不在本案卷中"
+        raise ValidationFailed(message, [{"field": "reply_to", "label": "答复的材料",
+                                          "message": message}])  # fmt: skip
+    return target.id
+
+
+def add_document(session: Session, p: Principal, case_id: int, document_id: int,
+                 role: str | None = None, reply_to: int | None = None,
+                 remote_addr: str = "") -> CaseFileItem:  # fmt: skip
+    """File an issued document into an open case file."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    doc = session.get(IssuedDocument, document_id)
+    if doc is None or not can(session, p, "document.read", doc):
+        message = f"文书 {document_id} 不存在或您无权查看"
+        raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
+    exists = session.scalar(
+        select(CaseFileItem.id).where(
+            CaseFileItem.case_file_id == case.id, CaseFileItem.document_id == doc.id
+        )
+    )
+    if exists:
+        message = f"文书 {doc.number} 已在本案卷中"
+        raise ValidationFailed(
+            message, [{"field": "document_id", "label": "文书", "message": message}]
+        )
+    tv = session.get(TemplateVersion, doc.template_version_id)
+    item = CaseFileItem(
+        case_file_id=case.id, position=_next_position(session, case),
+        role=_check_role(role, TEMPLATE_ROLES.get(tv.template_id, "other")), title=doc.title,
+        document_id=doc.id, reply_to_item_id=_reply_target(session, case, reply_to),
+        responsible=doc.unit.name, doc_date=doc.issue_date, added_by=p.user.id,
+        doc_number=doc.number,
+    )  # fmt: skip
+    session.add(item)
+    session.flush()
+    queue_index(session, [item])
+    audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
+                 detail={"item": item.id, "document": doc.id, "number": doc.number, "role": item.role},
+                 remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
+def add_attachment(
+    cf: Casefile,
+    session: Session,
+    p: Principal,
+    case_id: int,
+    data: bytes,
+    filename: str,
+    *,
+    title: str | None = None,
+    role: str | None = None,
+    responsible: str = "",
+    doc_date: dt.date | str | None = None,
+    doc_number: str = "",
+    reply_to: int | None = None,
+    remote_addr: str = "",
+) -> CaseFileItem:
+    """Upload material into an open case file. Checked before anything is stored."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    filename = os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload"
+    role = _check_role(role, "other")
+    reply_target = _reply_target(session, case, reply_to)
+    doc_date = _date(doc_date, "文件日期", "doc_date")
+    checked = inspect_upload(data, filename, cf.settings.max_upload_bytes)
+    title = (title or "").strip() or os.path.splitext(filename)[0]
+    sha = store_blob(session, cf.blobs, data, checked.media_type)
+    session.flush()  # the blob row before the rows that name it
+    attachment = Attachment(
+        sha256=sha, size=len(data), media_type=checked.media_type, file_type=checked.file_type,
+        original_name=filename, pages=checked.pages, text=checked.text, unit_id=case.unit_id,
+        uploaded_by=p.user.id,
+    )  # fmt: skip
+    session.add(attachment)
+    session.flush()
+    item = CaseFileItem(
+        case_file_id=case.id, position=_next_position(session, case), role=role, title=title[:200],
+        attachment_id=attachment.id, reply_to_item_id=reply_target,
+        responsible=(responsible or "").strip()[:100], doc_date=doc_date, added_by=p.user.id,
+        doc_number=(doc_number or "").strip()[:64],
+    )  # fmt: skip
+    session.add(item)
+    session.flush()
+    queue_index(session, [item])
+    audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
+                 detail={"item": item.id, "attachment": attachment.id, "sha256": sha,
+                         "name": filename, "type": checked.file_type, "role": role},
+                 remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
+def archive_year(case: CaseFile) -> int:
+    """年度: the year of the decision, else the year the case file is closed (China time)."""
+    return (case.decided_on or today_in_china()).year
+
+
+def close_case_file(session: Session, p: Principal | None, case_id: int, actor=None,
+                    remote_addr: str = "") -> list[ArchivalReference]:  # fmt: skip
+    """Give every item its 档号 in filing order and make the case file read-only."""
+    case = get_case_file(session, p, case_id, "casefile.close")
+    if case.status != "open":
+        raise Forbidden(f"案卷 {case_id} 已归档")
+    items = items_of(session, case)
+    if not items:
+        raise ValidationFailed("案卷中还没有文件，不能归档")
+    unit = session.get(Unit, case.unit_id)
+    fonds, org, year = (
+        fonds_code_for(session, unit),
+        org_code_for(session, unit),
+        archive_year(case),
+    )
+    refs = []
+    for item in items:
+        seq = allocate_item_number(session, fonds, case.category_code, year, case.retention, org)
+        ref = format_reference(fonds, case.category_code, year, case.retention, org, seq)
+        if session.scalar(select(ArchivalReference.id).where(ArchivalReference.reference == ref)):
+            raise ValidationFailed(
+                f"档号 {ref} 已被导入的案卷占用，请为本单位设置不同的全宗号或机构代码"
+            )
+        refs.append(ArchivalReference(
+            item_id=item.id, case_file_id=case.id, reference=ref, fonds_code=fonds,
+            category_code=case.category_code, year=year, retention=case.retention, org_code=org,
+            seq=seq, sha256=item_sha256(item),
+        ))  # fmt: skip
+    session.add_all(refs)
+    user = p.user if p is not None else actor
+    case.status, case.closed_at = "closed", utcnow()
+    case.closed_by = user.id if user is not None else None
+    case.archive_year, case.fonds_code = year, fonds
+    session.flush()
+    queue_index(session, items)  # documents get their 档号, attachments their number
+    audit.record(session, "casefile.close", actor=user, object_type="case_file", object_id=case.id,
+                 detail={"references": [r.reference for r in refs]}, remote_addr=remote_addr)  # fmt: skip
+    return refs

@@ -1,0 +1,56 @@
+"""The service container shared by the web app, the API and the CLI."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from app.blobs.store import BlobStore
+from app.config import Settings
+from app.db import Database
+from app.templating.catalog import Catalog
+
+
+@dataclass
+class Casefile:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    catalog: Catalog
+    _search: object = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def search(self):
+        """The process's search backend (kept open: it caches the index and a searcher)."""
+        with self._lock:
+            if self._search is None:
+                from app.search import get_backend
+
+                self._search = get_backend(
+                    self.settings.index_dir, cache_bytes=self.settings.search_cache_mb * 2**20
+                )
+            return self._search
+
+    def reset_search(self) -> None:
+        with self._lock:
+            if self._search is not None:
+                self._search.close()
+            self._search = None
+
+    def close(self) -> None:
+        if self._search is not None:
+            self._search.close()
+        self.db.dispose()
+
+
+def open_casefile(settings: Settings | None = None) -> Casefile:
+    settings = settings or Settings.from_env()
+    settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    blobs = BlobStore(settings.blobs_dir)
+    return Casefile(
+        settings=settings,
+        db=Database(settings.database_url),
+        blobs=blobs,
+        catalog=Catalog(blobs, settings.templates_dir),
+    )

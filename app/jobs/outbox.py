@@ -1,0 +1,252 @@
+"""Drain the outbox: derived work (search index, PDF renditions) written by issuance in the
+same transaction, done after the commit, retried with back-off, caught up at start-up.
+
+Slow work (LibreOffice, index commits) happens outside any write transaction, so issuing
+never waits for it. On PostgreSQL several workers claim events with SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from app.blobs.store import store_blob
+from app.container import Casefile
+from app.db.base import utcnow
+from app.drafting.models import IssuedDocument
+from app.jobs.models import OutboxEvent
+from app.renditions.models import Rendition
+from app.templating.models import TemplateVersion
+
+log = logging.getLogger("casefile.outbox")
+MAX_BACKOFF = dt.timedelta(minutes=30)
+
+
+class Retry(Exception):
+    """Not done yet; try again later without counting it as a failure (e.g. no LibreOffice)."""
+
+
+def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
+    from app.renditions import ConverterUnavailable, make_rendition
+
+    doc_id = event.payload["document_id"]
+    with cf.db.read() as s:
+        if s.scalars(select(Rendition).where(Rendition.document_id == doc_id)).first():
+            return
+        doc = s.get(IssuedDocument, doc_id)
+        tv = s.get(TemplateVersion, doc.template_version_id)
+        docx = cf.blobs.get(doc.docx_sha256)
+        meta = dict(
+            number=doc.number,
+            template_id=tv.template_id,
+            template_version=tv.version,
+            title=doc.title,
+        )
+    try:
+        rendition = make_rendition(docx, **meta)
+    except ConverterUnavailable as exc:
+        raise Retry(str(exc)) from exc
+    with cf.db.write() as s:
+        if s.scalars(select(Rendition).where(Rendition.document_id == doc_id)).first():
+            return
+        sha = store_blob(s, cf.blobs, rendition.pdf, "application/pdf")
+        s.add(
+            Rendition(
+                document_id=doc_id,
+                pdf_sha256=sha,
+                docx_sha256=rendition.docx_sha256,
+                pages=rendition.pages,
+            )
+        )
+
+
+def build_index_doc(cf: Casefile, session, payload: dict):
+    """The IndexDoc of an "index" event's record: an issued document ({"document_id": N})
+    or an attachment ({"attachment_id": N}); None if the record is gone."""
+    from app.casefiles.models import Attachment
+    from app.search.indexing import attachment_index_doc, index_doc_for
+
+    if "attachment_id" in payload:
+        att = session.get(Attachment, payload["attachment_id"])
+        return attachment_index_doc(session, att) if att is not None else None
+    doc = session.get(IssuedDocument, payload["document_id"])
+    return index_doc_for(cf, session, doc) if doc is not None else None
+
+
+def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
+    """Index one issued document or attachment into this node's index.
+
+    On a node whose index follows the outbox itself (CASEFILE_INDEX_FOLLOW=1, see
+    app/archive/follow.py) the event is only acknowledged: the follower applies it."""
+    from app.search import IndexBusy, SearchUnavailable
+    from app.search.indexing import rebuild_index
+
+    if cf.settings.index_follow:
+        return
+    with cf.db.read() as s:
+        item = build_index_doc(cf, s, event.payload)
+    if item is None:
+        return
+    try:
+        cf.search.index([item])
+    except IndexBusy as exc:
+        raise Retry(f"检索索引正被占用：{exc}") from exc
+    except (SearchUnavailable, OSError, ValueError) as exc:
+        problems = cf.search.check()
+        if not problems and not isinstance(exc, SearchUnavailable):
+            raise
+        # a corrupt or missing index: rebuild it from the archive (which includes this document)
+        log.warning("search index unusable (%s; %s); rebuilding from the archive", exc, problems)
+        rebuild_index(cf)
+
+
+def _handle_slip(cf: Casefile, event: OutboxEvent) -> None:
+    """Archive the processing slip (发文稿纸) of a newly issued document, write-once."""
+    from app.drafting.models import ProcessingSlip
+    from app.drafting.slip import build_slip_docx, slip_data
+
+    doc_id = event.payload["document_id"]
+    with cf.db.write() as s:
+        if s.scalars(select(ProcessingSlip).where(ProcessingSlip.document_id == doc_id)).first():
+            return
+        doc = s.get(IssuedDocument, doc_id)
+        sha = store_blob(
+            s,
+            cf.blobs,
+            build_slip_docx(slip_data(cf, s, doc)),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        s.add(ProcessingSlip(document_id=doc_id, docx_sha256=sha))
+
+
+HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
+    "slip": _handle_slip,
+    "rendition": _handle_rendition,
+    "index": _handle_index,
+}
+
+
+def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent]:
+    with cf.db.read() as s:
+        query = (
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.processed_at.is_(None),
+                OutboxEvent.kind.in_(kinds),
+                OutboxEvent.available_at <= utcnow(),
+            )  # fmt: skip
+            .order_by(OutboxEvent.id)
+            .limit(limit)
+        )
+        return list(s.scalars(query))
+
+
+def _finish(cf: Casefile, event_id: int, error: str | None, retry_only: bool) -> None:
+    with cf.db.write() as s:
+        query = select(OutboxEvent).where(OutboxEvent.id == event_id)
+        if not cf.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        event = s.scalars(query).first()
+        if event is None or event.processed_at is not None:
+            return
+        if error is None:
+            event.processed_at = utcnow()
+            event.last_error = None
+            return
+        if not retry_only:
+            event.attempts += 1
+        delay = min(MAX_BACKOFF, dt.timedelta(seconds=5 * 2 ** min(event.attempts, 12)))
+        event.available_at = utcnow() + delay
+        event.last_error = error[:2000]
+
+
+def drain(
+    cf: Casefile, kinds: tuple[str, ...] = ("slip", "index", "rendition"), limit: int = 100
+) -> dict[str, int]:
+    """Process what is due; returns counts of done / retried / failed events."""
+    counts = {"done": 0, "retry": 0, "failed": 0}
+    for event in _claim(cf, kinds, limit):
+        try:
+            HANDLERS[event.kind](cf, event)
+        except Retry as exc:
+            _finish(cf, event.id, str(exc), retry_only=True)
+            counts["retry"] += 1
+        except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
+            log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
+            _finish(
+                cf,
+                event.id,
+                "".join(traceback.format_exception_only(exc)).strip(),
+                retry_only=False,
+            )
+            counts["failed"] += 1
+        else:
+            _finish(cf, event.id, None, retry_only=False)
+            counts["done"] += 1
+    return counts
+
+
+def pending(cf: Casefile) -> list[OutboxEvent]:
+    with cf.db.read() as s:
+        return list(
+            s.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.processed_at.is_(None))
+                .order_by(OutboxEvent.id)
+            )
+        )
+
+
+# check() problems that mean the index is being written by someone else, not broken
+_TRANSIENT = ("write lock held",)
+
+
+def repair_search_index(cf: Casefile) -> bool:
+    """At start-up: rebuild the index from the archive when it is missing, corrupt or of
+    an older format (an upgrade), so search comes back without an administrator.
+    Returns True when it rebuilt."""
+    from app.search.indexing import rebuild_index
+
+    problems = [p for p in cf.search.check() if not any(t in p for t in _TRANSIENT)]
+    if not problems:
+        return False
+    log.warning("search index unusable (%s); rebuilding from the archive", "; ".join(problems))
+    rebuild_index(cf)
+    return True
+
+
+class Worker(threading.Thread):
+    """Background drainer for `casefile run`: the index first (freshness), then renditions."""
+
+    def __init__(self, cf: Casefile, interval: float = 0.5):
+        super().__init__(name="casefile-outbox", daemon=True)
+        self.cf = cf
+        self.interval = interval
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            if not self.cf.settings.index_follow:  # else the follower looks after the index
+                repair_search_index(self.cf)
+        except Exception:  # noqa: BLE001 - search stays unavailable; verify reports it
+            log.exception("could not rebuild the search index at start-up")
+        while not self.stopping.is_set():
+            try:
+                busy = sum(drain(self.cf, ("slip", "index")).values())
+                busy += sum(drain(self.cf, ("rendition",), limit=5).values())
+            except Exception:  # noqa: BLE001
+                log.exception("outbox worker iteration failed")
+                busy = 0
+            if not busy:
+                self.wake.wait(self.interval)
+                self.wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()
