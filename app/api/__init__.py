@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.access.policy import can, is_inspector_read, principal
-from app.cli import document_payload
 from app.drafting import drafts
 from app.drafting.models import Draft, IssuedDocument
 from app.drafting.restrictions import documents_visible_to
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users
+from app.presenters.documents import document_payload
+from app.presenters.drafts import draft_payload
+from app.presenters.templates import template_payload
 from app.web import cf, csrf, remote_addr
 from app.web.drafts import DOCX_MIME
 
@@ -53,9 +55,7 @@ def _json_body() -> dict:
 
 
 def _draft_json(s, draft: Draft) -> dict:
-    from app.cli import _draft_payload
-
-    return _draft_payload(cf(), s, draft)
+    return draft_payload(cf(), s, draft)
 
 
 @bp.post("/tokens")
@@ -77,48 +77,8 @@ def templates():
         out = []
         for row in cf().catalog.latest_versions(s):
             tpl = cf().catalog.load(row)
-            out.append(_template_json(tpl))
+            out.append(template_payload(tpl))
     return jsonify({"templates": out})
-
-
-def _template_json(tpl) -> dict:
-    def field(f):
-        d = {"name": f.name, "label": f.label, "type": f.type, "required": f.required,
-             "max_length": f.effective_max_length if f.type in {"text", "textarea"} else None}  # fmt: skip
-        for key in (
-            "options",
-            "format",
-            "pattern",
-            "help",
-            "min",
-            "max",
-            "min_items",
-            "max_items",
-            "after",
-            "role",
-        ):
-            value = getattr(f, key)
-            if value not in (None, "", ()):
-                d[key] = list(value) if isinstance(value, tuple) else value
-        if f.same_unit:
-            d["same_unit"] = True
-        if f.show_if:
-            d["show_if"] = {
-                "field": f.show_if.field,
-                "equals": f.show_if.equals,
-                "in": list(f.show_if.in_),
-            }
-        if f.fields:
-            d["fields"] = [field(sub) for sub in f.fields]
-        return d
-
-    return {
-        "id": tpl.template_id, "version": tpl.version, "title": tpl.title, "sha256": tpl.docx_sha256,
-        "description": tpl.schema.description,
-        "review_chain": [{"name": s.name, "label": s.label, "role": s.role, "approvals": s.approvals}
-                         for s in tpl.schema.review_chain],
-        "fields": [field(f) for f in tpl.schema.fields],
-    }  # fmt: skip
 
 
 @bp.get("/templates/<template_id>")
@@ -128,7 +88,7 @@ def template(template_id: str):
         row = cf().catalog.latest_row(s, template_id)
         if row is None:
             raise NotFound(f"模板“{template_id}”不存在")
-        return jsonify(_template_json(cf().catalog.load(row)))
+        return jsonify(template_payload(cf().catalog.load(row)))
 
 
 @bp.post("/drafts")

@@ -23,7 +23,8 @@ from app.drafting.models import Draft, IssuedDocument
 from app.errors import NotFound, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLE_LABELS, ROLES, Unit, User
-from app.templating.models import TemplateVersion
+from app.presenters.documents import document_payload
+from app.presenters.drafts import draft_payload, step_payload
 
 
 class CliError(Exception):
@@ -252,38 +253,6 @@ def cmd_templates_check(cf: Casefile, args) -> int:
     return 0 if report.ok else 2
 
 
-def _draft_payload(cf: Casefile, session, draft: Draft) -> dict:
-    tpl = drafts.template_of(cf, session, draft)
-    version = drafts.current_version(session, draft)
-    states = drafts.chain_state(session, draft, tpl, version)
-    pending = drafts.pending_step(states)
-    return {
-        "id": draft.id,
-        "title": draft.title,
-        "template": f"{tpl.template_id}@{tpl.version}",
-        "unit": draft.unit.code,
-        "status": draft.status,
-        "status_label": drafts.STATUS_LABELS[draft.status],
-        "version": version.number,
-        "sha256": version.docx_sha256,
-        "pending_step": pending.step.label if pending and draft.status == "in_review" else None,
-        "steps": [_step_payload(s) for s in drafts.steps_of(session, draft)],
-    }
-
-
-def _step_payload(s) -> dict:
-    return {
-        "decision": s.decision,
-        "step": s.step_name,
-        "role": s.role,
-        "user": s.user.username,
-        "name": s.user.name,
-        "at": s.created_at.isoformat(timespec="seconds") + "Z",
-        "comment": s.comment,
-        "version_sha256": s.version_sha256,
-    }
-
-
 def _step_lines(steps: list[dict]) -> list[str]:
     out = []
     for s in steps:
@@ -304,7 +273,7 @@ def cmd_draft_new(cf: Casefile, args) -> int:
         )
         if args.submit:
             drafts.submit(cf, session, p, draft.id)
-        payload = _draft_payload(cf, session, draft)
+        payload = draft_payload(cf, session, draft)
     _out(args, payload, [str(payload["id"])] if not args.verbose else [
         f"草稿 {payload['id']}：{payload['title']}（{payload['status_label']}，sha256 {payload['sha256']}）"
     ])  # fmt: skip
@@ -340,7 +309,7 @@ def _decision(action: Callable, verb: str) -> Callable:
                 extra["opinion"] = OpinionFile(path.name, path.read_bytes())
             step = action(cf, session, p, args.draft, args.comment or "", **extra)
             draft = session.get(Draft, args.draft)
-            payload = _draft_payload(cf, session, draft) | {"step": _step_payload(step)}
+            payload = draft_payload(cf, session, draft) | {"step": step_payload(step)}
         lines = [f"草稿 {args.draft} 已{verb}；当前状态：{payload['status_label']}"]
         if payload["pending_step"]:
             lines.append(f"下一环节：{payload['pending_step']}")
@@ -373,7 +342,7 @@ def cmd_draft_show(cf: Casefile, args) -> int:
         p = _acting(session, args.as_user)
         if draft is None or (p is not None and not can(session, p, "draft.read", draft)):
             raise CliError(f"草稿 {args.draft} 不存在或您无权查看")
-        payload = _draft_payload(cf, session, draft)
+        payload = draft_payload(cf, session, draft)
     _out(args, payload, [
         f"草稿 {payload['id']}：{payload['title']}", f"模板 {payload['template']}  单位 {payload['unit']}",
         f"状态：{payload['status_label']}  第{payload['version']}版  sha256 {payload['sha256']}",
@@ -387,7 +356,7 @@ def cmd_draft_queue(cf: Casefile, args) -> int:
     with cf.db.read() as session:
         p = _need_as(session, args)
         q = drafts.queue(session, p, cf)
-        payload = {k: [_draft_payload(cf, session, d) for d in v] for k, v in q.items()}
+        payload = {k: [draft_payload(cf, session, d) for d in v] for k, v in q.items()}
     labels = {
         "waiting": "待我审核",
         "ready": "待发文",
@@ -400,32 +369,6 @@ def cmd_draft_queue(cf: Casefile, args) -> int:
         lines += [f"  {d['id']:>5}  {d['title']}  [{d['status_label']}]" for d in payload[key]]
     _out(args, payload, lines)
     return 0
-
-
-def document_payload(cf: Casefile, session, doc: IssuedDocument) -> dict:
-    from app.drafting.slip import slip_record
-
-    tv = session.get(TemplateVersion, doc.template_version_id)
-    draft = session.get(Draft, doc.draft_id)
-    issuer = session.get(User, doc.issued_by)
-    return {
-        "id": doc.id,
-        "number": doc.number,
-        "title": doc.title,
-        "unit": doc.unit.code,
-        "unit_name": doc.unit.name,
-        "template": tv.template_id,
-        "template_version": tv.version,
-        "template_sha256": tv.docx_sha256,
-        "issue_date": doc.issue_date.isoformat(),
-        "issued_at": doc.issued_at.isoformat(timespec="seconds") + "Z",
-        "issued_by": issuer.username,
-        "sha256": doc.docx_sha256,
-        "approved_sha256": doc.approved_sha256,
-        "slip_sha256": slip.docx_sha256 if (slip := slip_record(session, doc)) else None,
-        "draft": draft.id,
-        "steps": [_step_payload(s) for s in drafts.steps_of(session, draft)],
-    }
 
 
 def cmd_document_show(cf: Casefile, args) -> int:
