@@ -1,22 +1,42 @@
-"""The access policy: `can(session, user, action, obj)` answers every access question.
+"""The access policy: every "may this user do X to this" and "which of these may this user see".
 
-Default deny. Every view, API endpoint, CLI command, search and download asks here.
+Default deny. `can(session, p, action, obj)` answers for one object; `visible_documents`,
+`visible_case_files` and `search_scope` answer for lists, counts, exports and search, from the
+same rules (a single read of a document is the SQL filter applied to that one row, so the two
+cannot disagree). Web, API, CLI, services and search all ask here; nothing else decides access.
+The role table in docs/security.md is checked against `ROLE_TABLE` by a test.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from app.drafting.models import Draft, IssuedDocument, ReviewStep
+from app.access.readers import allowed_readers, documents_visible_to
+from app.access.scope import SearchScope
+from app.casefiles.models import CaseFile
+from app.drafting.models import (
+    Draft,
+    DraftVersion,
+    IssuedDocument,
+    ReviewStep,
+    VersionCoSignUnit,
+)
 from app.identity.models import Unit, User
+from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
 UNIT_READERS = {"clerk", "office-head", "signatory"}
+# Issuing (allocating the number and sending out in the unit's name) is the legal office's act.
 ISSUING_ROLES = {"clerk", "office-head"}
 REVIEWER_ROLES = {"adviser", "public-lawyer", "office-head", "signatory"}
+CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign (会签) for a listed unit
+# Advisers and public lawyers read what their units have said before: the issued documents of
+# the types the template registry marks as precedent (legality-review opinions, risk notices).
+PRECEDENT_ROLES = ("adviser", "public-lawyer")
+DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 
 
 @dataclass(frozen=True)
@@ -26,6 +46,7 @@ class Principal:
     user: User
     grants: frozenset[tuple[int, str]]  # (unit_id, role)
     children: dict[int, list[int]]
+    precedent_templates: frozenset[str] = field(default=DEFAULT_PRECEDENT_TEMPLATES)
 
     def has(self, role: str) -> bool:
         return any(r == role for _, r in self.grants)
@@ -45,10 +66,16 @@ class Principal:
 
     def readable_units(self) -> set[int]:
         """Units whose drafts and documents this user reads by role."""
+        if not self.user.active:
+            return set()
         direct = self.units_with("clerk", "signatory")
         heads = self.subtree(self.units_with("office-head"))
         inspected = self.subtree(self.units_with("inspector"))
         return direct | heads | inspected
+
+    def precedent_units(self) -> set[int]:
+        """Units whose issued precedent documents this user reads as adviser or public lawyer."""
+        return self.units_with(*PRECEDENT_ROLES) if self.user.active else set()
 
     def role_in_unit(self, role: str, unit_id: int) -> bool:
         if role == "adviser":
@@ -56,50 +83,112 @@ class Principal:
         return (unit_id, role) in self.grants
 
 
-def principal(session: Session, user: User) -> Principal:
+def principal(
+    session: Session, user: User, precedent_templates: frozenset[str] | None = None
+) -> Principal:
     children: dict[int, list[int]] = {}
     for uid, parent in session.execute(select(Unit.id, Unit.parent_id)):
         if parent is not None:
             children.setdefault(parent, []).append(uid)
     grants = frozenset((g.unit_id, g.role) for g in user.grants)
-    return Principal(user=user, grants=grants, children=children)
-
-
-def _reviewed(session: Session, user: User, draft_id: int) -> bool:
-    return (
-        session.scalar(
-            select(ReviewStep.id)
-            .where(ReviewStep.draft_id == draft_id, ReviewStep.user_id == user.id)
-            .limit(1)
-        )
-        is not None
+    return Principal(
+        user=user,
+        grants=grants,
+        children=children,
+        precedent_templates=DEFAULT_PRECEDENT_TEMPLATES
+        if precedent_templates is None
+        else frozenset(precedent_templates),
     )
 
 
-def _co_signer(session: Session, p: Principal, draft: Draft) -> bool:
-    """会签 (issue 4): office heads and signatories of a unit listed on the draft to co-sign."""
-    from app.drafting.drafts import is_co_signer
+# ---- which objects may this user see (lists, counts, exports) --------------------------------
 
-    return is_co_signer(session, p, draft)
+
+def visible_documents(p: Principal) -> ColumnElement[bool]:
+    """SQL condition on IssuedDocument: the documents this principal may read.
+
+    Readers of the unit (clerks, signatories, office heads and inspectors over their subtree),
+    whoever drafted, reviewed, co-signed or issued it, and the advisers and public lawyers of
+    the unit for its precedent types; 知悉范围 restrictions win over all of these."""
+    user = p.user
+    if not user.active:
+        return false()
+    doc = IssuedDocument
+    ways: list[ColumnElement[bool]] = [
+        doc.issued_by == user.id,
+        select(Draft.id).where(Draft.id == doc.draft_id, Draft.created_by == user.id).exists(),
+        select(ReviewStep.id)
+        .where(ReviewStep.draft_id == doc.draft_id, ReviewStep.user_id == user.id)
+        .exists(),
+    ]
+    readable = p.readable_units()
+    if readable:
+        ways.append(doc.unit_id.in_(readable))
+    precedent = p.precedent_units()
+    if precedent and p.precedent_templates:
+        ways.append(
+            and_(
+                doc.unit_id.in_(precedent),
+                doc.template_version_id.in_(
+                    select(TemplateVersion.id).where(
+                        TemplateVersion.template_id.in_(p.precedent_templates)
+                    )
+                ),
+            )
+        )
+    return and_(or_(*ways), documents_visible_to(user.id))
+
+
+def visible_case_files(p: Principal) -> ColumnElement[bool]:
+    """SQL condition on CaseFile: the case files this principal may read."""
+    if not p.user.active:
+        return false()
+    readable = p.readable_units()
+    ways: list[ColumnElement[bool]] = [CaseFile.created_by == p.user.id]
+    if readable:
+        ways.append(CaseFile.unit_id.in_(readable))
+    return or_(*ways)
+
+
+def search_scope(session: Session, p: Principal) -> SearchScope:
+    """The search engine's scope for a user, from the same rules as `visible_documents`."""
+    if not p.user.active:
+        return SearchScope(units=frozenset(), user_id=p.user.id)
+    codes = {u.id: u.code for u in session.scalars(select(Unit))}
+    readable = p.readable_units()
+    precedent = frozenset(
+        (codes[u], t) for u in p.precedent_units() if u in codes for t in p.precedent_templates
+    )
+    if p.has("inspector") and readable >= set(codes):
+        return SearchScope(units=None, user_id=p.user.id, precedent=precedent)
+    return SearchScope(
+        units=frozenset(codes[i] for i in readable if i in codes),
+        user_id=p.user.id,
+        precedent=precedent,
+    )
+
+
+# ---- may this user do X to this object --------------------------------------------------------
 
 
 def can(session: Session, p: Principal, action: str, obj: object = None) -> bool:
     """May this principal do `action` on `obj`? Default deny."""
+    if not p.user.active:
+        return False
+    if action in {"document.read", "document.download"}:
+        assert isinstance(obj, IssuedDocument)
+        found = session.scalar(
+            select(IssuedDocument.id).where(IssuedDocument.id == obj.id, visible_documents(p))
+        )
+        return found is not None
+    if action in {"casefile.read", "casefile.export"}:
+        assert isinstance(obj, CaseFile)
+        return obj.created_by == p.user.id or obj.unit_id in p.readable_units()
     if not _can(session, p, action, obj):
         return False
-    # 知悉范围: a restricted draft or document is readable only by the named users, on top of
-    # every rule above (inspectors included).
-    draft_id = (
-        obj.id
-        if isinstance(obj, Draft)
-        else obj.draft_id
-        if isinstance(obj, IssuedDocument)
-        else None
-    )
-    if draft_id is not None:
-        from app.drafting.restrictions import allowed_readers
-
-        allowed = allowed_readers(session, draft_id)
+    # 知悉范围: a restricted draft is readable only by its readers, on top of every rule above.
+    if isinstance(obj, Draft):
+        allowed = allowed_readers(session, obj.id)
         if allowed is not None and p.user.id not in allowed:
             return False
     return True
@@ -107,8 +196,6 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
 
 def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     user = p.user
-    if not user.active:
-        return False
     if action == "draft.create":
         assert isinstance(obj, Unit)
         return any((obj.id, r) in p.grants for r in DRAFTING_ROLES)
@@ -123,7 +210,7 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             (obj.unit_id, r) in p.grants for r in REVIEWER_ROLES
         ):
             return True
-        if obj.status in {"in_review", "approved"} and _co_signer(session, p, obj):
+        if obj.status in {"in_review", "approved"} and is_co_signer(session, p, obj):
             return True
         return _reviewed(session, user, obj.id)
     if action in {"draft.edit", "draft.submit"}:
@@ -132,55 +219,73 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     if action == "draft.review":
         # the step's role and the no-self-approval rules are checked in the workflow
         assert isinstance(obj, Draft)
-        return any((obj.unit_id, r) in p.grants for r in REVIEWER_ROLES) or _co_signer(
+        return any((obj.unit_id, r) in p.grants for r in REVIEWER_ROLES) or is_co_signer(
             session, p, obj
         )
     if action == "draft.issue":
         assert isinstance(obj, Draft)
-        return obj.created_by == user.id or any((obj.unit_id, r) in p.grants for r in ISSUING_ROLES)
-    if action in {"document.read", "document.download"}:
-        assert isinstance(obj, IssuedDocument)
-        if obj.unit_id in p.readable_units():
-            return True
-        if obj.issued_by == user.id:
-            return True
-        draft = session.get(Draft, obj.draft_id)
-        if draft is not None and draft.created_by == user.id:
-            return True
-        return _reviewed(session, user, obj.draft_id)
+        return any((obj.unit_id, r) in p.grants for r in ISSUING_ROLES)
+    if action == "draft.restrict":
+        assert isinstance(obj, Draft)
+        return obj.created_by == user.id or (obj.unit_id, "office-head") in p.grants
     if action in {"unit.manage", "user.manage", "template.manage"}:
         return p.has("admin")
     if action == "audit.read":
         return p.has("admin") or p.has("inspector")
     if action == "contract.register":
-        # 聘任合同台账: for those who read a unit's documents; rows are checked one by one
+        # 聘任合同台账: for those who read a unit's documents; rows come through the scope
         return bool(p.readable_units())
-    # --- case files (issue 7): rules live in app/archive/casefiles.py until folded in here ---
-    if action.startswith(("casefile.", "archive.")):
-        from app.casefiles.service import casefile_policy
-
-        return casefile_policy(session, p, action, obj)
+    if action == "casefile.create":
+        assert isinstance(obj, Unit)
+        return bool(
+            {obj.id} & (p.units_with(*DRAFTING_ROLES) | p.subtree(p.units_with("office-head")))
+        )
+    if action in {"casefile.edit", "casefile.close"}:
+        assert isinstance(obj, CaseFile)
+        if obj.status != "open":
+            return False
+        keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+        return obj.created_by == user.id or obj.unit_id in keepers
+    if action == "archive.compliance":
+        return p.has("inspector") or p.has("office-head")
+    if action == "archive.checks":
+        return p.has("admin") or p.has("inspector")
+    if action == "archive.import":
+        return p.has("admin")
     return False
+
+
+def _reviewed(session: Session, user: User, draft_id: int) -> bool:
+    found = session.scalar(
+        select(ReviewStep.id)
+        .where(ReviewStep.draft_id == draft_id, ReviewStep.user_id == user.id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def is_co_signer(session: Session, p: Principal, draft: Draft) -> bool:
+    """会签: does p hold a co-signing role in a unit listed on the draft's current version?"""
+    units = p.units_with(*CO_SIGN_ROLES)
+    if not units:
+        return False
+    found = session.scalar(
+        select(VersionCoSignUnit.id)
+        .join(DraftVersion, DraftVersion.id == VersionCoSignUnit.version_id)
+        .where(
+            DraftVersion.draft_id == draft.id,
+            DraftVersion.number == draft.current_version,
+            VersionCoSignUnit.unit_id.in_(units),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def is_inspector_read(p: Principal, unit_id: int) -> bool:
     """True when the read is allowed only through an inspector grant (it must be audited)."""
     other = p.units_with("clerk", "signatory") | p.subtree(p.units_with("office-head"))
     return unit_id not in other and unit_id in p.subtree(p.units_with("inspector"))
-
-
-def search_scope(session: Session, p: Principal):
-    """The search engine's scope for a user: the units they read, their id for restricted
-    documents. Applied inside the engine, so results, counts, facets and snippets agree."""
-    from app.search import SearchScope
-
-    readable = p.readable_units() if p.user.active else set()
-    all_units = {u.id: u.code for u in session.scalars(select(Unit))}
-    if p.has("inspector") and readable >= set(all_units):
-        return SearchScope(units=None, user_id=p.user.id)
-    return SearchScope(
-        units=frozenset(all_units[i] for i in readable if i in all_units), user_id=p.user.id
-    )
 
 
 @dataclass(frozen=True)
@@ -198,5 +303,5 @@ def reference_scope(p: Principal, drafting_unit_id: int) -> ReferenceScope:
     drafter never learns the staff of a unit closed to them."""
     parent = next((u for u, kids in p.children.items() if drafting_unit_id in kids), None)
     units = p.subtree({parent if parent is not None else drafting_unit_id})
-    people = {drafting_unit_id} | (p.readable_units() if p.user.active else set())
+    people = {drafting_unit_id} | p.readable_units()
     return ReferenceScope(units=frozenset(units), people_units=frozenset(people))

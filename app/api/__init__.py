@@ -6,13 +6,13 @@ import functools
 import io
 
 from flask import Blueprint, Flask, g, jsonify, request, send_file
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import audit
-from app.access.policy import can, is_inspector_read, principal
+from app.access.policy import can, principal
+from app.drafting import documents as document_service
 from app.drafting import drafts
 from app.drafting.models import Draft, IssuedDocument
-from app.drafting.restrictions import documents_visible_to
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users
 from app.presenters.documents import document_payload
@@ -188,24 +188,17 @@ def documents():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     per_page = min(100, max(1, request.args.get("per_page", 30, type=int) or 30))
     with cf().db.read() as s:
-        query = select(IssuedDocument).where(
-            IssuedDocument.unit_id.in_(g.principal.readable_units() or {-1}),
-            documents_visible_to(g.principal.user.id),
-        )
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        docs = s.scalars(
-            query.order_by(IssuedDocument.id.desc()).offset((page - 1) * per_page).limit(per_page)
-        )
+        listing = document_service.list_documents(s, g.principal, page, per_page)
+        total, docs = listing.total, listing.documents
         return jsonify({"total": total, "page": page, "per_page": per_page,
                         "documents": [{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.code,
                                        "issue_date": d.issue_date.isoformat(), "sha256": d.docx_sha256} for d in docs]})  # fmt: skip
 
 
 def _readable_document(s, doc_id: int, action: str) -> IssuedDocument:
-    doc = s.get(IssuedDocument, doc_id)
-    if doc is None or not can(s, g.principal, action, doc):
-        raise NotFound(f"文书 {doc_id} 不存在或您无权查看")
-    return doc
+    return document_service.open_document(
+        s, g.principal, doc_id, action, via="api", remote_addr=remote_addr()
+    )
 
 
 @bp.get("/documents/<int:doc_id>")
@@ -213,9 +206,6 @@ def _readable_document(s, doc_id: int, action: str) -> IssuedDocument:
 def document(doc_id: int):
     with cf().db.write() as s:
         doc = _readable_document(s, doc_id, "document.read")
-        if is_inspector_read(g.principal, doc.unit_id):
-            audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
-                         detail={"via": "api"}, remote_addr=remote_addr())  # fmt: skip
         return jsonify(document_payload(cf(), s, doc))
 
 

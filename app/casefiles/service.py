@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.access.policy import DRAFTING_ROLES, Principal, can, is_inspector_read
+from app.access.policy import Principal, can, is_inspector_read, visible_case_files
 from app.blobs.store import store_blob
 from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
 from app.casefiles.models import (
@@ -51,35 +51,6 @@ TEMPLATE_ROLES = {
     "risk-notice": "risk-notice",
     "engagement-contract": "contract",
 }
-
-
-# ---- access rules (called from app.access.policy.can; to be folded in there) -----------------
-
-
-def casefile_policy(session: Session, p: Principal, action: str, obj: object) -> bool:
-    """Rules for casefile.* and archive.* actions. Default deny."""
-    user = p.user
-    if action == "casefile.create":
-        assert isinstance(obj, Unit)
-        return bool(
-            {obj.id} & (p.units_with(*DRAFTING_ROLES) | p.subtree(p.units_with("office-head")))
-        )
-    if action in {"casefile.read", "casefile.export"}:
-        assert isinstance(obj, CaseFile)
-        return obj.created_by == user.id or obj.unit_id in p.readable_units()
-    if action in {"casefile.edit", "casefile.close"}:
-        assert isinstance(obj, CaseFile)
-        if obj.status != "open":
-            return False
-        keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
-        return obj.created_by == user.id or obj.unit_id in keepers
-    if action == "archive.compliance":
-        return p.has("inspector") or p.has("office-head")
-    if action == "archive.checks":
-        return p.has("admin") or p.has("inspector")
-    if action == "archive.import":
-        return p.has("admin")
-    return False
 
 
 # ---- archival settings ----------------------------------------------------------------------
@@ -197,8 +168,7 @@ def case_files_query(p: Principal | None, status: str | None = None,
     """
     query = select(CaseFile).order_by(CaseFile.created_at.desc(), CaseFile.id.desc())
     if p is not None:
-        units = p.readable_units() or {-1}
-        query = query.where((CaseFile.unit_id.in_(units)) | (CaseFile.created_by == p.user.id))
+        query = query.where(visible_case_files(p))
     if status:
         query = query.where(CaseFile.status == status)
     if unit_code:

@@ -18,7 +18,7 @@ from app import bootstrap
 from app.access.policy import Principal, can, principal, search_scope
 from app.config import ConfigError, Settings
 from app.container import Casefile, open_casefile
-from app.drafting import drafts
+from app.drafting import documents, drafts
 from app.drafting.models import Draft, IssuedDocument
 from app.errors import NotFound, WorkflowError
 from app.identity import users as user_admin
@@ -372,17 +372,14 @@ def cmd_draft_queue(cf: Casefile, args) -> int:
 
 
 def cmd_document_show(cf: Casefile, args) -> int:
-    from app import audit
-    from app.access.policy import is_inspector_read
-
     with cf.db.write() as session:
-        doc = session.get(IssuedDocument, args.id)
         p = _acting(session, args.as_user)
-        if doc is None or (p is not None and not can(session, p, "document.read", doc)):
-            raise CliError(f"文书 {args.id} 不存在或您无权查看")
-        if p is not None and is_inspector_read(p, doc.unit_id):
-            audit.record(session, "document.read", actor=p.user, object_type="document", object_id=doc.id,
-                         detail={"via": "cli"})  # fmt: skip
+        if p is None:
+            doc = session.get(IssuedDocument, args.id)
+            if doc is None:
+                raise CliError(f"文书 {args.id} 不存在")
+        else:
+            doc = documents.open_document(session, p, args.id, via="cli")
         payload = document_payload(cf, session, doc)
     _out(args, payload, [
         f"{payload['number']}  {payload['title']}",

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.access.policy import Principal, can
+from app.access.policy import CO_SIGN_ROLES, Principal, can
 from app.blobs.store import store_blob
 from app.common.clock import today_in_china
 from app.container import Casefile
@@ -59,7 +59,6 @@ DECISION_LABELS = {
     "note": "补充意见",
 }
 CO_SIGN = "co-sign"
-CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign for a unit
 STEP_ROLE_LABELS = ROLE_LABELS | {CO_SIGN: "会签单位负责人或签发人", "drafter": "起草人"}
 
 
@@ -669,25 +668,6 @@ def reviewers_for(session: Session, draft: Draft, states: list[StepState]) -> li
             continue
         out.append(uid)
     return out
-
-
-def is_co_signer(session: Session, p: Principal, draft: Draft) -> bool:
-    """Does p hold a co-signing role in a unit listed on the draft's current version?
-    (Used by the access policy: such users may read the draft and review it.)"""
-    units = p.units_with(*CO_SIGN_ROLES)
-    if not units:
-        return False
-    found = session.scalar(
-        select(VersionCoSignUnit.id)
-        .join(DraftVersion, DraftVersion.id == VersionCoSignUnit.version_id)
-        .where(
-            DraftVersion.draft_id == draft.id,
-            DraftVersion.number == draft.current_version,
-            VersionCoSignUnit.unit_id.in_(units),
-        )
-        .limit(1)
-    )
-    return found is not None
 
 
 def _co_sign_candidates(session: Session, p: Principal) -> list[Draft]:

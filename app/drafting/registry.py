@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.policy import Principal, reference_scope
+from app.access.readers import allowed_readers
 from app.drafting.models import IssuedDocument
-from app.drafting.restrictions import allowed_readers
 from app.identity.models import RoleGrant, Unit, User
 from app.templating.references import RefChoice
 from app.templating.render import chinese_date

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from app.access.scope import SearchScope
+
 DOC_TYPES = (
     "legality-review-opinion",
     "risk-notice",
@@ -62,34 +64,9 @@ class IndexDoc:
     signatory: str = ""
     conclusion: str = ""  # for opinions: 合法 / 修改后合法 / 不合法 or ""
     status: str = "issued"  # issued | revoked | superseded
-    restricted_to: tuple[int, ...] = ()
+    restricted_to: tuple[int, ...] = ()  # 知悉范围: only these user ids, when not empty
+    actors: tuple[int, ...] = ()  # user ids of its drafter, reviewers, co-signers and issuer
     content_hash: str = ""  # sha256 of the issued DOCX; for staleness checks
-
-
-@dataclass(frozen=True)
-class SearchScope:
-    """What the asking user may read; applied inside the engine before anything is counted.
-
-    ``units`` — unit codes the user may read, or None for every unit (inspectors).
-    A document with a non-empty ``restricted_to`` is visible only to those user ids,
-    on top of the unit rule.
-    """
-
-    units: frozenset[str] | None
-    user_id: int | None = None
-
-    @classmethod
-    def everything(cls) -> SearchScope:
-        """Unrestricted scope for maintenance jobs (verify, reindex); never for a user."""
-        return cls(units=None, user_id=None)
-
-    def allows(self, unit_code: str, restricted_to: Iterable[int]) -> bool:
-        if self.units is not None and unit_code not in self.units:
-            return False
-        restricted = tuple(restricted_to)
-        if restricted and self.user_id not in restricted:
-            return False
-        return True
 
 
 Sort = Literal["relevance", "date"]

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.readers import allowed_readers
 from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
 from app.common.clock import CHINA_TZ
 from app.common.docx_text import docx_text
 from app.container import Casefile
 from app.drafting import drafts
 from app.drafting.models import Draft, DraftVersion, IssuedDocument
-from app.drafting.restrictions import allowed_readers
 from app.identity.models import Unit, User
 from app.search import IndexDoc
 from app.templating.models import TemplateVersion
@@ -195,6 +195,7 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
         conclusion=conclusion,
         status="issued",
         restricted_to=tuple(sorted(allowed_readers(session, doc.draft_id) or ())),
+        actors=tuple(sorted({draft.created_by, doc.issued_by, *(s.user_id for s in steps)})),
         content_hash=index_fingerprint(doc.docx_sha256, *case_files),
     )
 

@@ -470,14 +470,19 @@ class WhooshBackend:
     def _scope_mask(self, leaf: Leaf, scope: SearchScope) -> np.ndarray:
         """Live documents of the segment that *scope* may read (cached; do not modify)."""
         m = leaf.meta
-        key = (leaf.key, scope.units, scope.user_id)
+        key = (leaf.key, scope.units, scope.user_id, scope.precedent)
         cached = m.scope_cache.get(key)
         if cached is not None:
             return cached
         if scope.units is None:
             allowed = leaf.live.copy()
         else:
-            allowed = leaf.live & m.coded["u"].mask(scope.units)
+            readable = m.coded["u"].mask(scope.units)
+            for unit_code, doc_type in scope.precedent:
+                readable |= m.coded["u"].mask({unit_code}) & m.coded["t"].mask({doc_type})
+            if scope.user_id is not None:
+                readable |= m.actor_mask(scope.user_id)
+            allowed = leaf.live & readable
         for docnum, users in m.restricted.items():
             if scope.user_id not in users:
                 allowed[docnum] = False

@@ -12,7 +12,7 @@ from app.search.normalize import _SPLIT, FIELD_SEP, _add, fold
 from app.search.whoosh_writer import TITLE_BOOST  # noqa: F401  (re-exported)
 
 INDEX_NAME = "casefile"
-FORMAT_VERSION = 2  # 2: trigram terms, integer weights
+FORMAT_VERSION = 3  # 2: trigram terms, integer weights; 3: actors for the reading scope
 MARKER = "casefile-index.json"
 # Order of the folded fields in the verification text; "number" and "title" first so a
 # field-scoped term (title:…) can find its part.
@@ -110,6 +110,7 @@ def _doc_fields(doc: IndexDoc) -> dict:
         "c": doc.conclusion,
         "r": list(doc.reviewers),
         "x": list(doc.restricted_to),
+        "a": list(doc.actors),
         "h": doc.content_hash,
         "tn": folded[0] + FIELD_SEP + folded[1],
     }

@@ -90,6 +90,14 @@ class SegmentMeta:
         self.rev_doc = np.array(rev_doc, dtype=np.int32)
         self.rev = Coded(rev_names)
         self.restricted = {i: frozenset(m["x"]) for i, m in enumerate(metas) if m.get("x")}
+        actor_doc: list[int] = []
+        actor_ids: list[int] = []
+        for i, m in enumerate(metas):
+            for uid in m.get("a", ()):
+                actor_doc.append(i)
+                actor_ids.append(uid)
+        self.actor_doc = np.array(actor_doc, dtype=np.int32)
+        self.actor_ids = np.array(actor_ids, dtype=np.int64)
         self.scope_cache: dict[tuple, np.ndarray] = {}
         self._by_doc_id: dict[str, list[int]] | None = None
 
@@ -100,6 +108,12 @@ class SegmentMeta:
                 inv.setdefault(d, []).append(i)
             self._by_doc_id = inv
         return self._by_doc_id.get(doc_id, [])
+
+    def actor_mask(self, user_id: int) -> np.ndarray:
+        """Documents this user drafted, reviewed, co-signed or issued."""
+        out = np.zeros(self.n, dtype=bool)
+        out[self.actor_doc[self.actor_ids == user_id]] = True
+        return out
 
     def reviewer_mask(self, name: str) -> np.ndarray:
         out = np.zeros(self.n, dtype=bool)

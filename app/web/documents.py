@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, g, render_template, request, send_file
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import audit
-from app.access.policy import can, is_inspector_read, search_scope
-from app.drafting import drafts
+from app.access.policy import search_scope
+from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
-from app.drafting.restrictions import documents_visible_to
+from app.errors import NotFound
 from app.identity.models import User
 from app.renditions.models import Rendition
 from app.search import SearchError
@@ -29,30 +29,20 @@ PER_PAGE = 30
 def index():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     with cf().db.read() as s:
-        units = g.principal.readable_units() or {-1}
-        query = select(IssuedDocument).where(
-            IssuedDocument.unit_id.in_(units), documents_visible_to(g.principal.user.id)
-        )
-        total = s.scalar(select(func.count()).select_from(query.subquery()))
-        docs = list(
-            s.scalars(
-                query.order_by(IssuedDocument.issued_at.desc())
-                .offset((page - 1) * PER_PAGE)
-                .limit(PER_PAGE)
-            )
-        )
-        for d in docs:
-            _ = d.unit.name
+        listing = documents.list_documents(s, g.principal, page, PER_PAGE)
+        docs, total = listing.documents, listing.total
         return render_template(
             "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE
         )
 
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
-    doc = s.get(IssuedDocument, doc_id)
-    if doc is None or not can(s, g.principal, action, doc):
+    try:
+        return documents.open_document(
+            s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
+        )
+    except NotFound:
         abort(404)
-    return doc
 
 
 @bp.get("/documents/<int:doc_id>")
@@ -60,9 +50,6 @@ def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
 def show(doc_id: int):
     with cf().db.write() as s:
         doc = _readable(s, doc_id)
-        if is_inspector_read(g.principal, doc.unit_id):
-            audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
-                         remote_addr=remote_addr())  # fmt: skip
         draft = doc.draft
         history = drafts.steps_of(s, draft)
         for step in history:

@@ -10,15 +10,14 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from app import audit
-from app.access.policy import can, is_inspector_read
+from app.access.policy import can
 from app.db.base import utcnow
-from app.drafting import drafts, history
+from app.drafting import documents, drafts, history
 from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data, slip_for_document
-from app.errors import WorkflowError
+from app.errors import NotFound, WorkflowError
 from app.identity.models import Unit
 from app.templating.schema import REFERENCE_TYPES
 from app.web import cf, login_required, remote_addr
@@ -385,13 +384,12 @@ def draft_history(draft_id: int):
 
 
 def _readable_document(s, doc_id: int) -> IssuedDocument:
-    doc = s.get(IssuedDocument, doc_id)
-    if doc is None or not can(s, g.principal, "document.read", doc):
+    try:
+        return documents.open_document(
+            s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
+        )
+    except NotFound:
         abort(404)
-    if is_inspector_read(g.principal, doc.unit_id):
-        audit.record(s, "document.read", actor=g.user, object_type="document", object_id=doc.id,
-                     detail={"via": request.endpoint}, remote_addr=remote_addr())  # fmt: skip
-    return doc
 
 
 @bp.get("/documents/<int:doc_id>/history")
