@@ -153,7 +153,7 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
 def search_scope(session: Session, p: Principal) -> SearchScope:
     """The search engine's scope for a user, from the same rules as `visible_documents`."""
     if not p.user.active:
-        return SearchScope(units=frozenset(), user_id=p.user.id)
+        return SearchScope(units=frozenset(), user_id=None)  # reads nothing
     codes = {u.id: u.code for u in session.scalars(select(Unit))}
     readable = p.readable_units()
     precedent = frozenset(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from app.access.policy import Principal, visible_case_files, visible_documents
 from app.audit.models import AuditEntry
 from app.casefiles.models import (
     KINDS,
@@ -35,6 +36,7 @@ from app.casefiles.models import (
 from app.casefiles.service import format_reference, item_sha256, items_of, references_of
 from app.common.hashing import sha256_hex
 from app.container import Casefile
+from app.drafting.models import IssuedDocument
 from app.renditions.models import Rendition
 
 CHECKS = ("authenticity", "integrity", "usability", "security")
@@ -147,18 +149,25 @@ def _opens(file_type: str, data: bytes) -> str | None:
 
 
 def _label(
-    case: CaseFile, item: CaseFileItem | None = None, ref: ArchivalReference | None = None
+    case: CaseFile,
+    item: CaseFileItem | None = None,
+    ref: ArchivalReference | None = None,
+    masked: bool = False,
 ) -> str:
     text = f"案卷 {case.id}「{case.title}」"
     if item is not None:
-        text += f"第{item.position}件「{item.title}」"
+        text += f"第{item.position}件" + ("（限定知悉范围）" if masked else f"「{item.title}」")
         if ref is not None:
             text += f"（档号 {ref.reference}）"
     return text
 
 
-def run_checks(cf: Casefile, case_id: int | None = None) -> ChecksReport:
-    """The four checks over every case file (or one)."""
+def run_checks(
+    cf: Casefile, case_id: int | None = None, p: Principal | None = None
+) -> ChecksReport:
+    """The four checks over every case file (or one); with a principal, over the case files it
+    reads, and an item filed from a document restricted away from it (知悉范围) is named by its
+    position only."""
     from app.renditions import PdfError, read_metadata
 
     report = ChecksReport()
@@ -168,6 +177,21 @@ def run_checks(cf: Casefile, case_id: int | None = None) -> ChecksReport:
         query = select(CaseFile).order_by(CaseFile.id)
         if case_id is not None:
             query = query.where(CaseFile.id == case_id)
+        hidden: set[int] = set()
+        if p is not None:
+            query = query.where(visible_case_files(p))
+            hidden = set(
+                s.scalars(
+                    select(IssuedDocument.id).where(
+                        IssuedDocument.id.in_(
+                            select(CaseFileItem.document_id).where(
+                                CaseFileItem.document_id.is_not(None)
+                            )
+                        ),
+                        ~visible_documents(p),
+                    )
+                )
+            )
         for case in s.scalars(query):
             report.case_files += 1
             here = _label(case)
@@ -198,7 +222,8 @@ def run_checks(cf: Casefile, case_id: int | None = None) -> ChecksReport:
             for item in items:
                 report.records += 1
                 ref = refs.get(item.id)
-                _check_item(cf, s, files, case, item, ref, filed, add, read_metadata, PdfError)
+                _check_item(cf, s, files, case, item, ref, filed, add, read_metadata, PdfError,
+                            masked=item.document_id in hidden)  # fmt: skip
             seqs = [refs[i.id].seq for i in items if i.id in refs]
             if seqs and seqs != list(range(seqs[0], seqs[0] + len(seqs))):
                 add(Finding("integrity", here, "卷内件号不连续：" + "、".join(f"{n:04d}" for n in seqs),
@@ -221,8 +246,10 @@ def _audit_events(s, case: CaseFile) -> dict[str, list[dict]]:
     return events
 
 
-def _check_item(cf, s, files: _Files, case, item, ref, filed, add, read_metadata, PdfError) -> None:
-    label = _label(case, item, ref)
+def _check_item(
+    cf, s, files: _Files, case, item, ref, filed, add, read_metadata, PdfError, masked=False
+) -> None:
+    label = _label(case, item, ref, masked)
     cid = case.id
     if not item.title:
         add(Finding("integrity", label, "缺少题名", cid))

@@ -17,10 +17,10 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from app.access.policy import Principal
+from app.access.policy import Principal, visible_documents
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.identity.models import Unit
@@ -91,6 +91,20 @@ def compliance_findings(
         return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
     out: list[ComplianceFinding] = []
+    # documents filed in a readable case file but restricted (知悉范围) away from this principal:
+    # the finding stands, their number and title are not shown
+    hidden: set[int] = set()
+    if p is not None:
+        hidden = set(
+            session.scalars(
+                select(CaseFileItem.document_id).where(
+                    CaseFileItem.document_id.is_not(None),
+                    ~CaseFileItem.document_id.in_(
+                        select(IssuedDocument.id).where(visible_documents(p))
+                    ),
+                )
+            )
+        )
     cases = {c.id: c for c in session.scalars(select(CaseFile).order_by(CaseFile.id))}
     items_by_case: dict[int, list[CaseFileItem]] = {}
     for item in session.scalars(select(CaseFileItem).order_by(CaseFileItem.position)):
@@ -112,7 +126,8 @@ def compliance_findings(
         if not reviews:
             finding("no_review", case, "", case.meeting_on, "案卷中没有合法性审查意见")
         elif case.meeting_on and dates and case.meeting_on < min(dates):
-            finding("review_after_meeting", case, reviews[0].doc_number, case.meeting_on,
+            number = "" if reviews[0].document_id in hidden else reviews[0].doc_number
+            finding("review_after_meeting", case, number, case.meeting_on,
                     f"会议审议日期 {case.meeting_on}，合法性审查意见日期 {min(dates)}")  # fmt: skip
 
     # where each issued document is filed
@@ -126,6 +141,7 @@ def compliance_findings(
         select(IssuedDocument, TemplateVersion.template_id)
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .where(TemplateVersion.template_id.in_(["risk-notice", "engagement-contract"]))
+        .where(true() if p is None else visible_documents(p))
         .order_by(IssuedDocument.id)
     ).all()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_mod
+import secrets
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ from itertools import repeat
 
 import numpy as np
 from whoosh import writing
+from whoosh.codec import base as whoosh_codec_base
 from whoosh.codec.whoosh3 import W3Codec
 
 from app.search.normalize import _SPLIT, _add
@@ -30,6 +32,15 @@ BLOCK_LIMIT = 1024  # postings per block: fewer, larger blocks read faster in bu
 MAX_WEIGHT = 65535  # weights are small integers (array "H"), pickled in 2-3 bytes each
 SEGMENT_DOCS = 25_000  # a rebuild writes segments of at most this many documents
 MERGE_CAP = 20_000  # the indexer never merges segments bigger than this (no long spikes)
+
+
+def _segment_id(cls, size: int = 16) -> str:
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(size))
+
+
+# Whoosh names new segments with the global `random` module: anything in the process that seeds
+# it (a library, a test framework) makes two commits pick the same name and the second one fail.
+whoosh_codec_base.Segment._random_id = classmethod(_segment_id)
 
 
 def make_codec() -> W3Codec:

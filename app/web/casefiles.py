@@ -244,5 +244,5 @@ def checks():
         if not can(s, g.principal, "archive.checks"):
             abort(403)
         audit.record(s, "archive.checks", actor=g.user, remote_addr=remote_addr())
-    report = run_checks(cf())
+    report = run_checks(cf(), p=g.principal)
     return render_template("casefile_checks.html", report=report, checks=CHECKS, labels=LABELS)
