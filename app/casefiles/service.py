@@ -543,7 +543,8 @@ def archive_year(case: CaseFile) -> int:
 
 
 def close_case_file(session: Session, p: Principal | None, case_id: int, actor=None,
-                    remote_addr: str = "", *, default_fonds: str) -> list[ArchivalReference]:  # fmt: skip
+                    remote_addr: str = "", *,
+                    default_fonds: str) -> list[ArchivalReference]:  # fmt: skip
     """Give every item its 档号 in filing order and make the case file read-only.
 
     *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code)."""

@@ -7,3 +7,8 @@ class Retry(Exception):
 
 class GiveUp(Exception):
     """This event can never succeed (e.g. a mailbox refused for good): record why, retry no more."""
+
+
+class Unreachable(Exception):
+    """The server this kind of event needs is down or hanging: this attempt failed (retried
+    with back-off), and the other events of the kind wait for a later round."""

@@ -19,7 +19,7 @@ from app.blobs.store import store_blob
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
-from app.jobs.errors import GiveUp, Retry
+from app.jobs.errors import GiveUp, Retry, Unreachable
 from app.jobs.mail import handle_mail
 from app.jobs.models import OutboxEvent
 from app.renditions.models import Rendition
@@ -196,7 +196,10 @@ def drain(
     """Process what is due; returns counts of done / retried / failed events (failed counts
     those given up too: they are kept, processed, with their last_error)."""
     counts = {"done": 0, "retry": 0, "failed": 0}
+    down: set[str] = set()  # kinds whose server did not answer: the rest wait for a later round
     for event in _claim(cf, kinds, limit):
+        if event.kind in down:
+            continue
         if event.kind in LEASED_KINDS and not _lease(cf, event.id):
             continue
         try:
@@ -210,6 +213,8 @@ def drain(
             counts["failed"] += 1
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
             log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
+            if isinstance(exc, Unreachable):
+                down.add(event.kind)
             _finish(
                 cf,
                 event.id,
