@@ -150,3 +150,25 @@ def test_mail_queued_before_e_mail_was_switched_off_is_dropped(cf, monkeypatch, 
         monkeypatch.setattr(cf.settings, "smtp_host", None)
         assert drain(cf, ("mail",))["done"] == 1
     assert received == [] and "e-mail is off" in caplog.text
+
+
+def test_two_workers_never_send_one_e_mail_twice(cf, monkeypatch):
+    """Both saw the event due; the lease lets only the first one send it."""
+    from app.jobs.outbox import _claim, _lease
+
+    _addresses(cf, "head")
+    with mailutil.smtp_server() as (port, received):
+        mailutil.use_smtp(monkeypatch, cf, port)
+        with cf.db.write() as s:
+            clerk = as_user(s, "clerk")
+            d = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
+            drafts.submit(cf, s, clerk, d.id)
+        [seen_by_a] = _claim(cf, ("mail",), 10)
+        [seen_by_b] = _claim(cf, ("mail",), 10)
+        assert _lease(cf, seen_by_a.id)
+        assert not _lease(cf, seen_by_b.id)  # B leaves it to A
+        assert drain(cf, ("mail",)) == {"done": 0, "retry": 0, "failed": 0}  # leased: not due
+        _make_due(cf)  # A died mid-way: once the lease ends, the event is due again
+        assert drain(cf, ("mail",))["done"] == 1
+        assert not _lease(cf, seen_by_a.id)  # done: nobody takes it again
+    assert len(received) == 1
