@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.blobs.store import BlobStore
 from app.config import Settings
 from app.db import Database
+from app.renditions import OfficeSettings, configure_office
 from app.templating.catalog import Catalog
 
 
@@ -47,6 +48,14 @@ class Casefile:
 def open_casefile(settings: Settings | None = None) -> Casefile:
     settings = settings or Settings.from_env()
     settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    configure_office(
+        OfficeSettings(
+            soffice=settings.soffice,
+            uno_python=settings.uno_python,
+            font_aliases=settings.font_aliases,
+            convert_timeout=settings.rendition_timeout,
+        )
+    )
     blobs = BlobStore(settings.blobs_dir)
     return Casefile(
         settings=settings,

@@ -102,5 +102,7 @@ def create_demo_dossiers(
             )  # fmt: skip
             casefiles.add_document(s, p, open_case.id, notice.id)
     with cf.db.write() as s:
-        casefiles.close_case_file(s, principal(s, user), closed_id)
+        casefiles.close_case_file(
+            s, principal(s, user), closed_id, default_fonds=cf.settings.fonds_code
+        )
     return closed_id

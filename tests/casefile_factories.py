@@ -75,4 +75,7 @@ def file_document(cf, case_id: int, doc_id: int, user: str = "clerk", **kw):
 
 def close(cf, case_id: int, user: str = "clerk"):
     with cf.db.write() as s:
-        return [r.reference for r in casefiles.close_case_file(s, as_user(s, user), case_id)]
+        refs = casefiles.close_case_file(
+            s, as_user(s, user), case_id, default_fonds=cf.settings.fonds_code
+        )
+        return [r.reference for r in refs]

@@ -31,8 +31,8 @@ def test_reference_format_follows_da_t_22():
 
 
 def test_close_gives_gapless_references_and_makes_the_file_read_only(quick_cf, monkeypatch):
-    monkeypatch.setenv("CASEFILE_FONDS_CODE", "Z109")
     cf = quick_cf
+    monkeypatch.setattr(cf.settings, "fonds_code", "Z109")  # CASEFILE_FONDS_CODE
     doc = issue_quick(cf, "停车收费")
     first = new_case(cf, decided_on="2026-11-20")
     file_document(cf, first, doc.id, role="decision")

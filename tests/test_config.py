@@ -37,3 +37,45 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
+
+
+def test_mail_rendition_and_archive_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path))
+    for name in ("CASEFILE_SMTP_HOST", "CASEFILE_SMTP_PORT", "CASEFILE_SMTP_FROM",
+                 "CASEFILE_SMTP_TIMEOUT", "CASEFILE_SOFFICE", "CASEFILE_UNO_PYTHON",
+                 "CASEFILE_FONT_ALIASES", "CASEFILE_RENDITION_TIMEOUT", "CASEFILE_FONDS_CODE",
+                 "CASEFILE_PRODUCTION"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    s = Settings.from_env()
+    assert (s.smtp_host, s.smtp_port, s.smtp_timeout, s.fonds_code) == (None, 25, 10.0, "Z001")
+    assert (s.soffice, s.uno_python, s.font_aliases, s.rendition_timeout) == (None, None, True, 120)
+
+    monkeypatch.setenv("CASEFILE_SMTP_HOST", " mail.example.test ")
+    monkeypatch.setenv("CASEFILE_SMTP_PORT", "2525")
+    monkeypatch.setenv("CASEFILE_SMTP_TIMEOUT", "2.5")
+    monkeypatch.setenv("CASEFILE_SOFFICE", "/opt/lo/program/soffice")
+    monkeypatch.setenv("CASEFILE_UNO_PYTHON", "/opt/lo/program/python")
+    monkeypatch.setenv("CASEFILE_FONT_ALIASES", "0")
+    monkeypatch.setenv("CASEFILE_RENDITION_TIMEOUT", "300")
+    monkeypatch.setenv("CASEFILE_FONDS_CODE", "Z109")
+    s = Settings.from_env()
+    assert (s.smtp_host, s.smtp_port, s.smtp_timeout) == ("mail.example.test", 2525, 2.5)
+    assert s.smtp_sender == "casefile@mail.example.test"
+    assert (s.soffice, s.uno_python) == ("/opt/lo/program/soffice", "/opt/lo/program/python")
+    assert (s.font_aliases, s.rendition_timeout, s.fonds_code) == (False, 300.0, "Z109")
+    monkeypatch.setenv("CASEFILE_SMTP_FROM", "legal@example.test")
+    assert Settings.from_env().smtp_sender == "legal@example.test"
+
+    for name, bad in [
+        ("CASEFILE_SMTP_PORT", "twenty-five"),
+        ("CASEFILE_SMTP_PORT", "70000"),
+        ("CASEFILE_SMTP_TIMEOUT", "soon"),
+        ("CASEFILE_SMTP_TIMEOUT", "0"),
+        ("CASEFILE_RENDITION_TIMEOUT", "-1"),
+        ("CASEFILE_FONT_ALIASES", "maybe"),
+        ("CASEFILE_FONDS_CODE", "Z-109"),
+    ]:
+        with monkeypatch.context() as m:
+            m.setenv(name, bad)
+            with pytest.raises(ConfigError, match=name):
+                Settings.from_env()

@@ -4,10 +4,9 @@ the processing slip, work queues and e-mail notification. Both engines."""
 from __future__ import annotations
 
 import io
-import socketserver
-import threading
 import zipfile
 
+import mailutil
 import pytest
 from conftest import as_user, populated_store, sample, write_template
 from sqlalchemy import select, text
@@ -16,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from app.access.policy import can
 from app.common.docx_text import docx_text
 from app.common.hashing import sha256_hex
-from app.drafting import drafts, notify
+from app.drafting import drafts
 from app.drafting.models import (
     Draft,
     IssuedDocument,
@@ -28,6 +27,8 @@ from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.slip import build_slip_docx, slip_data, slip_for_document
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit, UserContact
+from app.jobs.models import OutboxEvent
+from app.jobs.outbox import drain
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -244,46 +245,19 @@ def test_the_slip_is_archived_after_issuance_and_reproducible(cf):
             s.execute(text("UPDATE processing_slips SET docx_sha256 = docx_sha256"))
 
 
-class _Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP to receive messages (smtpd is deprecated; aiosmtpd is not installed)."""
-
-    received: list[bytes] = []
-
-    def handle(self):
-        self.wfile.write(b"220 test\r\n")
-        while line := self.rfile.readline():
-            cmd = line.strip().upper()
-            if cmd == b"DATA":
-                self.wfile.write(b"354 go on\r\n")
-                data = b""
-                while (part := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += part
-                self.received.append(data)
-                self.wfile.write(b"250 ok\r\n")
-            elif cmd == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 @pytest.fixture
-def smtp_server(monkeypatch):
-    _Smtp.received = []
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("CASEFILE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CASEFILE_SMTP_PORT", str(server.server_address[1]))
-    monkeypatch.setenv("CASEFILE_SMTP_FROM", "casefile@example.test")
-    yield _Smtp.received
-    server.shutdown()
-    server.server_close()
+def smtp_server(cf, monkeypatch):
+    with mailutil.smtp_server() as (port, received):
+        mailutil.use_smtp(monkeypatch, cf, port)
+        yield received
+
+
+def _mail_events(cf) -> list[OutboxEvent]:
+    with cf.db.read() as s:
+        return list(s.scalars(select(OutboxEvent).where(OutboxEvent.kind == "mail")))
 
 
 def test_email_goes_out_after_commit_only(cf, smtp_server):
-    from email import message_from_bytes, policy
-
     with cf.db.write() as s:
         for username in ("head", "head2", "clerk"):
             user = as_user(s, username).user
@@ -293,19 +267,32 @@ def test_email_goes_out_after_commit_only(cf, smtp_server):
         d = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
         drafts.submit(cf, s, clerk, d.id)
         draft_id = d.id
-        assert smtp_server == []  # nothing before the commit
-    mails = [message_from_bytes(m, policy=policy.default) for m in smtp_server]
+    assert smtp_server == []  # queued with the step, sent by the outbox worker
+    assert drain(cf, ("mail",)) == {"done": 2, "retry": 0, "failed": 0}
+    mails = mailutil.parsed(smtp_server)
     assert sorted(m["To"] for m in mails) == ["head2@example.test", "head@example.test"]
     assert "待您办理：法律顾问室把关" in mails[0]["Subject"]
+    assert {m["From"] for m in mails} == {"casefile@example.test"}
     smtp_server.clear()
     with pytest.raises(ValidationFailed):  # a rolled-back step sends nothing
         with cf.db.write() as s:
             drafts.return_draft(cf, s, as_user(s, "head"), draft_id, "")
+    assert len(_mail_events(cf)) == 2
     with cf.db.write() as s:
         drafts.return_draft(cf, s, as_user(s, "head"), draft_id, "请修改")
-    assert [message_from_bytes(m, policy=policy.default)["To"] for m in smtp_server] == [
-        "clerk@example.test"
-    ]
+    assert drain(cf, ("mail",))["done"] == 1
+    assert [m["To"] for m in mailutil.parsed(smtp_server)] == ["clerk@example.test"]
+
+
+def test_without_smtp_no_mail_is_queued(cf):
+    assert cf.settings.smtp_host is None
+    with cf.db.write() as s:
+        s.add(UserContact(user_id=as_user(s, "head").user.id, email="head@example.test"))
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
+        drafts.submit(cf, s, clerk, d.id)
+    assert _mail_events(cf) == []
 
 
 def test_a_dead_mail_server_never_blocks_the_workflow(cf, monkeypatch, caplog):
@@ -315,8 +302,7 @@ def test_a_dead_mail_server_never_blocks_the_workflow(cf, monkeypatch, caplog):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens here
-    monkeypatch.setenv("CASEFILE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("CASEFILE_SMTP_PORT", str(port))
+    mailutil.use_smtp(monkeypatch, cf, port)
     with cf.db.write() as s:
         s.add(UserContact(user_id=as_user(s, "head").user.id, email="head@example.test"))
     with cf.db.write() as s:
@@ -325,8 +311,11 @@ def test_a_dead_mail_server_never_blocks_the_workflow(cf, monkeypatch, caplog):
         drafts.submit(cf, s, clerk, d.id)
     with cf.db.read() as s:
         assert s.get(Draft, d.id).status == "in_review"
-    assert "e-mail notification failed" in caplog.text
-    assert notify.SmtpSettings.from_env() is not None
+    assert drain(cf, ("mail",)) == {"done": 0, "retry": 0, "failed": 1}
+    assert "outbox event" in caplog.text and "(mail) failed" in caplog.text
+    [event] = _mail_events(cf)
+    assert event.processed_at is None and event.attempts == 1
+    assert "ConnectionRefusedError" in event.last_error
 
 
 def test_queue_ages_and_the_heads_unit_view(cf):

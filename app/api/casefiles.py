@@ -175,7 +175,8 @@ def _file_document(case_id: int) -> int:
 def close_casefile(case_id: int):
     """Give every item its 档号 and make the case file read-only."""
     with cf().db.write() as s:
-        service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr())
+        service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
+                                default_fonds=cf().settings.fonds_code)  # fmt: skip
         return jsonify(_casefile_json(s, s.get(CaseFile, case_id)))
 
 

@@ -40,7 +40,6 @@ from app.identity.models import Unit
 from app.jobs.models import OutboxEvent
 from app.templating.models import TemplateVersion
 
-DEFAULT_FONDS = "Z001"
 REFERENCE_RE = re.compile(
     r"^(?P<fonds>[^-]+)-(?P<category>[A-Z]+)·(?P<year>\d{4})-(?P<retention>Y|D30|D10)-"
     r"(?P<org>.+)-(?P<seq>\d{4})$"
@@ -56,12 +55,9 @@ TEMPLATE_ROLES = {
 # ---- archival settings ----------------------------------------------------------------------
 
 
-def default_fonds() -> str:
-    return os.environ.get("CASEFILE_FONDS_CODE") or DEFAULT_FONDS
-
-
-def fonds_code_for(session: Session, unit: Unit) -> str:
-    """全宗号: the unit's own, else the nearest ancestor's, else CASEFILE_FONDS_CODE / Z001."""
+def fonds_code_for(session: Session, unit: Unit, default: str) -> str:
+    """全宗号: the unit's own, else the nearest ancestor's, else *default* (the configured
+    CASEFILE_FONDS_CODE, Settings.fonds_code)."""
     seen: set[int] = set()
     current: Unit | None = unit
     while current is not None and current.id not in seen:
@@ -70,7 +66,7 @@ def fonds_code_for(session: Session, unit: Unit) -> str:
         if settings is not None and settings.fonds_code:
             return settings.fonds_code
         current = current.parent
-    return default_fonds()
+    return default
 
 
 def org_code_for(session: Session, unit: Unit) -> str:
@@ -517,8 +513,11 @@ def archive_year(case: CaseFile) -> int:
 
 
 def close_case_file(session: Session, p: Principal | None, case_id: int, actor=None,
-                    remote_addr: str = "") -> list[ArchivalReference]:  # fmt: skip
-    """Give every item its 档号 in filing order and make the case file read-only."""
+                    remote_addr: str = "", *,
+                    default_fonds: str) -> list[ArchivalReference]:  # fmt: skip
+    """Give every item its 档号 in filing order and make the case file read-only.
+
+    *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code)."""
     case = get_case_file(session, p, case_id, "casefile.close")
     if case.status != "open":
         raise Forbidden(f"案卷 {case_id} 已归档")
@@ -527,7 +526,7 @@ def close_case_file(session: Session, p: Principal | None, case_id: int, actor=N
         raise ValidationFailed("案卷中还没有文件，不能归档")
     unit = session.get(Unit, case.unit_id)
     fonds, org, year = (
-        fonds_code_for(session, unit),
+        fonds_code_for(session, unit, default_fonds),
         org_code_for(session, unit),
         archive_year(case),
     )

@@ -69,7 +69,9 @@ def cmd_case_close(cf, args) -> int:
 
     cli = _cli()
     with cf.db.write() as s:
-        refs = close_case_file(s, cli._need_as(s, args), args.case)
+        refs = close_case_file(
+            s, cli._need_as(s, args), args.case, default_fonds=cf.settings.fonds_code
+        )
         payload = {"case": args.case, "status": "closed", "references": [r.reference for r in refs]}
     cli._out(
         args,

@@ -14,6 +14,7 @@ The processing slip (发文稿纸) is generated and archived in the issuing tran
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from app.blobs.store import store_blob
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
+from app.drafting import notify
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -43,6 +45,8 @@ from app.templating import RenderError, describe_errors, document_title, render_
 from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
 from app.templating.models import TemplateVersion
 from app.templating.schema import REFERENCE_TYPES, ChainStep
+
+log = logging.getLogger(__name__)
 
 STATUS_LABELS = {
     "draft": "草稿",
@@ -620,9 +624,24 @@ def issue(
 
 
 def _notify(cf: Casefile, session: Session, draft: Draft, event: str, p: Principal) -> None:
-    from app.drafting import notify
-
-    notify.after_commit(cf, session, draft, event, p)
+    """Queue e-mail about this step in this transaction (notify says who is told what)."""
+    if not cf.settings.smtp_host:
+        return
+    try:
+        waiting = None
+        if draft.status == "in_review":
+            states = chain_state(
+                session, draft, template_of(cf, session, draft), current_version(session, draft)
+            )
+            pending = pending_step(states)
+            waiting = notify.Waiting(
+                reviewers_for(session, draft, states), pending.step.label if pending else None
+            )
+        mails = notify.mails_for(session, draft, event, p, waiting)
+    except Exception:  # noqa: BLE001 - notification trouble never blocks the workflow
+        log.exception("could not work out notification recipients for draft %s", draft.id)
+        return
+    notify.queue_mails(session, draft, mails)
 
 
 def opinions_of(session: Session, draft: Draft) -> dict[int, ReviewOpinion]:

@@ -1,8 +1,8 @@
-"""Drain the outbox: derived work (search index, PDF renditions) written by issuance in the
-same transaction, done after the commit, retried with back-off, caught up at start-up.
+"""Drain the outbox: derived work (search index, PDF renditions, e-mail) written in the same
+transaction as its cause, done after the commit, retried with back-off, caught up at start-up.
 
-Slow work (LibreOffice, index commits) happens outside any write transaction, so issuing
-never waits for it. On PostgreSQL several workers claim events with SKIP LOCKED.
+Slow work (LibreOffice, index commits, SMTP) happens outside any write transaction, so issuing
+and reviewing never wait for it. On PostgreSQL several workers claim events with SKIP LOCKED.
 """
 
 from __future__ import annotations
@@ -13,22 +13,25 @@ import threading
 import traceback
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.blobs.store import store_blob
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
+from app.jobs.errors import GiveUp, Retry, Unreachable
+from app.jobs.mail import handle_mail
 from app.jobs.models import OutboxEvent
 from app.renditions.models import Rendition
 from app.templating.models import TemplateVersion
 
 log = logging.getLogger("casefile.outbox")
 MAX_BACKOFF = dt.timedelta(minutes=30)
-
-
-class Retry(Exception):
-    """Not done yet; try again later without counting it as a failure (e.g. no LibreOffice)."""
+# Kinds whose handler must not run twice (a second e-mail is a second e-mail): each event is
+# leased before it is handled, so no other worker takes it meanwhile; a worker that dies
+# mid-way lets it go when the lease ends. The other handlers check what is done already.
+LEASED_KINDS = frozenset({"mail"})
+LEASE = dt.timedelta(minutes=10)
 
 
 def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
@@ -128,6 +131,7 @@ HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
     "slip": _handle_slip,
     "rendition": _handle_rendition,
     "index": _handle_index,
+    "mail": handle_mail,
 }
 
 
@@ -146,7 +150,25 @@ def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent
         return list(s.scalars(query))
 
 
-def _finish(cf: Casefile, event_id: int, error: str | None, retry_only: bool) -> None:
+def _lease(cf: Casefile, event_id: int) -> bool:
+    """Take *event_id* for this worker; False if another worker took or finished it first."""
+    with cf.db.write() as s:
+        now = utcnow()
+        result = s.execute(
+            update(OutboxEvent)
+            .where(
+                OutboxEvent.id == event_id,
+                OutboxEvent.processed_at.is_(None),
+                OutboxEvent.available_at <= now,
+            )  # fmt: skip
+            .values(available_at=now + LEASE)
+        )
+        return result.rowcount == 1
+
+
+def _finish(
+    cf: Casefile, event_id: int, error: str | None, retry_only: bool, give_up: bool = False
+) -> None:
     with cf.db.write() as s:
         query = select(OutboxEvent).where(OutboxEvent.id == event_id)
         if not cf.db.is_sqlite:
@@ -160,24 +182,39 @@ def _finish(cf: Casefile, event_id: int, error: str | None, retry_only: bool) ->
             return
         if not retry_only:
             event.attempts += 1
+        event.last_error = error[:2000]
+        if give_up:  # kept with its error, never tried again
+            event.processed_at = utcnow()
+            return
         delay = min(MAX_BACKOFF, dt.timedelta(seconds=5 * 2 ** min(event.attempts, 12)))
         event.available_at = utcnow() + delay
-        event.last_error = error[:2000]
 
 
 def drain(
-    cf: Casefile, kinds: tuple[str, ...] = ("slip", "index", "rendition"), limit: int = 100
+    cf: Casefile, kinds: tuple[str, ...] = ("slip", "index", "rendition", "mail"), limit: int = 100
 ) -> dict[str, int]:
-    """Process what is due; returns counts of done / retried / failed events."""
+    """Process what is due; returns counts of done / retried / failed events (failed counts
+    those given up too: they are kept, processed, with their last_error)."""
     counts = {"done": 0, "retry": 0, "failed": 0}
+    down: set[str] = set()  # kinds whose server did not answer: the rest wait for a later round
     for event in _claim(cf, kinds, limit):
+        if event.kind in down:
+            continue
+        if event.kind in LEASED_KINDS and not _lease(cf, event.id):
+            continue
         try:
             HANDLERS[event.kind](cf, event)
         except Retry as exc:
             _finish(cf, event.id, str(exc), retry_only=True)
             counts["retry"] += 1
+        except GiveUp as exc:
+            log.error("outbox event %s (%s) given up: %s", event.id, event.kind, exc)
+            _finish(cf, event.id, f"given up: {exc}", retry_only=False, give_up=True)
+            counts["failed"] += 1
         except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
             log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
+            if isinstance(exc, Unreachable):
+                down.add(event.kind)
             _finish(
                 cf,
                 event.id,
@@ -221,7 +258,9 @@ def repair_search_index(cf: Casefile) -> bool:
 
 
 class Worker(threading.Thread):
-    """Background drainer for `casefile run`: the index first (freshness), then renditions."""
+    """Background drainer for `casefile run`: the index first (freshness), then e-mail, then
+    renditions. E-mail goes one message per round, so a hanging mail server holds the index
+    up by one timeout (Settings.smtp_timeout) at most."""
 
     def __init__(self, cf: Casefile, interval: float = 0.5):
         super().__init__(name="casefile-outbox", daemon=True)
@@ -239,6 +278,7 @@ class Worker(threading.Thread):
         while not self.stopping.is_set():
             try:
                 busy = sum(drain(self.cf, ("slip", "index")).values())
+                busy += sum(drain(self.cf, ("mail",), limit=1).values())
                 busy += sum(drain(self.cf, ("rendition",), limit=5).values())
             except Exception:  # noqa: BLE001
                 log.exception("outbox worker iteration failed")

@@ -14,9 +14,9 @@ named pipe (no TCP port, so any number of instances can run side by side).
   killed, ``ConversionError`` is raised, and the next call starts a fresh soffice.
 - ``cold_convert(docx)`` is the fallback/benchmark path: one ``soffice --convert-to`` per file.
 
-Environment (all optional): CASEFILE_SOFFICE (path to soffice), CASEFILE_UNO_PYTHON (a python
-that can ``import uno``), CASEFILE_RENDITION_TIMEOUT (seconds per conversion, default 120),
-CASEFILE_FONT_ALIASES=0 (do not apply the font aliases of fonts.py).
+Settings: ``OfficeSettings`` (CASEFILE_SOFFICE, CASEFILE_UNO_PYTHON, CASEFILE_FONT_ALIASES,
+CASEFILE_RENDITION_TIMEOUT, read by app.config.Settings). The container passes them to
+``configure_office()`` when it opens; this process's converter follows them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import fonts
@@ -68,13 +69,41 @@ class ConverterUnavailable(ConversionError):
     """LibreOffice (or its Python UNO bridge) is not installed: retry after installing it."""
 
 
+@dataclass(frozen=True)
+class OfficeSettings:
+    """How this process runs LibreOffice (Settings.soffice, .uno_python, .font_aliases,
+    .rendition_timeout)."""
+
+    soffice: str | None = None  # None: soffice on PATH, then the usual install folders
+    uno_python: str | None = None  # None: a Python that can ``import uno``, searched for
+    font_aliases: bool = True  # False: sites that installed the licensed fonts by name
+    convert_timeout: float = 120.0
+
+
+_office = OfficeSettings()
+
+
+def configure_office(office: OfficeSettings) -> None:
+    """Run this process's converter with *office* (a running one with other settings is
+    stopped; the next conversion starts a new one)."""
+    global _office, _singleton
+    with _singleton_lock:
+        if office == _office:
+            return
+        _office = office
+        old, _singleton = _singleton, None
+    if old is not None and _singleton_pid == os.getpid():
+        old.stop()
+
+
 # --------------------------------------------------------------------------- discovery
 
 
-def find_soffice() -> str | None:
-    env = os.environ.get("CASEFILE_SOFFICE")
-    if env:
-        return env if os.access(env, os.X_OK) else None
+def find_soffice(configured: str | None = None) -> str | None:
+    """*configured* if it is executable, else soffice found on PATH or in the usual places."""
+    configured = configured or _office.soffice
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found:
         return found
@@ -89,11 +118,11 @@ def find_soffice() -> str | None:
 _uno_python_cache: dict[str, str | None] = {}
 
 
-def find_uno_python(soffice: str | None = None) -> str | None:
-    """A Python interpreter that can ``import uno`` (cached)."""
-    env = os.environ.get("CASEFILE_UNO_PYTHON")
-    if env:
-        return env
+def find_uno_python(soffice: str | None = None, configured: str | None = None) -> str | None:
+    """*configured*, else a Python interpreter that can ``import uno`` (cached)."""
+    configured = configured or _office.uno_python
+    if configured:
+        return configured
     key = soffice or ""
     if key in _uno_python_cache:
         return _uno_python_cache[key]
@@ -140,9 +169,9 @@ def check_docx(data: bytes) -> None:
         raise ConversionError("input is not a DOCX (no word/document.xml)")
 
 
-def _office_env(work_dir: Path) -> dict[str, str]:
+def _office_env(work_dir: Path, font_aliases: bool) -> dict[str, str]:
     env = dict(os.environ)
-    if os.environ.get("CASEFILE_FONT_ALIASES", "1") != "0":
+    if font_aliases:
         # Our aliases on top of the system config (see fonts.py). CASEFILE_FONT_ALIASES=0
         # turns them off for sites that installed the licensed fonts under their real names.
         conf = work_dir / "fonts.conf"
@@ -186,12 +215,13 @@ class Converter:
         start_timeout: float = 90.0,
         filter_data: dict[str, object] | None = None,
         recycle_after: int = 500,
+        font_aliases: bool | None = None,
     ) -> None:
+        # what is not given comes from the process's OfficeSettings (see configure_office())
         self.soffice = soffice
         self.uno_python = uno_python
-        self.convert_timeout = convert_timeout or float(
-            os.environ.get("CASEFILE_RENDITION_TIMEOUT", "120")
-        )
+        self.convert_timeout = convert_timeout or _office.convert_timeout
+        self.font_aliases = _office.font_aliases if font_aliases is None else font_aliases
         self.start_timeout = start_timeout
         self.filter_data = dict(filter_data or PDFA_FILTER_DATA)
         self.restarts = 0  # number of (re)starts after the first
@@ -279,7 +309,7 @@ class Converter:
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=stderr_log,
-                    env=_office_env(self._work_dir),
+                    env=_office_env(self._work_dir, self.font_aliases),
                     cwd=str(self._work_dir),
                     start_new_session=True,
                 )
@@ -475,7 +505,7 @@ def get_converter() -> Converter:
     global _singleton, _singleton_pid
     with _singleton_lock:
         if _singleton is None or _singleton_pid != os.getpid():
-            _singleton = Converter()
+            _singleton = Converter()  # with the process's OfficeSettings
             _singleton_pid = os.getpid()
             atexit.register(_stop_singleton, _singleton, _singleton_pid)
         return _singleton
@@ -508,6 +538,7 @@ def cold_convert(
     timeout: float = 180.0,
     profile_dir: str | None = None,
     soffice: str | None = None,
+    font_aliases: bool | None = None,
 ) -> bytes:
     """One ``soffice --headless --convert-to`` process per file (fallback and benchmark).
 
@@ -515,7 +546,8 @@ def cold_convert(
     converter's); default: a fresh one, removed afterwards.
     """
     check_docx(docx_bytes)
-    soffice = soffice or find_soffice()
+    soffice = find_soffice(soffice)
+    font_aliases = _office.font_aliases if font_aliases is None else font_aliases
     if not soffice:
         raise ConverterUnavailable("LibreOffice (soffice) is not installed")
     with tempfile.TemporaryDirectory(prefix="casefile-cold-") as tmp:
@@ -544,7 +576,7 @@ def cold_convert(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=_office_env(work),
+            env=_office_env(work, font_aliases),
             cwd=tmp,
             start_new_session=True,
         )

@@ -159,7 +159,8 @@ def close(case_id: int):
     _may(case_id, "casefile.close")
     try:
         with cf().db.write() as s:
-            refs = service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr())
+            refs = service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
+                                           default_fonds=cf().settings.fonds_code)  # fmt: skip
             flash(
                 f"案卷已归档，共 {len(refs)} 件，档号 {refs[0].reference} 至 {refs[-1].reference}",
                 "ok",

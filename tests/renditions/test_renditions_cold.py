@@ -59,9 +59,30 @@ def test_lifecycle_lazy_start_recycle_stop_restart(libreoffice, sample_docx):
     assert not conv.running
 
 
-def test_missing_libreoffice_is_reported_as_unavailable(sample_docx, monkeypatch):
+def test_missing_libreoffice_is_reported_as_unavailable(sample_docx):
     with pytest.raises(ConverterUnavailable):
         Converter(soffice="/nonexistent/soffice").convert(sample_docx)
-    monkeypatch.setenv("CASEFILE_SOFFICE", "/nonexistent/soffice")
     with pytest.raises(ConverterUnavailable):
-        cold_convert(sample_docx)
+        cold_convert(sample_docx, soffice="/nonexistent/soffice")
+
+
+def test_the_containers_settings_reach_the_process_converter(tmp_path, sample_docx):
+    from app.config import Settings
+    from app.container import open_casefile
+    from app.renditions import OfficeSettings, configure_office
+
+    settings = Settings(
+        archive_dir=tmp_path / "archive", index_dir=tmp_path / "index",
+        database_url=f"sqlite:///{tmp_path / 'casefile.db'}", secret_key=None,
+        soffice="/nonexistent/soffice", font_aliases=False, rendition_timeout=7,
+    )  # fmt: skip
+    cf = open_casefile(settings)
+    try:
+        conv = get_converter()
+        assert (conv.convert_timeout, conv.font_aliases) == (7, False)
+        with pytest.raises(ConverterUnavailable):
+            conv.convert(sample_docx)
+    finally:
+        cf.close()
+        configure_office(OfficeSettings())
+    assert get_converter().convert_timeout == 120
