@@ -53,7 +53,7 @@ from app.search.backend import (
     SearchUnavailable,
 )
 from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
-from app.search.query import ParsedQuery, Term, parse_query
+from app.search.query import ParsedQuery, Term, TypeNames, parse_query
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_schema import (
@@ -95,8 +95,12 @@ class WhooshBackend:
         *,
         writer_timeout: float = 10.0,
         cache_bytes: int = 64 * 2**20,
+        type_names: TypeNames = None,
     ):
+        """`type_names`: the names a type filter (类型:…) accepts, usually a function asking
+        the template registry (see app/search/query.py TypeNames)."""
         self.path = Path(index_dir)
+        self.type_names = type_names
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
         self._ix = None
@@ -390,7 +394,7 @@ class WhooshBackend:
 
     def search(self, query: SearchQuery, scope: SearchScope) -> SearchResults:
         t0 = time.perf_counter()
-        pq = parse_query(query.text)
+        pq = parse_query(query.text, self.type_names)
         with self._lock:
             res = self._guard(self._search, query, pq, scope)
         res.elapsed_ms = (time.perf_counter() - t0) * 1000
@@ -398,7 +402,7 @@ class WhooshBackend:
 
     def matching_ids(self, query: SearchQuery, scope: SearchScope) -> list[str]:
         """doc_id of every document matching *query* in *scope* (exports, benchmarks)."""
-        pq = parse_query(query.text)
+        pq = parse_query(query.text, self.type_names)
 
         def run() -> list[str]:
             out: list[str] = []
