@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.blobs.store import BlobStore
@@ -35,7 +36,7 @@ class Casefile:
                 )
             return self._search
 
-    def type_names(self) -> dict[str, str]:
+    def type_names(self) -> Mapping[str, str]:
         """{name: search type} the query syntax accepts (类型:…), from the template registry."""
         with self.db.read() as session:
             return doctypes.type_names(self.catalog, session)

@@ -15,7 +15,7 @@ from app import create_app
 from app.casefiles.models import CaseFileItem
 from app.jobs.outbox import drain
 from app.registers.compliance import compliance_findings
-from app.search import SearchQuery, SearchScope
+from app.search import QuerySyntaxError, SearchQuery, SearchScope
 from app.templating import doctypes, parse_schema
 from app.templating.inspect import inspect_template
 from app.templating.schema import SchemaError
@@ -73,6 +73,11 @@ def test_an_uploaded_template_is_searchable_countable_and_fileable_by_its_type(c
         found = cf.search.search(SearchQuery(text=f"类型:{name}"), everything)
         assert [h.doc_id for h in found.hits] == [str(doc.id)], name
         assert found.hits[0].doc_type == "safety-risk-notice"
+    for name in ("safety-risk-notice", "安全提示函"):  # a filter given apart from the text
+        found = cf.search.search(SearchQuery(doc_types=frozenset({name})), everything)
+        assert [h.doc_id for h in found.hits] == [str(doc.id)], name
+    with pytest.raises(QuerySyntaxError, match="安全生产风险提示函"):  # offers the labels
+        cf.search.search(SearchQuery(doc_types=frozenset({"memo"})), everything)
     found = cf.search.search(SearchQuery(text="类型:法律风险提示函"), everything)
     assert [h.doc_id for h in found.hits] == [str(builtin.id)]
     assert found.facets["doc_type"] == {"risk-notice": 1}

@@ -179,6 +179,26 @@ def normalize_doc_type(value: str, type_names: TypeNames = None) -> str:
     raise QuerySyntaxError(f"未知的文书类型：{value!r}（可用：{listed}）")
 
 
+def once(type_names: TypeNames) -> TypeNames:
+    """`type_names` asked at most once (a query and its filters resolved together)."""
+    if not callable(type_names):
+        return type_names
+    found: list[Mapping[str, str]] = []
+
+    def names() -> Mapping[str, str]:
+        if not found:
+            found.append(type_names())
+        return found[0]
+
+    return names
+
+
+def resolve_doc_types(values: frozenset[str], type_names: TypeNames = None) -> frozenset[str]:
+    """Type filters given apart from the text (`SearchQuery.doc_types`, the facet links): each
+    a search type or any other name of one, like 类型:… in the text."""
+    return frozenset(normalize_doc_type(v, type_names) for v in values)
+
+
 def parse_query(text: str, type_names: TypeNames = None) -> ParsedQuery:
     """Parse the search-box syntax; raises QuerySyntaxError for a bad filter value.
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from sqlalchemy.orm import Session
 
@@ -48,11 +49,11 @@ ATTACHMENT = DocType(ATTACHMENT_TYPE, "附件材料", ("附件", "案卷材料")
 
 @dataclass(frozen=True)
 class DocTypes:
-    """A snapshot of the registry."""
+    """A snapshot of the registry (shared between requests, so read-only)."""
 
-    types: dict[str, DocType]  # search type -> DocType (the attachment type included)
-    templates: dict[str, DocumentType] = field(default_factory=dict)  # template id -> its own
-    names: dict[str, str] = field(default_factory=dict)  # every accepted name -> search type
+    types: Mapping[str, DocType]  # search type -> DocType (the attachment type included)
+    templates: Mapping[str, DocumentType]  # template id -> what its own schema declares
+    names: Mapping[str, str]  # every name a type filter accepts -> search type
 
     def label(self, search_type: str) -> str:
         """The type's label; an unknown type (an index older than its template) as it is."""
@@ -71,7 +72,9 @@ class DocTypes:
         found = self.templates.get(template_id)
         return found or DocumentType(search_type=template_id, label=template_id)
 
-    def template_ids(self, *, role: str | None = None, precedent: bool | None = None) -> frozenset:
+    def template_ids(
+        self, *, role: str | None = None, precedent: bool | None = None
+    ) -> frozenset[str]:
         """Template ids whose documents have the case-file role and/or the precedent flag."""
         return frozenset(
             tid
@@ -87,7 +90,7 @@ class DocTypes:
 
 def build(declared: Iterable[tuple[str, DocumentType]]) -> DocTypes:
     """The registry of (template id, its document_type) pairs, plus the attachment type."""
-    templates = dict(sorted(declared))
+    templates = dict(sorted(declared, key=lambda pair: pair[0]))
     by_type: dict[str, list[tuple[str, DocumentType]]] = {}
     for tid, dt in templates.items():
         by_type.setdefault(dt.search_type, []).append((tid, dt))
@@ -113,7 +116,7 @@ def build(declared: Iterable[tuple[str, DocumentType]]) -> DocTypes:
     for name, search_type in ids + labels + aliases:
         owner.setdefault(name, search_type)
     names = {name: owner[name] for name, _ in labels + aliases + ids}
-    return DocTypes(types=types, templates=templates, names=names)
+    return DocTypes(MappingProxyType(types), MappingProxyType(templates), MappingProxyType(names))
 
 
 _cache: weakref.WeakKeyDictionary[Catalog, tuple[tuple, DocTypes]] = weakref.WeakKeyDictionary()
@@ -160,7 +163,7 @@ def registry_for(session: Session) -> DocTypes:
 # ---- the registry's questions as functions --------------------------------------------------
 
 
-def doc_types(catalog: Catalog, session: Session) -> dict[str, DocType]:
+def doc_types(catalog: Catalog, session: Session) -> Mapping[str, DocType]:
     """{search type: DocType} of every template's documents, and of attachments."""
     return registry(catalog, session).types
 
@@ -179,7 +182,7 @@ def search_types(catalog: Catalog, session: Session) -> frozenset[str]:
     return frozenset(registry(catalog, session).types)
 
 
-def type_names(catalog: Catalog, session: Session) -> dict[str, str]:
+def type_names(catalog: Catalog, session: Session) -> Mapping[str, str]:
     """{name: search type} of every name the query syntax accepts after 类型: / type:."""
     return registry(catalog, session).names
 
