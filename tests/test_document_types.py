@@ -175,3 +175,23 @@ def test_a_bad_document_type_is_refused_at_upload_and_nothing_is_stored(cf):
     with cf.db.read() as s:
         assert "safety-risk-notice" not in doctypes.doc_types(cf.catalog, s)
         assert NEW_ID not in doctypes.registry(cf.catalog, s).templates
+
+
+def test_the_upload_check_warns_about_names_another_type_holds(cf):
+    docx = (SHIPPED / "template.docx").read_bytes()
+    with cf.db.read() as s:
+        registry = doctypes.registry(cf.catalog, s)
+
+    def warnings(template_id, **document_type):
+        report = inspect_template(template_id, docx, schema_bytes(template_id, **document_type),
+                                  sample("risk-notice"), registry)  # fmt: skip
+        assert report.ok, report.problems
+        return report.warnings
+
+    taken = warnings(NEW_ID, label="安全生产风险提示函", aliases=["风险提示函"])
+    assert any("“风险提示函”已用于“法律风险提示函”（risk-notice）" in w for w in taken), taken
+    shared = warnings("risk-notice-2024", search_type="risk-notice")
+    assert any("与模板 risk-notice 同属文书类型“法律风险提示函”" in w for w in shared), shared
+    assert not any("文书类型" in w for w in warnings(NEW_ID, **NEW_TYPE))
+    # a new version of a template is compared with the others, not with itself
+    assert not any("文书类型" in w for w in warnings("risk-notice", label="法律风险提示函"))

@@ -4,9 +4,10 @@ Each template's schema.yaml declares what its documents are (`document_type`, se
 docs/templates.md); the registry is that declaration over the latest version of every template
 in the catalog, shipped or uploaded, so a template uploaded at run time is searchable by its
 name, counted by compliance and filed with its role like the built-in ones. Several templates
-may share one type (an uploaded variant of a built-in one); the type then takes its label, role
-and precedent flag from the template whose id is the type's name (else the first by id), and
-accepts the names of all of them.
+may share one type (an uploaded variant of a built-in one); the type then takes its label and
+role from the template whose id is the type's name (else the first by id), is precedent only
+if all of them are, and accepts the names of all of them. Each template's documents keep what
+their own template declares (`DocTypes.of_template`).
 
 `registry(catalog, session)` is called on every request, so it is cached per catalog and
 recomputed only when the set of latest template versions changes (one small query to know).
@@ -104,7 +105,8 @@ def build(declared: Iterable[tuple[str, DocumentType]]) -> DocTypes:
             aliases=tuple(n for n in dict.fromkeys(names) if n != primary.label),
             template_ids=tuple(tid for tid, _ in members),
             casefile_role=primary.casefile_role,
-            precedent=primary.precedent,
+            # read more widely only if every template of the type says so
+            precedent=all(dt.precedent for _, dt in members),
         )
     types.setdefault(ATTACHMENT_TYPE, ATTACHMENT)
     # A name two types claim goes to the first: type names, template ids, labels, aliases;
