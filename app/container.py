@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.blobs.store import BlobStore
 from app.config import Settings
 from app.db import Database
 from app.renditions import OfficeSettings, configure_office
+from app.templating import doctypes
 from app.templating.catalog import Catalog
 
 
@@ -29,9 +31,16 @@ class Casefile:
                 from app.search import get_backend
 
                 self._search = get_backend(
-                    self.settings.index_dir, cache_bytes=self.settings.search_cache_mb * 2**20
+                    self.settings.index_dir,
+                    cache_bytes=self.settings.search_cache_mb * 2**20,
+                    type_names=self.type_names,
                 )
             return self._search
+
+    def type_names(self) -> Mapping[str, str]:
+        """{name: search type} the query syntax accepts (类型:…), from the template registry."""
+        with self.db.read() as session:
+            return doctypes.type_names(self.catalog, session)
 
     def reset_search(self) -> None:
         with self._lock:
@@ -57,9 +66,7 @@ def open_casefile(settings: Settings | None = None) -> Casefile:
         )
     )
     blobs = BlobStore(settings.blobs_dir)
-    return Casefile(
-        settings=settings,
-        db=Database(settings.database_url),
-        blobs=blobs,
-        catalog=Catalog(blobs, settings.templates_dir),
-    )
+    db = Database(settings.database_url)
+    catalog = Catalog(blobs, settings.templates_dir)
+    doctypes.bind_catalog(db.sessions, catalog)
+    return Casefile(settings=settings, db=db, blobs=blobs, catalog=catalog)

@@ -36,7 +36,11 @@ CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign (会签) for a l
 # Advisers and public lawyers read what their units have said before: the issued documents of
 # the types the template registry marks as precedent (legality-review opinions, risk notices).
 PRECEDENT_ROLES = ("adviser", "public-lawyer")
+# Which types are precedent comes from the template registry (`document_type.precedent` in each
+# schema), handed over through the session (see app.templating.doctypes.bind_catalog); these are
+# the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
+PRECEDENT_KEY = "precedent_reading"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Principal:
     grants: frozenset[tuple[int, str]]  # (unit_id, role)
     children: dict[int, list[int]]
     precedent_templates: frozenset[str] = field(default=DEFAULT_PRECEDENT_TEMPLATES)
+    precedent_types: frozenset[str] = field(default=DEFAULT_PRECEDENT_TEMPLATES)
 
     def has(self, role: str) -> bool:
         return any(r == role for _, r in self.grants)
@@ -83,21 +88,22 @@ class Principal:
         return (unit_id, role) in self.grants
 
 
-def principal(
-    session: Session, user: User, precedent_templates: frozenset[str] | None = None
-) -> Principal:
+def principal(session: Session, user: User) -> Principal:
     children: dict[int, list[int]] = {}
     for uid, parent in session.execute(select(Unit.id, Unit.parent_id)):
         if parent is not None:
             children.setdefault(parent, []).append(uid)
     grants = frozenset((g.unit_id, g.role) for g in user.grants)
+    templates = types = DEFAULT_PRECEDENT_TEMPLATES
+    reading = session.info.get(PRECEDENT_KEY)
+    if reading is not None and any(r in PRECEDENT_ROLES for _, r in grants):
+        templates, types = reading(session)
     return Principal(
         user=user,
         grants=grants,
         children=children,
-        precedent_templates=DEFAULT_PRECEDENT_TEMPLATES
-        if precedent_templates is None
-        else frozenset(precedent_templates),
+        precedent_templates=templates,
+        precedent_types=types,
     )
 
 
@@ -157,7 +163,7 @@ def search_scope(session: Session, p: Principal) -> SearchScope:
     codes = {u.id: u.code for u in session.scalars(select(Unit))}
     readable = p.readable_units()
     precedent = frozenset(
-        (codes[u], t) for u in p.precedent_units() if u in codes for t in p.precedent_templates
+        (codes[u], t) for u in p.precedent_units() if u in codes for t in p.precedent_types
     )
     if p.has("inspector") and readable >= set(codes):
         return SearchScope(units=None, user_id=p.user.id, precedent=precedent)

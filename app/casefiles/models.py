@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.casefiles.roles import ROLES
 from app.db.base import PK, Base, utcnow
 from app.drafting.models import IssuedDocument
 from app.identity.models import Unit, User
@@ -37,22 +38,6 @@ KINDS = {
 
 #: 保管期限 (DA/T 22-2015): code -> label
 RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
-
-#: What an item is in the dossier of a major decision (材料类别).
-ROLES = {
-    "draft-decision": "决策草案",
-    "background": "起草说明及背景材料",
-    "expert-opinion": "专家论证意见",
-    "public-comment": "公众意见",
-    "risk-assessment": "风险评估报告",
-    "legality-review": "合法性审查意见",
-    "minutes": "会议纪要",
-    "decision": "决定",
-    "risk-notice": "法律风险提示函",
-    "reply": "反馈（回复）",
-    "contract": "合同",
-    "other": "其他材料",
-}
 
 STATUS_LABELS = {"open": "整理中", "closed": "已归档"}
 

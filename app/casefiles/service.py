@@ -38,18 +38,13 @@ from app.drafting.models import IssuedDocument
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.models import Unit
 from app.jobs.models import OutboxEvent
+from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
 REFERENCE_RE = re.compile(
     r"^(?P<fonds>[^-]+)-(?P<category>[A-Z]+)·(?P<year>\d{4})-(?P<retention>Y|D30|D10)-"
     r"(?P<org>.+)-(?P<seq>\d{4})$"
 )
-# The material role an issued document gets by default, from its template.
-TEMPLATE_ROLES = {
-    "legality-review-opinion": "legality-review",
-    "risk-notice": "risk-notice",
-    "engagement-contract": "contract",
-}
 
 
 # ---- archival settings ----------------------------------------------------------------------
@@ -442,9 +437,11 @@ def add_document(session: Session, p: Principal, case_id: int, document_id: int,
             message, [{"field": "document_id", "label": "文书", "message": message}]
         )
     tv = session.get(TemplateVersion, doc.template_version_id)
+    # by default, the role its template's document type declares (document_type.casefile_role)
+    default_role = doctypes.registry_for(session).of_template(tv.template_id).casefile_role
     item = CaseFileItem(
         case_file_id=case.id, position=_next_position(session, case),
-        role=_check_role(role, TEMPLATE_ROLES.get(tv.template_id, "other")), title=doc.title,
+        role=_check_role(role, default_role), title=doc.title,
         document_id=doc.id, reply_to_item_id=_reply_target(session, case, reply_to),
         responsible=doc.unit.name, doc_date=doc.issue_date, added_by=p.user.id,
         doc_number=doc.number,

@@ -60,6 +60,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        # A read opened inside a write transaction (the template registry asked for during a
+        # search) must not queue for the write lock that transaction holds.
+        token = _immediate.set(False)
         session = self.sessions()
         try:
             yield session
@@ -67,6 +70,7 @@ class Database:
             # close() ends the transaction without expiring loaded objects (rollback() would),
             # so pages can keep using what they read.
             session.close()
+            _immediate.reset(token)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -5,8 +5,12 @@
 - 风险提示函 past its reply date (the notice's 反馈期限) with no reply filed: a reply is an item
   with material type "reply" in a case file that holds the notice (answering that notice, or
   answering nothing in particular).
-- 合同 issued without review: an issued engagement contract, or a contract filed in a case
-  file, with no legality-review opinion dated on or before it in a case file that holds it.
+- 合同 issued without review: an issued contract, or a contract filed in a case file, with no
+  legality-review opinion dated on or before it in a case file that holds it.
+
+Which issued documents are risk notices and contracts is what their templates declare
+(`document_type.casefile_role` risk-notice / contract, the template registry), so a template
+uploaded at run time counts like the built-in ones.
 
 Only what the principal reads is reported; the caller audits inspector reads and exports.
 """
@@ -24,6 +28,7 @@ from app.access.policy import Principal, visible_documents
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.identity.models import Unit
+from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
 CATEGORIES = {
@@ -137,17 +142,20 @@ def compliance_findings(
             if item.document_id:
                 filed.setdefault(item.document_id, []).append(item)
 
+    registry = doctypes.registry_for(session)
+    notice_templates = registry.template_ids(role="risk-notice")
+    contract_templates = registry.template_ids(role="contract")
     docs = session.execute(
         select(IssuedDocument, TemplateVersion.template_id)
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
-        .where(TemplateVersion.template_id.in_(["risk-notice", "engagement-contract"]))
+        .where(TemplateVersion.template_id.in_(sorted(notice_templates | contract_templates)))
         .where(true() if p is None else visible_documents(p))
         .order_by(IssuedDocument.id)
     ).all()
 
     # 2. risk notices past their reply date with no reply filed
     for doc, template_id in docs:
-        if template_id != "risk-notice" or doc.unit_id not in allowed:
+        if template_id not in notice_templates or doc.unit_id not in allowed:
             continue
         data = session.get(DraftVersion, doc.approved_version_id).data or {}
         try:
@@ -171,7 +179,7 @@ def compliance_findings(
     # 3. contracts without a legality review dated on or before them
     contracts: list[tuple[CaseFile | None, str, dt.date | None, str, int, list[CaseFileItem]]] = []
     for doc, template_id in docs:
-        if template_id == "engagement-contract" and doc.unit_id in allowed:
+        if template_id in contract_templates and doc.unit_id in allowed:
             places = filed.get(doc.id, [])
             contracts.append((cases[places[0].case_file_id] if places else None, doc.number,
                               doc.issue_date, doc.title, doc.unit_id, places))  # fmt: skip

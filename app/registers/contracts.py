@@ -1,8 +1,10 @@
 """法律顾问聘任合同台账: the register of issued engagement contracts, with expiry reminders.
 
-Computed from the archive, never stored: each row is an issued `engagement-contract` document
-read with the data of its approved version (the text every reviewer approved; issuance adds
-only the number and the date), so the register always agrees with the archive.
+Computed from the archive, never stored: each row is an issued document of the
+`engagement-contract` type (the built-in template, or an uploaded variant that declares
+`document_type.search_type: engagement-contract` and keeps its fields), read with the data of
+its approved version (the text every reviewer approved; issuance adds only the number and the
+date), so the register always agrees with the archive.
 
 Status on a given day (China time):
 - 未开始 before the term starts;
@@ -36,9 +38,10 @@ from app.common.clock import today_in_china
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.errors import ValidationFailed
 from app.identity.models import Unit
+from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
-TEMPLATE_ID = "engagement-contract"
+DOC_TYPE = "engagement-contract"  # the search type of the documents the register lists
 DEFAULT_WINDOW = 60  # days before the end of a term when a contract is 即将到期
 MAX_WINDOW = 3650
 
@@ -217,11 +220,13 @@ def contract_register(
             )
         allowed &= _subtree(units, root)
 
+    found = doctypes.registry_for(session).types.get(DOC_TYPE)
+    template_ids = sorted(found.template_ids) if found else []
     rows = session.execute(
         select(IssuedDocument, DraftVersion.data)
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
-        .where(TemplateVersion.template_id == TEMPLATE_ID, IssuedDocument.unit_id.in_(allowed or {-1}))
+        .where(TemplateVersion.template_id.in_(template_ids), IssuedDocument.unit_id.in_(allowed or {-1}))
         .where(true() if p is None else visible_documents(p))
         .order_by(IssuedDocument.id)
     ).all()  # fmt: skip

@@ -13,6 +13,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from app.access.scope import SearchScope
 
+# The built-in types only, kept for the callers that still import it: the types of the
+# documents are those of the template registry (app.templating.doctypes.search_types), which
+# also knows templates uploaded at run time.
 DOC_TYPES = (
     "legality-review-opinion",
     "risk-notice",
@@ -52,7 +55,7 @@ class IndexDoc:
     doc_id: str  # issued document id (string)
     number: str  # 发文字号, e.g. 武政法审〔2026〕12号
     title: str
-    doc_type: str  # template id, see DOC_TYPES
+    doc_type: str  # search type: the template's document_type.search_type, or "attachment"
     unit_code: str
     unit_name: str
     issued_on: datetime.date

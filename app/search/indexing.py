@@ -25,10 +25,11 @@ from app.drafting import drafts
 from app.drafting.models import Draft, DraftVersion, IssuedDocument
 from app.identity.models import Unit, User
 from app.search import IndexDoc
+from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
 ATTACHMENT_PREFIX = "att-"
-ATTACHMENT_TYPE = "attachment"  # IndexDoc.doc_type of an attachment
+ATTACHMENT_TYPE = doctypes.ATTACHMENT_TYPE  # IndexDoc.doc_type of an attachment
 ATTACHMENT_STATUS = "filed"
 
 PARTY_FIELDS = (
@@ -174,15 +175,14 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
     parties = tuple(
         str(data[k]) for k in PARTY_FIELDS if isinstance(data.get(k), str) and data.get(k)
     )
-    conclusion = (
-        str(data.get("conclusion") or "") if tv.template_id == "legality-review-opinion" else ""
-    )
+    doc_type = doctypes.registry(cf.catalog, session).of_template(tv.template_id)
+    conclusion = str(data.get(doc_type.conclusion_field) or "") if doc_type.conclusion_field else ""
     case_files = document_case_files(filings(session, "document", [doc.id]).get(doc.id, []))
     return IndexDoc(
         doc_id=str(doc.id),
         number=doc.number,
         title=doc.title,
-        doc_type=tv.template_id,
+        doc_type=doc_type.search_type,
         unit_code=doc.unit.code,
         unit_name=doc.unit.name,
         issued_on=doc.issue_date,

@@ -5,20 +5,24 @@
     审查 OR 审核           either (binds tighter than the implicit AND; also | ｜)
     -撤销                  documents containing the string are left out
     title:风险  number:〔2026〕   the string must occur in that field
-    type:risk-notice  unit:WHSFJ  year:2024  year:2020-2023  date:2026-01-01..2026-03-31
+    type:risk-notice 类型:风险提示函  unit:WHSFJ  year:2024  year:2020-2023  date:2026-01-01..2026-03-31
     reviewer:张三  conclusion:不合法  status:revoked     filters (exact values)
 
 Full-width quotes, colon, minus and bar work like their ASCII forms.  A ``name:value``
 with an unknown name is searched literally (so "12:30" is text, not a field).
+
+The names a type filter accepts come from the template registry (app/templating/doctypes.py):
+each type's search name, its templates' ids, its label and aliases, passed in by the caller.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from app.search.backend import DOC_TYPES, QuerySyntaxError
+from app.search.backend import QuerySyntaxError
 from app.search.normalize import fold
 
 _OPEN_QUOTES = '"“”＂「'
@@ -49,18 +53,9 @@ _FIELD_NAMES = {
 }
 TEXT_FIELDS = ("title", "number")
 
-DOC_TYPE_LABELS = {
-    "合法性审查意见书": "legality-review-opinion",
-    "审查意见书": "legality-review-opinion",
-    "法律风险提示函": "risk-notice",
-    "风险提示函": "risk-notice",
-    "委托公函": "commission-letter",
-    "法律顾问聘任合同": "engagement-contract",
-    "聘任合同": "engagement-contract",
-    "附件": "attachment",
-    "附件材料": "attachment",
-    "案卷材料": "attachment",
-}
+# {name: search type} for a type filter, or a function giving it (called only when needed).
+# None: no registry (a bare index, benchmarks): the value is taken as the index's type.
+TypeNames = Mapping[str, str] | Callable[[], Mapping[str, str]] | None
 STATUS_LABELS = {"已发文": "issued", "已撤销": "revoked", "已被替代": "superseded"}
 
 _FIELD_RE = re.compile(r"^([A-Za-z\u4e00-\u9fff]+)[:：](.*)$", re.S)
@@ -170,17 +165,44 @@ def _parse_date(value: str) -> datetime.date:
         raise QuerySyntaxError(f"日期应写作 2026-01-31：{value!r}") from exc
 
 
-def normalize_doc_type(value: str) -> str:
+def normalize_doc_type(value: str, type_names: TypeNames = None) -> str:
     value = value.strip()
-    if value in DOC_TYPES:
+    if type_names is None:
         return value
-    if value in DOC_TYPE_LABELS:
-        return DOC_TYPE_LABELS[value]
-    raise QuerySyntaxError(f"未知的文书类型：{value!r}（可用：{'、'.join(DOC_TYPES)}）")
+    names = type_names() if callable(type_names) else type_names
+    if value in names:
+        return names[value]
+    first = {}  # one name per type: the first given (the registry gives labels first)
+    for name, search_type in names.items():
+        first.setdefault(search_type, name)
+    listed = "、".join(first.values())
+    raise QuerySyntaxError(f"未知的文书类型：{value!r}（可用：{listed}）")
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Parse the search-box syntax; raises QuerySyntaxError for a bad filter value."""
+def once(type_names: TypeNames) -> TypeNames:
+    """`type_names` asked at most once (a query and its filters resolved together)."""
+    if not callable(type_names):
+        return type_names
+    found: list[Mapping[str, str]] = []
+
+    def names() -> Mapping[str, str]:
+        if not found:
+            found.append(type_names())
+        return found[0]
+
+    return names
+
+
+def resolve_doc_types(values: frozenset[str], type_names: TypeNames = None) -> frozenset[str]:
+    """Type filters given apart from the text (`SearchQuery.doc_types`, the facet links): each
+    a search type or any other name of one, like 类型:… in the text."""
+    return frozenset(normalize_doc_type(v, type_names) for v in values)
+
+
+def parse_query(text: str, type_names: TypeNames = None) -> ParsedQuery:
+    """Parse the search-box syntax; raises QuerySyntaxError for a bad filter value.
+
+    `type_names` resolves the value of a type filter (see TypeNames)."""
     pq = ParsedQuery()
     pending_or = False
     for token, quoted, negated in _tokens(text or ""):
@@ -199,7 +221,7 @@ def parse_query(text: str) -> ParsedQuery:
             else:
                 if negated:
                     raise QuerySyntaxError(f"筛选条件不能排除：-{token}")
-                _apply_filter(pq, key, value)
+                _apply_filter(pq, key, value, type_names)
                 pending_or = False
                 continue
         else:
@@ -217,9 +239,9 @@ def parse_query(text: str) -> ParsedQuery:
     return pq
 
 
-def _apply_filter(pq: ParsedQuery, key: str, value: str) -> None:
+def _apply_filter(pq: ParsedQuery, key: str, value: str, type_names: TypeNames) -> None:
     if key == "type":
-        pq.doc_types.add(normalize_doc_type(value))
+        pq.doc_types.add(normalize_doc_type(value, type_names))
     elif key == "unit":
         pq.units.update(v for v in re.split(r"[,，]", value) if v)
     elif key == "year":

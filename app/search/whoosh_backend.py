@@ -21,6 +21,7 @@ segment and cached: segments are immutable, so a refreshed searcher reuses it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import gc
 import heapq
@@ -53,7 +54,7 @@ from app.search.backend import (
     SearchUnavailable,
 )
 from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
-from app.search.query import ParsedQuery, Term, parse_query
+from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, resolve_doc_types
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_schema import (
@@ -95,8 +96,12 @@ class WhooshBackend:
         *,
         writer_timeout: float = 10.0,
         cache_bytes: int = 64 * 2**20,
+        type_names: TypeNames = None,
     ):
+        """`type_names`: the names a type filter (类型:…) accepts, usually a function asking
+        the template registry (see app/search/query.py TypeNames)."""
         self.path = Path(index_dir)
+        self.type_names = type_names
         self.writer_timeout = writer_timeout
         self._lock = threading.RLock()
         self._ix = None
@@ -388,9 +393,20 @@ class WhooshBackend:
 
     # ----------------------------------------------------------------- reading
 
+    def _parse(self, query: SearchQuery) -> tuple[SearchQuery, ParsedQuery]:
+        """The query with its type filters resolved (a label names its type), and its text
+        parsed; QuerySyntaxError for an unknown type or a bad filter."""
+        names = once(self.type_names)
+        pq = parse_query(query.text, names)
+        if query.doc_types:
+            doc_types = resolve_doc_types(query.doc_types, names)
+            if doc_types != query.doc_types:
+                query = dataclasses.replace(query, doc_types=doc_types)
+        return query, pq
+
     def search(self, query: SearchQuery, scope: SearchScope) -> SearchResults:
         t0 = time.perf_counter()
-        pq = parse_query(query.text)
+        query, pq = self._parse(query)
         with self._lock:
             res = self._guard(self._search, query, pq, scope)
         res.elapsed_ms = (time.perf_counter() - t0) * 1000
@@ -398,7 +414,7 @@ class WhooshBackend:
 
     def matching_ids(self, query: SearchQuery, scope: SearchScope) -> list[str]:
         """doc_id of every document matching *query* in *scope* (exports, benchmarks)."""
-        pq = parse_query(query.text)
+        query, pq = self._parse(query)
 
         def run() -> list[str]:
             out: list[str] = []

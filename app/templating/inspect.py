@@ -3,7 +3,8 @@
 Lists every placeholder the DOCX uses (loops and attributes included), compares them with the
 schema, renders once with sample data, and reports by name what is undeclared, unused or
 broken: a tag whose braces are split across formatting runs, full-width braces ｛｝ typed with
-a Chinese IME, a Jinja syntax error with the paragraph it sits in.
+a Chinese IME, a Jinja syntax error with the paragraph it sits in. Given the registry of the
+templates already there, it also warns about a document type whose names another type holds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from app.templating import doctypes
 from app.templating.render import RenderError, render_document
 from app.templating.schema import SchemaError, TemplateSchema, parse_schema
 from app.templating.validation import describe_errors, validate
@@ -106,9 +108,42 @@ def _names(tree: nodes.Template) -> list[str]:
     return sorted(p for p in found if not any(o != p and o.startswith(p + ".") for o in found))
 
 
+def document_type_warnings(
+    template_id: str, schema: TemplateSchema, registry: doctypes.DocTypes
+) -> list[str]:
+    """What the new template's document type means beside the types already registered: names
+    of its type that search will read as another type, and the templates it shares a type with."""
+    declared = schema.document_type
+    after = doctypes.build(
+        [(tid, dt) for tid, dt in registry.templates.items() if tid != template_id]
+        + [(template_id, declared)]
+    )
+    out = []
+    for name in (declared.label, *declared.aliases):
+        owner = after.names.get(name)
+        if owner != declared.search_type:
+            out.append(
+                f"文书类型名称“{name}”已用于“{after.label(owner)}”（{owner}），"
+                f"检索“类型:{name}”查到的是该类型的文书"
+            )
+    shared = after.types[declared.search_type]
+    others = [tid for tid in shared.template_ids if tid != template_id]
+    if others:
+        out.append(
+            f"与模板 {'、'.join(others)} 同属文书类型“{shared.label}”（{shared.search_type}），"
+            f"检索时一并查到"
+        )
+    return out
+
+
 def inspect_template(
-    template_id: str, docx_bytes: bytes, schema_bytes: bytes, sample: dict | None = None
+    template_id: str,
+    docx_bytes: bytes,
+    schema_bytes: bytes,
+    sample: dict | None = None,
+    registry: doctypes.DocTypes | None = None,
 ) -> TemplateReport:
+    """`registry`: the document types already there (doctypes.registry), to warn about names."""
     report = TemplateReport()
     try:
         schema = parse_schema(schema_bytes, template_id)
@@ -116,6 +151,8 @@ def inspect_template(
     except SchemaError as exc:
         report.problems.append(f"schema.yaml 有误：{exc}")
         schema = None
+    if schema is not None and registry is not None:
+        report.warnings += document_type_warnings(template_id, schema, registry)
     try:
         zipfile.ZipFile(io.BytesIO(docx_bytes)).testzip()
         paragraphs = _paragraph_texts(docx_bytes)

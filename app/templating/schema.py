@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from app.casefiles.roles import ROLES as CASEFILE_ROLES
+
 FIELD_TYPES = {
     "text",
     "textarea",
@@ -32,6 +34,13 @@ FORMATS = {"uscc", "lawyer_licence", "court_case_number", "phone"}
 ROLES_IN_CHAIN = {"adviser", "public-lawyer", "office-head", "signatory", "co-sign"}
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 RESERVED = {"doc_number", "issue_date", "is_issued", "unit", "template"}
+SEARCH_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Search types that are not made from a template (uploaded case-file material).
+RESERVED_SEARCH_TYPES = {"attachment"}
+DOCUMENT_TYPE_KEYS = {
+    "label", "aliases", "search_type", "casefile_role", "conclusion_field", "precedent",
+}  # fmt: skip
+CONCLUSION_FIELD_TYPES = {"text", "textarea", "choice"}
 
 
 class SchemaError(ValueError):
@@ -96,6 +105,21 @@ class ChainStep:
 
 
 @dataclass(frozen=True)
+class DocumentType:
+    """What a template's documents are (schema.yaml `document_type`), with its defaults filled:
+    the search index's doc_type, the name shown and accepted in search (类型:…), the role a
+    filed document gets in a case file, where its conclusion is, and whether the unit's
+    advisers and public lawyers read issued ones as precedent."""
+
+    search_type: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    casefile_role: str = "other"
+    conclusion_field: str | None = None
+    precedent: bool = False
+
+
+@dataclass(frozen=True)
 class TemplateSchema:
     id: str
     title: str
@@ -104,6 +128,7 @@ class TemplateSchema:
     document_title: str
     review_chain: tuple[ChainStep, ...]
     fields: tuple[FieldSpec, ...]
+    document_type: DocumentType
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     def field(self, name: str) -> FieldSpec | None:
@@ -200,6 +225,67 @@ def _field(raw: Any, where: str, nested: bool = False) -> FieldSpec:
     )
 
 
+def _document_type(
+    raw: Any, template_id: str, title: str, fields: tuple[FieldSpec, ...]
+) -> DocumentType:
+    """schema.yaml `document_type`; absent (a schema written before it existed): the defaults."""
+    where = "document_type"
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{where} must be a mapping (label, aliases, search_type, …)")
+    unknown = set(raw) - DOCUMENT_TYPE_KEYS
+    if unknown:
+        raise SchemaError(
+            f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))} "
+            f"(known: {', '.join(sorted(DOCUMENT_TYPE_KEYS))})"
+        )
+    label = raw.get("label", title)
+    if not isinstance(label, str) or not label.strip():
+        raise SchemaError(f"{where}.label must be a non-empty text")
+    aliases = raw.get("aliases") or []
+    if isinstance(aliases, str) or not isinstance(aliases, list):
+        raise SchemaError(f"{where}.aliases must be a list of names, e.g. [审查意见书]")
+    for alias in aliases:
+        if not isinstance(alias, str) or not alias.strip():
+            raise SchemaError(f"{where}.aliases: {alias!r} is not a name")
+    search_type = raw.get("search_type", template_id)
+    if not isinstance(search_type, str) or not SEARCH_TYPE_RE.match(search_type):
+        raise SchemaError(
+            f"{where}.search_type {search_type!r} must be lower-case letters, digits and '-'"
+        )
+    if search_type in RESERVED_SEARCH_TYPES:
+        raise SchemaError(f"{where}.search_type {search_type!r} is reserved")
+    role = raw.get("casefile_role", "other")
+    if role not in CASEFILE_ROLES:
+        raise SchemaError(
+            f"{where}.casefile_role: unknown role {role!r} "
+            f"(known: {', '.join(sorted(CASEFILE_ROLES))})"
+        )
+    conclusion = raw.get("conclusion_field")
+    if conclusion is not None:
+        spec = next((f for f in fields if f.name == conclusion), None)
+        if spec is None:
+            raise SchemaError(f"{where}.conclusion_field refers to unknown field {conclusion!r}")
+        if spec.type not in CONCLUSION_FIELD_TYPES:
+            raise SchemaError(
+                f"{where}.conclusion_field {conclusion!r} must be a "
+                f"{', '.join(sorted(CONCLUSION_FIELD_TYPES))} field, not {spec.type}"
+            )
+    precedent = raw.get("precedent", False)
+    if not isinstance(precedent, bool):
+        raise SchemaError(f"{where}.precedent must be true or false")
+    label = label.strip()
+    return DocumentType(
+        search_type=search_type,
+        label=label,
+        aliases=tuple(dict.fromkeys(a.strip() for a in aliases if a.strip() != label)),
+        casefile_role=role,
+        conclusion_field=conclusion,
+        precedent=precedent,
+    )
+
+
 def parse_schema(text: str | bytes, template_id: str | None = None) -> TemplateSchema:
     try:
         raw = yaml.safe_load(text)
@@ -249,13 +335,15 @@ def parse_schema(text: str | bytes, template_id: str | None = None) -> TemplateS
     if not chain:
         raise SchemaError("review_chain must have at least one step (e.g. sign-off by a signatory)")
     numbering = raw.get("numbering") or {}
+    title = str(raw.get("title") or tid)
     return TemplateSchema(
         id=str(tid),
-        title=str(raw.get("title") or tid),
+        title=title,
         description=str(raw.get("description") or ""),
         numbering_suffix=str(numbering.get("suffix") or ""),
         document_title=str(raw.get("document_title") or raw.get("title") or tid),
         review_chain=tuple(chain),
         fields=fields,
+        document_type=_document_type(raw.get("document_type"), str(tid), title, fields),
         raw=raw,
     )

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from app.search import QuerySyntaxError
 from app.search.normalize import fold, fold_with_offsets, grams, query_grams
-from app.search.query import parse_query
+from app.search.query import parse_query as parse_bare
+from app.templating import doctypes, parse_schema
+
+SHIPPED = Path(__file__).resolve().parents[2] / "doc_templates"
+# The registry of the built-in templates, as the container passes it to the search backend.
+NAMES = doctypes.build(
+    (p.parent.name, parse_schema(p.read_bytes(), p.parent.name).document_type)
+    for p in SHIPPED.glob("*/schema.yaml")
+).names
+
+
+def parse_query(text: str):
+    return parse_bare(text, NAMES)
 
 
 @pytest.mark.parametrize(
@@ -82,8 +96,29 @@ def test_query_syntax_full_width_and_unknown_fields():
         assert parse_query(f"类型:{label} 狮山").doc_types == {"attachment"}
 
 
+@pytest.mark.parametrize(
+    ("name", "search_type"),
+    [
+        ("合法性审查意见书", "legality-review-opinion"),
+        ("审查意见书", "legality-review-opinion"),
+        ("legality-review-opinion", "legality-review-opinion"),
+        ("法律风险提示函", "risk-notice"),
+        ("风险提示函", "risk-notice"),
+        ("委托公函", "commission-letter"),
+        ("法律顾问聘任合同", "engagement-contract"),
+        ("聘任合同", "engagement-contract"),
+    ],
+)
+def test_type_names_come_from_the_template_schemas(name, search_type):
+    assert parse_query(f"类型:{name}").doc_types == {search_type}
+
+
+def test_without_a_registry_a_type_is_taken_as_it_stands():
+    assert parse_bare("type:memo").doc_types == {"memo"}
+
+
 def test_query_syntax_errors_are_expected_values():
     with pytest.raises(QuerySyntaxError):
         parse_query("year:twenty")
-    with pytest.raises(QuerySyntaxError):
+    with pytest.raises(QuerySyntaxError, match="合法性审查意见书"):  # offers the labels
         parse_query("type:nonsense")
