@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.access.policy import can
 from app.drafting.models import Draft, DraftRestriction
 from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import User
@@ -24,7 +25,7 @@ def restrict(
     draft = session.get(Draft, draft_id)
     if draft is None:
         raise NotFound(f"草稿 {draft_id} 不存在")
-    if not (draft.created_by == p.user.id or p.role_in_unit("office-head", draft.unit_id)):
+    if not can(session, p, "draft.restrict", draft):
         raise Forbidden("只有起草人或本单位法律顾问室负责人可以限定知悉范围")
     if draft.status == "issued":
         raise WorkflowError("文书已发文，知悉范围不能再修改")

@@ -1,0 +1,113 @@
+"""The role table: what each role may do, and over which units, as data.
+
+docs/security.md shows `render_markdown()`; tests/test_role_table.py checks the document against
+it and checks `can()` against every cell, so the table, the docs and the policy cannot drift.
+A grant is held in one unit (called 本单位 here); "下级单位" are the units below it.
+"""
+
+from __future__ import annotations
+
+from app.identity.models import ROLE_LABELS
+
+# the scope of a right: where it holds, seen from the unit of the grant
+NO, YES = "no", "yes"  # for rights that are not about a unit
+UNIT = "unit"  # the unit of the grant
+SUBTREE = "subtree"  # the unit of the grant and every unit below it
+PRECEDENT = "precedent"  # the unit's issued documents of precedent types (opinions, notices)
+OWN = "own"  # only what the user created (their own drafts and case files)
+
+SCOPE_LABELS = {
+    NO: "—",
+    YES: "可以",
+    UNIT: "本单位",
+    SUBTREE: "本单位及下级单位",
+    PRECEDENT: "本单位的合法性审查意见书、法律风险提示函",
+    OWN: "本人起草或建立的",
+}
+
+CAPABILITIES = {
+    "document.read": "阅读已发文书",
+    "draft.create": "起草文书",
+    "draft.review": "审核、把关、签发",
+    "draft.issue": "发文（编号并以单位名义发出）",
+    "draft.restrict": "限定知悉范围",
+    "casefile.create": "建立案卷",
+    "casefile.read": "阅读案卷",
+    "contract.register": "聘任合同台账",
+    "archive.compliance": "合规检查",
+    "archive.checks": "四性检测",
+    "audit.read": "审计日志",
+    "user.manage": "管理单位、用户和模板",
+}
+
+ROLE_TABLE: dict[str, dict[str, str]] = {
+    "clerk": {
+        "document.read": UNIT, "draft.create": UNIT, "draft.review": NO, "draft.issue": UNIT,
+        "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": UNIT,
+        "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
+        "audit.read": NO, "user.manage": NO,
+    },
+    "adviser": {
+        "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
+        "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": OWN,
+        "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
+        "audit.read": NO, "user.manage": NO,
+    },
+    "public-lawyer": {
+        "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
+        "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": OWN,
+        "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
+        "audit.read": NO, "user.manage": NO,
+    },
+    "office-head": {
+        "document.read": SUBTREE, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": UNIT,
+        "draft.restrict": UNIT, "casefile.create": SUBTREE, "casefile.read": SUBTREE,
+        "contract.register": YES, "archive.compliance": YES, "archive.checks": NO,
+        "audit.read": NO, "user.manage": NO,
+    },
+    "signatory": {
+        "document.read": UNIT, "draft.create": NO, "draft.review": UNIT, "draft.issue": NO,
+        "draft.restrict": NO, "casefile.create": NO, "casefile.read": UNIT,
+        "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
+        "audit.read": NO, "user.manage": NO,
+    },
+    "inspector": {
+        "document.read": SUBTREE, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
+        "draft.restrict": NO, "casefile.create": NO, "casefile.read": SUBTREE,
+        "contract.register": YES, "archive.compliance": YES, "archive.checks": YES,
+        "audit.read": YES, "user.manage": NO,
+    },
+    "admin": {
+        "document.read": NO, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
+        "draft.restrict": NO, "casefile.create": NO, "casefile.read": NO,
+        "contract.register": NO, "archive.compliance": NO, "archive.checks": YES,
+        "audit.read": YES, "user.manage": YES,
+    },
+}  # fmt: skip
+
+NOTES = (
+    "Everyone reads the documents they drafted, reviewed, co-signed (会签) or issued, and the "
+    "case files they created, wherever those are.",
+    "知悉范围 wins over every cell: a restricted document is read only by the users named on it "
+    "and those who acted on it; a disabled user reads nothing.",
+    "The steps of a review chain are filled by the role each step names, in the draft's unit "
+    "(or a co-signing unit); the drafter never approves their own draft, and one person fills "
+    "at most one step.",
+)
+
+
+def render_markdown() -> str:
+    """The role table as docs/security.md shows it (capabilities down, roles across)."""
+    roles = list(ROLE_TABLE)
+    head = "| | " + " | ".join(f"{ROLE_LABELS[r]} ({r})" for r in roles) + " |"
+    lines = [head, "|---" * (len(roles) + 1) + "|"]
+    for cap, label in CAPABILITIES.items():
+        cells = [SCOPE_LABELS[ROLE_TABLE[r][cap]] for r in roles]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- {note}" for note in NOTES]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")
