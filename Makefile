@@ -35,6 +35,7 @@ test: venv system-deps postgres
 
 lint: venv
 	$(BIN)/ruff check app tests bench tools
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check app tests bench tools
 
 format: venv

@@ -31,10 +31,10 @@ def create_app(config: dict | None = None, casefile: Casefile | None = None) -> 
         app.config.update({k: v for k, v in config.items() if k.isupper()})
     app.extensions["casefile"] = casefile
 
-    from app.web import init_app as init_web
+    # lazy: the command line and the workers import app.* without loading the web surfaces
+    from app.api import init_app as init_api  # lazy: see above
+    from app.web import init_app as init_web  # lazy: see above
 
     init_web(app)
-    from app.api import init_app as init_api
-
     init_api(app)
     return app

@@ -12,6 +12,7 @@ from app.access.policy import principal
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db import migrate
+from app.demo import create_demo_dossiers
 from app.drafting import drafts
 from app.identity.models import Unit, User
 from app.identity.users import add_unit, add_user
@@ -121,7 +122,6 @@ def _demo(cf: Casefile, result: InitResult) -> None:
                 )
             except drafts.WorkflowError:
                 continue  # a template whose chain the demo users cannot staff
-    from app.demo import create_demo_dossiers  # case files (issue 7)
 
     create_demo_dossiers(cf)
 

@@ -10,6 +10,7 @@ from app.blobs.store import BlobStore
 from app.config import Settings
 from app.db import Database
 from app.renditions import OfficeSettings, configure_office
+from app.search import get_backend
 from app.templating import doctypes
 from app.templating.catalog import Catalog
 
@@ -28,8 +29,6 @@ class Casefile:
         """The process's search backend (kept open: it caches the index and a searcher)."""
         with self._lock:
             if self._search is None:
-                from app.search import get_backend
-
                 self._search = get_backend(
                     self.settings.index_dir,
                     cache_bytes=self.settings.search_cache_mb * 2**20,

@@ -1,4 +1,4 @@
-"""Case files (案卷) in the JSON API: the service in app/archive/casefiles.py, as the web pages
+"""Case files (案卷) in the JSON API: the service in app/casefiles/service.py, as the web pages
 and the CLI use it, behind the same token, policy and JSON errors as the rest of /api/v1."""
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Dossier export (one PDF per case file) and transfer packages (ZIP) with their import.
 
+Long module: the dossier and the transfer package share their item metadata and file layout, and the import reads exactly what the export writes.
+
 The dossier PDF is a cover, the 卷内文件目录 (table of contents with page numbers) and every item
 as PDF — renditions for documents and DOCX uploads, images as pages — with one bookmark per
 item. Page labels number the items' pages from 1, so the 页号 in the table are the page
@@ -52,6 +54,8 @@ from app.container import Casefile
 from app.drafting.models import DraftVersion, ReviewStep
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit, User
+from app.identity.users import add_unit
+from app.renditions import ConversionError, get_converter, make_rendition
 from app.renditions.models import Rendition
 from app.templating.models import TemplateVersion
 
@@ -69,7 +73,6 @@ class ExportError(ValidationFailed):
 def ensure_renditions(cf: Casefile, case_id: int, converter=None) -> int:
     """Make the PDF renditions the case file still lacks (documents whose outbox entry has not
     run yet, DOCX uploads). Conversions run outside any write transaction."""
-    from app.renditions import ConversionError, make_rendition
 
     with cf.db.read() as s:
         case = s.get(CaseFile, case_id)
@@ -364,7 +367,6 @@ def _placeholder_docx(entry: DossierEntry) -> bytes:
 
 def build_dossier(cf: Casefile, case_id: int, converter=None) -> Dossier:
     """The case file as one PDF (cover, 卷内文件目录, items, bookmarks)."""
-    from app.renditions import ConversionError, get_converter
 
     converter = converter or get_converter()
     ensure_renditions(cf, case_id, converter)
@@ -593,7 +595,6 @@ def verify_package(data: bytes) -> tuple[dict[str, bytes], dict, list[dict]]:
 def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> ImportResult:
     """Read a transfer package into this store as a closed case file; every hash is checked
     before anything is written, and each stored file is checked again after writing."""
-    from app.identity.users import add_unit
 
     files, manifest, metas = verify_package(data)
     package_sha = sha256_hex(data)

@@ -1,8 +1,10 @@
 """Case files (案卷): create, file documents and uploads into them, close them with their
-archival references (档号, DA/T 22-2015), and the access rules for all of it.
+archival references (档号, DA/T 22-2015). Who may do what is app.access.policy's answer.
+
+Long module: every rule of a case file's life (create, file, upload, close with 档号) in one place, as the one service the surfaces call.
 
 Functions take the caller's session and principal and run in the caller's transaction, like
-app/workflow; every change is written to the audit log in the same transaction.
+app/drafting; every change is written to the audit log in the same transaction.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Drafts and the review chain: create, edit, submit, approve, return, issue.
 
+Long module: the review chain's state machine (draft, submit, approve, return, note, issue) and the queues derived from it share one set of step rules.
+
 Rules (DESIGN.md invariants 1–3): every step records who, role, when, decision, comment and the
 sha256 of the exact version seen; approvals count only for the version they saw, so an edit voids
 them; the drafter never approves; one person fills at most one step of a chain; issuance needs
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.access.policy import CO_SIGN_ROLES, Principal, can
+from app.access.policy import CO_SIGN_ROLES, Principal, can, principal
 from app.blobs.store import store_blob
 from app.common.clock import today_in_china
 from app.container import Casefile
@@ -39,7 +41,7 @@ from app.drafting.numbering import allocate_number, format_number
 from app.drafting.opinions import OpinionFile, attach_opinion
 from app.drafting.registry import RegistryReferences
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
-from app.identity.models import ROLE_LABELS, Unit
+from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.jobs.models import OutboxEvent
 from app.templating import RenderError, describe_errors, document_title, render_document, validate
 from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
@@ -658,8 +660,6 @@ def opinions_of(session: Session, draft: Draft) -> dict[int, ReviewOpinion]:
 
 def reviewers_for(session: Session, draft: Draft, states: list[StepState]) -> list[int]:
     """User ids who could fill the pending step now (for notifications and the head's view)."""
-    from app.access.policy import principal
-    from app.identity.models import RoleGrant, User
 
     pending = pending_step(states)
     if pending is None or draft.status != "in_review":

@@ -37,6 +37,7 @@ from app.casefiles.service import format_reference, item_sha256, items_of, refer
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
+from app.renditions import PdfError, read_metadata
 from app.renditions.models import Rendition
 
 CHECKS = ("authenticity", "integrity", "usability", "security")
@@ -168,7 +169,6 @@ def run_checks(
     """The four checks over every case file (or one); with a principal, over the case files it
     reads, and an item filed from a document restricted away from it (知悉范围) is named by its
     position only."""
-    from app.renditions import PdfError, read_metadata
 
     report = ChecksReport()
     files = _Files(cf)

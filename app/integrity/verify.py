@@ -9,12 +9,16 @@ from sqlalchemy import select
 
 from app import audit
 from app.blobs.models import Blob
+from app.casefiles.models import Attachment
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.drafts import unit_context
 from app.drafting.models import Draft, DraftVersion, IssuedDocument
 from app.identity.models import Unit
+from app.integrity.checks import run_checks
 from app.jobs.models import OutboxEvent
+from app.search import SearchError
+from app.search.indexing import expected_fingerprints, parse_doc_id
 from app.templating import RenderError, render_document
 from app.templating.models import TemplateVersion
 
@@ -90,7 +94,6 @@ def verify_store(cf: Casefile) -> Report:
             if not any(sha in p for p in reported):
                 problems.append(f"文件 {sha}: {problem}")
         problems.extend(audit.verify_chain(session))
-    from app.integrity.checks import run_checks  # 四性检测 of case files (issue 7)
 
     problems.extend(str(f) for f in run_checks(cf).findings)
     report.warnings = index_problems(cf)
@@ -103,9 +106,6 @@ def verify_store(cf: Casefile) -> Report:
 def index_problems(cf: Casefile) -> list[str]:
     """Issued documents and attachments missing from, or stale in, the search index (derived
     data: the fix is `casefile reindex`, so these are warnings, not archive failures)."""
-    from app.casefiles.models import Attachment
-    from app.search import SearchError
-    from app.search.indexing import expected_fingerprints, parse_doc_id
 
     try:
         problems = cf.search.check()

@@ -16,13 +16,18 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 
 from app.blobs.store import store_blob
+from app.casefiles.models import Attachment
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting.models import IssuedDocument
+from app.drafting.models import IssuedDocument, ProcessingSlip
+from app.drafting.slip import build_slip_docx, slip_data
 from app.jobs.errors import GiveUp, Retry, Unreachable
 from app.jobs.mail import handle_mail
 from app.jobs.models import OutboxEvent
+from app.renditions import ConverterUnavailable, make_rendition
 from app.renditions.models import Rendition
+from app.search import IndexBusy, SearchUnavailable
+from app.search.indexing import attachment_index_doc, index_doc_for, rebuild_index
 from app.templating.models import TemplateVersion
 
 log = logging.getLogger("casefile.outbox")
@@ -35,7 +40,6 @@ LEASE = dt.timedelta(minutes=10)
 
 
 def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
-    from app.renditions import ConverterUnavailable, make_rendition
 
     doc_id = event.payload["document_id"]
     with cf.db.read() as s:
@@ -71,8 +75,6 @@ def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
 def build_index_doc(cf: Casefile, session, payload: dict):
     """The IndexDoc of an "index" event's record: an issued document ({"document_id": N})
     or an attachment ({"attachment_id": N}); None if the record is gone."""
-    from app.casefiles.models import Attachment
-    from app.search.indexing import attachment_index_doc, index_doc_for
 
     if "attachment_id" in payload:
         att = session.get(Attachment, payload["attachment_id"])
@@ -85,9 +87,7 @@ def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
     """Index one issued document or attachment into this node's index.
 
     On a node whose index follows the outbox itself (CASEFILE_INDEX_FOLLOW=1, see
-    app/archive/follow.py) the event is only acknowledged: the follower applies it."""
-    from app.search import IndexBusy, SearchUnavailable
-    from app.search.indexing import rebuild_index
+    app/search/follow.py) the event is only acknowledged: the follower applies it."""
 
     if cf.settings.index_follow:
         return
@@ -110,8 +110,6 @@ def _handle_index(cf: Casefile, event: OutboxEvent) -> None:
 
 def _handle_slip(cf: Casefile, event: OutboxEvent) -> None:
     """Archive the processing slip (发文稿纸) of a newly issued document, write-once."""
-    from app.drafting.models import ProcessingSlip
-    from app.drafting.slip import build_slip_docx, slip_data
 
     doc_id = event.payload["document_id"]
     with cf.db.write() as s:
@@ -247,7 +245,6 @@ def repair_search_index(cf: Casefile) -> bool:
     """At start-up: rebuild the index from the archive when it is missing, corrupt or of
     an older format (an upgrade), so search comes back without an administrator.
     Returns True when it rebuilt."""
-    from app.search.indexing import rebuild_index
 
     problems = [p for p in cf.search.check() if not any(t in p for t in _TRANSIENT)]
     if not problems:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.access.policy import Principal, visible_documents
 from app.casefiles.models import CaseFile, CaseFileItem
+from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.identity.models import Unit
 from app.templating import doctypes
@@ -212,8 +213,6 @@ def compliance_findings(
 def to_xlsx(findings: list[ComplianceFinding]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-
-    from app.common.spreadsheet import keep_text_as_text
 
     wb = Workbook()
     ws = wb.active

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.access.policy import Principal, visible_documents
 from app.common.clock import today_in_china
+from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.errors import ValidationFailed
 from app.identity.models import Unit
@@ -280,8 +281,6 @@ def to_xlsx(register: ContractRegister) -> bytes:
     """The register as a spreadsheet: one row per contract, dates as dates, fees as numbers."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from app.common.spreadsheet import keep_text_as_text
 
     wb = Workbook()
     ws = wb.active

@@ -1,5 +1,7 @@
 """DOCX -> PDF/A-2b through LibreOffice, kept warm.
 
+Long module: one warm LibreOffice per process, its restart, recycling and process-group handling, which only make sense together.
+
 One long-lived LibreOffice (soffice) per process, driven over UNO by a small helper
 (``_uno_worker.py``) that runs under the Python which has LibreOffice's ``uno`` module
 (Debian: /usr/bin/python3 + python3-uno). The helper and soffice form their own process group;

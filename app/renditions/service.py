@@ -1,6 +1,6 @@
 """What the rest of casefile calls: the issued-document rendition and the draft preview.
 
-Contract with the outbox (app/workflow / the outbox drainer):
+Contract with the outbox (app/jobs/outbox.py):
 
 - ``make_rendition(...)`` is called for an outbox entry of an issued document. It returns a
   ``Rendition`` (store ``pdf`` as a blob, keyed by ``sha256``) or raises:

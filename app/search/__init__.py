@@ -45,6 +45,6 @@ def get_backend(index_dir: str | os.PathLike, **options) -> SearchBackend:
     Keep the returned object for the life of the process: it caches the open index,
     a refreshed searcher and per-segment metadata.
     """
-    from app.search.whoosh_backend import WhooshBackend
+    from app.search.whoosh_backend import WhooshBackend  # lazy: Whoosh and numpy load on first use
 
     return WhooshBackend(index_dir, **options)

@@ -35,6 +35,9 @@ from sqlalchemy import func, select
 from app.container import Casefile
 from app.db.base import utcnow
 from app.jobs.models import OutboxEvent
+from app.jobs.outbox import build_index_doc
+from app.search import IndexBusy, SearchUnavailable
+from app.search.indexing import rebuild_index
 
 log = logging.getLogger("casefile.follow")
 CURSOR_FILE = "casefile-follow.json"
@@ -85,7 +88,6 @@ def _settled_before(cf: Casefile, moment: dt.datetime) -> int:
 
 def rebuild(cf: Casefile) -> int:
     """Rebuild this node's index from the archive and set the cursor behind it."""
-    from app.search.indexing import rebuild_index
 
     started = utcnow()
     n = rebuild_index(cf)
@@ -105,7 +107,6 @@ class IndexFollower:
     def poll(self) -> int:
         """Apply what is new; returns how many events were applied. Raises IndexBusy and
         SearchUnavailable from the index (the caller retries)."""
-        from app.jobs.outbox import build_index_doc
 
         cf = self.cf
         cursor = read_cursor(cf)
@@ -151,7 +152,6 @@ class FollowerThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        from app.search import IndexBusy, SearchUnavailable
 
         while not self.stopping.is_set():
             delay = self.interval

@@ -1,5 +1,7 @@
 """Whoosh implementation of SearchBackend (embedded default).
 
+Long module: the engine's query path (scope, candidates, verification, facets, page, snippets) is one class whose steps share per-segment state.
+
 How a query runs (see docs/search.md for the why):
 
 1. Every searchable field is folded (app/search/normalize.py) and indexed as overlapping

@@ -9,7 +9,10 @@ from whoosh import columns, fields, formats
 
 from app.search.backend import IndexDoc
 from app.search.normalize import _SPLIT, FIELD_SEP, _add, fold
-from app.search.whoosh_writer import TITLE_BOOST  # noqa: F401  (re-exported)
+from app.search.whoosh_writer import (
+    TITLE_BOOST,  # noqa: F401  (re-exported)
+    gram_weights,
+)
 
 INDEX_NAME = "casefile"
 FORMAT_VERSION = 3  # 2: trigram terms, integer weights; 3: actors for the reading scope
@@ -43,7 +46,6 @@ class GramField(fields.FieldType):
 
     def index(self, value, **kwargs):
         # generic Whoosh path; CasefileWriter bypasses it with bulk writing
-        from app.search.whoosh_writer import gram_weights
 
         for gram, w in gram_weights(value).items():
             yield gram.encode("utf-8"), int(w), float(w), b""

@@ -2,7 +2,7 @@
 
 A reference is stored as the name it printed when the draft was saved (a snapshot), so
 re-rendering an issued document never reads the registry. Whether a name is allowed is
-asked at save and submit time from a `References` provider (app/workflow/registry.py builds
+asked at save and submit time from a `References` provider (app/drafting/registry.py builds
 one from the database, scoped by the access policy); without a provider (template checks,
 sample data) only the shape of the text is checked.
 """
