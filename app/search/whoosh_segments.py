@@ -62,6 +62,17 @@ class Coded:
         return dict(zip(map(self.labels.__getitem__, nz.tolist()), c[nz].tolist(), strict=True))
 
 
+def _flatten(metas: list[dict], key: str) -> tuple[np.ndarray, list]:
+    """A list-valued metadata field as (document number per value, the values)."""
+    docs: list[int] = []
+    values: list = []
+    for i, m in enumerate(metas):
+        for value in m.get(key, ()):
+            docs.append(i)
+            values.append(value)
+    return np.array(docs, dtype=np.int32), values
+
+
 class SegmentMeta:
     """Decoded per-document metadata of one immutable segment."""
 
@@ -81,22 +92,10 @@ class SegmentMeta:
             "s": Coded([m.get("s", "") for m in metas]),
             "c": Coded([m.get("c", "") for m in metas]),
         }
-        rev_doc: list[int] = []
-        rev_names: list[str] = []
-        for i, m in enumerate(metas):
-            for name in m.get("r", ()):
-                rev_doc.append(i)
-                rev_names.append(name)
-        self.rev_doc = np.array(rev_doc, dtype=np.int32)
+        self.rev_doc, rev_names = _flatten(metas, "r")
         self.rev = Coded(rev_names)
         self.restricted = {i: frozenset(m["x"]) for i, m in enumerate(metas) if m.get("x")}
-        actor_doc: list[int] = []
-        actor_ids: list[int] = []
-        for i, m in enumerate(metas):
-            for uid in m.get("a", ()):
-                actor_doc.append(i)
-                actor_ids.append(uid)
-        self.actor_doc = np.array(actor_doc, dtype=np.int32)
+        self.actor_doc, actor_ids = _flatten(metas, "a")
         self.actor_ids = np.array(actor_ids, dtype=np.int64)
         self.scope_cache: dict[tuple, np.ndarray] = {}
         self._by_doc_id: dict[str, list[int]] | None = None
