@@ -1,0 +1,386 @@
+"""The API contract: every route declares its input and output models once, with `route()`; the
+same declaration validates the request and writes the OpenAPI 3.1 document.
+
+Models are pydantic classes (their JSON Schema is draft 2020-12, the dialect of OpenAPI 3.1);
+the document is built by walking the app's url_map, so a route can only be served if it was
+declared here, and every declared route appears in the document.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, request
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError as NoMatch
+
+from app.api.base import bp, token_required
+from app.errors import ValidationFailed
+
+MAX_ID = 2**63 - 1  # the largest id both engines store (BIGINT)
+
+
+class RecordId(BaseConverter):
+    """`<id:name>`: a record id, 1 to 2**63-1; anything else is no route (404), never a
+    database error."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NoMatch()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+class Body(BaseModel):
+    """A JSON request body: types are strict (a number is not a string), unknown keys ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Query(BaseModel):
+    """Query-string parameters: strings converted to the declared types, unknown keys ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Reply(BaseModel):
+    """A JSON response; the API returns these keys (extra keys are not an error)."""
+
+
+class FieldError(Reply):
+    """One bad field of a request."""
+
+    field: str
+    message: str
+    label: str | None = None
+
+
+class Error(Reply):
+    """Every error of the API: a code, a message in Chinese, and the bad fields, if any."""
+
+    error: str
+    message: str
+    errors: list[FieldError]
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A file response: its media types and what it is."""
+
+    media_types: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    rule: str
+    endpoint: str
+    tag: str
+    summary: str
+    description: str
+    ok: type[BaseModel] | Binary | str
+    status: int
+    body: type[BaseModel] | None
+    body_required: bool
+    form: type[BaseModel] | None
+    query: type[BaseModel] | None
+    errors: tuple[int, ...]
+    public: bool
+    path_enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+ERROR_TEXT = {
+    401: "缺少、无效或已撤销的 API 令牌",
+    403: "无权执行此操作",
+    404: "对象不存在或您无权查看",
+    409: "与当前状态冲突（如草稿不在可操作的环节）",
+    413: "上传内容过大",
+    422: "请求内容有误：errors 逐项列出字段与原因",
+    503: "服务暂时不可用",
+}
+
+
+def route(
+    method: str,
+    rule: str,
+    *,
+    tag: str,
+    summary: str,
+    ok: type[BaseModel] | Binary | str,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    body_required: bool = True,
+    form: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    public: bool = False,
+    endpoint: str | None = None,
+    path_enums: dict[str, tuple[str, ...]] | None = None,
+):
+    """Declare and register an API route.
+
+    `body` / `query` models are validated before the view runs and passed to it as the `body`
+    / `query` keyword arguments (a bad value is a 422 naming the field). `form` only documents a
+    multipart alternative that the view reads itself. Unless `public`, the route needs a token.
+    """
+
+    def decorate(view):
+        op = Operation(
+            method=method.upper(), rule=rule, endpoint=endpoint or view.__name__, tag=tag,
+            summary=summary, description=(view.__doc__ or "").strip(), ok=ok, status=status,
+            body=body, body_required=body_required, form=form, query=query,
+            errors=tuple(sorted(set(errors) | ({401} if not public else set())
+                                | ({422} if body or query or form else set()))),
+            public=public, path_enums=path_enums or {},
+        )  # fmt: skip
+
+        @functools.wraps(view)
+        def handler(**kwargs):
+            if query is not None:
+                kwargs["query"] = validate(query, _query_values(query))
+            multipart = form is not None and request.mimetype == "multipart/form-data"
+            if body is not None and not multipart:
+                kwargs["body"] = validate(body, json_object(required=body_required))
+            return view(**kwargs)
+
+        wrapped = handler if public else token_required(handler)
+        wrapped.operation = op
+        bp.add_url_rule(rule, op.endpoint, wrapped, methods=[op.method])
+        return view
+
+    return decorate
+
+
+# ---- request validation -----------------------------------------------------------------
+
+MESSAGES = {
+    "missing": "必填",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "dict_type": "应为 JSON 对象",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "list_type": "应为数组",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "too_long": "不能超过 {max_length} 项",
+    "too_short": "至少 {min_length} 项",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "literal_error": "应为 {expected} 之一",
+    "string_pattern_mismatch": "格式不正确",
+    "recursion_loop": "嵌套过深",
+}
+
+
+def validate(model: type[BaseModel], data: Any) -> BaseModel:
+    """`data` as an instance of `model`, or ValidationFailed naming each bad field in Chinese."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid([_field_error(model, e) for e in exc.errors()]) from None
+
+
+def invalid(errors: list[dict], what: str = "请求内容有误") -> ValidationFailed:
+    return ValidationFailed(f"{what}：" + "；".join(e.get("label") or e["field"] for e in errors),
+                            errors)  # fmt: skip
+
+
+def _field_error(model: type[BaseModel], error: dict) -> dict:
+    loc = [str(p) for p in error["loc"]]
+    name = loc[0] if loc else "body"
+    info = model.model_fields.get(name)
+    template = MESSAGES.get(error["type"], "格式不正确")
+    try:
+        message = template.format(**error.get("ctx", {}))
+    except (KeyError, IndexError):
+        message = template
+    return {"field": ".".join(loc) or "body", "label": (info.title if info else None) or name,
+            "message": message}  # fmt: skip
+
+
+def json_object(required: bool = True) -> dict:
+    """The request's JSON object; {} for an absent optional body; else ValidationFailed."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json.loads gives up on deep nesting with this, not a ValueError
+        data = _TOO_DEEP
+    if data is _TOO_DEEP:
+        raise ValidationFailed("请求体嵌套过深", [{"field": "body", "message": "嵌套过深"}])
+    if data is None and not required and not request.get_data(cache=True):
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）",
+                               [{"field": "body", "message": "应为 JSON 对象"}])  # fmt: skip
+    return data
+
+
+_TOO_DEEP = object()
+
+
+def _query_values(model: type[BaseModel]) -> dict:
+    """Query arguments: lists for list-typed fields, the first value otherwise."""
+    out = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in request.args:
+            continue
+        if getattr(info.annotation, "__origin__", None) in (list, tuple, frozenset):
+            out[key] = request.args.getlist(key)
+        else:
+            out[key] = request.args.get(key)
+    return out
+
+
+# ---- the OpenAPI document ------------------------------------------------------------------
+
+_PARAM = re.compile(r"<(?:(?P<conv>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
+ERROR_SCHEMA = "Error"
+
+
+def operations(app: Flask) -> list[tuple[Any, Operation]]:
+    """(werkzeug rule, operation) for every API route of `app`, in url_map order."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        op = getattr(app.view_functions.get(rule.endpoint), "operation", None)
+        if op is not None:
+            out.append((rule, op))
+    return out
+
+
+def openapi_document(app: Flask, *, title: str, version: str, description: str) -> dict:
+    """The OpenAPI 3.1 document of the API routes registered on `app`."""
+    ops = operations(app)
+    models: list[tuple[type[BaseModel], str]] = []
+    for _, op in ops:
+        models += [(m, "validation") for m in (op.body, op.form) if m is not None]
+        if isinstance(op.ok, type):
+            models.append((op.ok, "serialization"))
+    models.append((Error, "serialization"))
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}"
+    )
+    components = defs.get("$defs", {})
+    paths: dict[str, dict] = {}
+    for rule, op in ops:
+        path, params = _path(rule.rule, op)
+        item = {
+            "operationId": op.endpoint,
+            "tags": [op.tag],
+            "summary": op.summary,
+            "parameters": params + _query_params(op),
+            "responses": _responses(op, refs),
+        }
+        if op.description:
+            item["description"] = op.description
+        body = _request_body(op, refs)
+        if body:
+            item["requestBody"] = body
+        item["security"] = [] if op.public else [{"bearerAuth": []}]
+        paths.setdefault(path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "POST /api/v1/tokens 取得的 API 令牌（cf_ 开头）",
+                }
+            },
+        },
+    }
+
+
+def _path(rule: str, op: Operation) -> tuple[str, list[dict]]:
+    params = []
+
+    def replace(m: re.Match) -> str:
+        name, conv = m["name"], m["conv"] or "default"
+        if conv in ("id", "int"):
+            schema: dict = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        elif conv == "any":
+            schema = {"type": "string", "enum": list(op.path_enums.get(name)
+                      or [a.strip().strip("'\"") for a in m["args"].split(",")])}  # fmt: skip
+        else:
+            schema = {"type": "string", "pattern": "^[^/]+$"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+        return "{" + name + "}"
+
+    return _PARAM.sub(replace, rule), params
+
+
+def _query_params(op: Operation) -> list[dict]:
+    if op.query is None:
+        return []
+    schema = op.query.model_json_schema()
+    required = set(schema.get("required", []))
+    out = []
+    for name, prop in schema["properties"].items():
+        param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if prop.get("description"):
+            param["description"] = prop["description"]
+        if prop.get("type") == "array":
+            param |= {"style": "form", "explode": True}
+        out.append(param)
+    return out
+
+
+def _json(model, refs, mode) -> dict:
+    return {"schema": refs[(model, mode)]}
+
+
+def _request_body(op: Operation, refs) -> dict | None:
+    content = {}
+    if op.body is not None:
+        content["application/json"] = _json(op.body, refs, "validation")
+    if op.form is not None:
+        content["multipart/form-data"] = _json(op.form, refs, "validation")
+    if not content:
+        return None
+    return {"required": op.body_required, "content": content}
+
+
+def _responses(op: Operation, refs) -> dict:
+    if isinstance(op.ok, Binary):
+        ok = {
+            "description": op.ok.description,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                        for t in op.ok.media_types},
+        }  # fmt: skip
+    elif isinstance(op.ok, str):  # a document that is not one of the API's models
+        schema = {"type": "object"} if op.ok.endswith("json") else {"type": "string"}
+        ok = {"description": op.summary, "content": {op.ok: {"schema": schema}}}
+    else:
+        ok = {"description": (op.ok.__doc__ or "").strip().splitlines()[0],
+              "content": {"application/json": _json(op.ok, refs, "serialization")}}  # fmt: skip
+    out = {str(op.status): ok}
+    for status in op.errors:
+        out[str(status)] = {
+            "description": ERROR_TEXT.get(status, "错误"),
+            "content": {"application/json": _json(Error, refs, "serialization")},
+        }
+    return out
+
+
+def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = RecordId
