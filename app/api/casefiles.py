@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.access.policy import can
 from app.api.base import cf, remote_addr
-from app.api.contract import Binary, invalid, route, validate
+from app.api.contract import Binary, invalid, request_body, route, validate
 from app.api.links import casefile_links, item_links
 from app.api.schemas import (
     CaseFile as CaseFileReply,
@@ -93,8 +93,9 @@ def casefile(case_id: int):
 
 @route("POST", "/casefiles", tag=TAG, summary="建立案卷", ok=CaseFileReply, status=201,
        body=CaseFileCreate, errors=(403,))  # fmt: skip
-def create_casefile(body: CaseFileCreate):
+def create_casefile():
     """`unit` defaults to the caller's unit, `responsible` to their name."""
+    body = request_body()
     with cf().db.write() as s:
         if not any(can(s, g.principal, "casefile.create", u) for u in s.scalars(select(Unit))):
             raise Forbidden("您无权建立案卷")
@@ -112,15 +113,15 @@ def create_casefile(body: CaseFileCreate):
 @route("POST", "/casefiles/<id:case_id>/items", tag=TAG, summary="归入已发文书或上传材料",
        ok=CaseItem, status=201, body=FileDocument, form=UploadMaterial,
        errors=(403, 404, 409, 413))  # fmt: skip
-def add_casefile_item(case_id: int, body: FileDocument | None = None):
+def add_casefile_item(case_id: int):
     """File an issued document (JSON: document_id, role, reply_to) or upload material
     (multipart/form-data: file, title, role, responsible, doc_date, doc_number, reply_to)."""
     with cf().db.read() as s:  # 404 / 403 (closed, or not a keeper) before the content
         service.get_case_file(s, g.principal, case_id, "casefile.edit")
-    if body is None:
+    if request.mimetype == "multipart/form-data":
         item_id = _upload(case_id)
     else:
-        item_id = _file_document(case_id, body)
+        item_id = _file_document(case_id, request_body())
     with cf().db.read() as s:
         return jsonify(_item_json(service.item_payload(s.get(CaseFileItem, item_id)), case_id)), 201
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import BaseConverter
@@ -130,9 +130,10 @@ def route(
 ):
     """Declare and register an API route.
 
-    `body` / `query` models are validated before the view runs and passed to it as the `body`
-    / `query` keyword arguments (a bad value is a 422 naming the field). `form` only documents a
-    multipart alternative that the view reads itself. Unless `public`, the route needs a token.
+    A `query` model is validated before the view runs and passed to it as `query`; the view
+    reads its `body` with `request_body()` after its own access checks (a refusal comes before
+    any complaint about the content). `form` documents a multipart alternative to the JSON body.
+    A bad value is a 422 naming the field. Unless `public`, the route needs a token.
     """
 
     def decorate(view):
@@ -149,9 +150,6 @@ def route(
         def handler(**kwargs):
             if query is not None:
                 kwargs["query"] = validate(query, _query_values(query))
-            multipart = form is not None and request.mimetype == "multipart/form-data"
-            if body is not None and not multipart:
-                kwargs["body"] = validate(body, json_object(required=body_required))
             return view(**kwargs)
 
         wrapped = handler if public else token_required(handler)
@@ -163,6 +161,13 @@ def route(
 
 
 # ---- request validation -----------------------------------------------------------------
+
+
+def request_body() -> Any:
+    """The JSON body of this request, validated against its route's `body` model."""
+    op = current_app.view_functions[request.endpoint].operation
+    return validate(op.body, json_object(required=op.body_required))
+
 
 MESSAGES = {
     "missing": "必填",

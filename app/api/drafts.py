@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.access.policy import can
 from app.api.base import cf, remote_addr
-from app.api.contract import Binary, route
+from app.api.contract import Binary, request_body, route
 from app.api.links import document_links, draft_links
 from app.api.schemas import Decision, DraftCreate, DraftEdit, Queue
 from app.api.schemas import Document as DocumentReply
@@ -38,8 +38,9 @@ def _visible_draft(s, draft_id: int) -> Draft:
 
 @route("POST", "/drafts", tag=TAG, summary="起草（可立即送审）", ok=DraftReply, status=201,
        body=DraftCreate, errors=(403, 404, 409))  # fmt: skip
-def create_draft(body: DraftCreate):
+def create_draft():
     """`data` is checked against the template's fields; `unit` defaults to the caller's unit."""
+    body = request_body()
     with cf().db.write() as s:
         draft = drafts.create_draft(cf(), s, g.principal, body.template, body.data,
                                     body.unit or None, remote_addr(), body.co_sign_units)  # fmt: skip
@@ -58,10 +59,11 @@ def get_draft(draft_id: int):
 
 @route("PUT", "/drafts/<id:draft_id>", tag=TAG, summary="修改草稿（生成新版本）", ok=DraftReply,
        body=DraftEdit, errors=(403, 404, 409), endpoint="edit_draft")  # fmt: skip
-def edit_draft(draft_id: int, body: DraftEdit):
+def edit_draft(draft_id: int):
     """`co_sign_units` absent or null keeps the current co-signing units."""
     with cf().db.write() as s:
         _visible_draft(s, draft_id)
+        body = request_body()  # after the access check: a refusal comes first
         drafts.edit_draft(cf(), s, g.principal, draft_id, body.data, remote_addr(),
                           body.co_sign_units)  # fmt: skip
         return jsonify(draft_json(s, s.get(Draft, draft_id)))
@@ -73,10 +75,11 @@ ACTIONS = {"submit": drafts.submit, "approve": drafts.approve, "return": drafts.
 @route("POST", "/drafts/<id:draft_id>/<any(submit, approve, return):action>", tag=TAG,
        summary="送审、同意或退回", ok=DraftReply, body=Decision, body_required=False,
        errors=(403, 404, 409), endpoint="decide")  # fmt: skip
-def decide(draft_id: int, action: str, body: Decision):
+def decide(draft_id: int, action: str):
     """The body is optional; its `comment` is recorded with the step."""
     with cf().db.write() as s:
         _visible_draft(s, draft_id)
+        body = request_body()  # after the access check: a refusal comes first
         ACTIONS[action](cf(), s, g.principal, draft_id, body.comment, remote_addr())
         return jsonify(draft_json(s, s.get(Draft, draft_id)))
 
