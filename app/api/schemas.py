@@ -105,6 +105,9 @@ class TemplateList(Reply):
 
 
 class DraftCreate(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"template": "commission-letter", "unit": "FZB", "data": {}, "submit": False}]})  # fmt: skip
+
     template: str = Field(title="模板", max_length=100)
     data: dict[str, Any] = Field(default_factory=dict, title="表单内容")
     unit: str | None = Field(None, title="发文单位", max_length=32)
