@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -97,7 +97,6 @@ class Operation:
     query: type[BaseModel] | None
     errors: tuple[int, ...]
     public: bool
-    path_enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 ERROR_TEXT = {
@@ -126,7 +125,6 @@ def route(
     errors: tuple[int, ...] = (),
     public: bool = False,
     endpoint: str | None = None,
-    path_enums: dict[str, tuple[str, ...]] | None = None,
 ):
     """Declare and register an API route.
 
@@ -143,7 +141,7 @@ def route(
             body=body, body_required=body_required, form=form, query=query,
             errors=tuple(sorted(set(errors) | ({401} if not public else set())
                                 | ({422} if body or query or form else set()))),
-            public=public, path_enums=path_enums or {},
+            public=public,
         )  # fmt: skip
 
         @functools.wraps(view)
@@ -324,8 +322,8 @@ def _path(rule: str, op: Operation) -> tuple[str, list[dict]]:
         if conv in ("id", "int"):
             schema: dict = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         elif conv == "any":
-            schema = {"type": "string", "enum": list(op.path_enums.get(name)
-                      or [a.strip().strip("'\"") for a in m["args"].split(",")])}  # fmt: skip
+            schema = {"type": "string",
+                      "enum": [a.strip().strip("'\"") for a in m["args"].split(",")]}  # fmt: skip
         else:
             schema = {"type": "string", "pattern": "^[^/]+$"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})

@@ -58,7 +58,7 @@ def get_draft(draft_id: int):
 
 
 @route("PUT", "/drafts/<id:draft_id>", tag=TAG, summary="修改草稿（生成新版本）", ok=DraftReply,
-       body=DraftEdit, errors=(403, 404, 409), endpoint="edit_draft")  # fmt: skip
+       body=DraftEdit, errors=(403, 404, 409))  # fmt: skip
 def edit_draft(draft_id: int):
     """`co_sign_units` absent or null keeps the current co-signing units."""
     with cf().db.write() as s:
@@ -74,7 +74,7 @@ ACTIONS = {"submit": drafts.submit, "approve": drafts.approve, "return": drafts.
 
 @route("POST", "/drafts/<id:draft_id>/<any(submit, approve, return):action>", tag=TAG,
        summary="送审、同意或退回", ok=DraftReply, body=Decision, body_required=False,
-       errors=(403, 404, 409), endpoint="decide")  # fmt: skip
+       errors=(403, 404, 409))  # fmt: skip
 def decide(draft_id: int, action: str):
     """The body is optional; its `comment` is recorded with the step."""
     with cf().db.write() as s:
