@@ -266,8 +266,11 @@ def operations(app: Flask) -> list[tuple[Any, Operation]]:
     return out
 
 
-def openapi_document(app: Flask, *, title: str, version: str, description: str) -> dict:
-    """The OpenAPI 3.1 document of the API routes registered on `app`."""
+def openapi_document(
+    app: Flask, *, title: str, version: str, description: str, tags: tuple[str, ...] = ()
+) -> dict:
+    """The OpenAPI 3.1 document of the API routes registered on `app`; `tags` in the order
+    the documentation page shows them."""
     ops = operations(app)
     models: list[tuple[type[BaseModel], str]] = []
     for _, op in ops:
@@ -299,6 +302,7 @@ def openapi_document(app: Flask, *, title: str, version: str, description: str) 
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
+        "tags": [{"name": t} for t in dict.fromkeys(tags + tuple(op.tag for _, op in ops))],
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {

@@ -36,7 +36,11 @@ def document() -> dict:
     cache = current_app.extensions.setdefault("casefile.api", {})
     if "openapi" not in cache:
         cache["openapi"] = openapi_document(
-            current_app, title="casefile API", version="1", description=API_DESCRIPTION
+            current_app,
+            title="casefile API",
+            version="1",
+            description=API_DESCRIPTION,
+            tags=("令牌", "模板", "草稿与审核", "已发文书", "检索", "案卷", "聘任合同台账", TAG),
         )
     return cache["openapi"]
 
