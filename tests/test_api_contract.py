@@ -148,6 +148,15 @@ def test_links_in_answers_are_api_routes(api, cf):
     assert client.get(shown["links"]["download"], headers=clerk).data[:2] == b"PK"
     draft = client.get(f"/api/v1/drafts/{issued.draft_id}", headers=clerk).json
     assert client.get(draft["links"]["download"], headers=clerk).data[:2] == b"PK"
+    drain(cf)  # the search index
+    found = client.get("/api/v1/search?q=委托&type=commission-letter&type=risk-notice",
+                       headers=clerk).json  # fmt: skip
+    (hit,) = found["hits"]
+    assert (hit["url"], hit["download_url"]) == (shown["links"]["self"], shown["links"]["download"])
+    assert client.get(hit["download_url"], headers=clerk).data[:2] == b"PK"
+    assert client.get("/api/v1/search?q=委托&type=risk-notice", headers=clerk).json["total"] == 0
+    r = client.get("/api/v1/search?type=nonsense", headers=clerk)
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "type.0"
 
 
 # ---- schemathesis ---------------------------------------------------------------------------

@@ -185,7 +185,7 @@ MESSAGES = {
     "too_short": "至少 {min_length} 项",
     "greater_than_equal": "不能小于 {ge}",
     "less_than_equal": "不能大于 {le}",
-    "literal_error": "应为 {expected} 之一",
+    "literal_error": "取值无效（可选：{expected}）",
     "string_pattern_mismatch": "格式不正确",
     "recursion_loop": "嵌套过深",
 }
@@ -222,18 +222,15 @@ def json_object(required: bool = True) -> dict:
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # json.loads gives up on deep nesting with this, not a ValueError
-        data = _TOO_DEEP
-    if data is _TOO_DEEP:
-        raise ValidationFailed("请求体嵌套过深", [{"field": "body", "message": "嵌套过深"}])
+        raise ValidationFailed(
+            "请求体嵌套过深", [{"field": "body", "message": "嵌套过深"}]
+        ) from None
     if data is None and not required and not request.get_data(cache=True):
         return {}
     if not isinstance(data, dict):
         raise ValidationFailed("请求体应为 JSON 对象（Content-Type: application/json）",
                                [{"field": "body", "message": "应为 JSON 对象"}])  # fmt: skip
     return data
-
-
-_TOO_DEEP = object()
 
 
 def _query_values(model: type[BaseModel]) -> dict:
@@ -253,7 +250,6 @@ def _query_values(model: type[BaseModel]) -> dict:
 # ---- the OpenAPI document ------------------------------------------------------------------
 
 _PARAM = re.compile(r"<(?:(?P<conv>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
-ERROR_SCHEMA = "Error"
 
 
 def operations(app: Flask) -> list[tuple[Any, Operation]]:
