@@ -233,3 +233,22 @@ def test_schemathesis_finds_no_5xx_and_no_answer_off_the_document(world):
                 assert mode.is_negative, operation.label  # nothing in the request to break
     assert cases >= 200
     assert len(answered) >= 15, sorted(answered)  # the token works: most routes answered 2xx
+
+
+def test_a_nul_character_is_bad_input_not_a_database_error(api):
+    """PostgreSQL cannot store U+0000 in text: it is refused as a field, on both engines."""
+    client, token = api
+    clerk = token("clerk")
+    r = client.post("/api/v1/tokens", json={"username": "clerk\x00", "password": "x"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "username"
+    for bad, field in [
+        ({"template": "commission-letter\x00", "data": {}}, "template"),
+        ({"template": "commission-letter", "unit": "F\x00", "data": {}}, "unit"),
+        ({"template": "commission-letter", "data": {"subject": ["\x00"]}}, "data.subject.0"),
+    ]:
+        r = client.post("/api/v1/drafts", json=bad, headers=clerk)
+        assert r.status_code == 422 and r.json["errors"][0]["field"] == field, (bad, r.json)
+    for url, field in [("/api/v1/contracts?unit=%00", "unit"), ("/api/v1/casefiles?unit=a%00", "unit"),
+                       ("/api/v1/templates/x%00", "template_id")]:  # fmt: skip
+        r = client.get(url, headers=clerk)
+        assert r.status_code == 422 and r.json["errors"][0]["field"] == field, (url, r.json)

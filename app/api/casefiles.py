@@ -130,7 +130,7 @@ def _upload(case_id: int) -> int:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise invalid([{"field": "file", "label": "文件", "message": "请在 file 字段中上传文件"}])
-    form = validate(UploadMaterial, request.form.to_dict())
+    form = validate(UploadMaterial, request.form.to_dict() | {"file": upload.filename})
     reply_to = _integer(form.reply_to, "reply_to", "答复的材料")
     data = upload.read(cf().settings.max_upload_bytes + 1)
     with cf().db.write() as s:

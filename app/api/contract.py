@@ -146,6 +146,7 @@ def route(
 
         @functools.wraps(view)
         def handler(**kwargs):
+            refuse_nul({k: v for k, v in kwargs.items() if isinstance(v, str)})  # path values
             if query is not None:
                 kwargs["query"] = validate(query, _query_values(query))
             return view(**kwargs)
@@ -193,10 +194,37 @@ MESSAGES = {
 
 def validate(model: type[BaseModel], data: Any) -> BaseModel:
     """`data` as an instance of `model`, or ValidationFailed naming each bad field in Chinese."""
+    refuse_nul(data, model)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid([_field_error(model, e) for e in exc.errors()]) from None
+
+
+NUL_MESSAGE = "不能含有空字符（U+0000）"
+
+
+def refuse_nul(data: Any, model: type[BaseModel] | None = None) -> None:
+    """Text with U+0000 is refused by field: PostgreSQL cannot store it, and no form needs it."""
+    bad, stack = [], [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                bad.append(path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append(((*path, str(key)), item))
+                if "\x00" in str(key):
+                    bad.append((*path, str(key)))
+        elif isinstance(value, list | tuple):
+            stack.extend(((*path, str(i)), item) for i, item in enumerate(value))
+    if bad:
+        fields = model.model_fields if model else {}
+        raise invalid([{"field": ".".join(p) or "body",
+                        "label": (fields[p[0]].title if p and p[0] in fields else None)
+                        or (p[0] if p else "body"),
+                        "message": NUL_MESSAGE} for p in sorted(set(bad))])  # fmt: skip
 
 
 def invalid(errors: list[dict], what: str = "请求内容有误") -> ValidationFailed:
