@@ -24,11 +24,17 @@ Date = Annotated[str, Field(description="YYYY-MM-DD", json_schema_extra={"format
 Timestamp = Annotated[
     str, Field(description="UTC, ISO 8601", json_schema_extra={"format": "date-time"})
 ]
-# A query value read as text by the view (its own messages), documented as what it must be.
-IntText = Annotated[str | None, WithJsonSchema({"type": "integer"})]
-YearText = Annotated[
-    str | None, WithJsonSchema({"type": "integer", "minimum": 1900, "maximum": 2200})
-]
+
+
+def _int_text(minimum: int, maximum: int, what: str = "") -> Any:
+    """A query value the view reads as text (with its own messages), documented as what it
+    must be: an integer in range, or empty for "not given" (as an HTML form sends it)."""
+    schema = {"anyOf": [{"type": "integer", "minimum": minimum, "maximum": maximum},
+                        {"const": ""}]}  # fmt: skip
+    return Annotated[str | None, WithJsonSchema(schema | ({"description": what} if what else {}))]
+
+
+YearText = _int_text(1900, 2200)
 
 
 # ---- tokens --------------------------------------------------------------------------------
@@ -128,7 +134,9 @@ class DraftEdit(Body):
 
 
 class Decision(Body):
-    comment: str = Field("", title="意见", max_length=5000)
+    comment: str = Field(
+        "", title="意见", description="at most 2000 characters; required to return"
+    )
 
 
 class Step(Reply):
@@ -238,14 +246,13 @@ class ContractsQuery(Query):
     status: str | None = Field(
         None,
         title="状态",
-        json_schema_extra={"enum": ["expiring", "active", "not_started", "expired", "unknown"]},
+        description="empty: every status",
+        json_schema_extra={"enum": ["", "expiring", "active", "not_started", "expired", "unknown"]},
     )
-    window: Annotated[
-        str | None, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 3650})
-    ] = Field(None, title="提醒期限（日）")
-    expiring: Annotated[
-        str | None, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 3650})
-    ] = Field(None, title="即将到期（日）", description="short for status=expiring&window=N")
+    window: _int_text(0, 3650) = Field(None, title="提醒期限（日）")
+    expiring: _int_text(0, 3650, "short for status=expiring&window=N") = Field(
+        None, title="即将到期（日）"
+    )
     unit: str | None = Field(None, title="单位", description="unit code; its sub-units included")
 
 
@@ -345,9 +352,14 @@ class SearchReply(Reply):
 
 
 class CaseFilesQuery(Paging):
-    status: str | None = Field(None, title="状态", json_schema_extra={"enum": ["open", "closed"]})
+    status: str | None = Field(
+        None,
+        title="状态",
+        description="empty: both",
+        json_schema_extra={"enum": ["", "open", "closed"]},
+    )
     unit: str | None = Field(None, title="单位")
-    year: YearText = Field(None, title="年度")
+    year: _int_text(1000, 2999) = Field(None, title="年度")
 
 
 class CaseFileCreate(Body):

@@ -35,10 +35,12 @@ def _year(value: str | None) -> int | None:
 
 
 def _search_query(p: SearchParams) -> SearchQuery:
+    year = _year(p.year)
     return SearchQuery(
         text=p.q[:500], doc_types=frozenset(t for t in p.type if t),
         units=frozenset(u for u in p.unit if u),
-        year_from=_year(p.year_from or p.year), year_to=_year(p.year_to or p.year),
+        year_from=_year(p.year_from) if p.year_from else year,
+        year_to=_year(p.year_to) if p.year_to else year,
         reviewer=p.reviewer[:50], conclusion=p.conclusion[:20], status=p.status[:20],
         sort=p.sort, page=p.page, per_page=min(100, p.per_page),
     )  # fmt: skip
