@@ -135,8 +135,7 @@ def route(
             method=method.upper(), rule=rule, endpoint=endpoint or view.__name__, tag=tag,
             summary=summary, description=(view.__doc__ or "").strip(), ok=ok, status=status,
             body=body, body_required=body_required, form=form, query=query,
-            errors=tuple(sorted(set(errors) | ({401} if not public else set())
-                                | ({422} if body or query or form else set()))),
+            errors=_implied_errors(errors, public=public, body=body, query=query, form=form),
             public=public,
         )  # fmt: skip
 
@@ -153,6 +152,15 @@ def route(
         return view
 
     return decorate
+
+
+def _implied_errors(errors, *, public, body, query, form) -> tuple[int, ...]:
+    """The route's own errors plus those its declaration implies: 401 without a token, 422
+    for bad input, 413 for a body over the upload limit."""
+    implied = set(errors) | ({401} if not public else set())
+    implied |= {422} if body or query or form else set()
+    implied |= {413} if body or form else set()
+    return tuple(sorted(implied))
 
 
 # ---- request validation -----------------------------------------------------------------
