@@ -32,9 +32,12 @@ def create_app(config: dict | None = None, casefile: Casefile | None = None) -> 
     app.extensions["casefile"] = casefile
 
     # lazy: the command line and the workers import app.* without loading the web surfaces
+    from app.api import bp as api_bp  # lazy: see above
     from app.api import init_app as init_api  # lazy: see above
+    from app.web import csrf  # lazy: see above
     from app.web import init_app as init_web  # lazy: see above
 
     init_web(app)
     init_api(app)
+    csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a cookie
     return app

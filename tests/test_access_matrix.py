@@ -124,6 +124,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
     ("contracts.index", "GET"): ("/contracts", web(CONTRACT_READERS, denied=403)),
     ("api.create_token", "POST"): ("/api/v1/tokens", {r: None for r in ROLES}),
+    # the API contract and its documentation page are public (no token)
+    ("api.openapi_json", "GET"): ("/api/v1/openapi.json", {r: 200 for r in ROLES}),
+    ("api.docs_page", "GET"): ("/api/v1/docs", {r: 200 for r in ROLES}),
+    ("api.docs_asset", "GET"): ("/api/v1/docs/docs.js", {r: 200 for r in ROLES}),
     ("api.templates", "GET"): ("/api/v1/templates", api(EVERYONE)),
     ("api.template", "GET"): ("/api/v1/templates/commission-letter", api(EVERYONE)),
     ("api.create_draft", "POST"): ("/api/v1/drafts", api(set()) | {r: None for r in LOGGED_IN}),

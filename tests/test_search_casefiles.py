@@ -216,7 +216,11 @@ def test_web_api_and_cli_present_an_attachment_hit_with_a_working_link(app, quic
     assert hit["id"] is None and hit["search_id"] == f"att-{att_id}"
     assert (hit["type"], hit["type_label"]) == ("attachment", "附件材料")
     assert (hit["attachment_id"], hit["case_file_id"], hit["item_id"]) == (att_id, case, item_id)
-    assert hit["url"] == link and hit["case_title"] == CASE_TITLE
+    # links in the API answer point at API routes, which answer the token (not a login page)
+    assert hit["url"] == f"/api/v1/casefiles/{case}" and hit["case_title"] == CASE_TITLE
+    assert hit["download_url"] == f"/api/v1/casefiles/{case}/items/{item_id}/download"
+    assert api.get(hit["url"], headers=h).json["id"] == case
+    assert api.get(hit["download_url"], headers=h).status_code == 200
     assert body["type_labels"] == {"attachment": "附件材料"}
 
     # the CLI

@@ -1,0 +1,5 @@
+"""Media types of the files casefile serves, named once."""
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+ZIP = "application/zip"
