@@ -4,6 +4,8 @@ same declaration validates the request and writes the OpenAPI 3.1 document.
 Models are pydantic classes (their JSON Schema is draft 2020-12, the dialect of OpenAPI 3.1);
 the document is built by walking the app's url_map, so a route can only be served if it was
 declared here, and every declared route appears in the document.
+
+Long module: declaring, validating and documenting a route are one mechanism, kept together.
 """
 
 from __future__ import annotations

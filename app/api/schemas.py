@@ -1,7 +1,7 @@
 """The models of the API contract: request bodies and query strings (validated) and the JSON
 each route answers (described, as the presenters and services build it).
 
-Over 400 lines on purpose: the contract's whole vocabulary, one small class per JSON object,
+Long module: the contract's whole vocabulary, one small class per JSON object,
 read together (shared objects such as Step and Document are used by several resources)."""
 
 from __future__ import annotations
