@@ -13,6 +13,7 @@ from app.access.policy import principal
 from app.common.clock import CHINA_TZ
 from app.container import Casefile
 from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
+from app.errors import Forbidden, NotFound
 from app.identity.models import ROLE_LABELS
 from app.identity.users import session_user
 from app.templating.render import chinese_date
@@ -142,6 +143,16 @@ def init_app(app: Flask) -> None:
         return render_template(
             "error.html", title="无权访问", message="您没有权限执行此操作。"
         ), 403
+
+    # A service's refusal reads the same on every page: 403 (404) with its reason, never a
+    # redirect. The API blueprint answers these in JSON with its own handler.
+    @app.errorhandler(Forbidden)
+    def _refused(exc: Forbidden):
+        return render_template("error.html", title="无权访问", message=exc.message), 403
+
+    @app.errorhandler(NotFound)
+    def _missing(exc: NotFound):
+        return render_template("error.html", title="未找到", message=exc.message), 404
 
     @app.errorhandler(405)
     def _method(_exc):
