@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from app.access.policy import search_scope
 from app.cli.common import CliError, acting_as, out, step_lines
 from app.container import Casefile
 from app.drafting import documents
 from app.drafting.models import IssuedDocument
 from app.integrity.verify import verify_store
 from app.presenters.documents import document_payload
+from app.presenters.search import search_page_payload
+from app.search import SearchUnavailable
 from app.search.indexing import rebuild_index
+from app.search.service import run_search, search_query
 
 
 def cmd_document_show(cf: Casefile, args) -> int:
@@ -53,72 +55,26 @@ def cmd_verify(cf: Casefile, args) -> int:
 
 
 def cmd_search(cf: Casefile, args) -> int:
-    from app import audit
-    from app.search import QuerySyntaxError, SearchQuery, SearchScope, SearchUnavailable
-
+    query = search_query(args.query, types=args.type or (), units=args.unit or (),
+                         page=args.page, per_page=args.per_page, sort=args.sort)  # fmt: skip
     with cf.db.write() as session:
-        p = acting_as(session, args.as_user)
-        scope = search_scope(session, p) if p else SearchScope.everything()
-        query = SearchQuery(
-            text=args.query, doc_types=frozenset(args.type or ()), units=frozenset(args.unit or ()),
-            page=args.page, per_page=args.per_page, sort=args.sort,
-        )  # fmt: skip
         try:
-            results = cf.search.search(query, scope)
-        except QuerySyntaxError as exc:
-            raise CliError(f"检索式有误：{exc}") from exc
+            found = run_search(cf, session, acting_as(session, args.as_user), query, via="cli")
         except SearchUnavailable as exc:
             raise CliError(f"检索索引暂不可用：{exc}；可运行 casefile reindex 重建") from exc
-        if p is not None and p.has("inspector"):
-            audit.record(session, "search", actor=p.user, detail={"query": args.query, "type": args.type,
-                         "unit": args.unit, "results": results.total, "via": "cli"})  # fmt: skip
-    import re
-
-    def plain(html: str) -> str:
-        import html as h
-
-        return h.unescape(re.sub(r"<mark>(.*?)</mark>", r"【\1】", html))
-
-    from app.search.indexing import attachment_locations, parse_doc_id
-    from app.web.search import TYPE_LABELS
-
-    parsed = {h.doc_id: parse_doc_id(h.doc_id) or ("", 0) for h in results.hits}
-    with cf.db.read() as session:
-        p = acting_as(session, args.as_user)
-        places = attachment_locations(
-            session, p, [rid for kind, rid in parsed.values() if kind == "attachment"]
-        )
-
-    def hit(h) -> dict:
-        kind, rid = parsed[h.doc_id]
-        out = {"id": rid if kind == "document" else None, "search_id": h.doc_id,
-               "number": h.number, "title": h.title, "type": h.doc_type,
-               "type_label": TYPE_LABELS.get(h.doc_type, h.doc_type), "unit": h.unit_code,
-               "issued_on": h.issued_on.isoformat(), "snippet": plain(h.snippet_html)}  # fmt: skip
-        if kind == "attachment":
-            place = places.get(rid)
-            out |= {"attachment_id": rid, "case_file_id": place and place.case_file_id,
-                    "case_title": place.case_title if place else "",
-                    "item_id": place and place.item_id}  # fmt: skip
-        return out
-
-    payload = {
-        "total": results.total, "page": results.page, "facets": results.facets,
-        "hits": [hit(h) for h in results.hits],
-    }  # fmt: skip
-    lines = [f"共 {results.total} 份（第{results.page}页，用时 {results.elapsed_ms:.0f} 毫秒）"]
-    for h in payload["hits"]:
-        if h["type"] == "attachment":  # uploaded material: shown as the case file and its item
-            where = f"案卷 {h['case_file_id']}「{h['case_title']}」第{h['item_id']}项"
-            number = f"档号 {h['number']}  " if h["number"] else ""
-            lines.append(f"{h['search_id']:>6}  [{h['type_label']}] {number}{h['title']}  "
-                         f"[{h['unit']} {h['issued_on']}]  {where}")  # fmt: skip
+    lines = [f"共 {found.total} 份（第{found.page}页，用时 {found.elapsed_ms:.0f} 毫秒）"]
+    for h in found.hits:
+        if h.kind == "attachment":  # uploaded material: shown as the case file and its item
+            where = f"案卷 {h.case_file_id}「{h.case_title}」第{h.item_id}项"
+            number = f"档号 {h.number}  " if h.number else ""
+            lines.append(f"{h.search_id:>6}  [{h.type_label}] {number}{h.title}  "
+                         f"[{h.unit_code} {h.issued_on.isoformat()}]  {where}")  # fmt: skip
         else:
             lines.append(
-                f"{h['id']:>6}  {h['number']}  {h['title']}  [{h['unit']} {h['issued_on']}]"
+                f"{h.record_id:>6}  {h.number}  {h.title}  [{h.unit_code} {h.issued_on.isoformat()}]"
             )
-        lines.append(f"        {h['snippet']}")
-    out(args, payload, lines)
+        lines.append(f"        {h.snippet_text}")
+    out(args, search_page_payload(found), lines)
     return 0
 
 

@@ -8,17 +8,16 @@ from flask import Blueprint, abort, g, render_template, request, send_file
 from sqlalchemy import select
 
 from app import audit
-from app.access.policy import search_scope
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound
 from app.identity.models import User
 from app.renditions.models import Rendition
-from app.search import SearchError
+from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
 from app.web import cf, login_required, remote_addr
 from app.web.drafts import DOCX_MIME
-from app.web.search import hit_links
+from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
 PER_PAGE = 30
@@ -58,14 +57,10 @@ def show(doc_id: int):
         issuer = s.get(User, doc.issued_by)
         rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
         _ = doc.unit.name
-        try:
-            similar = cf().search.similar(str(doc.id), search_scope(s, g.principal), limit=5)
-        except SearchError:
-            similar = []  # the page works without the index
-        similar_links = hit_links(s, g.principal, similar)  # documents and attachments
+        similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
                                draft=draft, rendition=rendition, similar=similar,
-                               similar_links=similar_links)  # fmt: skip
+                               hit_url=hit_url)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/pdf")
