@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import select
 
-from app import audit, bootstrap
-from app.cli.common import CliError, out, read_data
+from app import bootstrap
+from app.cli.common import out, read_file
 from app.container import Casefile
 from app.identity import users as user_admin
 from app.identity.models import ROLE_LABELS, ROLES, Unit, User
-from app.templating.inspect import inspect_template
+from app.templating.upload import add_template, check_template
 
 
 def cmd_init(cf: Casefile, args) -> int:
@@ -161,28 +159,22 @@ def cmd_templates_list(cf: Casefile, args) -> int:
 
 def cmd_templates_check(cf: Casefile, args) -> int:
     """`templates check` reports; `templates add` also records a new version when it passes."""
-
-    def read(path):
-        try:
-            return Path(path).read_bytes()
-        except OSError as exc:
-            raise CliError(f"无法读取 {path}：{exc.strerror}") from exc
-
-    sample = read_data(args.sample) if args.sample else None
-    report = inspect_template(args.template_id, read(args.docx), read(args.schema), sample)
+    docx, schema = read_file(args.docx), read_file(args.schema)
+    sample = read_file(args.sample, "示例数据") if args.sample else None
+    if args.command == "add":
+        with cf.db.write() as session:
+            upload = add_template(cf, session, None, args.template_id, docx, schema, sample,
+                                  via="cli")  # fmt: skip
+        report = upload.report
+    else:
+        upload, report = None, check_template(args.template_id, docx, schema, sample)
     payload = report.as_dict()
     lines = [f"模板检查{'通过' if report.ok else '未通过'}：{args.template_id}"]
     lines += [f"  ✗ {p}" for p in report.problems] + [f"  ! {w}" for w in report.warnings]
     lines.append("  占位符：" + "、".join(report.placeholders))
-    if report.ok and args.command == "add":
-        with cf.db.write() as session:
-            row = cf.catalog.add_version(
-                session, args.template_id, read(args.docx), read(args.schema), None
-            )
-            audit.record(session, "template.upload", object_type="template", object_id=args.template_id,
-                         detail={"version": row.version, "sha256": row.docx_sha256, "via": "cli"})  # fmt: skip
-            payload["version"] = row.version
-        lines.append(f"已登记为第{payload['version']}版，可立即使用")
+    if upload is not None and upload.ok:
+        payload["version"] = upload.version
+        lines.append(f"已登记为第{upload.version}版，可立即使用")
     out(args, payload, lines)
     return 0 if report.ok else 2
 
