@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.access.policy import can
 from app.audit.models import AuditEntry
-from app.errors import NotFound, ValidationFailed, WorkflowError
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
@@ -23,10 +23,18 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
+REFUSALS = {
+    "unit.manage": "只有管理员可以管理单位",
+    "user.manage": "只有管理员可以管理用户和角色",
+    "template.manage": "只有管理员可以管理模板",
+    "audit.read": "只有管理员和督查人员可以查看审计日志",
+}
+
+
 def _require(action: str) -> None:
     with cf().db.read() as s:
         if not can(s, g.principal, action):
-            abort(403)
+            raise Forbidden(REFUSALS[action])
 
 
 @bp.route("/units", methods=["GET", "POST"])

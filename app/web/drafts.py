@@ -17,7 +17,7 @@ from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpini
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data, slip_for_document
-from app.errors import NotFound, WorkflowError
+from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import Unit
 from app.templating.schema import REFERENCE_TYPES
 from app.web import cf, login_required, remote_addr
@@ -130,7 +130,7 @@ def new(template_id: str):
         tpl = cf().catalog.load(row)
         units = _drafting_units(s)
     if not units:
-        abort(403)
+        raise Forbidden("您在任何单位都没有起草文书的权限")
     unit_code = request.form.get("unit") or units[0].code
     if request.method == "GET":
         return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
@@ -148,6 +148,8 @@ def new(template_id: str):
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft.id, remote_addr=remote_addr())
             draft_id = draft.id
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
         page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code,
@@ -210,7 +212,7 @@ def edit(draft_id: int):
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
         if not can(s, g.principal, "draft.edit", draft):
-            abort(403)
+            raise Forbidden("只有起草人可以修改草稿，已发文的不能再改")
         tpl = drafts.template_of(cf(), s, draft)
         version = drafts.current_version(s, draft)
         current = version.data
@@ -233,6 +235,8 @@ def edit(draft_id: int):
             drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr(), co_sign)
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft_id, remote_addr=remote_addr())
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
         return _form_page(
@@ -280,6 +284,8 @@ def act(draft_id: int, action: str):
                 doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
                 message = f"已发文：{doc.number}。发文稿纸已同时生成归档。"
                 doc_id = doc.id
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         detail = "；".join(e["message"] for e in exc.errors)
         flash(exc.message + (f"（{detail}）" if detail and detail != exc.message else ""), "error")

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from app.access.policy import can
 from app.drafting.models import Draft
 from app.drafting.restrictions import restrict
-from app.errors import WorkflowError
+from app.errors import Forbidden, WorkflowError
 from app.web import cf, login_required, remote_addr
 
 bp = Blueprint("restrictions", __name__)
@@ -30,6 +30,8 @@ def restrict_draft(draft_id: int):
         with cf().db.write() as s:
             added = restrict(s, g.principal, draft_id, names, remote_addr())
         flash("已限定知悉范围" + (f"，新增：{'、'.join(added)}" if added else ""), "ok")
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
     return redirect(url_for("drafts.show", draft_id=draft_id))
