@@ -32,9 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.access.policy import Principal
+from app.access.policy import Principal, can
 from app.blobs.store import store_blob
 from app.casefiles.attachments import MEDIA_TYPES, image_to_pdf
+from app.casefiles.contents import hidden_items, items_of, references_of
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -45,7 +46,7 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
-from app.casefiles.service import get_case_file, hidden_items, items_of, queue_index, references_of
+from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
 from app.common.hashing import sha256_hex
 from app.container import Casefile
@@ -590,11 +591,17 @@ def verify_package(data: bytes) -> tuple[dict[str, bytes], dict, list[dict]]:
     return files, manifest, metas
 
 
-def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> ImportResult:
+def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> ImportResult:
     """Read a transfer package into this store as a closed case file; every hash is checked
-    before anything is written, and each stored file is checked again after writing."""
+    before anything is written, and each stored file is checked again after writing.
+    Forbidden unless `p` may import (archive.import: administrators; None: the operator)."""
     from app.identity.users import add_unit
 
+    if p is not None:
+        with cf.db.read() as s:
+            if not can(s, p, "archive.import"):
+                raise Forbidden("只有管理员可以导入移交包")
+    actor = p.user if p is not None else None
     files, manifest, metas = verify_package(data)
     package_sha = sha256_hex(data)
     info = manifest["case_file"]

@@ -9,19 +9,19 @@ from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.casefiles.service import (
     add_attachment,
     add_document,
-    case_file_payload,
     close_case_file,
     create_case_file,
-    get_case_file,
+    find_document_id,
     list_case_files,
-    record_read,
+    open_case_file,
 )
-from app.cli.common import CliError, acting_as, need_as, out
+from app.cli.common import CliError, acting_as, need_as, out, read_file
 from app.common.hashing import sha256_hex
+from app.container import Casefile
+from app.presenters.casefiles import case_file_summary, case_file_view_payload, item_payload
 
 
-def cmd_case_new(cf, args) -> int:
-
+def cmd_case_new(cf: Casefile, args) -> int:
     with cf.db.write() as s:
         p = need_as(s, args)
         unit = args.unit or p.user.unit.code
@@ -30,43 +30,34 @@ def cmd_case_new(cf, args) -> int:
             responsible=args.responsible or p.user.name, received_on=args.received,
             reviewed_on=args.reviewed, meeting_on=args.meeting, decided_on=args.decided,
         )  # fmt: skip
-        payload = case_file_payload(s, case, with_items=False)
+        payload = case_file_summary(case)
     out(args, payload, [str(case.id)])
     return 0
 
 
-def cmd_case_add(cf, args) -> int:
-
+def cmd_case_add(cf: Casefile, args) -> int:
     if (args.document is None) == (args.file is None):
         raise CliError("请指定 --document ID 或 --file PATH 之一")
     if args.file:
         path = Path(args.file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CliError(f"无法读取文件 {path}：{exc.strerror}") from exc
+        data = read_file(path, "文件")
     with cf.db.write() as s:
         p = need_as(s, args)
         if args.document is not None:
-            item = add_document(
-                s, p, args.case, args.document, role=args.role, reply_to=args.reply_to
-            )
+            doc_id = find_document_id(s, args.document)
+            item = add_document(s, p, args.case, doc_id, role=args.role, reply_to=args.reply_to)
         else:
             item = add_attachment(
                 cf, s, p, args.case, data, path.name, title=args.title, role=args.role,
                 responsible=args.responsible or "", doc_date=args.date, doc_number=args.number or "",
                 reply_to=args.reply_to,
             )  # fmt: skip
-        payload = {"case": args.case, "item": item.id, "position": item.position, "title": item.title,
-                   "role": item.role, "document_id": item.document_id, "attachment_id": item.attachment_id}  # fmt: skip
-        if item.attachment_id:
-            payload |= {"sha256": item.attachment.sha256, "type": item.attachment.file_type}
+        payload = {"case": args.case, "item": item.id} | item_payload(item)
     out(args, payload, [f"已归入案卷 {args.case}：第{item.position}件「{item.title}」"])
     return 0
 
 
-def cmd_case_close(cf, args) -> int:
-
+def cmd_case_close(cf: Casefile, args) -> int:
     with cf.db.write() as s:
         refs = close_case_file(s, need_as(s, args), args.case)
         payload = {"case": args.case, "status": "closed", "references": [r.reference for r in refs]}
@@ -78,8 +69,7 @@ def cmd_case_close(cf, args) -> int:
     return 0
 
 
-def cmd_case_export(cf, args) -> int:
-
+def cmd_case_export(cf: Casefile, args) -> int:
     if not args.pdf and not args.package:
         raise CliError("请指定 --pdf OUT.pdf 和/或 --package OUT.zip")
     with cf.db.read() as s:
@@ -110,13 +100,10 @@ def cmd_case_export(cf, args) -> int:
     return 0
 
 
-def cmd_case_show(cf, args) -> int:
-
+def cmd_case_show(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        p = acting_as(s, args.as_user)
-        case = get_case_file(s, p, args.case)
-        record_read(s, p, case, "casefile.read", via="cli")
-        payload = case_file_payload(s, case, p=p)
+        view = open_case_file(s, acting_as(s, args.as_user), args.case, via="cli")
+        case, payload = view.case, case_file_view_payload(view)
     lines = [
         f"案卷 {case.id}：{case.title}",
         f"类别：{payload['kind_label']}  单位：{payload['unit_name']}  保管期限：{payload['retention_label']}"
@@ -129,14 +116,10 @@ def cmd_case_show(cf, args) -> int:
     return 0
 
 
-def cmd_case_list(cf, args) -> int:
-
+def cmd_case_list(cf: Casefile, args) -> int:
     with cf.db.read() as s:
         p = acting_as(s, args.as_user)
-        rows = [
-            case_file_payload(s, c, with_items=False)
-            for c in list_case_files(s, p, args.status, args.unit)
-        ]
+        rows = [case_file_summary(c) for c in list_case_files(s, p, args.status, args.unit)]
     out(args, {"case_files": rows}, [
         f"{r['id']:>5}  {r['title']}  [{r['kind_label']} {r['unit']} {r['retention_label']} {r['status_label']}]"
         for r in rows
@@ -144,17 +127,11 @@ def cmd_case_list(cf, args) -> int:
     return 0
 
 
-def cmd_import(cf, args) -> int:
-
-    try:
-        data = Path(args.package).read_bytes()
-    except OSError as exc:
-        raise CliError(f"无法读取移交包 {args.package}：{exc.strerror}") from exc
+def cmd_import(cf: Casefile, args) -> int:
+    data = read_file(args.package, "移交包")
     with cf.db.read() as s:
         p = acting_as(s, args.as_user)
-        if p is not None and not p.has("admin"):
-            raise CliError("只有管理员可以导入移交包")
-    result = import_package(cf, data, actor=p.user if p else None)
+    result = import_package(cf, data, p)
     payload = {"case_file": result.case_file_id, "items": result.items,
                "verified_files": result.verified_files, "references": result.references}  # fmt: skip
     out(args, payload, [
@@ -181,7 +158,7 @@ def register(sub, common, acting) -> None:
 
     p = case.add_parser("add", parents=[common, acting], help="file a document or upload a file")
     p.add_argument("case", type=int)
-    p.add_argument("--document", type=int, metavar="ID")
+    p.add_argument("--document", metavar="ID", help="an issued document: its id or 发文字号")
     p.add_argument("--file", metavar="PATH")
     p.add_argument("--role", choices=list(ROLES), help="material type")
     p.add_argument("--title")
