@@ -272,20 +272,9 @@ def test_inspector_reads_and_exports_are_audited(live):
 
 
 @pytest.fixture
-def run(store, tmp_path, db_url, monkeypatch, capsys):
+def run(store, run_cli):
     """`casefile ...` in this process, on the fixture's store."""
-    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
-    monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
-
-    def _run(*args):
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
-    return _run
+    return run_cli
 
 
 def test_cli_lists_filters_and_refuses(live, run):

@@ -13,7 +13,6 @@ from webutil import CSRF_RE, logged_in
 
 from app import create_app
 from app.audit.models import AuditEntry
-from app.cli import main
 from app.drafting import drafts
 from app.errors import Forbidden, ValidationFailed
 from app.jobs.outbox import drain
@@ -22,23 +21,6 @@ from app.search.service import SEARCH_ACTION
 from app.templating.upload import add_template, check_template
 
 TEMPLATE = REPO / "doc_templates" / "risk-notice"
-
-
-@pytest.fixture
-def run(tmp_path, db_url, monkeypatch, capsys):
-    """`casefile ...` in this process, on the test's store: (exit code, stdout, stderr)."""
-    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
-    monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
-
-    def _run(*args):
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
-    return _run
 
 
 def refusal(cf, call) -> ValidationFailed | Forbidden:
@@ -59,7 +41,7 @@ def refusal(cf, call) -> ValidationFailed | Forbidden:
     ],
 )
 def test_contracts_register_refuses_a_bad_filter_by_field_on_web_and_cli(
-    cf, run, query, cli_args, field
+    cf, run_cli, query, cli_args, field
 ):
     name, value = query.split("=")
     expected = refusal(cf, lambda s: contract_register_for(s, as_user(s, "clerk"), **{
@@ -76,13 +58,13 @@ def test_contracts_register_refuses_a_bad_filter_by_field_on_web_and_cli(
         assert "统计日期" not in text  # not silently the default register
 
     # CLI: exit 2, the field in --json, the reason on stderr without it
-    code, out, _ = run("contracts", *cli_args, "--as", "clerk", "--json")
+    code, out, _ = run_cli("contracts", *cli_args, "--as", "clerk", "--json")
     body = json.loads(out)
     assert code == 2 and body["error"] == "validation_failed"
     assert body["errors"][0]["field"] == field
     if field == "unit":  # the window differs only in the value typed
         assert body["errors"][0]["message"] == expected.errors[0]["message"]
-    code, _, err = run("contracts", *cli_args, "--as", "clerk")
+    code, _, err = run_cli("contracts", *cli_args, "--as", "clerk")
     assert code == 2 and f"（{field}）" in err
 
 
@@ -95,12 +77,12 @@ def test_expiring_is_a_shortcut_that_takes_no_other_status_or_window(cf):
     assert (register.status, register.window) == ("expiring", 30)
 
 
-def test_search_refuses_an_unknown_type_by_field_on_web_and_cli(cf, run):
+def test_search_refuses_an_unknown_type_by_field_on_web_and_cli(cf, run_cli):
     page = logged_in(create_app({"TESTING": True}, casefile=cf), "clerk").get(
         "/search?q=审查&type=nope"
     )
     assert page.status_code == 400 and "未知的类型 nope" in page.get_data(as_text=True)
-    code, out, _ = run("search", "审查", "--type", "nope", "--as", "clerk", "--json")
+    code, out, _ = run_cli("search", "审查", "--type", "nope", "--as", "clerk", "--json")
     assert code == 2 and json.loads(out)["errors"][0]["field"] == "type"
 
 
@@ -113,7 +95,7 @@ def test_compliance_refuses_a_bad_date_or_unit_by_field(cf):
     assert inspector.get("/compliance?from=2026-01-01&unit=FZB").status_code == 200
 
 
-def test_template_upload_refuses_by_field_and_asks_the_policy(cf, run):
+def test_template_upload_refuses_by_field_and_asks_the_policy(cf, run_cli):
     docx, schema = (
         (TEMPLATE / "template.docx").read_bytes(),
         (TEMPLATE / "schema.yaml").read_bytes(),
@@ -131,7 +113,7 @@ def test_template_upload_refuses_by_field_and_asks_the_policy(cf, run):
                                                  docx, schema))  # fmt: skip
     assert isinstance(refused, Forbidden)
 
-    code, out, _ = run("templates", "add", "risk-notice", "--docx", str(TEMPLATE / "template.docx"),
+    code, out, _ = run_cli("templates", "add", "risk-notice", "--docx", str(TEMPLATE / "template.docx"),
                        "--schema", str(TEMPLATE / "schema.yaml"), "--json")  # fmt: skip
     assert code == 0 and json.loads(out)["version"] == 2
     with cf.db.read() as s:
@@ -144,13 +126,13 @@ def test_template_upload_refuses_by_field_and_asks_the_policy(cf, run):
 # ---- audit: an inspector's search reads the same from the web and the CLI -----------------
 
 
-def test_an_inspectors_search_is_audited_alike_from_web_and_cli(quick_cf, run):
+def test_an_inspectors_search_is_audited_alike_from_web_and_cli(quick_cf, run_cli):
     issue_quick(quick_cf, "狮山大道拓宽工程")
     drain(quick_cf, ("index",))
     app = create_app({"TESTING": True}, casefile=quick_cf)
     assert "共找到 1 份" in logged_in(app, "inspector").get("/search?q=狮山").get_data(as_text=True)
     logged_in(app, "clerk").get("/search?q=狮山")  # not an inspector: not audited
-    code, out, _ = run("search", "狮山", "--as", "inspector", "--json")
+    code, out, _ = run_cli("search", "狮山", "--as", "inspector", "--json")
     assert code == 0 and json.loads(out)["total"] == 1
 
     with quick_cf.db.read() as s:
@@ -171,7 +153,7 @@ def test_an_inspectors_search_is_audited_alike_from_web_and_cli(quick_cf, run):
 # ---- refusals: the 403 page with the service's reason, exit 2 with it on the CLI ----------
 
 
-def test_a_refused_action_is_403_with_its_reason_on_the_web_and_exit_2_on_the_cli(cf, run):
+def test_a_refused_action_is_403_with_its_reason_on_the_web_and_exit_2_on_the_cli(cf, run_cli):
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
         draft = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
@@ -188,7 +170,7 @@ def test_a_refused_action_is_403_with_its_reason_on_the_web_and_exit_2_on_the_cl
     with cf.db.read() as s:
         assert s.get(drafts.Draft, draft_id).status == "in_review"  # nothing happened
 
-    code, _, err = run("draft", "approve", str(draft_id), "--as", "clerk")
+    code, _, err = run_cli("draft", "approve", str(draft_id), "--as", "clerk")
     assert code == 2 and reason in err
 
     # a page only some may open says why too
