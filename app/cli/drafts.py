@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from app.access.policy import can
-from app.cli.common import CliError, acting_as, need_as, out, read_data, step_lines
+from app.cli.common import acting_as, need_as, out, read_data, step_lines
 from app.container import Casefile
 from app.drafting import drafts
 from app.drafting.models import Draft
@@ -87,10 +86,7 @@ def cmd_draft_issue(cf: Casefile, args) -> int:
 
 def cmd_draft_show(cf: Casefile, args) -> int:
     with cf.db.read() as session:
-        draft = session.get(Draft, args.draft)
-        p = acting_as(session, args.as_user)
-        if draft is None or (p is not None and not can(session, p, "draft.read", draft)):
-            raise CliError(f"草稿 {args.draft} 不存在或您无权查看")
+        draft = drafts.open_draft(session, acting_as(session, args.as_user), args.draft)
         payload = draft_payload(cf, session, draft)
     out(args, payload, [
         f"草稿 {payload['id']}：{payload['title']}", f"模板 {payload['template']}  单位 {payload['unit']}",

@@ -160,10 +160,7 @@ def new(template_id: str):
 
 
 def _visible_draft(s, draft_id: int) -> Draft:
-    draft = s.get(Draft, draft_id)
-    if draft is None or not can(s, g.principal, "draft.read", draft):
-        abort(404)
-    return draft
+    return drafts.open_draft(s, g.principal, draft_id)
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -261,9 +258,10 @@ def _opinion_upload() -> OpinionFile | None:
 @login_required
 def act(draft_id: int, action: str):
     comment = request.form.get("comment", "")
+    with cf().db.read() as s:
+        _visible_draft(s, draft_id)  # 404 for whoever may not read it, before anything else
     try:
         with cf().db.write() as s:
-            _visible_draft(s, draft_id)
             if action == "submit":
                 drafts.submit(cf(), s, g.principal, draft_id, comment, remote_addr())
                 message = "已提交审核。"
