@@ -13,7 +13,7 @@ from app.access.policy import principal
 from app.common.clock import CHINA_TZ
 from app.container import Casefile
 from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import ROLE_LABELS
 from app.identity.users import session_user
 from app.templating.render import chinese_date
@@ -153,6 +153,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _missing(exc: NotFound):
         return render_template("error.html", title="未找到", message=exc.message), 404
+
+    @app.errorhandler(WorkflowError)
+    def _conflict(exc: WorkflowError):  # what a page does not answer itself (409, 422)
+        return render_template("error.html", title="无法办理", message=exc.message), exc.status
 
     @app.errorhandler(405)
     def _method(_exc):

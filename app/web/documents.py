@@ -16,7 +16,6 @@ from app.renditions.models import Rendition
 from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
 from app.web import cf, login_required, remote_addr
-from app.web.drafts import DOCX_MIME
 from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
@@ -67,29 +66,20 @@ def show(doc_id: int):
 @login_required
 def download_pdf(doc_id: int):
     with cf().db.write() as s:
-        doc = _readable(s, doc_id, "document.download")
-        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
-        if rendition is None:
-            abort(404)
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     detail={"format": "pdf"}, remote_addr=remote_addr())  # fmt: skip
-        data = cf().blobs.get(rendition.pdf_sha256)
-        name = f"{doc.number}.pdf"
-    return send_file(
-        io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=name
-    )
+        found = documents.document_file(cf(), s, g.principal, doc_id, "pdf", via="web",
+                                        remote_addr=remote_addr())  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=False,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/download")
 @login_required
 def download(doc_id: int):
     with cf().db.write() as s:
-        doc = _readable(s, doc_id, "document.download")
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     remote_addr=remote_addr())  # fmt: skip
-        data = cf().blobs.get(doc.docx_sha256)
-        name = f"{doc.number}.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+        found = documents.document_file(cf(), s, g.principal, doc_id, "docx", via="web",
+                                        remote_addr=remote_addr())  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/slip.pdf")

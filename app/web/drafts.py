@@ -13,6 +13,7 @@ from sqlalchemy.orm import object_session
 from app.access.policy import can
 from app.db.base import utcnow
 from app.drafting import documents, drafts, history
+from app.drafting.documents import DOCX_MIME
 from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
@@ -24,8 +25,6 @@ from app.web import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
 
 bp = Blueprint("drafts", __name__)
-
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _errors_by_field(exc: WorkflowError) -> dict[str, str]:
