@@ -48,6 +48,7 @@ from app.casefiles.models import (
 )
 from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
+from app.common.download import Download
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.models import DraftVersion, ReviewStep
@@ -719,6 +720,19 @@ def export_case_file(cf: Casefile, p: Principal | None, case_id: int, *, want_pd
                      detail={"pdf": want_pdf, "package": want_package,
                              "package_sha256": sha256_hex(package) if package else None})  # fmt: skip
     return (dossier if want_pdf else None), package
+
+
+def export_download(cf: Casefile, p: Principal | None, case_id: int, *, package: bool,
+                    remote_addr: str = "") -> Download:  # fmt: skip
+    """The dossier PDF (`package` False) or the transfer package (ZIP) of a case file, named
+    after its title, through `export_case_file` (access, 知悉范围, audit)."""
+    with cf.db.read() as s:
+        base = get_case_file(s, p, case_id, "casefile.export").title[:60]
+    dossier, data = export_case_file(cf, p, case_id, want_pdf=not package, want_package=package,
+                                     remote_addr=remote_addr)  # fmt: skip
+    if package:
+        return Download(data, "application/zip", f"{base}（移交包）.zip")
+    return Download(dossier.pdf, "application/pdf", f"{base}.pdf")
 
 
 def package_digest(data: bytes) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
+from app.common.download import Download
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, WorkflowError
@@ -73,13 +74,6 @@ def open_document(
     return doc
 
 
-@dataclass(frozen=True)
-class DocumentFile:
-    data: bytes
-    media_type: str
-    name: str  # download name: the 发文字号 and the extension
-
-
 def document_file(
     cf: Casefile,
     session: Session,
@@ -89,7 +83,7 @@ def document_file(
     *,
     via: str = "",
     remote_addr: str = "",
-) -> DocumentFile:
+) -> Download:
     """The issued DOCX (`fmt` "docx") or its PDF rendition ("pdf"), if `p` may download it
     (NotFound otherwise); a PDF not yet made is a conflict (409) to retry later. Every download
     is audited (document.download with the format and `via`)."""
@@ -100,11 +94,9 @@ def document_file(
         ).first()
         if rendition is None:
             raise WorkflowError("PDF 版式文件尚在生成中，请稍后再试")
-        found = DocumentFile(
-            cf.blobs.get(rendition.pdf_sha256), "application/pdf", f"{doc.number}.pdf"
-        )
+        found = Download(cf.blobs.get(rendition.pdf_sha256), "application/pdf", f"{doc.number}.pdf")
     else:
-        found = DocumentFile(cf.blobs.get(doc.docx_sha256), DOCX_MIME, f"{doc.number}.docx")
+        found = Download(cf.blobs.get(doc.docx_sha256), DOCX_MIME, f"{doc.number}.docx")
     detail = {"format": fmt} | ({"via": via} if via else {})
     audit.record(session, "document.download", actor=p.user, object_type="document",
                  object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip

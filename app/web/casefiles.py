@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from app.casefiles import service as service
-from app.casefiles.export import export_case_file
+from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
@@ -177,22 +177,16 @@ def download_item(case_id: int, item_id: int):
 @login_required
 def export(case_id: int):
     package = request.path.endswith(".zip")
-    with cf().db.read() as s:
-        case = _case(s, case_id, "casefile.export")
-        base = case.title[:60]
     try:
-        dossier, data = export_case_file(cf(), g.principal, case_id, want_pdf=not package,
-                                         want_package=package, remote_addr=remote_addr())  # fmt: skip
-    except Forbidden:
-        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
-    except WorkflowError as exc:
+        found = export_download(cf(), g.principal, case_id, package=package,
+                                remote_addr=remote_addr())  # fmt: skip
+    except (Forbidden, NotFound):
+        raise  # the 403 / 404 page with its reason (app/web/__init__.py)
+    except WorkflowError as exc:  # e.g. nothing to export yet: shown on the case file page
         flash(exc.message, "error")
         return _redirect_back(case_id)
-    if package:
-        return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                         download_name=f"{base}（移交包）.zip")  # fmt: skip
-    return send_file(io.BytesIO(dossier.pdf), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"{base}.pdf")  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=package,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/compliance")

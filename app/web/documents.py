@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, g, render_template, request, send_file
+from flask import Blueprint, g, render_template, request, send_file
 from sqlalchemy import select
 
 from app import audit
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
-from app.errors import NotFound
 from app.identity.models import User
 from app.renditions.models import Rendition
 from app.search.service import similar_documents
@@ -35,12 +34,9 @@ def index():
 
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
-    try:
-        return documents.open_document(
-            s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
-        )
-    except NotFound:
-        abort(404)
+    return documents.open_document(
+        s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
+    )
 
 
 @bp.get("/documents/<int:doc_id>")

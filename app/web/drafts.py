@@ -14,11 +14,11 @@ from app.access.policy import can
 from app.db.base import utcnow
 from app.drafting import documents, drafts, history
 from app.drafting.documents import DOCX_MIME
-from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpinion, ReviewStep
+from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data, slip_for_document
-from app.errors import Forbidden, NotFound, WorkflowError
+from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
 from app.templating.schema import REFERENCE_TYPES
 from app.web import cf, login_required, remote_addr
@@ -310,17 +310,9 @@ def opinion_file(draft_id: int, step_id: int):
 @login_required
 def version_docx(draft_id: int, number: int):
     with cf().db.read() as s:
-        draft = _visible_draft(s, draft_id)
-        version = s.scalars(
-            select(DraftVersion).where(
-                DraftVersion.draft_id == draft.id, DraftVersion.number == number
-            )
-        ).first()
-        if version is None:
-            abort(404)
-        data = cf().blobs.get(version.docx_sha256)
-        name = f"草稿{draft.id}-第{number}版.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+        found = history.version_file(cf(), s, g.principal, draft_id, number)
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/drafts/<int:draft_id>/preview.pdf")
@@ -387,12 +379,9 @@ def draft_history(draft_id: int):
 
 
 def _readable_document(s, doc_id: int) -> IssuedDocument:
-    try:
-        return documents.open_document(
-            s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
-        )
-    except NotFound:
-        abort(404)
+    return documents.open_document(
+        s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
+    )
 
 
 @bp.get("/documents/<int:doc_id>/history")
