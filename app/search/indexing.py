@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.policy import can
 from app.access.readers import allowed_readers
 from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
 from app.common.clock import CHINA_TZ
@@ -249,8 +250,6 @@ def rebuild_index(cf: Casefile) -> int:
 def attachment_locations(session: Session, p, attachment_ids: Iterable[int]) -> dict[int, Filing]:
     """Where a user sees each attachment of a search result: its first filing in a case file
     they may read (`p` None: the operator, any). Attachments without one are left out."""
-    from app.access.policy import can
-
     out: dict[int, Filing] = {}
     ids = list(attachment_ids)
     if not ids:

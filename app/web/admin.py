@@ -17,7 +17,7 @@ from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
 from app.templating.upload import MAX_TEMPLATE_BYTES, add_template
-from app.web import cf, format_cst, login_required, remote_addr
+from app.web.common import cf, format_cst, login_required, remote_addr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50

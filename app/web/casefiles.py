@@ -15,7 +15,7 @@ from app.identity.models import Unit
 from app.integrity.checks import CHECKS, LABELS, archive_checks_for
 from app.registers.compliance import CATEGORIES, compliance_report_for
 from app.registers.compliance import to_xlsx as compliance_xlsx
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("casefiles", __name__)
 

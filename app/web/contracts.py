@@ -15,7 +15,7 @@ from app.registers.contracts import (
     contract_register_for,
     to_xlsx,
 )
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("contracts", __name__)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

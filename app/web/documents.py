@@ -10,11 +10,13 @@ from sqlalchemy import select
 from app import audit
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
+from app.drafting.slip import slip_for_document
 from app.identity.models import User
+from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
 from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
@@ -82,9 +84,6 @@ def download(doc_id: int):
 @login_required
 def slip_pdf(doc_id: int):
     """The processing slip printed as PDF (made from the archived slip DOCX, cached by hash)."""
-    from app.drafting.slip import slip_for_document
-    from app.renditions import ConversionError, cached_preview_pdf
-
     with cf().db.write() as s:
         doc = _readable(s, doc_id, "document.download")
         docx = slip_for_document(cf(), s, doc)

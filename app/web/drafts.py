@@ -20,8 +20,9 @@ from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data, slip_for_document
 from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
+from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
 
 bp = Blueprint("drafts", __name__)
@@ -319,8 +320,6 @@ def version_docx(draft_id: int, number: int):
 @login_required
 def preview(draft_id: int):
     """The current version as it will print (LibreOffice, same fonts as the rendition)."""
-    from app.renditions import ConversionError, cached_preview_pdf
-
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
         version = drafts.current_version(s, draft)

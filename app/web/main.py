@@ -6,7 +6,7 @@ from flask import Blueprint, g, render_template
 
 from app.drafting import documents, drafts
 from app.registers.contracts import contract_reminder
-from app.web import cf, login_required
+from app.web.common import cf, login_required
 
 bp = Blueprint("main", __name__)
 

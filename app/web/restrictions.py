@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from app.drafting.drafts import open_draft
 from app.drafting.restrictions import restrict
 from app.errors import Forbidden, WorkflowError
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("restrictions", __name__)
 

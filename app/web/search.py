@@ -17,7 +17,7 @@ from app.presenters.search import search_hit_payload
 from app.search import SearchUnavailable
 from app.search import service as search_service
 from app.search.service import TYPE_LABELS, SearchHit, query_from_params
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("search", __name__)
 
