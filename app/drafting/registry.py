@@ -18,6 +18,7 @@ from app.access.policy import Principal, reference_scope
 from app.access.readers import allowed_readers
 from app.drafting.models import IssuedDocument
 from app.identity.models import RoleGrant, Unit, User
+from app.registers.contracts import contract_register
 from app.templating.references import RefChoice
 from app.templating.render import chinese_date
 from app.templating.schema import FieldSpec
@@ -72,8 +73,6 @@ class RegistryReferences:
         return [RefChoice(name, f"{name}（{unit}）") for name, unit in rows]
 
     def _advisers(self, spec: FieldSpec) -> list[RefChoice]:
-        from app.registers.contracts import contract_register
-
         # every contract of the drafting unit, then 知悉范围: a restricted contract's adviser
         # is offered only to its readers
         register = contract_register(self.session, None, today=self.today, unit_code=self.unit.code)
