@@ -159,6 +159,26 @@ def populate(store: Casefile) -> None:
             add_user(s, username, name, unit, roles, password=PASSWORD, must_change=False)
 
 
+@pytest.fixture
+def run_cli(tmp_path, db_url, monkeypatch, capsys):
+    """`casefile ...` in this process on the test's store (its tmp_path and database):
+    returns (exit code, stdout, stderr)."""
+    from app.cli import main
+
+    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
+
+    def run(*args):
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    return run
+
+
 def as_user(session, username: str):
     user = session.scalars(select(User).where(User.username == username)).one()
     return principal(session, user)

@@ -57,9 +57,11 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/drafts/{draft}/edit",
         web(set()) | {r: 403 for r in DRAFT_READERS} | {"clerk": None},
     ),
+    # a refusal is the 403 page with its reason (the drafter may not approve, nor whoever lacks
+    # the step's role); a conflict (the draft's state) is flashed on the draft page
     ("drafts.act", "POST"): (
         "/drafts/{draft}/approve",
-        web(set()) | {r: 302 for r in DRAFT_READERS},
+        web(set()) | {r: 302 for r in DRAFT_READERS} | {"clerk": 403, "adviser": 403},
     ),
     ("drafts.version_docx", "GET"): ("/drafts/{draft}/versions/1.docx", web(DRAFT_READERS)),
     ("drafts.preview", "GET"): ("/drafts/{draft}/preview.pdf", web(DRAFT_READERS)),

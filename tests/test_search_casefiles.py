@@ -14,7 +14,8 @@ from app import create_app
 from app.access.policy import search_scope
 from app.casefiles import service as casefiles
 from app.casefiles.models import CaseFileItem
-from app.cli import build_parser, cmd_search
+from app.cli import build_parser
+from app.cli.documents import cmd_search
 from app.db.base import utcnow
 from app.identity.users import add_user
 from app.integrity.verify import index_problems, verify_store

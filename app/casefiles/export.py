@@ -34,9 +34,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.access.policy import Principal
+from app.access.policy import Principal, can
 from app.blobs.store import store_blob
 from app.casefiles.attachments import MEDIA_TYPES, image_to_pdf
+from app.casefiles.contents import hidden_items, items_of, references_of
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -47,8 +48,9 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
-from app.casefiles.service import get_case_file, hidden_items, items_of, queue_index, references_of
+from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
+from app.common.download import Download
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.models import DraftVersion, ReviewStep
@@ -592,10 +594,16 @@ def verify_package(data: bytes) -> tuple[dict[str, bytes], dict, list[dict]]:
     return files, manifest, metas
 
 
-def import_package(cf: Casefile, data: bytes, actor: User | None = None) -> ImportResult:
+def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> ImportResult:
     """Read a transfer package into this store as a closed case file; every hash is checked
-    before anything is written, and each stored file is checked again after writing."""
+    before anything is written, and each stored file is checked again after writing.
+    Forbidden unless `p` may import (archive.import: administrators; None: the operator)."""
 
+    if p is not None:
+        with cf.db.read() as s:
+            if not can(s, p, "archive.import"):
+                raise Forbidden("只有管理员可以导入移交包")
+    actor = p.user if p is not None else None
     files, manifest, metas = verify_package(data)
     package_sha = sha256_hex(data)
     info = manifest["case_file"]
@@ -713,6 +721,19 @@ def export_case_file(cf: Casefile, p: Principal | None, case_id: int, *, want_pd
                      detail={"pdf": want_pdf, "package": want_package,
                              "package_sha256": sha256_hex(package) if package else None})  # fmt: skip
     return (dossier if want_pdf else None), package
+
+
+def export_download(cf: Casefile, p: Principal | None, case_id: int, *, package: bool,
+                    remote_addr: str = "") -> Download:  # fmt: skip
+    """The dossier PDF (`package` False) or the transfer package (ZIP) of a case file, named
+    after its title, through `export_case_file` (access, 知悉范围, audit)."""
+    with cf.db.read() as s:
+        base = get_case_file(s, p, case_id, "casefile.export").title[:60]
+    dossier, data = export_case_file(cf, p, case_id, want_pdf=not package, want_package=package,
+                                     remote_addr=remote_addr)  # fmt: skip
+    if package:
+        return Download(data, "application/zip", f"{base}（移交包）.zip")
+    return Download(dossier.pdf, "application/pdf", f"{base}.pdf")
 
 
 def package_digest(data: bytes) -> str:

@@ -22,6 +22,12 @@ from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_case_files
 from app.blobs.store import store_blob
 from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
+from app.casefiles.contents import (
+    CaseFileView,
+    case_file_contents,
+    item_sha256,
+    items_of,
+)
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -40,6 +46,7 @@ from app.drafting.models import IssuedDocument
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.models import Unit
 from app.jobs.models import OutboxEvent
+from app.presenters import casefiles as presenters
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
@@ -131,27 +138,6 @@ def get_case_file(session: Session, p: Principal | None, case_id: int, action: s
     return case
 
 
-def items_of(session: Session, case: CaseFile) -> list[CaseFileItem]:
-    return list(
-        session.scalars(
-            select(CaseFileItem)
-            .where(CaseFileItem.case_file_id == case.id)
-            .order_by(CaseFileItem.position)
-        )
-    )
-
-
-def references_of(session: Session, case: CaseFile) -> dict[int, ArchivalReference]:
-    rows = session.scalars(
-        select(ArchivalReference).where(ArchivalReference.case_file_id == case.id)
-    )
-    return {r.item_id: r for r in rows}
-
-
-def item_sha256(item: CaseFileItem) -> str:
-    return item.document.docx_sha256 if item.document_id else item.attachment.sha256
-
-
 def case_files_query(p: Principal | None, status: str | None = None,
                      unit_code: str | None = None, year: int | None = None) -> Select:  # fmt: skip
     """The case files this principal reads (None: the operator), newest first.
@@ -189,72 +175,27 @@ def case_files_query(p: Principal | None, status: str | None = None,
     return query
 
 
+def find_case_files(session: Session, p: Principal | None, *, status: str | None = None,
+                    unit_code: str | None = None, year: int | str | None = None) -> Select:  # fmt: skip
+    """The query of the case files `p` reads with the filters as the user gave them; a bad one
+    is refused naming its field: status (open | closed), unit (a unit code), year (YYYY)."""
+    errors = []
+    if status not in (None, "", "open", "closed"):
+        errors.append({"field": "status", "label": "状态", "message": "应为 open 或 closed"})
+    if year not in (None, "") and not re.fullmatch(r"[12][0-9]{3}", str(year)):
+        errors.append({"field": "year", "label": "年度", "message": "应为四位年份，如 2026"})
+    if unit_code and session.scalar(select(Unit.id).where(Unit.code == unit_code)) is None:
+        errors.append({"field": "unit", "label": "单位", "message": f"单位“{unit_code}”不存在"})
+    if errors:
+        raise ValidationFailed("查询条件有误：" + "；".join(e["label"] for e in errors), errors)
+    return case_files_query(p, status or None, unit_code or None,
+                            int(year) if year not in (None, "") else None)  # fmt: skip
+
+
 def list_case_files(session: Session, p: Principal | None, status: str | None = None,
-                    unit_code: str | None = None, year: int | None = None) -> list[CaseFile]:  # fmt: skip
-    return list(session.scalars(case_files_query(p, status, unit_code, year)))
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def case_file_payload(
-    session: Session, case: CaseFile, with_items: bool = True, p: Principal | None = None
-) -> dict:
-    """The case file as JSON (CLI --json and the API): description, then items in filing
-    order with their 档号 once closed. Items filed from documents *p* may not read
-    (知悉范围) keep only their position, role and 档号."""
-    payload = {
-        "id": case.id, "title": case.title, "kind": case.kind, "kind_label": case.kind_label,
-        "unit": case.unit.code, "unit_name": case.unit.name, "responsible": case.responsible,
-        "received_on": _iso(case.received_on), "reviewed_on": _iso(case.reviewed_on),
-        "meeting_on": _iso(case.meeting_on), "decided_on": _iso(case.decided_on),
-        "retention": case.retention, "retention_label": case.retention_label,
-        "status": case.status, "status_label": case.status_label,
-        "fonds_code": case.fonds_code, "archive_year": case.archive_year, "note": case.note,
-        "created_by": case.creator.username,
-        "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
-        "closed_at": case.closed_at.isoformat(timespec="seconds") + "Z" if case.closed_at else None,
-    }  # fmt: skip
-    if with_items:
-        refs = references_of(session, case)
-        items = items_of(session, case)
-        hidden = {i.id for i in hidden_items(session, p, items)}
-        payload["items"] = [
-            masked_item_payload(i, refs.get(i.id))
-            if i.id in hidden
-            else item_payload(i, refs.get(i.id))
-            for i in items
-        ]
-    return payload
-
-
-def masked_item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
-    """An item of a restricted document, for someone outside its 知悉范围."""
-    out = item_payload(item, ref)
-    out |= {"title": "（限定知悉范围的文书）", "document_id": None, "number": None,
-            "responsible": None, "restricted": True}  # fmt: skip
-    return out
-
-
-def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
-    return {
-        "id": item.id, "position": item.position, "title": item.title, "role": item.role,
-        "role_label": item.role_label, "document_id": item.document_id,
-        "attachment_id": item.attachment_id, "number": item.doc_number, "date": _iso(item.doc_date),
-        "responsible": item.responsible,
-        "type": "docx" if item.document_id else item.attachment.file_type,
-        "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
-        "archival_code": ref.reference if ref is not None else None,
-    }  # fmt: skip
-
-
-def hidden_items(session: Session, p: Principal | None, items: list[CaseFileItem]) -> list:
-    """The items filed from documents the principal may not read (知悉范围): their title and
-    content are not shown or exported to them, though they may read the case file."""
-    if p is None:
-        return []
-    return [i for i in items if i.document_id and not can(session, p, "document.read", i.document)]
+                    unit_code: str | None = None, year: int | str | None = None) -> list[CaseFile]:  # fmt: skip
+    query = find_case_files(session, p, status=status, unit_code=unit_code, year=year)
+    return list(session.scalars(query))
 
 
 def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int, item_id: int,
@@ -286,6 +227,34 @@ def record_read(session: Session, p: Principal | None, case: CaseFile, action: s
     if p is not None and is_inspector_read(p, case.unit_id):
         audit.record(session, action, actor=p.user, object_type="case_file", object_id=case.id,
                      detail=detail, remote_addr=remote_addr)  # fmt: skip
+
+
+def open_case_file(session: Session, p: Principal | None, case_id: int, *, via: str = "",
+                   remote_addr: str = "") -> CaseFileView:  # fmt: skip
+    """Read a case file (页面、`case show`、API): NotFound unless `p` may read it; an inspector's
+    read is audited; the items come with what `p` may not see of them."""
+    case = get_case_file(session, p, case_id)
+    record_read(session, p, case, "casefile.read", remote_addr=remote_addr,
+                **({"via": via} if via else {}))  # fmt: skip
+    return case_file_contents(session, p, case)
+
+
+def creatable_units(session: Session, p: Principal) -> list[Unit]:
+    """The units in which `p` may open a case file, by code (empty: may open none)."""
+    units = session.scalars(select(Unit).order_by(Unit.code))
+    return [u for u in units if can(session, p, "casefile.create", u)]
+
+
+def find_document_id(session: Session, ref: int | str) -> int:
+    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        return int(text)
+    doc_id = session.scalar(select(IssuedDocument.id).where(IssuedDocument.number == text))
+    if doc_id is None:
+        message = f"没有发文字号为“{text}”的文书" if text else "请填写文书编号或发文字号"
+        raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
+    return doc_id
 
 
 # ---- changes --------------------------------------------------------------------------------
@@ -552,3 +521,17 @@ def close_case_file(session: Session, p: Principal | None, case_id: int, actor=N
     audit.record(session, "casefile.close", actor=user, object_type="case_file", object_id=case.id,
                  detail={"references": [r.reference for r in refs]}, remote_addr=remote_addr)  # fmt: skip
     return refs
+
+
+# ---- transitional: app/api/casefiles.py reads the JSON from here; once it imports
+# app.presenters.casefiles these two go, with the import of the presenter above.
+
+
+def case_file_payload(session: Session, case: CaseFile, with_items: bool = True,
+                      p: Principal | None = None) -> dict:  # fmt: skip
+    if not with_items:
+        return presenters.case_file_summary(case)
+    return presenters.case_file_view_payload(case_file_contents(session, p, case))
+
+
+item_payload = presenters.item_payload

@@ -1,79 +1,67 @@
-"""`casefile case ...`, `casefile import` and `casefile contracts` commands (registered by
-app/cli.py)."""
+"""`casefile case ...` and `casefile import`: case files (案卷), their 档号 and transfer packages."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from app.casefiles.export import export_case_file, import_package
 from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.casefiles.service import (
+    add_attachment,
+    add_document,
+    close_case_file,
+    create_case_file,
+    find_document_id,
+    list_case_files,
+    open_case_file,
+)
+from app.cli.common import CliError, acting_as, need_as, out, read_file
 from app.common.hashing import sha256_hex
+from app.container import Casefile
+from app.presenters.casefiles import case_file_summary, case_file_view_payload, item_payload
 
 
-def _cli():
-    from app import cli  # app.cli imports this module while building its parser
-
-    return cli
-
-
-def cmd_case_new(cf, args) -> int:
-    from app.casefiles.service import case_file_payload, create_case_file
-
-    cli = _cli()
+def cmd_case_new(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        p = cli._need_as(s, args)
+        p = need_as(s, args)
         unit = args.unit or p.user.unit.code
         case = create_case_file(
             s, p, title=args.title, kind=args.kind, unit_code=unit, retention=args.retention,
             responsible=args.responsible or p.user.name, received_on=args.received,
             reviewed_on=args.reviewed, meeting_on=args.meeting, decided_on=args.decided,
         )  # fmt: skip
-        payload = case_file_payload(s, case, with_items=False)
-    cli._out(args, payload, [str(case.id)])
+        payload = case_file_summary(case)
+    out(args, payload, [str(case.id)])
     return 0
 
 
-def cmd_case_add(cf, args) -> int:
-    from app.casefiles.service import add_attachment, add_document
-
-    cli = _cli()
+def cmd_case_add(cf: Casefile, args) -> int:
     if (args.document is None) == (args.file is None):
-        raise cli.CliError("请指定 --document ID 或 --file PATH 之一")
+        raise CliError("请指定 --document ID 或 --file PATH 之一")
     if args.file:
         path = Path(args.file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise cli.CliError(f"无法读取文件 {path}：{exc.strerror}") from exc
+        data = read_file(path, "文件")
     with cf.db.write() as s:
-        p = cli._need_as(s, args)
+        p = need_as(s, args)
         if args.document is not None:
-            item = add_document(
-                s, p, args.case, args.document, role=args.role, reply_to=args.reply_to
-            )
+            doc_id = find_document_id(s, args.document)
+            item = add_document(s, p, args.case, doc_id, role=args.role, reply_to=args.reply_to)
         else:
             item = add_attachment(
                 cf, s, p, args.case, data, path.name, title=args.title, role=args.role,
                 responsible=args.responsible or "", doc_date=args.date, doc_number=args.number or "",
                 reply_to=args.reply_to,
             )  # fmt: skip
-        payload = {"case": args.case, "item": item.id, "position": item.position, "title": item.title,
-                   "role": item.role, "document_id": item.document_id, "attachment_id": item.attachment_id}  # fmt: skip
-        if item.attachment_id:
-            payload |= {"sha256": item.attachment.sha256, "type": item.attachment.file_type}
-    cli._out(args, payload, [f"已归入案卷 {args.case}：第{item.position}件「{item.title}」"])
+        payload = {"case": args.case, "item": item.id} | item_payload(item)
+    out(args, payload, [f"已归入案卷 {args.case}：第{item.position}件「{item.title}」"])
     return 0
 
 
-def cmd_case_close(cf, args) -> int:
-    from app.casefiles.service import close_case_file
-
-    cli = _cli()
+def cmd_case_close(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        refs = close_case_file(
-            s, cli._need_as(s, args), args.case, default_fonds=cf.settings.fonds_code
-        )
+        refs = close_case_file(s, need_as(s, args), args.case, default_fonds=cf.settings.fonds_code)
         payload = {"case": args.case, "status": "closed", "references": [r.reference for r in refs]}
-    cli._out(
+    out(
         args,
         payload,
         [f"案卷 {args.case} 已归档，档号：", *[f"  {r}" for r in payload["references"]]],
@@ -81,14 +69,11 @@ def cmd_case_close(cf, args) -> int:
     return 0
 
 
-def cmd_case_export(cf, args) -> int:
-    from app.casefiles.export import export_case_file
-
-    cli = _cli()
+def cmd_case_export(cf: Casefile, args) -> int:
     if not args.pdf and not args.package:
-        raise cli.CliError("请指定 --pdf OUT.pdf 和/或 --package OUT.zip")
+        raise CliError("请指定 --pdf OUT.pdf 和/或 --package OUT.zip")
     with cf.db.read() as s:
-        p = cli._acting(s, args.as_user)
+        p = acting_as(s, args.as_user)
     dossier, package = export_case_file(cf, p, args.case, want_pdf=bool(args.pdf),
                                         want_package=bool(args.package))  # fmt: skip
     payload: dict = {"case": args.case}
@@ -111,19 +96,14 @@ def cmd_case_export(cf, args) -> int:
             "size": len(package),
         }
         lines.append(f"移交包：{args.package}（sha256 {payload['package']['sha256']}）")
-    cli._out(args, payload, lines)
+    out(args, payload, lines)
     return 0
 
 
-def cmd_case_show(cf, args) -> int:
-    from app.casefiles.service import case_file_payload, get_case_file, record_read
-
-    cli = _cli()
+def cmd_case_show(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        p = cli._acting(s, args.as_user)
-        case = get_case_file(s, p, args.case)
-        record_read(s, p, case, "casefile.read", via="cli")
-        payload = case_file_payload(s, case, p=p)
+        view = open_case_file(s, acting_as(s, args.as_user), args.case, via="cli")
+        case, payload = view.case, case_file_view_payload(view)
     lines = [
         f"案卷 {case.id}：{case.title}",
         f"类别：{payload['kind_label']}  单位：{payload['unit_name']}  保管期限：{payload['retention_label']}"
@@ -132,81 +112,31 @@ def cmd_case_show(cf, args) -> int:
     for i in payload["items"]:
         lines.append(f"  {i['position']:>3}. {i['archival_code'] or '（未编档号）'}  {i['title']}"
                      f"  [{i['role_label']} {i['type'].upper()}]")  # fmt: skip
-    cli._out(args, payload, lines)
+    out(args, payload, lines)
     return 0
 
 
-def cmd_case_list(cf, args) -> int:
-    from app.casefiles.service import case_file_payload, list_case_files
-
-    cli = _cli()
+def cmd_case_list(cf: Casefile, args) -> int:
     with cf.db.read() as s:
-        p = cli._acting(s, args.as_user)
-        rows = [
-            case_file_payload(s, c, with_items=False)
-            for c in list_case_files(s, p, args.status, args.unit)
-        ]
-    cli._out(args, {"case_files": rows}, [
+        p = acting_as(s, args.as_user)
+        rows = [case_file_summary(c) for c in list_case_files(s, p, args.status, args.unit)]
+    out(args, {"case_files": rows}, [
         f"{r['id']:>5}  {r['title']}  [{r['kind_label']} {r['unit']} {r['retention_label']} {r['status_label']}]"
         for r in rows
     ])  # fmt: skip
     return 0
 
 
-def cmd_import(cf, args) -> int:
-    from app.casefiles.export import import_package
-
-    cli = _cli()
-    try:
-        data = Path(args.package).read_bytes()
-    except OSError as exc:
-        raise cli.CliError(f"无法读取移交包 {args.package}：{exc.strerror}") from exc
+def cmd_import(cf: Casefile, args) -> int:
+    data = read_file(args.package, "移交包")
     with cf.db.read() as s:
-        p = cli._acting(s, args.as_user)
-        if p is not None and not p.has("admin"):
-            raise cli.CliError("只有管理员可以导入移交包")
-    result = import_package(cf, data, actor=p.user if p else None)
+        p = acting_as(s, args.as_user)
+    result = import_package(cf, data, p)
     payload = {"case_file": result.case_file_id, "items": result.items,
                "verified_files": result.verified_files, "references": result.references}  # fmt: skip
-    cli._out(args, payload, [
+    out(args, payload, [
         f"已导入案卷 {result.case_file_id}：{result.items} 件，{result.verified_files} 个文件的 SHA-256 全部核对无误",
     ])  # fmt: skip
-    return 0
-
-
-def cmd_contracts(cf, args) -> int:
-    """聘任合同台账: `--expiring DAYS` lists the contracts ending within DAYS days."""
-    from app import audit
-    from app.access.policy import can
-    from app.registers.contracts import contract_register, parse_window
-
-    cli = _cli()
-    status, window = args.status, args.window
-    if args.expiring is not None:
-        if status not in (None, "expiring"):
-            raise cli.CliError("--expiring 只列出即将到期的合同，不能与其他 --status 同用")
-        status, window = "expiring", args.expiring
-    name = "expiring" if args.expiring is not None else "window"
-    window = parse_window(window, label=f"--{name} 的值", name=name)
-    with cf.db.write() as s:
-        p = cli._acting(s, args.as_user)
-        if p is not None and not can(s, p, "contract.register"):
-            raise cli.CliError(f"用户“{p.user.username}”无权查看聘任合同台账")
-        register = contract_register(s, p, window=window, unit_code=args.unit, status=status)
-        if p is not None and p.has("inspector"):
-            audit.record(s, "contracts.read", actor=p.user, detail={"unit": args.unit, "status": status,
-                         "window": register.window, "results": len(register.entries), "via": "cli"})  # fmt: skip
-    payload = register.as_dict() | {"unit": args.unit, "status": status}
-    lines = [
-        f"法律顾问聘任合同台账（{register.today.isoformat()}，提前 {register.window} 日提醒）：共 {len(register.entries)} 份"
-        + (f"；{register.due} 份即将到期且尚未续聘" if register.due else "")
-    ]  # fmt: skip
-    for e in register.entries:
-        term = f"{e.start} 至 {e.end}" if e.start and e.end else "期限不明"
-        renewed = f"  已续聘：{e.renewed_by}" if e.renewed_by else ""
-        lines.append(f"  {e.number}  {e.unit_name}  {e.adviser}  {e.service_type}  {term}  "
-                     f"{e.status_label}（{e.remaining_label}）{renewed}")  # fmt: skip
-    cli._out(args, payload, lines)
     return 0
 
 
@@ -228,7 +158,7 @@ def register(sub, common, acting) -> None:
 
     p = case.add_parser("add", parents=[common, acting], help="file a document or upload a file")
     p.add_argument("case", type=int)
-    p.add_argument("--document", type=int, metavar="ID")
+    p.add_argument("--document", metavar="ID", help="an issued document: its id or 发文字号")
     p.add_argument("--file", metavar="PATH")
     p.add_argument("--role", choices=list(ROLES), help="material type")
     p.add_argument("--title")
@@ -262,19 +192,3 @@ def register(sub, common, acting) -> None:
     p = sub.add_parser("import", parents=[common, acting], help="import a transfer package (ZIP)")
     p.add_argument("package")
     p.set_defaults(func=cmd_import)
-
-    from app.registers.contracts import STATUS_LABELS
-
-    p = sub.add_parser(
-        "contracts",
-        parents=[common, acting],
-        help="register of engagement contracts (聘任合同台账)",
-    )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--expiring", type=int, metavar="DAYS",
-                       help="only contracts whose term ends within DAYS days")  # fmt: skip
-    which.add_argument("--window", type=int, metavar="DAYS",
-                       help="days before the end of a term when a contract is 即将到期 (default 60)")  # fmt: skip
-    p.add_argument("--status", choices=list(STATUS_LABELS))
-    p.add_argument("--unit", metavar="CODE", help="unit code (with its sub-units)")
-    p.set_defaults(func=cmd_contracts)

@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
+from app.common.download import Download
+from app.container import Casefile
 from app.drafting.models import IssuedDocument
-from app.errors import NotFound
+from app.errors import NotFound, WorkflowError
+from app.renditions.models import Rendition
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,32 @@ def open_document(
         audit.record(session, action, actor=p.user, object_type="document", object_id=doc.id,
                      detail=detail, remote_addr=remote_addr)  # fmt: skip
     return doc
+
+
+def document_file(
+    cf: Casefile,
+    session: Session,
+    p: Principal,
+    doc_id: int,
+    fmt: str = "docx",
+    *,
+    via: str = "",
+    remote_addr: str = "",
+) -> Download:
+    """The issued DOCX (`fmt` "docx") or its PDF rendition ("pdf"), if `p` may download it
+    (NotFound otherwise); a PDF not yet made is a conflict (409) to retry later. Every download
+    is audited (document.download with the format and `via`)."""
+    doc = open_document(session, p, doc_id, "document.download", via=via, remote_addr=remote_addr)
+    if fmt == "pdf":
+        rendition = session.scalars(
+            select(Rendition).where(Rendition.document_id == doc.id)
+        ).first()
+        if rendition is None:
+            raise WorkflowError("PDF 版式文件尚在生成中，请稍后再试")
+        found = Download(cf.blobs.get(rendition.pdf_sha256), "application/pdf", f"{doc.number}.pdf")
+    else:
+        found = Download(cf.blobs.get(doc.docx_sha256), DOCX_MIME, f"{doc.number}.docx")
+    detail = {"format": fmt} | ({"via": via} if via else {})
+    audit.record(session, "document.download", actor=p.user, object_type="document",
+                 object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
+    return found

@@ -181,6 +181,15 @@ def _load_draft(session: Session, draft_id: int, *, lock: bool = False) -> Draft
     return draft
 
 
+def open_draft(session: Session, p: Principal | None, draft_id: int) -> Draft:
+    """The draft, if `p` may read it (None: the operator); NotFound otherwise, so that a draft
+    one may not see is indistinguishable from one that does not exist."""
+    draft = session.get(Draft, draft_id)
+    if draft is None or (p is not None and not can(session, p, "draft.read", draft)):
+        raise NotFound(f"草稿 {draft_id} 不存在或您无权查看")
+    return draft
+
+
 def _validated(
     tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None,
     message: str = "表单有误，请按提示修改后重新提交",

@@ -10,11 +10,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.access.policy import Principal
 from app.common.docx_text import docx_text
+from app.common.download import Download
 from app.container import Casefile
 from app.drafting import drafts
+from app.drafting.documents import DOCX_MIME
 from app.drafting.models import Draft, DraftVersion
 from app.drafting.slip import SlipEntry, cst, step_entries
+from app.errors import NotFound
 from app.identity.models import User
 
 
@@ -126,3 +130,18 @@ def blob_text(cf: Casefile, sha256: str) -> str:
 
 
 __all__ = ["DiffLine", "TimelineItem", "cst", "text_diff", "timeline", "versions_of"]
+
+
+def version_file(
+    cf: Casefile, session: Session, p: Principal | None, draft_id: int, number: int
+) -> Download:
+    """The DOCX of one version of a draft, if `p` may read the draft; NotFound otherwise."""
+    draft = drafts.open_draft(session, p, draft_id)
+    version = session.scalars(
+        select(DraftVersion).where(DraftVersion.draft_id == draft.id, DraftVersion.number == number)
+    ).first()
+    if version is None:
+        raise NotFound(f"草稿 {draft_id} 没有第{number}版")
+    return Download(
+        cf.blobs.get(version.docx_sha256), DOCX_MIME, f"草稿{draft.id}-第{number}版.docx"
+    )

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.access.policy import Principal, visible_case_files, visible_documents
+from app import audit
+from app.access.policy import Principal, can, visible_case_files, visible_documents
 from app.audit.models import AuditEntry
+from app.casefiles.contents import item_sha256, items_of, references_of
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -33,10 +35,11 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
-from app.casefiles.service import format_reference, item_sha256, items_of, references_of
+from app.casefiles.service import format_reference
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
+from app.errors import Forbidden
 from app.renditions import PdfError, read_metadata
 from app.renditions.models import Rendition
 
@@ -379,3 +382,17 @@ def _check_sequences(s, add, only_case: int | None = None) -> None:
                 where = f"，缺号位于{_label(case)}附近（{near.reference}）"
             add(Finding("integrity", name, f"件号不连续：缺 {n:04d}{where}",
                         near.case_file_id if near else None))  # fmt: skip
+
+
+def archive_checks_for(
+    cf: Casefile, p: Principal | None, *, via: str = "", remote_addr: str = ""
+) -> ChecksReport:
+    """The four checks as `p` asks for them (the archive checks page): Forbidden without
+    `archive.checks`; every run by a user is audited (`p` None: the operator)."""
+    if p is not None:
+        with cf.db.write() as s:
+            if not can(s, p, "archive.checks"):
+                raise Forbidden("您无权查看档案四性检测")
+            audit.record(s, "archive.checks", actor=p.user, detail={"via": via} if via else None,
+                         remote_addr=remote_addr)  # fmt: skip
+    return run_checks(cf, p=p)

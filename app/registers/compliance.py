@@ -12,7 +12,8 @@ Which issued documents are risk notices and contracts is what their templates de
 (`document_type.casefile_role` risk-notice / contract, the template registry), so a template
 uploaded at run time counts like the built-in ones.
 
-Only what the principal reads is reported; the caller audits inspector reads and exports.
+Only what the principal reads is reported. `compliance_report_for` is what the page calls: it
+asks the policy, refuses a bad filter by field and audits an inspector's read or export.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from app.access.policy import Principal, visible_documents
+from app import audit
+from app.access.policy import Principal, can, visible_documents
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
+from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
@@ -234,3 +237,43 @@ def to_xlsx(findings: list[ComplianceFinding]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def compliance_report_for(
+    session: Session,
+    p: Principal | None,
+    *,
+    unit_code: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    export: bool = False,
+    via: str = "",
+    remote_addr: str = "",
+) -> list[ComplianceFinding]:
+    """The findings `p` may see (None: the operator) with the filters as the user gave them:
+    Forbidden without `archive.compliance`; a bad date (`from`, `to`) or an unknown unit
+    (`unit`) is refused naming its field. An inspector's read or export (the XLSX) is audited
+    as compliance.read / compliance.export with the filters, the count and `via`."""
+    if p is not None and not can(session, p, "archive.compliance"):
+        raise Forbidden("您无权查看合规检查")
+    errors = []
+    for name, label, value in (("from", "起始日期", date_from), ("to", "截止日期", date_to)):
+        try:
+            _d(value or None)
+        except ValueError:
+            errors.append({"field": name, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"})
+    if unit_code and session.scalar(select(Unit.id).where(Unit.code == unit_code)) is None:
+        errors.append(
+            {"field": "unit", "label": "单位", "message": f"没有代码为“{unit_code}”的单位"}
+        )
+    if errors:
+        message = "；".join(f"{e['label']}{e['message']}" for e in errors)
+        raise ValidationFailed(message, errors)
+    rows = compliance_findings(session, p, unit_code=unit_code or None,
+                               date_from=date_from or None, date_to=date_to or None)  # fmt: skip
+    if p is not None and p.has("inspector"):
+        audit.record(session, "compliance.export" if export else "compliance.read", actor=p.user,
+                     detail={"unit": unit_code or None, "from": date_from or None,
+                             "to": date_to or None, "results": len(rows), "via": via},
+                     remote_addr=remote_addr)  # fmt: skip
+    return rows

@@ -20,7 +20,10 @@ the contract no longer counts towards the reminder (`ContractRegister.due`).
 Only what the principal reads is listed: documents of their readable units that pass
 `can(…, "document.read", …)`, so restricted contracts (知悉范围) stay with their readers. A
 renewal is looked for among those rows only, so a hidden contract's number never shows.
-The caller audits inspector reads and exports.
+
+`contract_register_for` is what the web page, the API and `casefile contracts` call: it takes
+the filters as the user typed them, refuses bad ones by field name, asks the policy and audits
+an inspector's read; `contract_register` computes the register for code that already checked.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from app.access.policy import Principal, visible_documents
+from app import audit
+from app.access.policy import Principal, can, visible_documents
 from app.common.clock import today_in_china
 from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
-from app.errors import ValidationFailed
+from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
@@ -124,6 +128,8 @@ class ContractRegister:
     entries: list[ContractEntry]  # after the status filter, sorted by end of term
     counts: dict[str, int] = field(default_factory=dict)  # per status, before the status filter
     due: int = 0  # 即将到期 and not yet renewed: what the reminder counts
+    unit_code: str | None = None  # the filters it was asked for
+    status: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -257,7 +263,58 @@ def contract_register(
     due = sum(1 for e in entries if e.status == "expiring" and not e.renewed_by)
     if status:
         entries = [e for e in entries if e.status == status]
-    return ContractRegister(today=today, window=window, entries=entries, counts=counts, due=due)
+    return ContractRegister(today=today, window=window, entries=entries, counts=counts, due=due,
+                            unit_code=unit_code or None, status=status or None)  # fmt: skip
+
+
+def contract_register_for(
+    session: Session,
+    p: Principal | None,
+    *,
+    unit_code: str | None = None,
+    window: int | str | None = None,
+    status: str | None = None,
+    expiring: int | str | None = None,
+    export: bool = False,
+    via: str = "",
+    remote_addr: str = "",
+) -> ContractRegister:
+    """聘任合同台账 as `p` reads it (None: the operator), with the filters as the user gave them.
+
+    `window` is the reminder window in days (default 60); `expiring=N` is short for
+    `status="expiring", window=N`. A bad value is refused naming its field (`window`,
+    `expiring`, `status`, `unit`), never replaced by a default. Forbidden without the
+    `contract.register` right. An inspector's read (`export`: the XLSX) is audited as
+    contracts.read / contracts.export with the filters, the number of rows and `via`.
+    """
+    if p is not None and not can(session, p, "contract.register"):
+        raise Forbidden("您无权查看聘任合同台账")
+    status = status or None
+    if expiring not in (None, ""):
+        if status not in (None, "expiring") or window not in (None, ""):
+            message = "到期天数只列出即将到期的合同，不能与其他状态或提醒期限同用"
+            raise ValidationFailed(
+                message, [{"field": "expiring", "label": "到期天数", "message": message}]
+            )
+        status, days = "expiring", parse_window(expiring, label="到期天数", name="expiring")
+    else:
+        days = parse_window(window)
+    register = contract_register(session, p, window=days, unit_code=unit_code or None,
+                                 status=status)  # fmt: skip
+    if p is not None and p.has("inspector"):
+        audit.record(session, "contracts.export" if export else "contracts.read", actor=p.user,
+                     detail={"unit": register.unit_code, "status": register.status,
+                             "window": register.window, "results": len(register.entries),
+                             "via": via}, remote_addr=remote_addr)  # fmt: skip
+    return register
+
+
+def contract_reminder(session: Session, p: Principal) -> ContractRegister | None:
+    """The home page's notice: contracts ending within the default window, not yet renewed;
+    None for whoever may not see the register."""
+    if not can(session, p, "contract.register"):
+        return None
+    return contract_register(session, p, window=DEFAULT_WINDOW)
 
 
 def _mark_renewals(entries: list[ContractEntry]) -> list[ContractEntry]:

@@ -1,65 +1,40 @@
-"""Server-side pages (zh-CN). All assets are served from app/web/static (offline intranets)."""
+"""Server-side pages (zh-CN). All assets are served from app/web/static (offline intranets).
+
+One module per area, each with its blueprint; app/web/common.py holds what they share.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-from urllib.parse import urlsplit
-
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, g, render_template, request, session
+from flask_wtf.csrf import CSRFError
 
 from app.access.policy import principal
-from app.common.clock import CHINA_TZ
-from app.container import Casefile
 from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
+from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import ROLE_LABELS
 from app.identity.users import session_user
 from app.templating.render import chinese_date
+from app.web import (
+    admin,
+    auth,
+    casefiles,
+    contracts,
+    documents,
+    drafts,
+    main,
+    restrictions,
+    search,
+)
+from app.web.common import cf, csrf, format_cst, login_required, remote_addr, safe_next
 
-csrf = CSRFProtect()
+# app/api still imports these from here; they live in app/web/common.py.
+__all__ = ["cf", "csrf", "format_cst", "init_app", "login_required", "remote_addr", "safe_next"]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-
-
-def cf() -> Casefile:
-    return current_app.extensions["casefile"]
-
-
-def login_required(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.get("principal") is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if g.user.must_change_password and request.endpoint not in {"auth.password", "auth.logout"}:
-            return redirect(url_for("auth.password"))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else (//evil, https://evil, \\evil) goes home."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("main.home")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return url_for("main.home")
-    return target
-
-
-def format_cst(value: dt.datetime | None) -> str:
-    """Stored naive UTC → China Standard Time for display."""
-    if value is None:
-        return ""
-    return value.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def remote_addr() -> str:
-    return (request.remote_addr or "")[:64]
+BLUEPRINTS = (auth, main, drafts, documents, search, casefiles, contracts, admin, restrictions)
 
 
 def _load_user() -> None:
@@ -98,29 +73,7 @@ def init_app(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
 
-    from app.web import (
-        admin,
-        auth,
-        casefiles,
-        contracts,
-        documents,
-        drafts,
-        main,
-        restrictions,
-        search,
-    )
-
-    for module in (
-        auth,
-        main,
-        drafts,
-        documents,
-        search,
-        casefiles,
-        contracts,
-        admin,
-        restrictions,
-    ):
+    for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)
@@ -142,6 +95,20 @@ def init_app(app: Flask) -> None:
         return render_template(
             "error.html", title="无权访问", message="您没有权限执行此操作。"
         ), 403
+
+    # A service's refusal reads the same on every page: 403 (404) with its reason, never a
+    # redirect. The API blueprint answers these in JSON with its own handler.
+    @app.errorhandler(Forbidden)
+    def _refused(exc: Forbidden):
+        return render_template("error.html", title="无权访问", message=exc.message), 403
+
+    @app.errorhandler(NotFound)
+    def _missing(exc: NotFound):
+        return render_template("error.html", title="未找到", message=exc.message), 404
+
+    @app.errorhandler(WorkflowError)
+    def _conflict(exc: WorkflowError):  # what a page does not answer itself (409, 422)
+        return render_template("error.html", title="无法办理", message=exc.message), exc.status
 
     @app.errorhandler(405)
     def _method(_exc):

@@ -12,19 +12,29 @@ from sqlalchemy import func, select
 from app import audit
 from app.access.policy import can
 from app.audit.models import AuditEntry
-from app.errors import NotFound, WorkflowError
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
-from app.web import cf, format_cst, login_required, remote_addr
+from app.templating.models import TemplateVersion
+from app.templating.upload import MAX_TEMPLATE_BYTES, add_template
+from app.web.common import cf, format_cst, login_required, remote_addr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
+REFUSALS = {
+    "unit.manage": "只有管理员可以管理单位",
+    "user.manage": "只有管理员可以管理用户和角色",
+    "template.manage": "只有管理员可以管理模板",
+    "audit.read": "只有管理员和督查人员可以查看审计日志",
+}
+
+
 def _require(action: str) -> None:
     with cf().db.read() as s:
         if not can(s, g.principal, action):
-            abort(403)
+            raise Forbidden(REFUSALS[action])
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -213,54 +223,31 @@ def _csv_safe(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
-
-
 @bp.route("/templates", methods=["GET", "POST"])
 @login_required
 def templates():
     """Upload a new template or a new version; checked before anything is stored."""
-    import json
-
-    from app.templating.inspect import inspect_template
-
     _require("template.manage")
     report = None
     form_error = None
     if request.method == "POST":
-        template_id = (request.form.get("template_id") or "").strip()
         files = {k: request.files.get(k) for k in ("docx", "schema", "sample")}
-        blobs = {
-            k: (f.read(MAX_TEMPLATE_BYTES + 1) if f and f.filename else None)
-            for k, f in files.items()
-        }
-        if not template_id or not blobs["docx"] or not blobs["schema"]:
-            form_error = "请填写模板编号，并选择模板文件（DOCX）和字段定义（schema.yaml）"
-        elif any(b is not None and len(b) > MAX_TEMPLATE_BYTES for b in blobs.values()):
-            form_error = "文件超过 10 MB"
+        blobs = {k: (f.read(MAX_TEMPLATE_BYTES + 1) if f and f.filename else None)
+                 for k, f in files.items()}  # fmt: skip
+        template_id = (request.form.get("template_id") or "").strip()
+        try:
+            with cf().db.write() as s:
+                upload = add_template(cf(), s, g.principal, template_id, blobs["docx"],
+                                      blobs["schema"], blobs["sample"], via="web",
+                                      remote_addr=remote_addr())  # fmt: skip
+        except ValidationFailed as exc:
+            form_error = exc.message
         else:
-            sample = None
-            if blobs["sample"]:
-                try:
-                    sample = json.loads(blobs["sample"].decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    form_error = f"示例数据不是有效的 UTF-8 JSON：{exc}"
-            if form_error is None:
-                report = inspect_template(template_id, blobs["docx"], blobs["schema"], sample)
-                if report.ok:
-                    with cf().db.write() as s:
-                        row = cf().catalog.add_version(
-                            s, template_id, blobs["docx"], blobs["schema"], g.user
-                        )
-                        audit.record(s, "template.upload", actor=g.user, object_type="template",
-                                     object_id=template_id, detail={"version": row.version,
-                                     "sha256": row.docx_sha256}, remote_addr=remote_addr())  # fmt: skip
-                        version = row.version
-                    flash(f"模板“{template_id}”第{version}版已上传，可以立即使用。", "ok")
-                    return redirect(url_for(".templates"))
+            report = upload.report
+            if upload.ok:
+                flash(f"模板“{template_id}”第{upload.version}版已上传，可以立即使用。", "ok")
+                return redirect(url_for(".templates"))
     with cf().db.read() as s:
-        from app.templating.models import TemplateVersion
-
         rows = list(
             s.scalars(
                 select(TemplateVersion).order_by(

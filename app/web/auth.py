@@ -9,7 +9,7 @@ from app.errors import WorkflowError
 from app.identity import users
 from app.identity.models import User
 from app.identity.passwords import check_password, hash_password, password_problem
-from app.web import cf, login_required, remote_addr, safe_next
+from app.web.common import cf, login_required, remote_addr, safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -7,25 +7,22 @@ import io
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from app import audit
-from app.access.policy import can
 from app.casefiles import service as service
+from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
-from app.drafting.models import IssuedDocument
-from app.errors import Forbidden, NotFound, WorkflowError
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
-from app.web import cf, login_required, remote_addr
+from app.integrity.checks import CHECKS, LABELS, archive_checks_for
+from app.registers.compliance import CATEGORIES, compliance_report_for
+from app.registers.compliance import to_xlsx as compliance_xlsx
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("casefiles", __name__)
 
 
 def _case(s, case_id: int, action: str = "casefile.read"):
-    try:
-        return service.get_case_file(s, g.principal, case_id, action)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    """The case file for `action`: NotFound (404) or Forbidden (403) with the reason otherwise."""
+    return service.get_case_file(s, g.principal, case_id, action)
 
 
 @bp.get("/casefiles")
@@ -33,13 +30,13 @@ def _case(s, case_id: int, action: str = "casefile.read"):
 def index():
     status = request.args.get("status") or None
     with cf().db.read() as s:
-        cases = service.list_case_files(
-            s, g.principal, status if status in ("open", "closed") else None
-        )
+        try:
+            cases = service.list_case_files(s, g.principal, status)
+        except ValidationFailed as exc:
+            return render_template("error.html", title="查询条件有误", message=exc.message), 400
         for c in cases:
             _ = c.unit.name
-        units = [u for u in s.scalars(select(Unit).order_by(Unit.code))
-                 if can(s, g.principal, "casefile.create", u)]  # fmt: skip
+        units = service.creatable_units(s, g.principal)
         return render_template("casefiles.html", cases=cases, status=status, can_create=bool(units))
 
 
@@ -47,10 +44,9 @@ def index():
 @login_required
 def new():
     with cf().db.read() as s:
-        units = [u for u in s.scalars(select(Unit).order_by(Unit.code))
-                 if can(s, g.principal, "casefile.create", u)]  # fmt: skip
+        units = service.creatable_units(s, g.principal)
     if not units:
-        abort(403)
+        raise Forbidden("您无权建立案卷")
     form = request.form
     if request.method == "POST":
         try:
@@ -63,6 +59,8 @@ def new():
                     **{k: form.get(k) for k in service.DATE_FIELDS},
                 )  # fmt: skip
                 case_id = case.id
+        except Forbidden:
+            raise  # the 403 page with its reason (app/web/__init__.py)
         except WorkflowError as exc:
             flash(exc.message, "error")
         else:
@@ -76,26 +74,17 @@ def new():
 @login_required
 def show(case_id: int):
     with cf().db.write() as s:
-        case = _case(s, case_id)
-        service.record_read(s, g.principal, case, "casefile.read", remote_addr=remote_addr())
-        items = service.items_of(s, case)
-        refs = service.references_of(s, case)
-        for item in items:
-            _ = item.document.number if item.document_id else item.attachment.file_type
-        _ = case.unit.name, case.creator.name
-        editable = can(s, g.principal, "casefile.edit", case)
-        hidden = {i.id for i in service.hidden_items(s, g.principal, items)}
-        return render_template("casefile.html", case=case, items=items, refs=refs, roles=ROLES,
-                               editable=editable, closable=can(s, g.principal, "casefile.close", case),
-                               hidden=hidden)  # fmt: skip
+        view = service.open_case_file(s, g.principal, case_id, via="web", remote_addr=remote_addr())
+        _ = view.case.creator.name
+        return render_template("casefile.html", case=view.case, items=view.items,
+                               refs=view.references, roles=ROLES, editable=view.may_edit,
+                               closable=view.may_close, hidden=view.hidden)  # fmt: skip
 
 
 def _may(case_id: int, action: str) -> None:
     """Refuse (404 / 403) before reading a form: a closed case file is 403 for its keepers."""
     with cf().db.read() as s:
-        case = _case(s, case_id)
-        if not can(s, g.principal, action, case):
-            abort(403)
+        _case(s, case_id, action)
 
 
 def _redirect_back(case_id: int):
@@ -116,14 +105,12 @@ def add_document(case_id: int):
     ref = (request.form.get("document") or "").strip()
     try:
         with cf().db.write() as s:
-            doc_id = _int(ref)
-            if doc_id is None:
-                doc_id = s.scalar(select(IssuedDocument.id).where(IssuedDocument.number == ref))
-            if doc_id is None:
-                raise NotFound(f"没有发文字号为“{ref}”的文书")
+            doc_id = service.find_document_id(s, ref)
             item = service.add_document(s, g.principal, case_id, doc_id, role=request.form.get("role") or None,
                                         reply_to=_int(request.form.get("reply_to")), remote_addr=remote_addr())  # fmt: skip
             flash(f"已归入第{item.position}件：{item.title}", "ok")
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
     return _redirect_back(case_id)
@@ -148,6 +135,8 @@ def upload(case_id: int):
                 reply_to=_int(form.get("reply_to")), remote_addr=remote_addr(),
             )  # fmt: skip
             flash(f"已上传第{item.position}件：{item.title}", "ok")
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
     return _redirect_back(case_id)
@@ -165,6 +154,8 @@ def close(case_id: int):
                 f"案卷已归档，共 {len(refs)} 件，档号 {refs[0].reference} 至 {refs[-1].reference}",
                 "ok",
             )
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
     return _redirect_back(case_id)
@@ -186,64 +177,47 @@ def download_item(case_id: int, item_id: int):
 @bp.get("/casefiles/<int:case_id>/package.zip")
 @login_required
 def export(case_id: int):
-    from app.casefiles.export import export_case_file
-
     package = request.path.endswith(".zip")
-    with cf().db.read() as s:
-        case = _case(s, case_id, "casefile.export")
-        base = case.title[:60]
     try:
-        dossier, data = export_case_file(cf(), g.principal, case_id, want_pdf=not package,
-                                         want_package=package, remote_addr=remote_addr())  # fmt: skip
-    except WorkflowError as exc:
+        found = export_download(cf(), g.principal, case_id, package=package,
+                                remote_addr=remote_addr())  # fmt: skip
+    except (Forbidden, NotFound):
+        raise  # the 403 / 404 page with its reason (app/web/__init__.py)
+    except WorkflowError as exc:  # e.g. nothing to export yet: shown on the case file page
         flash(exc.message, "error")
         return _redirect_back(case_id)
-    if package:
-        return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                         download_name=f"{base}（移交包）.zip")  # fmt: skip
-    return send_file(io.BytesIO(dossier.pdf), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"{base}.pdf")  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=package,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/compliance")
 @login_required
 def compliance():
-    from app.registers.compliance import CATEGORIES, compliance_findings, to_xlsx
-
+    """A bad filter is refused (400) with the form kept as typed and the reason shown."""
     args = request.args
-    unit = args.get("unit") or None
-    with cf().db.write() as s:
-        if not can(s, g.principal, "archive.compliance"):
-            abort(403)
-        try:
-            rows = compliance_findings(s, g.principal, unit_code=unit, date_from=args.get("from") or None,
-                                       date_to=args.get("to") or None)  # fmt: skip
-        except ValueError:
-            flash("日期格式应为 YYYY-MM-DD", "error")
-            rows = []
-        want_xlsx = args.get("format") == "xlsx"
-        if g.principal.has("inspector"):
-            audit.record(s, "compliance.export" if want_xlsx else "compliance.read", actor=g.user,
-                         detail={"unit": unit, "from": args.get("from"), "to": args.get("to"),
-                                 "results": len(rows)}, remote_addr=remote_addr())  # fmt: skip
+    want_xlsx = args.get("format") == "xlsx"
+    rows, errors = [], {}
+    try:
+        with cf().db.write() as s:
+            rows = compliance_report_for(
+                s, g.principal, unit_code=args.get("unit"), date_from=args.get("from"),
+                date_to=args.get("to"), export=want_xlsx, via="web", remote_addr=remote_addr(),
+            )  # fmt: skip
+    except ValidationFailed as exc:
+        errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
+    if want_xlsx and not errors:
+        return send_file(io.BytesIO(compliance_xlsx(rows)), as_attachment=True, download_name="合规检查.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    with cf().db.read() as s:
         readable = g.principal.readable_units()
         units = [u for u in s.scalars(select(Unit).order_by(Unit.code)) if u.id in readable]
-    if want_xlsx:
-        return send_file(io.BytesIO(to_xlsx(rows)), as_attachment=True, download_name="合规检查.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
     return render_template(
-        "compliance.html", rows=rows, units=units, categories=CATEGORIES, args=args
-    )
+        "compliance.html", rows=rows, units=units, categories=CATEGORIES, args=args, errors=errors
+    ), (400 if errors else 200)
 
 
 @bp.get("/archive/checks")
 @login_required
 def checks():
-    from app.integrity.checks import CHECKS, LABELS, run_checks
-
-    with cf().db.write() as s:
-        if not can(s, g.principal, "archive.checks"):
-            abort(403)
-        audit.record(s, "archive.checks", actor=g.user, remote_addr=remote_addr())
-    report = run_checks(cf(), p=g.principal)
+    report = archive_checks_for(cf(), g.principal, via="web", remote_addr=remote_addr())
     return render_template("casefile_checks.html", report=report, checks=CHECKS, labels=LABELS)

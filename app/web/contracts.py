@@ -1,66 +1,50 @@
-"""法律顾问聘任合同台账: the register page, its XLSX export, and the reminder on the home page."""
+"""法律顾问聘任合同台账: the register page and its XLSX export (app/registers/contracts.py)."""
 
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, g, render_template, request, send_file
+from flask import Blueprint, g, render_template, request, send_file
 from sqlalchemy import select
 
-from app import audit
-from app.access.policy import Principal, can
 from app.errors import ValidationFailed
 from app.identity.models import Unit
 from app.registers.contracts import (
     DEFAULT_WINDOW,
     STATUS_LABELS,
-    ContractRegister,
-    contract_register,
-    parse_window,
+    contract_register_for,
     to_xlsx,
 )
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("contracts", __name__)
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def reminder(session, p: Principal) -> ContractRegister | None:
-    """The home page's notice: contracts ending within the default window, not yet renewed."""
-    if not can(session, p, "contract.register"):
-        return None
-    return contract_register(session, p, window=DEFAULT_WINDOW)
-
-
 @bp.get("/contracts")
 @login_required
 def index():
+    """A bad filter is refused (400) with the form kept as typed and the reason at its field."""
     args = request.args
-    status = args.get("status") if args.get("status") in STATUS_LABELS else None
-    unit = args.get("unit") or None
-    with cf().db.write() as s:
-        if not can(s, g.principal, "contract.register"):
-            abort(403)
-        try:
-            window = parse_window(args.get("window"))
-        except ValidationFailed as exc:
-            flash(exc.message, "error")
-            window = DEFAULT_WINDOW
-        try:
-            register = contract_register(s, g.principal, window=window, unit_code=unit,
-                                         status=status)  # fmt: skip
-        except ValidationFailed as exc:
-            flash(exc.message, "error")
-            register = contract_register(s, g.principal, window=window, status=status)
-        want_xlsx = args.get("format") == "xlsx"
-        if g.principal.has("inspector"):
-            audit.record(s, "contracts.export" if want_xlsx else "contracts.read", actor=g.user,
-                         detail={"unit": unit, "status": status, "window": window,
-                                 "results": len(register.entries)}, remote_addr=remote_addr())  # fmt: skip
-        readable = g.principal.readable_units()
-        units = [u for u in s.scalars(select(Unit).order_by(Unit.code)) if u.id in readable]
-    if want_xlsx:
+    unit, status, window = args.get("unit") or None, args.get("status") or None, args.get("window")
+    want_xlsx = args.get("format") == "xlsx"
+    register, errors = None, {}
+    try:
+        with cf().db.write() as s:
+            register = contract_register_for(
+                s, g.principal, unit_code=unit, window=window, status=status, export=want_xlsx,
+                via="web", remote_addr=remote_addr(),
+            )  # fmt: skip
+    except ValidationFailed as exc:
+        errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
+    if register is not None and want_xlsx:
         return send_file(io.BytesIO(to_xlsx(register)), as_attachment=True, mimetype=XLSX_MIME,
                          download_name=f"聘任合同台账-{register.today.isoformat()}.xlsx")  # fmt: skip
-    return render_template("contracts.html", register=register, units=units, unit=unit,
-                           status=status, statuses=STATUS_LABELS)  # fmt: skip
+    with cf().db.read() as s:
+        readable = g.principal.readable_units()
+        units = [u for u in s.scalars(select(Unit).order_by(Unit.code)) if u.id in readable]
+    return render_template(
+        "contracts.html", register=register, errors=errors, units=units, unit=unit,
+        status=status, statuses=STATUS_LABELS,
+        window=register.window if register else (window or DEFAULT_WINDOW),
+    ), (400 if errors else 200)  # fmt: skip

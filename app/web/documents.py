@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, g, render_template, request, send_file
+from flask import Blueprint, g, render_template, request, send_file
 from sqlalchemy import select
 
 from app import audit
-from app.access.policy import search_scope
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
-from app.errors import NotFound
+from app.drafting.slip import slip_for_document
 from app.identity.models import User
+from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
-from app.search import SearchError
+from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
-from app.web import cf, login_required, remote_addr
-from app.web.drafts import DOCX_MIME
-from app.web.search import hit_links
+from app.web.common import cf, login_required, remote_addr
+from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
 PER_PAGE = 30
@@ -37,12 +36,9 @@ def index():
 
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
-    try:
-        return documents.open_document(
-            s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
-        )
-    except NotFound:
-        abort(404)
+    return documents.open_document(
+        s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
+    )
 
 
 @bp.get("/documents/<int:doc_id>")
@@ -58,52 +54,36 @@ def show(doc_id: int):
         issuer = s.get(User, doc.issued_by)
         rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
         _ = doc.unit.name
-        try:
-            similar = cf().search.similar(str(doc.id), search_scope(s, g.principal), limit=5)
-        except SearchError:
-            similar = []  # the page works without the index
-        similar_links = hit_links(s, g.principal, similar)  # documents and attachments
+        similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
                                draft=draft, rendition=rendition, similar=similar,
-                               similar_links=similar_links)  # fmt: skip
+                               hit_url=hit_url)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/pdf")
 @login_required
 def download_pdf(doc_id: int):
     with cf().db.write() as s:
-        doc = _readable(s, doc_id, "document.download")
-        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
-        if rendition is None:
-            abort(404)
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     detail={"format": "pdf"}, remote_addr=remote_addr())  # fmt: skip
-        data = cf().blobs.get(rendition.pdf_sha256)
-        name = f"{doc.number}.pdf"
-    return send_file(
-        io.BytesIO(data), mimetype="application/pdf", as_attachment=False, download_name=name
-    )
+        found = documents.document_file(cf(), s, g.principal, doc_id, "pdf", via="web",
+                                        remote_addr=remote_addr())  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=False,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/download")
 @login_required
 def download(doc_id: int):
     with cf().db.write() as s:
-        doc = _readable(s, doc_id, "document.download")
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     remote_addr=remote_addr())  # fmt: skip
-        data = cf().blobs.get(doc.docx_sha256)
-        name = f"{doc.number}.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+        found = documents.document_file(cf(), s, g.principal, doc_id, "docx", via="web",
+                                        remote_addr=remote_addr())  # fmt: skip
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/documents/<int:doc_id>/slip.pdf")
 @login_required
 def slip_pdf(doc_id: int):
     """The processing slip printed as PDF (made from the archived slip DOCX, cached by hash)."""
-    from app.drafting.slip import slip_for_document
-    from app.renditions import ConversionError, cached_preview_pdf
-
     with cf().db.write() as s:
         doc = _readable(s, doc_id, "document.download")
         docx = slip_for_document(cf(), s, doc)

@@ -13,19 +13,19 @@ from sqlalchemy.orm import object_session
 from app.access.policy import can
 from app.db.base import utcnow
 from app.drafting import documents, drafts, history
-from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewOpinion, ReviewStep
+from app.drafting.documents import DOCX_MIME
+from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data, slip_for_document
-from app.errors import NotFound, WorkflowError
+from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
+from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
-from app.web import cf, login_required, remote_addr
+from app.web.common import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
 
 bp = Blueprint("drafts", __name__)
-
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _errors_by_field(exc: WorkflowError) -> dict[str, str]:
@@ -130,7 +130,7 @@ def new(template_id: str):
         tpl = cf().catalog.load(row)
         units = _drafting_units(s)
     if not units:
-        abort(403)
+        raise Forbidden("您在任何单位都没有起草文书的权限")
     unit_code = request.form.get("unit") or units[0].code
     if request.method == "GET":
         return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
@@ -148,6 +148,8 @@ def new(template_id: str):
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft.id, remote_addr=remote_addr())
             draft_id = draft.id
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
         page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code,
@@ -158,10 +160,7 @@ def new(template_id: str):
 
 
 def _visible_draft(s, draft_id: int) -> Draft:
-    draft = s.get(Draft, draft_id)
-    if draft is None or not can(s, g.principal, "draft.read", draft):
-        abort(404)
-    return draft
+    return drafts.open_draft(s, g.principal, draft_id)
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -210,7 +209,7 @@ def edit(draft_id: int):
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
         if not can(s, g.principal, "draft.edit", draft):
-            abort(403)
+            raise Forbidden("只有起草人可以修改草稿，已发文的不能再改")
         tpl = drafts.template_of(cf(), s, draft)
         version = drafts.current_version(s, draft)
         current = version.data
@@ -233,6 +232,8 @@ def edit(draft_id: int):
             drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr(), co_sign)
             if request.form.get("submit_now"):
                 drafts.submit(cf(), s, g.principal, draft_id, remote_addr=remote_addr())
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         flash(exc.message, "error")
         return _form_page(
@@ -257,9 +258,10 @@ def _opinion_upload() -> OpinionFile | None:
 @login_required
 def act(draft_id: int, action: str):
     comment = request.form.get("comment", "")
+    with cf().db.read() as s:
+        _visible_draft(s, draft_id)  # 404 for whoever may not read it, before anything else
     try:
         with cf().db.write() as s:
-            _visible_draft(s, draft_id)
             if action == "submit":
                 drafts.submit(cf(), s, g.principal, draft_id, comment, remote_addr())
                 message = "已提交审核。"
@@ -280,6 +282,8 @@ def act(draft_id: int, action: str):
                 doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
                 message = f"已发文：{doc.number}。发文稿纸已同时生成归档。"
                 doc_id = doc.id
+    except Forbidden:
+        raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
         detail = "；".join(e["message"] for e in exc.errors)
         flash(exc.message + (f"（{detail}）" if detail and detail != exc.message else ""), "error")
@@ -307,25 +311,15 @@ def opinion_file(draft_id: int, step_id: int):
 @login_required
 def version_docx(draft_id: int, number: int):
     with cf().db.read() as s:
-        draft = _visible_draft(s, draft_id)
-        version = s.scalars(
-            select(DraftVersion).where(
-                DraftVersion.draft_id == draft.id, DraftVersion.number == number
-            )
-        ).first()
-        if version is None:
-            abort(404)
-        data = cf().blobs.get(version.docx_sha256)
-        name = f"草稿{draft.id}-第{number}版.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)
+        found = history.version_file(cf(), s, g.principal, draft_id, number)
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip
 
 
 @bp.get("/drafts/<int:draft_id>/preview.pdf")
 @login_required
 def preview(draft_id: int):
     """The current version as it will print (LibreOffice, same fonts as the rendition)."""
-    from app.renditions import ConversionError, cached_preview_pdf
-
     with cf().db.read() as s:
         draft = _visible_draft(s, draft_id)
         version = drafts.current_version(s, draft)
@@ -384,12 +378,9 @@ def draft_history(draft_id: int):
 
 
 def _readable_document(s, doc_id: int) -> IssuedDocument:
-    try:
-        return documents.open_document(
-            s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
-        )
-    except NotFound:
-        abort(404)
+    return documents.open_document(
+        s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
+    )
 
 
 @bp.get("/documents/<int:doc_id>/history")

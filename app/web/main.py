@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 
 from app.drafting import documents, drafts
-from app.web import cf, login_required
-from app.web.contracts import reminder
+from app.registers.contracts import contract_reminder
+from app.web.common import cf, login_required
 
 bp = Blueprint("main", __name__)
 
@@ -22,5 +22,5 @@ def home():
         for items in q.values():
             for d in items:
                 _ = d.unit.name, d.creator.name
-        contracts = reminder(s, g.principal)
+        contracts = contract_reminder(s, g.principal)
         return render_template("home.html", q=q, recent=recent, contracts=contracts)

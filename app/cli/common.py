@@ -1,0 +1,85 @@
+"""What every command module shares: output, the acting user (`--as`), data files, CliError."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from app.access.policy import Principal, principal
+from app.drafting import drafts
+from app.errors import NotFound
+from app.identity import users as user_admin
+
+
+class CliError(Exception):
+    """A mistake on the command line itself (a missing option, an unreadable file)."""
+
+    def __init__(self, message: str, errors: list[dict] | None = None, code: int = 2):
+        super().__init__(message)
+        self.message, self.errors, self.code = message, errors or [], code
+
+
+def out(args, payload: dict, lines: list[str]) -> None:
+    """Print `payload` as JSON with --json, else the human-readable lines."""
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        for line in lines:
+            print(line)
+
+
+def acting_as(session, username: str | None) -> Principal | None:
+    """The principal named by --as; None without it (the server operator)."""
+    if username is None:
+        return None
+    try:
+        user = user_admin.user_by_name(session, username)
+    except NotFound as exc:
+        raise CliError(f"--as：{exc.message}") from exc
+    if not user.active:
+        raise CliError(f"--as：用户“{username}”已停用")
+    return principal(session, user)
+
+
+def need_as(session, args) -> Principal:
+    """The principal of a command that acts in a user's name and so needs --as."""
+    p = acting_as(session, getattr(args, "as_user", None))
+    if p is None:
+        raise CliError("此命令需要 --as USER 指明以哪位用户的身份办理")
+    return p
+
+
+def read_file(path: str | Path, what: str = "") -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"无法读取{what} {path}：{exc.strerror}") from exc
+
+
+def read_data(path: str) -> object:
+    """JSON from a file, or from stdin for '-'."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"无法读取数据文件 {path}：{exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"数据文件 {path} 不是 UTF-8 编码") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(
+            f"数据文件 {path} 不是有效的 JSON：第{exc.lineno}行第{exc.colno}列 {exc.msg}"
+        ) from exc
+
+
+def step_lines(steps: list[dict]) -> list[str]:
+    """The review steps of a draft or document, one line each (`draft show`, `document show`)."""
+    out = []
+    for s in steps:
+        role = drafts.STEP_ROLE_LABELS.get(s["role"], s["role"])
+        out.append(
+            f"  {s['at']}  {drafts.DECISION_LABELS[s['decision']]:<4} {s['name']}（{role}）"
+            f"  sha256 {s['version_sha256']}" + (f"  意见：{s['comment']}" if s["comment"] else "")
+        )
+    return out

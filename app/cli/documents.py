@@ -1,0 +1,125 @@
+"""`casefile document show`, `search`, `reindex` and `verify`: reading the archive."""
+
+from __future__ import annotations
+
+from app.cli.common import CliError, acting_as, out, step_lines
+from app.container import Casefile
+from app.drafting import documents
+from app.drafting.models import IssuedDocument
+from app.integrity.verify import verify_store
+from app.presenters.documents import document_payload
+from app.presenters.search import search_page_payload
+from app.search import SearchUnavailable
+from app.search.indexing import rebuild_index
+from app.search.service import run_search, search_query
+
+
+def cmd_document_show(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        p = acting_as(session, args.as_user)
+        if p is None:
+            doc = session.get(IssuedDocument, args.id)
+            if doc is None:
+                raise CliError(f"文书 {args.id} 不存在")
+        else:
+            doc = documents.open_document(session, p, args.id, via="cli")
+        payload = document_payload(cf, session, doc)
+    out(args, payload, [
+        f"{payload['number']}  {payload['title']}",
+        f"单位：{payload['unit_name']}  成文日期：{payload['issue_date']}  发文人：{payload['issued_by']}",
+        f"模板：{payload['template']} 第{payload['template_version']}版",
+        f"发文稿 sha256：{payload['sha256']}", f"审核稿 sha256：{payload['approved_sha256']}",
+        f"发文稿纸 sha256：{payload['slip_sha256'] or '—'}",
+        "办理记录：", *step_lines(payload["steps"]),
+    ])  # fmt: skip
+    return 0
+
+
+def cmd_verify(cf: Casefile, args) -> int:
+    report = verify_store(cf)
+    payload = {"ok": report.ok, "documents": report.checked_documents, "blobs": report.checked_blobs,
+               "problems": report.problems, "warnings": report.warnings}  # fmt: skip
+    if report.ok:
+        lines = [
+            f"校验通过：{report.checked_documents} 份文书、{report.checked_blobs} 个文件、审计日志完整。"
+        ]
+    else:
+        lines = [
+            f"校验发现 {len(report.problems)} 个问题：",
+            *[f"  - {p}" for p in report.problems],
+        ]
+    if report.warnings:
+        lines += ["提示（检索索引等可重建的派生数据）：", *[f"  - {w}" for w in report.warnings]]
+    out(args, payload, lines)
+    return 0 if report.ok else 1
+
+
+def cmd_search(cf: Casefile, args) -> int:
+    query = search_query(args.query, types=args.type or (), units=args.unit or (),
+                         page=args.page, per_page=args.per_page, sort=args.sort)  # fmt: skip
+    with cf.db.write() as session:
+        try:
+            found = run_search(cf, session, acting_as(session, args.as_user), query, via="cli")
+        except SearchUnavailable as exc:
+            raise CliError(f"检索索引暂不可用：{exc}；可运行 casefile reindex 重建") from exc
+    lines = [f"共 {found.total} 份（第{found.page}页，用时 {found.elapsed_ms:.0f} 毫秒）"]
+    for h in found.hits:
+        if h.kind == "attachment":  # uploaded material: shown as the case file and its item
+            where = f"案卷 {h.case_file_id}「{h.case_title}」第{h.item_id}项"
+            number = f"档号 {h.number}  " if h.number else ""
+            lines.append(f"{h.search_id:>6}  [{h.type_label}] {number}{h.title}  "
+                         f"[{h.unit_code} {h.issued_on.isoformat()}]  {where}")  # fmt: skip
+        else:
+            lines.append(
+                f"{h.record_id:>6}  {h.number}  {h.title}  [{h.unit_code} {h.issued_on.isoformat()}]"
+            )
+        lines.append(f"        {h.snippet_text}")
+    out(args, search_page_payload(found), lines)
+    return 0
+
+
+def cmd_reindex(cf: Casefile, args) -> int:
+    import time
+
+    start = time.perf_counter()
+    count = rebuild_index(cf)
+    elapsed = time.perf_counter() - start
+    out(args, {"indexed": count, "seconds": round(elapsed, 2)},
+         [f"已重建检索索引：{count} 份文书和案卷材料，用时 {elapsed:.1f} 秒"])  # fmt: skip
+    return 0
+
+
+def register(sub, common, acting) -> None:
+    doc = sub.add_parser("document", help="issued documents").add_subparsers(
+        dest="command", required=True
+    )
+    p = doc.add_parser("show", parents=[common, acting])
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_document_show)
+
+    p = sub.add_parser(
+        "search",
+        parents=[common, acting],
+        help="full-text search of issued documents and case-file attachments",
+    )
+    p.add_argument("query")
+    p.add_argument(
+        "--type",
+        action="append",
+        help="template id, e.g. legality-review-opinion; attachment for case-file material",
+    )
+    p.add_argument("--unit", action="append", help="unit code")
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--per-page", dest="per_page", type=int, default=20)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser(
+        "reindex", parents=[common], help="rebuild the search index from the archive"
+    )
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser(
+        "verify", parents=[common], help="check every record, blob and the audit chain"
+    )
+    p.set_defaults(func=cmd_verify)
