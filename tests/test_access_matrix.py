@@ -66,11 +66,11 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("drafts.version_docx", "GET"): ("/drafts/{draft}/versions/1.docx", web(DRAFT_READERS)),
     ("drafts.preview", "GET"): ("/drafts/{draft}/preview.pdf", web(DRAFT_READERS)),
     # review chain (issue 4): history, slip, opinion files (step 1 is a submit: no file)
-    ("drafts.draft_history", "GET"): ("/drafts/{draft}/history", web(DRAFT_READERS)),
-    ("drafts.document_history", "GET"): ("/documents/{doc}/history", web(DOC_READERS)),
-    ("drafts.slip", "GET"): ("/documents/{doc}/slip", web(DOC_READERS)),
+    ("history.draft_history", "GET"): ("/drafts/{draft}/history", web(DRAFT_READERS)),
+    ("history.document_history", "GET"): ("/documents/{doc}/history", web(DOC_READERS)),
+    ("history.slip", "GET"): ("/documents/{doc}/slip", web(DOC_READERS)),
     ("documents.slip_pdf", "GET"): ("/documents/{doc}/slip.pdf", web(DOC_READERS)),
-    ("drafts.slip_docx", "GET"): ("/documents/{doc}/slip.docx", web(DOC_READERS)),
+    ("history.slip_docx", "GET"): ("/documents/{doc}/slip.docx", web(DOC_READERS)),
     ("drafts.opinion_file", "GET"): ("/drafts/{draft}/opinions/1", web(set())),
     ("restrictions.restrict_draft", "POST"): (
         "/drafts/{draft}/restrict",

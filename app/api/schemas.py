@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from app.api.contract import Body, Query, Reply
-from app.search.backend import DOC_TYPES
 
 API_DESCRIPTION = (
     "casefile 的 JSON 接口。先以用户名和密码 POST /api/v1/tokens 取得令牌，之后每个请求带 "
@@ -300,7 +299,10 @@ class ContractRegister(Reply):
 
 class SearchParams(Query):
     q: str = Field("", title="检索式", description="see docs/search.md")
-    type: list[Literal[DOC_TYPES]] = Field(default_factory=list, title="文书类型")  # type: ignore[valid-type]
+    type: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
+        default_factory=list, title="文书类型",
+        description="a search type, a template id or a label from the template registry",
+    )  # fmt: skip
     unit: list[str] = Field(default_factory=list, title="单位")
     year: YearText = Field(None, title="年度")
     year_from: YearText = Field(None, title="起始年度")

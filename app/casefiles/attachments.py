@@ -10,12 +10,13 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 
+from app.common import media_types
 from app.common.docx_text import docx_text
 from app.errors import ValidationFailed
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "docx": media_types.DOCX,
     "ofd": "application/ofd",
     "jpg": "image/jpeg",
     "png": "image/png",

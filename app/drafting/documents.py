@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
+from app.common import media_types
 from app.common.download import Download
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, WorkflowError
 from app.renditions.models import Rendition
-
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def document_file(
             raise WorkflowError("PDF 版式文件尚在生成中，请稍后再试")
         found = Download(cf.blobs.get(rendition.pdf_sha256), "application/pdf", f"{doc.number}.pdf")
     else:
-        found = Download(cf.blobs.get(doc.docx_sha256), DOCX_MIME, f"{doc.number}.docx")
+        found = Download(cf.blobs.get(doc.docx_sha256), media_types.DOCX, f"{doc.number}.docx")
     detail = {"format": fmt} | ({"via": via} if via else {})
     audit.record(session, "document.download", actor=p.user, object_type="document",
                  object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip

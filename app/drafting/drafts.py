@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.access.policy import CO_SIGN_ROLES, Principal, can, principal
 from app.blobs.store import store_blob
+from app.common import media_types
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
@@ -44,7 +45,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.jobs.models import OutboxEvent
 from app.templating import RenderError, describe_errors, document_title, render_document, validate
-from app.templating.catalog import DOCX_MEDIA, LoadedTemplate
+from app.templating.catalog import LoadedTemplate
 from app.templating.models import TemplateVersion
 from app.templating.schema import REFERENCE_TYPES, ChainStep
 
@@ -264,7 +265,7 @@ def _add_version(
 ) -> DraftVersion:
     unit = session.get(Unit, draft.unit_id)
     docx = _render_version(cf, tpl, data, unit)
-    sha = store_blob(session, cf.blobs, docx, DOCX_MEDIA)
+    sha = store_blob(session, cf.blobs, docx, media_types.DOCX)
     number = (
         session.scalar(
             select(DraftVersion.number)
@@ -604,7 +605,7 @@ def issue(
         docx = render_document(tpl.schema, tpl.docx, version.data, unit_context(unit), number, date)
     except RenderError as exc:
         raise WorkflowError(f"模板无法生成文档，请联系管理员：{exc}") from exc
-    sha = store_blob(session, cf.blobs, docx, DOCX_MEDIA)
+    sha = store_blob(session, cf.blobs, docx, media_types.DOCX)
     doc = IssuedDocument(
         draft_id=draft.id,
         unit_id=unit.id,

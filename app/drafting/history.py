@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.access.policy import Principal
+from app.common import media_types
 from app.common.docx_text import docx_text
 from app.common.download import Download
 from app.container import Casefile
 from app.drafting import drafts
-from app.drafting.documents import DOCX_MIME
 from app.drafting.models import Draft, DraftVersion
 from app.drafting.slip import SlipEntry, cst, step_entries
 from app.errors import NotFound
@@ -143,5 +143,5 @@ def version_file(
     if version is None:
         raise NotFound(f"草稿 {draft_id} 没有第{number}版")
     return Download(
-        cf.blobs.get(version.docx_sha256), DOCX_MIME, f"草稿{draft.id}-第{number}版.docx"
+        cf.blobs.get(version.docx_sha256), media_types.DOCX, f"草稿{draft.id}-第{number}版.docx"
     )

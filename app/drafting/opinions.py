@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.blobs.store import store_blob
+from app.common import media_types
 from app.container import Casefile
 from app.drafting.models import ReviewOpinion, ReviewStep
 from app.errors import ValidationFailed
-from app.templating.catalog import DOCX_MEDIA
 
 MAX_OPINION_BYTES = 10 * 1024 * 1024
 PDF_MEDIA = "application/pdf"
@@ -60,7 +60,7 @@ def check_opinion_file(upload: OpinionFile) -> tuple[str, str]:
     if upload.data.startswith(b"%PDF-"):
         media, suffix = PDF_MEDIA, ".pdf"
     elif _is_docx(upload.data):
-        media, suffix = DOCX_MEDIA, ".docx"
+        media, suffix = media_types.DOCX, ".docx"
     else:
         raise _refuse("书面意见文件只能是 PDF 或 Word（.docx）文件")
     stem = _UNSAFE_NAME.sub("_", (upload.name or "").rsplit("/", 1)[-1]).strip(" ._")

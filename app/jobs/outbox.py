@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from app.blobs.store import store_blob
 from app.casefiles.models import Attachment
+from app.common import media_types
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument, ProcessingSlip
@@ -120,7 +121,7 @@ def _handle_slip(cf: Casefile, event: OutboxEvent) -> None:
             s,
             cf.blobs,
             build_slip_docx(slip_data(cf, s, doc)),
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            media_types.DOCX,
         )
         s.add(ProcessingSlip(document_id=doc_id, docx_sha256=sha))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.search.service import SearchHit, SearchPage, type_label
+from app.search.service import SearchHit, SearchPage
 
 
 def search_hit_payload(hit: SearchHit) -> dict:
@@ -24,6 +24,6 @@ def search_page_payload(page: SearchPage) -> dict:
     return {
         "total": page.total, "page": page.page, "per_page": page.per_page,
         "elapsed_ms": round(page.elapsed_ms, 1), "facets": page.facets,
-        "type_labels": {t: type_label(t) for t in page.facets.get("doc_type", {})},
+        "type_labels": {t: page.type_labels.get(t, t) for t in page.facets.get("doc_type", {})},
         "hits": [search_hit_payload(h) for h in page.hits],
     }  # fmt: skip

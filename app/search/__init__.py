@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 
 from app.search.backend import (
-    DOC_TYPES,
     Hit,
     IndexBusy,
     IndexDoc,
@@ -23,7 +22,6 @@ from app.search.backend import (
 )
 
 __all__ = [
-    "DOC_TYPES",
     "Hit",
     "IndexBusy",
     "IndexDoc",

@@ -13,17 +13,6 @@ from typing import Literal, Protocol, runtime_checkable
 
 from app.access.scope import SearchScope
 
-# The built-in types only, kept for the callers that still import it: the types of the
-# documents are those of the template registry (app.templating.doctypes.search_types), which
-# also knows templates uploaded at run time.
-DOC_TYPES = (
-    "legality-review-opinion",
-    "risk-notice",
-    "commission-letter",
-    "engagement-contract",
-    "attachment",
-)
-
 
 class SearchError(Exception):
     """Base class of every error raised by a search backend."""

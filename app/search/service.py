@@ -18,23 +18,12 @@ from app import audit
 from app.access.policy import Principal, search_scope
 from app.container import Casefile
 from app.errors import ValidationFailed
-from app.search import DOC_TYPES, Hit, QuerySyntaxError, SearchError, SearchQuery, SearchScope
+from app.search import Hit, QuerySyntaxError, SearchError, SearchQuery, SearchScope
 from app.search.indexing import attachment_locations, parse_doc_id
+from app.templating import doctypes
 
 SEARCH_ACTION = "search"  # the audit action of an inspector's search, whatever the surface
 MAX_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 1000, 100, 20
-TYPE_LABELS = {
-    "commission-letter": "委托公函",
-    "legality-review-opinion": "合法性审查意见书",
-    "risk-notice": "法律风险提示函",
-    "engagement-contract": "法律顾问聘任合同",
-    "attachment": "附件材料",
-}
-
-
-def type_label(doc_type: str) -> str:
-    """The Chinese name of a search type (a template id, or attachment)."""
-    return TYPE_LABELS.get(doc_type, doc_type)
 
 
 @dataclass(frozen=True)
@@ -82,6 +71,7 @@ class SearchPage:
     elapsed_ms: float
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    type_labels: dict[str, str] = field(default_factory=dict)  # every type's Chinese name
 
     @property
     def pages(self) -> int:
@@ -132,10 +122,7 @@ def search_query(
 ) -> SearchQuery:
     """A SearchQuery from what the user typed; a bad value is refused naming its field
     (type, year, year_from, year_to, sort, page, per_page)."""
-    doc_types = frozenset(t for t in types if t)
-    unknown = sorted(t for t in doc_types if t not in DOC_TYPES)
-    if unknown:
-        raise _invalid("type", "文书类型", "未知的类型 " + "、".join(unknown))
+    doc_types = frozenset(t for t in types if t)  # checked against the registry when run
     if sort not in ("relevance", "date", "", None):
         raise _invalid("sort", "排序", "应为 relevance（相关度）或 date（日期）")
     return SearchQuery(
@@ -165,7 +152,9 @@ def query_from_params(params) -> SearchQuery:
     )  # fmt: skip
 
 
-def resolve_hits(session: Session, p: Principal | None, hits: Sequence[Hit]) -> list[SearchHit]:
+def resolve_hits(
+    session: Session, p: Principal | None, hits: Sequence[Hit], labels: dict[str, str]
+) -> list[SearchHit]:
     """Search engine hits as SearchHits: attachments with the case file `p` sees them in."""
     parsed = {h.doc_id: parse_doc_id(h.doc_id) or ("unknown", 0) for h in hits}
     places = attachment_locations(
@@ -177,7 +166,7 @@ def resolve_hits(session: Session, p: Principal | None, hits: Sequence[Hit]) -> 
         place = places.get(rid) if kind == "attachment" else None
         out.append(SearchHit(
             search_id=h.doc_id, kind=kind, record_id=rid, number=h.number, title=h.title,
-            doc_type=h.doc_type, type_label=type_label(h.doc_type), unit_code=h.unit_code,
+            doc_type=h.doc_type, type_label=labels.get(h.doc_type, h.doc_type), unit_code=h.unit_code,
             unit_name=h.unit_name, issued_on=h.issued_on, score=h.score,
             snippet_html=h.snippet_html, case_file_id=place.case_file_id if place else None,
             case_title=place.case_title if place else "", item_id=place.item_id if place else None,
@@ -203,6 +192,11 @@ def run_search(
     being rebuilt). An inspector's search is audited as `search` with the query, its
     filters, the number of results and `via` — the same keys from every surface. Needs a
     writable session for that audit."""
+    types = doctypes.registry(cf.catalog, session)
+    unknown = sorted(t for t in query.doc_types if types.resolve(t) is None)
+    if unknown:
+        choices = "、".join(types.labels().values())
+        raise _invalid("type", "文书类型", f"未知的类型 {'、'.join(unknown)}（可选：{choices}）")
     try:
         results = cf.search.search(query, scope_for(session, p))
     except QuerySyntaxError as exc:
@@ -215,8 +209,8 @@ def run_search(
         }, remote_addr=remote_addr)  # fmt: skip
     return SearchPage(
         query=query, total=results.total, page=results.page, per_page=results.per_page,
-        elapsed_ms=results.elapsed_ms, hits=resolve_hits(session, p, results.hits),
-        facets=results.facets,
+        elapsed_ms=results.elapsed_ms, hits=resolve_hits(session, p, results.hits, types.labels()),
+        facets=results.facets, type_labels=types.labels(),
     )  # fmt: skip
 
 
@@ -229,4 +223,4 @@ def similar_documents(
         hits = cf.search.similar(str(document_id), scope_for(session, p), limit=limit)
     except SearchError:
         return []
-    return resolve_hits(session, p, hits)
+    return resolve_hits(session, p, hits, doctypes.registry(cf.catalog, session).labels())

@@ -15,12 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.blobs.store import BlobStore, store_blob
+from app.common import media_types
 from app.common.hashing import sha256_hex
 from app.identity.models import User
 from app.templating.models import TemplateVersion
 from app.templating.schema import TemplateSchema, parse_schema
-
-DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class Catalog:
         actor: User | None,
     ) -> TemplateVersion:
         schema = parse_schema(schema_bytes, template_id)
-        docx_sha = store_blob(session, self.blobs, docx, DOCX_MEDIA)
+        docx_sha = store_blob(session, self.blobs, docx, media_types.DOCX)
         schema_sha = store_blob(session, self.blobs, schema_bytes, "application/yaml")
         current = session.scalar(
             select(func.max(TemplateVersion.version)).where(

@@ -21,6 +21,7 @@ from app.web import (
     contracts,
     documents,
     drafts,
+    history,
     main,
     restrictions,
     search,
@@ -34,7 +35,18 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-BLUEPRINTS = (auth, main, drafts, documents, search, casefiles, contracts, admin, restrictions)
+BLUEPRINTS = (
+    auth,
+    main,
+    drafts,
+    history,
+    documents,
+    search,
+    casefiles,
+    contracts,
+    admin,
+    restrictions,
+)
 
 
 def _load_user() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.casefiles import service as service
 from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.common import media_types
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
 from app.integrity.checks import CHECKS, LABELS, archive_checks_for
@@ -207,7 +208,7 @@ def compliance():
         errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
     if want_xlsx and not errors:
         return send_file(io.BytesIO(compliance_xlsx(rows)), as_attachment=True, download_name="合规检查.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+                         mimetype=media_types.XLSX)  # fmt: skip
     with cf().db.read() as s:
         readable = g.principal.readable_units()
         units = [u for u in s.scalars(select(Unit).order_by(Unit.code)) if u.id in readable]

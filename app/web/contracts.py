@@ -7,6 +7,7 @@ import io
 from flask import Blueprint, g, render_template, request, send_file
 from sqlalchemy import select
 
+from app.common import media_types
 from app.errors import ValidationFailed
 from app.identity.models import Unit
 from app.registers.contracts import (
@@ -18,7 +19,6 @@ from app.registers.contracts import (
 from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("contracts", __name__)
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/contracts")
@@ -38,7 +38,7 @@ def index():
     except ValidationFailed as exc:
         errors = {e["field"]: e["message"] for e in exc.errors} or {"_": exc.message}
     if register is not None and want_xlsx:
-        return send_file(io.BytesIO(to_xlsx(register)), as_attachment=True, mimetype=XLSX_MIME,
+        return send_file(io.BytesIO(to_xlsx(register)), as_attachment=True, mimetype=media_types.XLSX,
                          download_name=f"聘任合同台账-{register.today.isoformat()}.xlsx")  # fmt: skip
     with cf().db.read() as s:
         readable = g.principal.readable_units()

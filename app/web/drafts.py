@@ -1,5 +1,5 @@
-"""Templates, the draft form, the draft page with its review actions, version downloads; the
-history page (timeline and diffs) and the processing slip (发文稿纸) of drafts and documents."""
+"""Templates, the draft form, the draft page with its review actions, version downloads and the
+print preview (the history and the processing slip are in app/web/history.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from sqlalchemy.orm import object_session
 
 from app.access.policy import can
 from app.db.base import utcnow
-from app.drafting import documents, drafts, history
-from app.drafting.documents import DOCX_MIME
+from app.drafting import drafts, history
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
-from app.drafting.slip import slip_data, slip_for_document
+from app.drafting.slip import slip_data
 from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
 from app.renditions import ConversionError, cached_preview_pdf
@@ -337,73 +336,3 @@ def preview(draft_id: int):
     return send_file(
         io.BytesIO(pdf), mimetype="application/pdf", download_name=f"草稿{draft_id}-预览.pdf"
     )
-
-
-def _history_page(s, draft: Draft, doc: IssuedDocument | None):
-    versions = history.versions_of(s, draft)
-    texts = {str(v.number): v.docx_sha256 for v in versions}
-    if doc is not None:
-        texts["issued"] = doc.docx_sha256
-    default_b = "issued" if doc is not None else str(versions[-1].number)
-    default_a = str(versions[-2].number) if len(versions) > 1 and doc is None else "1"
-    if doc is not None:
-        approved = next(v for v in versions if v.id == doc.approved_version_id)
-        default_a = str(approved.number)
-    a = request.args.get("a", default_a)
-    b = request.args.get("b", default_b)
-    if a not in texts or b not in texts:
-        abort(404)
-    diff = history.text_diff(history.blob_text(cf(), texts[a]), history.blob_text(cf(), texts[b]))
-    tpl = drafts.template_of(cf(), s, draft)
-    version = drafts.current_version(s, draft)
-    _ = draft.unit.name, draft.creator.name
-    return render_template(
-        "history.html", draft=draft, doc=doc, versions=versions, a=a, b=b, diff=diff,
-        changed=any(line.kind not in {"same", "skip"} for line in diff), timeline=history.timeline(cf(), s, draft),
-        states=drafts.chain_state(s, draft, tpl, version), tpl=tpl,
-        slip=slip_data(cf(), s, doc) if doc is not None else None,
-        units={u.id: u.name for u in s.scalars(select(Unit))},
-    )  # fmt: skip
-
-
-@bp.get("/drafts/<int:draft_id>/history")
-@login_required
-def draft_history(draft_id: int):
-    with cf().db.read() as s:
-        draft = _visible_draft(s, draft_id)
-        doc = s.scalars(select(IssuedDocument).where(IssuedDocument.draft_id == draft.id)).first()
-        if doc is not None and not can(s, g.principal, "document.read", doc):
-            doc = None
-        return _history_page(s, draft, doc)
-
-
-def _readable_document(s, doc_id: int) -> IssuedDocument:
-    return documents.open_document(
-        s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
-    )
-
-
-@bp.get("/documents/<int:doc_id>/history")
-@login_required
-def document_history(doc_id: int):
-    with cf().db.write() as s:
-        doc = _readable_document(s, doc_id)
-        return _history_page(s, s.get(Draft, doc.draft_id), doc)
-
-
-@bp.get("/documents/<int:doc_id>/slip")
-@login_required
-def slip(doc_id: int):
-    """发文稿纸 as a printable page; the archived DOCX is one click away."""
-    with cf().db.write() as s:
-        doc = _readable_document(s, doc_id)
-        return render_template("slip.html", doc=doc, slip=slip_data(cf(), s, doc))
-
-
-@bp.get("/documents/<int:doc_id>/slip.docx")
-@login_required
-def slip_docx(doc_id: int):
-    with cf().db.write() as s:
-        doc = _readable_document(s, doc_id)
-        data, name = slip_for_document(cf(), s, doc), f"发文稿纸-{doc.number}.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX_MIME, as_attachment=True, download_name=name)

@@ -6,17 +6,15 @@ turns a hit into the page it opens.
 
 from __future__ import annotations
 
-import dataclasses
-
 from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.identity.models import Unit
-from app.presenters.search import search_hit_payload
 from app.search import SearchUnavailable
 from app.search import service as search_service
-from app.search.service import TYPE_LABELS, SearchHit, query_from_params
+from app.search.service import SearchHit, query_from_params
+from app.templating import doctypes
 from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("search", __name__)
@@ -74,6 +72,7 @@ def search():
 
     with cf().db.read() as s:
         unit_names = {u.code: u.name for u in s.scalars(select(Unit))}
+        type_labels = doctypes.registry(cf().catalog, s).labels()
     chips = [
         (FILTER_PARAMS.get(k, k), k, v)
         for k in ("type", "unit", "year", "reviewer", "conclusion")
@@ -82,43 +81,7 @@ def search():
     ]
     return render_template(
         "search.html", q=args.get("q", ""), results=results, error=error, link=link, chips=chips,
-        FACET_LABELS=FACET_LABELS, FILTER_PARAMS=FILTER_PARAMS, TYPE_LABELS=TYPE_LABELS,
+        FACET_LABELS=FACET_LABELS, FILTER_PARAMS=FILTER_PARAMS, TYPE_LABELS=type_labels,
         sort=args.get("sort", "relevance"), unit_names=unit_names, hit_url=hit_url,
         download_url=download_url,
     ), status  # fmt: skip
-
-
-# ---- transitional: app/api/__init__.py still imports these names from here; they go once
-# it calls app.search.service.run_search and app.presenters.search directly.
-
-
-@dataclasses.dataclass(frozen=True)
-class _ApiHit:
-    doc_id: str
-    hit: SearchHit
-
-
-def query_from_args(args):
-    return query_from_params(args)
-
-
-def run_search(query, via: str):
-    with cf().db.write() as s:
-        found = search_service.run_search(
-            cf(), s, g.principal, query, via=via, remote_addr=remote_addr()
-        )
-    return dataclasses.replace(found, hits=[_ApiHit(h.search_id, h) for h in found.hits])
-
-
-def hit_links(session, principal, hits) -> dict:
-    return {h.doc_id: h.hit for h in hits}
-
-
-def hit_json(_hit, hit: SearchHit) -> dict:
-    out = search_hit_payload(hit) | {"url": hit_url(hit)}
-    if hit.kind == "attachment":
-        out["download_url"] = download_url(hit)
-    return out
-
-
-__all__ = ["TYPE_LABELS", "hit_json", "hit_links", "query_from_args", "run_search"]
