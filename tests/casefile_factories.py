@@ -11,6 +11,7 @@ from pypdf import PdfWriter
 
 from app.casefiles import service as casefiles
 from app.drafting import drafts
+from app.drafting.restrictions import restrict
 
 
 def make_docx(*lines: str) -> bytes:
@@ -43,11 +44,14 @@ REVIEWERS = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "he
              "signatory": "signatory"}  # fmt: skip
 
 
-def issue_template(cf, template_id: str, data: dict, unit: str = "FZB"):
-    """Issue a shipped template through its whole review chain."""
+def issue_template(cf, template_id: str, data: dict, unit: str = "FZB", restricted_to=()):
+    """Issue a shipped template through its whole review chain; optionally restricted
+    (知悉范围) to the named users first."""
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
         d = drafts.create_draft(cf, s, clerk, template_id, data, unit)
+        if restricted_to:
+            restrict(s, clerk, d.id, list(restricted_to))
         drafts.submit(cf, s, clerk, d.id)
         for step in drafts.template_of(cf, s, d).schema.review_chain:
             drafts.approve(cf, s, as_user(s, REVIEWERS[step.role]), d.id, comment="同意。")

@@ -235,3 +235,44 @@ def test_list_read_and_search_agree_with_the_reading_rights(cf):
         _check(cf, world, names, doc_ids, tag)
 
     check()
+
+
+def test_restricted_notice_and_contract_stay_hidden_from_an_inspector(app, cf):
+    """The case the issue found: a restricted risk notice (overdue) and a restricted contract
+    (unreviewed) were named to an inspector on the compliance page and in its XLSX."""
+    import io
+
+    from casefile_factories import issue_template
+    from conftest import sample
+    from openpyxl import load_workbook
+    from webutil import api_client, logged_in
+
+    notice = issue_template(cf, "risk-notice", sample("risk-notice") | {"reply_by": "2020-01-01"},
+                            restricted_to=["head"])  # fmt: skip
+    contract = issue_template(cf, "engagement-contract", sample("engagement-contract"),
+                              restricted_to=["head"])  # fmt: skip
+    open_notice = issue_template(cf, "risk-notice", sample("risk-notice") | {
+        "reply_by": "2020-01-01", "subject": "农村集体经营性建设用地入市"})  # fmt: skip
+    secret = (notice.number, notice.title, contract.number, contract.title)
+    inspector = logged_in(app, "inspector")
+    page = inspector.get("/compliance").get_data(as_text=True)
+    assert open_notice.number in page  # the page works and shows what the inspector may read
+    assert not [s for s in secret if s in page]
+    xlsx = inspector.get("/compliance?format=xlsx")
+    assert xlsx.status_code == 200
+    cells = " ".join(str(c.value) for row in load_workbook(io.BytesIO(xlsx.data)).active.iter_rows()
+                     for c in row)  # fmt: skip
+    assert open_notice.number in cells and not [s for s in secret if s in cells]
+    register = inspector.get("/contracts").get_data(as_text=True)
+    assert contract.number not in register
+    client, token = api_client(cf)
+    auth = token("inspector")
+    listed = client.get("/api/v1/documents?per_page=100", headers=auth).json["documents"]
+    assert open_notice.number in {d["number"] for d in listed}
+    assert not {notice.number, contract.number} & {d["number"] for d in listed}
+    assert client.get(f"/api/v1/documents/{notice.id}", headers=auth).status_code == 404
+    contracts = client.get("/api/v1/contracts", headers=auth).json["contracts"]
+    assert contract.number not in {c["number"] for c in contracts}
+    # the named reader sees both
+    head = logged_in(app, "head").get("/compliance").get_data(as_text=True)
+    assert notice.number in head and contract.number in head
