@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 
 from app.config import Settings
 from app.container import Casefile, open_casefile
@@ -32,12 +33,19 @@ def create_app(config: dict | None = None, casefile: Casefile | None = None) -> 
     app.extensions["casefile"] = casefile
 
     # lazy: the command line and the workers import app.* without loading the web surfaces
-    from app.api import bp as api_bp  # lazy: see above
-    from app.api import init_app as init_api  # lazy: see above
-    from app.web import csrf  # lazy: see above
-    from app.web import init_app as init_web  # lazy: see above
+    from app import api, web  # lazy: see above
 
-    init_web(app)
-    init_api(app)
-    csrf.exempt(api_bp)  # the API authenticates each request with a bearer token, not a cookie
+    web.init_app(app)
+    api.init_app(app)
+    web.csrf.exempt(api.bp)  # the API authenticates each request with a bearer token, not a cookie
+
+    def http_error(exc: HTTPException):
+        """An HTTP error outside any view (no such URL, wrong method, too large, a crash):
+        JSON under /api/, the error page elsewhere; each surface renders its own."""
+        if request.path.startswith("/api/"):
+            return api.http_error(exc)
+        return web.http_error(exc)
+
+    for status in (403, 404, 405, 413, 500):
+        app.register_error_handler(status, http_error)
     return app

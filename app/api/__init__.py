@@ -23,9 +23,11 @@ from app.errors import WorkflowError
 
 HTTP_ERRORS = {
     400: ("bad_request", "请求格式有误"),
+    403: ("forbidden", "您无权执行此操作"),
     404: ("not_found", "接口不存在"),
     405: ("method_not_allowed", "不支持该请求方法"),
     413: ("too_large", "上传内容过大"),
+    500: ("internal", "服务器内部错误，已记录，请联系管理员"),
 }
 
 
@@ -35,8 +37,9 @@ def _workflow_error(exc: WorkflowError):
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    """Errors raised inside an API view (a malformed multipart body, a too large upload)."""
+def http_error(exc: HTTPException):
+    """An HTTP error as the API's JSON: raised inside an API view (a malformed multipart body,
+    a too large upload), or under /api/ outside any view (create_app routes it here)."""
     code, message = HTTP_ERRORS.get(exc.code or 500, ("error", exc.name))
     return error_response(exc.code or 500, code, message)
 

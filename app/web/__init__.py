@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from app.access.policy import principal
 from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
@@ -30,6 +31,22 @@ from app.web.common import cf, csrf, format_cst, login_required, remote_addr, sa
 
 # app/api still imports these from here; they live in app/web/common.py.
 __all__ = ["cf", "csrf", "format_cst", "init_app", "login_required", "remote_addr", "safe_next"]
+
+HTTP_ERRORS = {  # status: (title, message) of the error page
+    403: ("无权访问", "您没有权限执行此操作。"),
+    404: ("未找到", "您要找的页面不存在，或您无权查看。"),
+    405: ("请求方式不正确", "请通过页面上的按钮操作。"),
+    413: ("文件过大", "上传的内容超过了大小限制。"),
+    500: ("系统错误", "服务器内部错误，请稍后重试或联系管理员。"),
+}
+
+
+def http_error(exc: HTTPException):
+    """An HTTP error as the web's page (create_app routes every one outside /api/ here)."""
+    status = exc.code or 500
+    title, message = HTTP_ERRORS.get(status, ("出错了", exc.description or ""))
+    return render_template("error.html", title=title, message=message), status
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -94,20 +111,6 @@ def init_app(app: Flask) -> None:
             "error.html", title="页面已过期", message="表单已过期或来源不明，请返回重新操作。"
         ), 400
 
-    @app.errorhandler(404)
-    def _not_found(_exc):
-        if request.path.startswith("/api/"):
-            return {"error": "not_found", "message": "接口不存在", "errors": []}, 404
-        return render_template(
-            "error.html", title="未找到", message="您要找的页面不存在，或您无权查看。"
-        ), 404
-
-    @app.errorhandler(403)
-    def _forbidden(_exc):
-        return render_template(
-            "error.html", title="无权访问", message="您没有权限执行此操作。"
-        ), 403
-
     # A service's refusal reads the same on every page: 403 (404) with its reason, never a
     # redirect. The API blueprint answers these in JSON with its own handler.
     @app.errorhandler(Forbidden)
@@ -121,31 +124,3 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _conflict(exc: WorkflowError):  # what a page does not answer itself (409, 422)
         return render_template("error.html", title="无法办理", message=exc.message), exc.status
-
-    @app.errorhandler(405)
-    def _method(_exc):
-        if request.path.startswith("/api/"):
-            return {"error": "method_not_allowed", "message": "不支持该请求方法", "errors": []}, 405
-        return render_template(
-            "error.html", title="请求方式不正确", message="请通过页面上的按钮操作。"
-        ), 405
-
-    @app.errorhandler(413)
-    def _too_large(_exc):
-        if request.path.startswith("/api/"):
-            return {"error": "too_large", "message": "上传内容过大", "errors": []}, 413
-        return render_template(
-            "error.html", title="文件过大", message="上传的内容超过了大小限制。"
-        ), 413
-
-    @app.errorhandler(500)
-    def _server_error(_exc):
-        if request.path.startswith("/api/"):
-            return {
-                "error": "internal",
-                "message": "服务器内部错误，已记录，请联系管理员",
-                "errors": [],
-            }, 500
-        return render_template(
-            "error.html", title="系统错误", message="服务器内部错误，请稍后重试或联系管理员。"
-        ), 500
