@@ -2,7 +2,14 @@
 transaction as its cause, done after the commit, retried with back-off, caught up at start-up.
 
 Slow work (LibreOffice, index commits, SMTP) happens outside any write transaction, so issuing
-and reviewing never wait for it. On PostgreSQL several workers claim events with SKIP LOCKED.
+and reviewing never wait for it.
+
+Claiming is one mechanism for every kind: a worker selects the due events (on PostgreSQL with
+FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint sets; on SQLite the write
+transaction is BEGIN IMMEDIATE, one writer at a time), pushes their `available_at` forward by
+LEASE and commits before any work starts. No other worker sees them while the lease runs; a
+worker killed mid-way lets them go when it ends, and the next worker takes them over. Events
+a drain claimed but did not get to are handed back at its end.
 """
 
 from __future__ import annotations
@@ -33,11 +40,11 @@ from app.templating.models import TemplateVersion
 
 log = logging.getLogger("casefile.outbox")
 MAX_BACKOFF = dt.timedelta(minutes=30)
-# Kinds whose handler must not run twice (a second e-mail is a second e-mail): each event is
-# leased before it is handled, so no other worker takes it meanwhile; a worker that dies
-# mid-way lets it go when the lease ends. The other handlers check what is done already.
-LEASED_KINDS = frozenset({"mail"})
+# How long a claimed event stays out of other workers' sight. Longer than the slowest handler
+# of a batch (a LibreOffice conversion is bounded by its timeout, 120 s by default): a drain
+# stops starting events whose lease is about to end and hands them back.
 LEASE = dt.timedelta(minutes=10)
+LEASE_MARGIN = dt.timedelta(minutes=3)
 
 
 def _handle_rendition(cf: Casefile, event: OutboxEvent) -> None:
@@ -135,34 +142,38 @@ HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
 
 
 def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent]:
-    with cf.db.read() as s:
+    """Lease up to *limit* due events of *kinds* to this worker, committed before it returns:
+    no other worker gets them until they are finished, handed back or the lease ends."""
+    with cf.db.write() as s:
+        now = utcnow()
         query = (
             select(OutboxEvent)
             .where(
                 OutboxEvent.processed_at.is_(None),
                 OutboxEvent.kind.in_(kinds),
-                OutboxEvent.available_at <= utcnow(),
+                OutboxEvent.available_at <= now,
             )  # fmt: skip
             .order_by(OutboxEvent.id)
             .limit(limit)
         )
-        return list(s.scalars(query))
+        if not cf.db.is_sqlite:  # SQLite: BEGIN IMMEDIATE already keeps other claimers out
+            query = query.with_for_update(skip_locked=True)
+        events = list(s.scalars(query))
+        for event in events:
+            event.available_at = now + LEASE
+        return events
 
 
-def _lease(cf: Casefile, event_id: int) -> bool:
-    """Take *event_id* for this worker; False if another worker took or finished it first."""
+def _release(cf: Casefile, event_ids: list[int]) -> None:
+    """Hand back events this worker claimed but did not start: due again at once."""
+    if not event_ids:
+        return
     with cf.db.write() as s:
-        now = utcnow()
-        result = s.execute(
+        s.execute(
             update(OutboxEvent)
-            .where(
-                OutboxEvent.id == event_id,
-                OutboxEvent.processed_at.is_(None),
-                OutboxEvent.available_at <= now,
-            )  # fmt: skip
-            .values(available_at=now + LEASE)
+            .where(OutboxEvent.id.in_(event_ids), OutboxEvent.processed_at.is_(None))
+            .values(available_at=utcnow())
         )
-        return result.rowcount == 1
 
 
 def _finish(
@@ -171,7 +182,7 @@ def _finish(
     with cf.db.write() as s:
         query = select(OutboxEvent).where(OutboxEvent.id == event_id)
         if not cf.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update()  # wait for a claim in progress, never skip
         event = s.scalars(query).first()
         if event is None or event.processed_at is not None:
             return
@@ -196,35 +207,44 @@ def drain(
     those given up too: they are kept, processed, with their last_error)."""
     counts = {"done": 0, "retry": 0, "failed": 0}
     down: set[str] = set()  # kinds whose server did not answer: the rest wait for a later round
-    for event in _claim(cf, kinds, limit):
-        if event.kind in down:
-            continue
-        if event.kind in LEASED_KINDS and not _lease(cf, event.id):
-            continue
-        try:
-            HANDLERS[event.kind](cf, event)
-        except Retry as exc:
-            _finish(cf, event.id, str(exc), retry_only=True)
-            counts["retry"] += 1
-        except GiveUp as exc:
-            log.error("outbox event %s (%s) given up: %s", event.id, event.kind, exc)
-            _finish(cf, event.id, f"given up: {exc}", retry_only=False, give_up=True)
-            counts["failed"] += 1
-        except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
-            log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
-            if isinstance(exc, Unreachable):
-                down.add(event.kind)
-            _finish(
-                cf,
-                event.id,
-                "".join(traceback.format_exception_only(exc)).strip(),
-                retry_only=False,
-            )
-            counts["failed"] += 1
-        else:
-            _finish(cf, event.id, None, retry_only=False)
-            counts["done"] += 1
+    claimed = _claim(cf, kinds, limit)
+    handed_back: list[int] = []
+    try:
+        while claimed:
+            event = claimed.pop(0)
+            if event.kind in down or utcnow() > event.available_at - LEASE_MARGIN:
+                handed_back.append(event.id)  # not started: another round (or worker) takes it
+                continue
+            _run(cf, event, counts, down)
+    finally:
+        _release(cf, handed_back + [e.id for e in claimed])
     return counts
+
+
+def _run(cf: Casefile, event: OutboxEvent, counts: dict[str, int], down: set[str]) -> None:
+    try:
+        HANDLERS[event.kind](cf, event)
+    except Retry as exc:
+        _finish(cf, event.id, str(exc), retry_only=True)
+        counts["retry"] += 1
+    except GiveUp as exc:
+        log.error("outbox event %s (%s) given up: %s", event.id, event.kind, exc)
+        _finish(cf, event.id, f"given up: {exc}", retry_only=False, give_up=True)
+        counts["failed"] += 1
+    except Exception as exc:  # noqa: BLE001 - a failed job must never stop the worker
+        log.warning("outbox event %s (%s) failed: %s", event.id, event.kind, exc)
+        if isinstance(exc, Unreachable):
+            down.add(event.kind)
+        _finish(
+            cf,
+            event.id,
+            "".join(traceback.format_exception_only(exc)).strip(),
+            retry_only=False,
+        )
+        counts["failed"] += 1
+    else:
+        _finish(cf, event.id, None, retry_only=False)
+        counts["done"] += 1
 
 
 def pending(cf: Casefile) -> list[OutboxEvent]:
