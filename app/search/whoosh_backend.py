@@ -42,7 +42,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index
-from whoosh.filedb.filestore import FileStorage
 
 from app.search.backend import (
     Hit,
@@ -59,6 +58,7 @@ from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
 from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, resolve_doc_types
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
+from app.search.whoosh_lock import WriteLock
 from app.search.whoosh_schema import (
     _FIELD_INDEX,
     FORMAT_VERSION,
@@ -360,12 +360,9 @@ class WhooshBackend:
         tmp = self.path.parent / f".{self.path.name}.rebuild-{uuid.uuid4().hex[:8]}"
         live_lock = None
         if index.exists_in(str(self.path), indexname=INDEX_NAME):
-            live_lock = FileStorage(str(self.path)).lock(f"{INDEX_NAME}_WRITELOCK")
-            deadline = time.monotonic() + self.writer_timeout
-            while not live_lock.acquire(False):
-                if time.monotonic() > deadline:
-                    raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"])
-                time.sleep(0.05)
+            live_lock = WriteLock(self.path, f"{INDEX_NAME}_WRITELOCK")
+            if not live_lock.acquire_within(self.writer_timeout):
+                raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"])
         try:
             self._create(tmp)
             ix = index.open_dir(str(tmp), indexname=INDEX_NAME)
@@ -781,16 +778,16 @@ class WhooshBackend:
             problems.append(f"cannot read index: {exc!r}")
         finally:
             ix.close()
-        lock = FileStorage(str(self.path)).lock(f"{INDEX_NAME}_WRITELOCK")
-        deadline = time.monotonic() + 2.0
-        while True:
-            if lock.acquire(False):
-                lock.release()
-                break
-            if time.monotonic() > deadline:
-                problems.append("write lock held by another process for more than 2 s")
-                break
-            time.sleep(0.05)
+        lock = WriteLock(self.path, f"{INDEX_NAME}_WRITELOCK")
+        if lock.acquire_within(2.0):
+            lock.release()
+        elif (gone := lock.holder_gone()) is not None:
+            problems.append(
+                f"write lock held for process {gone['pid']}, which is gone "
+                "(the next write takes it over)"
+            )
+        else:
+            problems.append("write lock held by another process for more than 2 s")
         return problems
 
 

@@ -23,8 +23,11 @@ import numpy as np
 from whoosh import writing
 from whoosh.codec import base as whoosh_codec_base
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.index import LockError
 
+from app.common.procs import die_with_parent
 from app.search.normalize import _SPLIT, _add
+from app.search.whoosh_lock import WriteLock
 
 GRAM_FIELD = "g"
 TITLE_BOOST = 20  # a gram of the number or title counts this many extra times
@@ -143,9 +146,21 @@ class _GramPool:
 class CasefileWriter(writing.SegmentWriter):
     """SegmentWriter whose gram field is inverted in memory and written in bulk."""
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix, timeout: float = 0.0, delay: float = 0.1, _lk: bool = True, **kwargs):
         kwargs.setdefault("codec", make_codec())
-        super().__init__(ix, **kwargs)
+        # our lock instead of Whoosh's: same file, plus a holder record and stale take-over
+        lock = None
+        if _lk:
+            lock = WriteLock(ix.storage.folder, f"{ix.indexname}_WRITELOCK")
+            if not lock.acquire_within(timeout, delay):
+                raise LockError
+        try:
+            super().__init__(ix, _lk=False, **kwargs)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        self.writelock = lock
         self.pool = _GramPool(self.pool)
 
     def add_document(self, **fields):
@@ -241,9 +256,12 @@ def _jobs(jobs) -> Iterator[list[dict]]:
         yield batch
 
 
-def _worker(index_dir: str, indexname: str, jobs, results) -> None:
+def _worker(index_dir: str, indexname: str, jobs, results, parent: int) -> None:
     from whoosh import index
 
+    # killed with the rebuild: a child left waiting on the queue helps nobody (and, before
+    # locks were dropped at fork, kept the live index locked; see whoosh_lock.py)
+    die_with_parent(parent)
     ix = index.open_dir(index_dir, indexname=indexname)
     try:
         segments, _n = _write_batches(ix, _jobs(jobs))
@@ -267,7 +285,11 @@ def build_segments(ix, field_batches, procs: int) -> int:
     results = ctx.Queue()
     storage_dir = ix.storage.folder
     workers = [
-        ctx.Process(target=_worker, args=(storage_dir, ix.indexname, jobs, results), daemon=True)
+        ctx.Process(
+            target=_worker,
+            args=(storage_dir, ix.indexname, jobs, results, os.getpid()),
+            daemon=True,
+        )
         for _ in range(procs)
     ]
     for w in workers:
