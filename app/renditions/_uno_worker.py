@@ -12,6 +12,11 @@ read from stdin, one JSON object per line, answering one JSON object per line on
 The first line written is {"ready": true, "pid": <soffice pid>} (or {"ready": false, ...}).
 On EOF of stdin it closes soffice and exits. The parent kills the whole process group
 (this worker and soffice) on a hang. stdlib + uno only.
+
+Nothing outlives this helper or the process that started it: a watchdog process in the group
+kills the whole group (soffice, oosplash, soffice.bin, this helper) as soon as either is gone,
+however it went (kill -9 included). Not a parent-death signal: that fires when the *thread*
+that started the helper exits, and a conversion may be started on a short-lived thread.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -136,6 +142,41 @@ class Office:
                 self.proc.kill()
 
 
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def start_watchdog(interval: float = 0.2) -> int | None:
+    """Fork a watchdog that kills this process group once this helper exits or the process
+    that started it is gone (the helper is then re-parented). Only when the helper leads its
+    own group (the converter starts it with start_new_session), never the caller's group.
+    Returns the watchdog's pid (None if not started)."""
+    helper, starter = os.getpid(), os.getppid()
+    if os.getpgrp() != helper:
+        return None
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the watchdog: hold none of the protocol pipes, so EOF still means "helper gone"
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        while os.getppid() == helper and _parent_of(helper) in (starter, None):
+            if _parent_of(helper) is None:  # no /proc: ask whether the starter still exists
+                try:
+                    os.kill(starter, 0)
+                except ProcessLookupError:
+                    break
+            time.sleep(interval)
+    finally:
+        os.killpg(0, signal.SIGKILL)  # soffice and every child of it, the helper, and us
+        os._exit(0)
+
+
 def _is_fatal(exc: BaseException) -> bool:
     name = type(exc).__name__
     return name in {"DisposedException", "RuntimeException"} or "Binary URP bridge" in str(exc)
@@ -148,6 +189,7 @@ def main() -> int:
     ap.add_argument("--pipe", required=True)
     ap.add_argument("--start-timeout", type=float, default=60.0)
     args = ap.parse_args()
+    start_watchdog()
 
     office = Office(args.soffice, args.profile, args.pipe, args.start_timeout)
     try:
