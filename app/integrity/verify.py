@@ -17,6 +17,7 @@ from app.drafting.models import Draft, DraftVersion, IssuedDocument
 from app.identity.models import Unit
 from app.integrity.checks import run_checks
 from app.jobs.models import OutboxEvent
+from app.jobs.stuck import stuck_events
 from app.search import SearchError
 from app.search.indexing import expected_fingerprints, parse_doc_id
 from app.templating import RenderError, render_document
@@ -96,6 +97,7 @@ def verify_store(cf: Casefile) -> Report:
         problems.extend(audit.verify_chain(session))
 
     problems.extend(str(f) for f in run_checks(cf).findings)
+    problems.extend(e.description for e in stuck_events(cf))  # outbox work that keeps failing
     report.warnings = index_problems(cf)
     # de-duplicate while keeping order
     seen: set[str] = set()
