@@ -144,18 +144,24 @@ HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
 def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent]:
     """Lease up to *limit* due events of *kinds* to this worker, committed before it returns:
     no other worker gets them until they are finished, handed back or the lease ends."""
-    with cf.db.write() as s:
-        now = utcnow()
-        query = (
-            select(OutboxEvent)
+
+    def due(columns, now):
+        return (
+            select(*columns)
             .where(
                 OutboxEvent.processed_at.is_(None),
                 OutboxEvent.kind.in_(kinds),
                 OutboxEvent.available_at <= now,
             )  # fmt: skip
             .order_by(OutboxEvent.id)
-            .limit(limit)
         )
+
+    with cf.db.read() as s:  # an idle worker polls without taking SQLite's write lock
+        if s.scalars(due([OutboxEvent.id], utcnow()).limit(1)).first() is None:
+            return []
+    with cf.db.write() as s:
+        now = utcnow()
+        query = due([OutboxEvent], now).limit(limit)
         if not cf.db.is_sqlite:  # SQLite: BEGIN IMMEDIATE already keeps other claimers out
             query = query.with_for_update(skip_locked=True)
         events = list(s.scalars(query))

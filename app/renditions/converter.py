@@ -6,7 +6,8 @@ One long-lived LibreOffice (soffice) per process, driven over UNO by a small hel
 (``_uno_worker.py``) that runs under the Python which has LibreOffice's ``uno`` module
 (Debian: /usr/bin/python3 + python3-uno). The helper and soffice form their own process group;
 we talk to the helper with JSON lines over its stdin/stdout, and soffice listens on a private
-named pipe (no TCP port, so any number of instances can run side by side).
+named pipe (no TCP port, so any number of instances can run side by side). A watchdog in that
+group (started by the helper) kills it when the helper or this process is gone, kill -9 included.
 
 - ``Converter.convert(docx) -> pdf`` loads the DOCX with the Word 2007+ import filter (no type
   sniffing, no macros, no linked-content updates) and stores it with ``writer_pdf_Export``
