@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +23,7 @@ from app.jobs import outbox
 from app.jobs.models import OutboxEvent
 
 KIND = "probe"
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _queue(cf, n: int) -> list[int]:
@@ -120,3 +126,50 @@ def test_a_claim_is_committed_before_the_work_starts(cf, calls, monkeypatch):
     monkeypatch.setitem(outbox.HANDLERS, KIND, handle)
     assert outbox.drain(cf, (KIND,))["done"] == 1
     assert seen_by_other == [[]] and calls == {event_id: 1}
+
+
+def test_a_worker_killed_mid_event_loses_its_claim_when_the_lease_ends(cf, calls, tmp_path):
+    """kill -9 of a worker process while it handles an event: the event stays claimed (the
+    claim was committed), nobody else takes it until the lease ends, then it is taken over."""
+    hung, other = _queue(cf, 2)
+    code = textwrap.dedent(
+        f"""
+        import datetime as dt, sys, time
+        from pathlib import Path
+        sys.path.insert(0, "tests")
+        from conftest import make_settings
+        from app.container import open_casefile
+        from app.jobs import outbox
+
+        outbox.LEASE, outbox.LEASE_MARGIN = dt.timedelta(seconds=2), dt.timedelta(0)
+
+        def hang(cf, event):
+            print(event.id, flush=True)
+            time.sleep(600)
+
+        outbox.HANDLERS[{KIND!r}] = hang
+        cf = open_casefile(make_settings(Path({str(tmp_path)!r}), {cf.settings.database_url!r}))
+        outbox.drain(cf, ({KIND!r},), limit=1)
+        """
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert int(worker.stdout.readline()) == hung
+        worker.kill()
+        worker.wait(10)
+    finally:
+        worker.kill()
+        worker.wait(10)
+        worker.stdout.close()
+    assert outbox.drain(cf, (KIND,)) == {"done": 1, "retry": 0, "failed": 0}  # only `other`
+    with cf.db.read() as s:
+        lease_ends = s.get(OutboxEvent, hung).available_at
+    time.sleep(max(0.0, (lease_ends - utcnow()).total_seconds()) + 0.05)
+    assert outbox.drain(cf, (KIND,))["done"] == 1
+    assert calls == {other: 1, hung: 1} and _open(cf) == 0
