@@ -62,6 +62,13 @@ class WriteLock:
         except BaseException:
             os.close(fd)
             raise
+        try:
+            current = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current != os.fstat(fd).st_ino:  # taken over (moved aside) while we were opening
+            os.close(fd)
+            return False
         self.fd = fd
         with _held_guard:
             _held.add(self)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -130,23 +131,7 @@ def test_a_lock_whose_holder_is_gone_is_taken_over(tmp_path, caplog):
     path = tmp_path / "index"
     b = get_backend(path, writer_timeout=0.5)
     b.index([make_doc(1)])
-    lock_file = path / LOCK
-    holder = _start(
-        f"""
-        import fcntl, json, os, socket, subprocess
-        from app.common.procs import process_start
-
-        fd = os.open({str(lock_file)!r}, os.O_CREAT | os.O_WRONLY)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        record = {{"pid": os.getpid(), "start": process_start(os.getpid()),
-                  "host": socket.gethostname()}}
-        with open({str(lock_file)!r} + ".holder", "w") as f:
-            json.dump(record, f)
-        orphan = subprocess.Popen(["sleep", "600"], pass_fds=[fd])
-        print(orphan.pid, flush=True)
-        os._exit(0)
-        """
-    )
+    holder = _orphaned_lock(path / LOCK)
     orphan = int(holder.stdout.readline())
     try:
         holder.wait(10)
@@ -163,6 +148,47 @@ def test_a_lock_whose_holder_is_gone_is_taken_over(tmp_path, caplog):
     finally:
         _reap(orphan, procs=[holder])
         b.close()
+
+
+def _orphaned_lock(lock_file: Path) -> subprocess.Popen:
+    """A holder that recorded itself, handed the open lock file to an orphan and died."""
+    return _start(
+        f"""
+        import fcntl, json, os, socket, subprocess
+        from app.common.procs import process_start
+
+        fd = os.open({str(lock_file)!r}, os.O_CREAT | os.O_WRONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        record = {{"pid": os.getpid(), "start": process_start(os.getpid()),
+                  "host": socket.gethostname()}}
+        with open({str(lock_file)!r} + ".holder", "w") as f:
+            json.dump(record, f)
+        orphan = subprocess.Popen(["sleep", "600"], pass_fds=[fd])
+        print(orphan.pid, flush=True)
+        os._exit(0)
+        """
+    )
+
+
+def test_racing_writers_take_a_stale_lock_over_once(tmp_path):
+    tmp_path.joinpath("ix").mkdir()
+    holder = _orphaned_lock(tmp_path / "ix" / LOCK)
+    orphan = int(holder.stdout.readline())
+    try:
+        holder.wait(10)
+        locks = [WriteLock(tmp_path / "ix", LOCK) for _ in range(4)]
+        won: list[bool] = []
+        threads = [threading.Thread(target=lambda lk=lk: won.append(lk.acquire_within(0.5)))
+                   for lk in locks]  # fmt: skip
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert sorted(won) == [False, False, False, True]
+        [winner] = [lk for lk in locks if lk.fd is not None]
+        winner.release()
+    finally:
+        _reap(orphan, procs=[holder])
 
 
 def test_a_live_holder_is_waited_for_not_taken_over(tmp_path):
