@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.audit.models import AuditEntry
 from app.config import Settings
 from app.drafting.models import NumberSequence
 from app.errors import NotFound, ValidationFailed, WorkflowError
@@ -31,7 +32,15 @@ RAISE_ACTION = "numbers.raise"
 def refuse_if_behind(
     settings: Settings, session: Session, unit: Unit, code: str, year: int
 ) -> None:
-    """Raise WorkflowError when the sequence is behind a number already sent out."""
+    """Raise WorkflowError when the archive was restored and not yet confirmed, or when the
+    sequence is behind a number already sent out."""
+    restored = checkpoint.restore_pending(settings)
+    if restored is not None:
+        raise WorkflowError(
+            f"暂停发文：档案库已从备份恢复（{restored.get('restored_from', '')}），恢复后的数据库可能不知道"
+            "此后已发出的文号。请管理员运行 casefile numbers status 核对各序列最后发出的文号，"
+            "必要时 casefile numbers raise 调高，再运行 casefile numbers confirm 确认后恢复发文"
+        )
     try:
         last = checkpoint.behind(settings, session, (unit.id, code, year))
     except CheckpointError as exc:
@@ -158,7 +167,9 @@ def raise_sequence(
 def confirm(settings: Settings, session: Session, actor: User | None = None) -> list[dict]:
     """`casefile numbers confirm`: raise every sequence behind the checkpoint to it (the numbers
     it saw sent out); with an unreadable checkpoint, replace it with the database's state (the
-    administrator has checked the last numbers sent out by other means)."""
+    administrator has checked the last numbers sent out by other means). The checkpoint's head
+    then moves to the database's own (audit entries lost with the restore are named in the
+    `numbers.confirm` event and kept under "superseded"), and issuing resumes."""
     done = []
     try:
         cp = checkpoint.load(settings)
@@ -177,4 +188,22 @@ def confirm(settings: Settings, session: Session, actor: User | None = None) -> 
             done.append(
                 {"unit": unit.code, "code": code, "year": year, "from": before, "to": after}
             )
+    lost = None
+    if cp is not None and cp.head is not None:
+        now = checkpoint.head_of(session)
+        row = session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == cp.head.seq))
+        if row != cp.head.entry_hash:
+            lost = {"seq": cp.head.seq, "entry_hash": cp.head.entry_hash,
+                    "restored_head": now.seq if now else 0}  # fmt: skip
+    audit.record(session, "numbers.confirm", actor=actor, object_type="number_sequence",
+                 detail={"raised": done, "lost_audit_head": lost,
+                         "restore": checkpoint.restore_pending(settings)})  # fmt: skip
+    head = checkpoint.head_of(session)
+
+    def anchor(_session: Session) -> None:
+        checkpoint.advance(settings, checkpoint.Checkpoint(head=head),
+                           rebase="numbers confirm" if lost else "")  # fmt: skip
+        checkpoint.clear_restored(settings)
+
+    event.listen(session, "after_commit", anchor, once=True)
     return done

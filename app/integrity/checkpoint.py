@@ -34,6 +34,7 @@ from app.drafting.models import IssuedDocument, NumberSequence
 from app.identity.models import Unit
 
 FILE_NAME = "audit-checkpoint.json"
+RESTORE_MARKER = "restore-pending.json"  # written by a restore, removed by `numbers confirm`
 FORMAT = 1
 
 SeqKey = tuple[int, str, int]  # (unit id, code, year)
@@ -57,6 +58,9 @@ class Checkpoint:
     units: dict[int, str] = field(default_factory=dict)  # unit id -> code, for people
     documents: int = 0
     written_at: str = ""
+    # heads given up when an administrator confirmed a restore: the entries after the restored
+    # head are lost, and the checkpoint says so instead of forgetting it
+    superseded: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {
@@ -64,6 +68,7 @@ class Checkpoint:
             "written_at": self.written_at,
             "audit": None if self.head is None else vars(self.head),
             "documents": self.documents,
+            "superseded": self.superseded,
             "sequences": [
                 {"unit_id": u, "unit": self.units.get(u, ""), "code": c, "year": y, "last": n}
                 for (u, c, y), n in sorted(self.sequences.items())
@@ -79,6 +84,7 @@ class Checkpoint:
             else None,
             documents=int(raw.get("documents", 0)),
             written_at=str(raw.get("written_at", "")),
+            superseded=list(raw.get("superseded", [])),
         )
         for s in raw.get("sequences", []):
             key = (int(s["unit_id"]), str(s["code"]), int(s["year"]))
@@ -140,9 +146,13 @@ def _locked(settings: Settings):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def advance(settings: Settings, new: Checkpoint, *, replace_unreadable: bool = False) -> Checkpoint:
+def advance(
+    settings: Settings, new: Checkpoint, *, replace_unreadable: bool = False, rebase: str = ""
+) -> Checkpoint:
     """Merge `new` into the file: the later head, the larger last number of each sequence.
-    Written atomically (temporary file, fsync, rename) under a file lock."""
+    Written atomically (temporary file, fsync, rename) under a file lock. `rebase` (the reason:
+    an administrator confirmed a restore) takes `new`'s head even if it is behind, keeping the
+    old head under "superseded"."""
     path = path_of(settings)
     with _locked(settings):
         try:
@@ -155,6 +165,12 @@ def advance(settings: Settings, new: Checkpoint, *, replace_unreadable: bool = F
         if old is not None:
             merged.head, merged.sequences = old.head, dict(old.sequences)
             merged.units, merged.documents = dict(old.units), old.documents
+            merged.superseded = list(old.superseded)
+        if rebase and merged.head is not None and merged.head != new.head:
+            merged.superseded.append(
+                {**vars(merged.head), "reason": rebase, "at": merged.written_at}
+            )
+            merged.head = None
         if new.head is not None and (merged.head is None or new.head.seq >= merged.head.seq):
             merged.head = new.head
         for key, last in new.sequences.items():
@@ -232,3 +248,24 @@ def behind(settings: Settings, session: Session, key: SeqKey) -> int | None:
     )
     last = cp.sequences[key]
     return last if (have or 0) < last else None
+
+
+def mark_restored(settings: Settings, detail: dict) -> None:
+    """After a restore: issuing waits until an administrator runs `casefile numbers confirm`."""
+    path = Path(settings.archive_dir) / RESTORE_MARKER
+    path.write_text(json.dumps(detail, ensure_ascii=False, indent=2), "utf-8")
+
+
+def restore_pending(settings: Settings) -> dict | None:
+    path = Path(settings.archive_dir) / RESTORE_MARKER
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"restored_from": "（标记文件无法读取）"}
+
+
+def clear_restored(settings: Settings) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (Path(settings.archive_dir) / RESTORE_MARKER).unlink()
