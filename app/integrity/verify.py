@@ -117,11 +117,13 @@ def verify_store(cf: Casefile, *, write_checkpoint: bool = True) -> Report:
     seen: set[str] = set()
     report.problems = [p for p in problems if not (p in seen or seen.add(p))]
     with cf.db.read() as session:
+        report.head = checkpoint.head_of(session)
         if report.ok and write_checkpoint:
-            report.head = checkpoint.advance(cf.settings, checkpoint.snapshot(session)).head
-            report.checkpoint_written = True
-        else:
-            report.head = checkpoint.head_of(session)
+            try:
+                checkpoint.advance(cf.settings, checkpoint.snapshot(session))
+                report.checkpoint_written = True
+            except (OSError, checkpoint.CheckpointError) as exc:
+                report.warnings.append(f"审计检查点未能更新（{exc}）")
     return report
 
 
