@@ -19,7 +19,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, select
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -657,7 +658,7 @@ def _advance_checkpoint_after_commit(
         except (OSError, checkpoint.CheckpointError):
             log.exception("could not advance the audit checkpoint after issuing %s", seq)
 
-    event.listen(session, "after_commit", write, once=True)
+    sa_event.listen(session, "after_commit", write, once=True)
 
 
 def _notify(cf: Casefile, session: Session, draft: Draft, event: str, p: Principal) -> None:

@@ -251,6 +251,12 @@ def check_filings(session: Session) -> list[str]:
             wrong.append("所归入的文书")
         if d.get("attachment") is not None and item.attachment_id != d["attachment"]:
             wrong.append("所归入的材料")
+        elif (
+            d.get("sha256")
+            and item.attachment is not None
+            and item.attachment.sha256 != d["sha256"]
+        ):
+            wrong.append("材料的 SHA-256")
         if wrong:
             problems.append(
                 f"{case}第{item.position}件（{what}）："
