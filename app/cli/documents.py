@@ -6,6 +6,7 @@ from app.cli.common import CliError, acting_as, out, step_lines
 from app.container import Casefile
 from app.drafting import documents
 from app.drafting.models import IssuedDocument
+from app.integrity import checkpoint
 from app.integrity.verify import verify_store
 from app.presenters.documents import document_payload
 from app.presenters.search import search_page_payload
@@ -37,8 +38,10 @@ def cmd_document_show(cf: Casefile, args) -> int:
 
 def cmd_verify(cf: Casefile, args) -> int:
     report = verify_store(cf)
+    head = None if report.head is None else vars(report.head)
     payload = {"ok": report.ok, "documents": report.checked_documents, "blobs": report.checked_blobs,
-               "problems": report.problems, "warnings": report.warnings}  # fmt: skip
+               "problems": report.problems, "warnings": report.warnings, "audit_head": head,
+               "checkpoint": str(checkpoint.path_of(cf.settings)) if report.checkpoint_written else None}  # fmt: skip
     if report.ok:
         lines = [
             f"校验通过：{report.checked_documents} 份文书、{report.checked_blobs} 个文件、审计日志完整。"
@@ -48,6 +51,13 @@ def cmd_verify(cf: Casefile, args) -> int:
             f"校验发现 {len(report.problems)} 个问题：",
             *[f"  - {p}" for p in report.problems],
         ]
+    if report.head is not None:
+        lines.append(
+            f"审计日志链头：第 {report.head.seq} 条  {report.head.entry_hash}（{report.head.at}）"
+        )
+        lines.append("  请把这一行另行保存（数据库和档案目录之外），日后可据以核对日志未被删改。")
+    if report.checkpoint_written:
+        lines.append(f"已更新审计检查点：{checkpoint.path_of(cf.settings)}")
     if report.warnings:
         lines += ["提示（检索索引等可重建的派生数据）：", *[f"  - {w}" for w in report.warnings]]
     out(args, payload, lines)

@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from app.common import media_types
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting import notify
+from app.drafting import notify, sequences
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -43,6 +44,7 @@ from app.drafting.opinions import OpinionFile, attach_opinion
 from app.drafting.registry import RegistryReferences
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
+from app.integrity import checkpoint
 from app.jobs.models import OutboxEvent
 from app.templating import RenderError, describe_errors, document_title, render_document, validate
 from app.templating.catalog import LoadedTemplate
@@ -435,8 +437,8 @@ def submit(
                  role="drafter", comment=_clean_comment(comment))  # fmt: skip
     draft.status = "in_review"
     audit.record(session, "draft.submit", actor=p.user, object_type="draft", object_id=draft.id,
-                 detail={"version": version.number, "sha256": version.docx_sha256},
-                 remote_addr=remote_addr)  # fmt: skip
+                 detail={"version": version.number, "sha256": version.docx_sha256,
+                         "step_id": step.id}, remote_addr=remote_addr)  # fmt: skip
     _notify(cf, session, draft, "submit", p)
     return step
 
@@ -521,7 +523,8 @@ def approve(
         draft.status = "approved"
     audit.record(session, "draft.approve", actor=p.user, object_type="draft", object_id=draft.id,
                  detail={"step": pending.step.name, "version": version.number,
-                         "sha256": version.docx_sha256}, remote_addr=remote_addr)  # fmt: skip
+                         "sha256": version.docx_sha256, "step_id": step.id},
+                 remote_addr=remote_addr)  # fmt: skip
     _notify(cf, session, draft, "approve", p)
     return step
 
@@ -541,7 +544,8 @@ def return_draft(
     draft.status = "returned"
     audit.record(session, "draft.return", actor=p.user, object_type="draft", object_id=draft.id,
                  detail={"step": pending.step.name, "version": version.number,
-                         "sha256": version.docx_sha256}, remote_addr=remote_addr)  # fmt: skip
+                         "sha256": version.docx_sha256, "step_id": step.id},
+                 remote_addr=remote_addr)  # fmt: skip
     _notify(cf, session, draft, "return", p)
     return step
 
@@ -599,6 +603,7 @@ def issue(
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
+    sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
     seq = allocate_number(session, unit.id, code, date.year)
     number = format_number(code, date.year, seq)
     try:
@@ -616,6 +621,7 @@ def issue(
         number_year=date.year,
         number_seq=seq,
         issue_date=date,
+        issued_at=utcnow(),
         issued_by=p.user.id,
         approved_version_id=version.id,
         approved_sha256=version.docx_sha256,
@@ -629,10 +635,30 @@ def issue(
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
-                 "approved_sha256": version.docx_sha256, "draft": draft.id},
+                 "approved_sha256": version.docx_sha256, "draft": draft.id, "title": doc.title,
+                 "issue_date": date.isoformat(),
+                 "issued_at": doc.issued_at.isoformat(timespec="microseconds")},
                  remote_addr=remote_addr)  # fmt: skip
+    _advance_checkpoint_after_commit(cf, session, unit, (unit.id, code, date.year), seq)
     _notify(cf, session, draft, "issue", p)
     return doc
+
+
+def _advance_checkpoint_after_commit(
+    cf: Casefile, session: Session, unit: Unit, key: tuple[int, str, int], seq: int
+) -> None:
+    """Once the issuing transaction commits, the audit checkpoint outside the database learns
+    the new head and number (a crash in between leaves it one behind: `verify` catches up)."""
+    head = checkpoint.head_of(session)  # this transaction's own document.issue entry
+    new = checkpoint.Checkpoint(head=head, sequences={key: seq}, units={unit.id: unit.code})
+
+    def write(_session: Session) -> None:
+        try:
+            checkpoint.advance(cf.settings, new)
+        except (OSError, checkpoint.CheckpointError):
+            log.exception("could not advance the audit checkpoint after issuing %s", seq)
+
+    sa_event.listen(session, "after_commit", write, once=True)
 
 
 def _notify(cf: Casefile, session: Session, draft: Draft, event: str, p: Principal) -> None:

@@ -264,8 +264,10 @@ def _check_item(
     if not case.imported_from and item.id not in filed:
         add(Finding("security", label, "审计日志中没有此件归入案卷的记录", cid))
 
-    # the original
-    sha = item_sha256(item)
+    if (item.document if item.document_id else item.attachment) is None:  # deleted underneath
+        gone = f"文书 {item.document_id}" if item.document_id else f"材料 {item.attachment_id}"
+        return add(Finding("integrity", label, f"归入的{gone}在档案库中已不存在", cid))
+    sha = item_sha256(item)  # the original
     file_type = "docx" if item.document_id else item.attachment.file_type
     data, problem = files.read(sha)
     if problem == "文件缺失":

@@ -1,0 +1,70 @@
+"""`casefile numbers status | raise | confirm`: number sequences after a restore.
+
+Issuing from a sequence behind the audit checkpoint (a database restored from an older backup)
+is refused until the administrator confirms the checkpoint's last numbers or raises the
+sequence past the last number sent out (app/drafting/sequences.py).
+"""
+
+from __future__ import annotations
+
+from app.cli.common import out
+from app.container import Casefile
+from app.drafting import sequences
+
+
+def cmd_status(cf: Casefile, args) -> int:
+    with cf.db.read() as session:
+        rows, error = sequences.status(cf.settings, session)
+    payload = {"sequences": [r.as_dict() for r in rows], "checkpoint_error": error}
+    lines = [f"审计检查点无法读取：{error}"] if error else []
+    for r in rows:
+        seen = "—" if r.checkpoint is None else f"{r.checkpoint}号"
+        mark = "  ✗ 落后于已发出的文号，暂停发文" if r.behind else ""
+        lines.append(
+            f"{r.unit:<10} {r.code}〔{r.year}〕  数据库已编到 {r.last_value}号  检查点 {seen}{mark}"
+        )
+    if not rows:
+        lines.append("尚无文号序列。")
+    out(args, payload, lines)
+    return 1 if error or any(r.behind for r in rows) else 0
+
+
+def cmd_raise(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        before, after = sequences.raise_sequence(
+            cf.settings, session, args.code, args.year, args.n, unit_code=args.unit
+        )
+    out(args, {"code": args.code, "year": args.year, "from": before, "to": after}, [
+        f"已将 {args.code}〔{args.year}〕的序列从 {before} 号调到 {after} 号，下一份文书编为 {after + 1} 号。"
+    ])  # fmt: skip
+    return 0
+
+
+def cmd_confirm(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        done = sequences.confirm(cf.settings, session)
+    lines = [
+        f"已将 {d['code']}〔{d['year']}〕（{d['unit']}）从 {d['from']} 号调到检查点记录的 {d['to']} 号"
+        for d in done
+    ] or ["各文号序列均不落后于审计检查点，无需调整。"]
+    out(args, {"raised": done}, lines)
+    return 0
+
+
+def register(sub, common, acting) -> None:
+    group = sub.add_parser("numbers", help="number sequences (发文字号) after a restore")
+    cmds = group.add_subparsers(dest="command", required=True)
+    cmds.add_parser(
+        "status", parents=[common], help="each sequence: database vs audit checkpoint"
+    ).set_defaults(func=cmd_status)
+    p = cmds.add_parser(
+        "raise", parents=[common], help="the last number sent out in CODE/YEAR was N"
+    )
+    p.add_argument("code", help="机关代字, e.g. 武政法审")
+    p.add_argument("year", type=int)
+    p.add_argument("n", type=int, help="the last number already sent out")
+    p.add_argument("--unit", help="unit code, when the code is used by several units")
+    p.set_defaults(func=cmd_raise)
+    cmds.add_parser(
+        "confirm", parents=[common], help="raise every sequence to the audit checkpoint's numbers"
+    ).set_defaults(func=cmd_confirm)

@@ -1,0 +1,225 @@
+"""`verify` catches tampering done below the write-once triggers (issue 16, item 3).
+
+Each test lifts the triggers the way a database administrator could (SQLite: DROP TRIGGER;
+PostgreSQL: ALTER TABLE ... DISABLE TRIGGER USER, what the tables' owner may do), changes or
+deletes rows, and expects `verify` to name what differs, by 发文字号, without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import as_user, issue_quick
+from sqlalchemy import text
+
+from app.audit.models import AuditEntry
+from app.casefiles import service as casefiles
+from app.drafting.models import IssuedDocument, ReviewStep
+from app.integrity import checkpoint
+from app.integrity.verify import verify_store
+from app.jobs.outbox import drain
+
+TABLES = (
+    "issued_documents", "review_steps", "processing_slips", "renditions", "audit_log",
+    "case_file_items", "number_sequences",
+)  # fmt: skip
+
+
+def lift_triggers(conn, cf) -> None:
+    """Drop (SQLite) or disable (PostgreSQL) every user trigger of the write-once tables."""
+    if cf.db.is_sqlite:
+        for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'")):
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+    else:
+        for table in TABLES:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+
+
+def tamper(cf, *statements: str, foreign_keys: bool = True) -> None:
+    with cf.db.engine.connect() as conn:
+        raw = conn.connection.driver_connection  # outside any transaction: PRAGMA takes effect
+        if cf.db.is_sqlite and not foreign_keys:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            lift_triggers(conn, cf)
+            for sql in statements:
+                conn.execute(text(sql))
+        if cf.db.is_sqlite and not foreign_keys:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture
+def three(quick_cf):
+    """Three issued documents, their slips made, verify passing (which writes the checkpoint)."""
+    docs = [issue_quick(quick_cf, f"事项{i}") for i in range(3)]
+    drain(quick_cf, kinds=("slip",))
+    report = verify_store(quick_cf)
+    assert report.ok, report.problems
+    assert report.checkpoint_written
+    return docs
+
+
+def problems_of(cf) -> list[str]:
+    report = verify_store(cf)
+    assert not report.ok
+    assert not report.checkpoint_written  # a failing archive never moves the anchor
+    return report.problems
+
+
+def test_deleting_an_issued_document_with_its_rendition_and_slip(quick_cf, three):
+    doc = three[1]
+    tamper(
+        quick_cf,
+        f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
+        f"DELETE FROM renditions WHERE document_id = {doc.id}",
+        f"DELETE FROM issued_documents WHERE id = {doc.id}",
+    )
+    problems = problems_of(quick_cf)
+    assert any(doc.number in p and "被删除" in p and "审计日志" in p for p in problems), problems
+    assert any(doc.number in p and "文号不连续" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "column, value, what",
+    [
+        ("title", "'改过的标题'", "标题"),
+        ("issued_by", "(SELECT id FROM users WHERE username = 'admin')", "发文人"),
+        ("issued_at", "'2020-01-01 08:00:00'", "发文时间"),
+    ],
+)
+def test_changing_an_issued_document(quick_cf, three, column, value, what):
+    doc = three[0]
+    tamper(quick_cf, f"UPDATE issued_documents SET {column} = {value} WHERE id = {doc.id}")
+    problems = problems_of(quick_cf)
+    assert any(p.startswith(f"文书 {doc.number}") and what in p for p in problems), problems
+
+
+def test_changing_a_review_steps_approver(quick_cf, three):
+    doc = three[2]
+    with quick_cf.db.read() as s:
+        step = s.query(ReviewStep).filter_by(draft_id=doc.draft_id, decision="approve").one()
+    tamper(
+        quick_cf,
+        f"UPDATE review_steps SET user_id = (SELECT id FROM users WHERE username = 'head') "
+        f"WHERE id = {step.id}",
+    )
+    problems = problems_of(quick_cf)
+    assert any(
+        doc.number in p and "办理人" in p and "signatory" in p and "head" in p for p in problems
+    ), problems
+
+
+def test_deleting_a_review_step(quick_cf, three):
+    doc = three[0]
+    tamper(
+        quick_cf,
+        f"DELETE FROM review_steps WHERE draft_id = {doc.draft_id} AND decision = 'approve'",
+    )
+    assert any(doc.number in p and "办理" in p for p in problems_of(quick_cf))
+
+
+def test_deleting_the_last_entries_of_the_audit_log(quick_cf, three):
+    with quick_cf.db.read() as s:
+        last = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first().seq
+    tamper(quick_cf, f"DELETE FROM audit_log WHERE seq > {last - 2}")
+    problems = problems_of(quick_cf)
+    assert any("末尾的记录被删除" in p and str(last) in p for p in problems), problems
+
+
+def test_rewriting_the_head_of_the_audit_log_with_a_fresh_hash(quick_cf, three):
+    """The chain is not keyed: rewrite the last entry and recompute its hash, the chain still
+    walks; only the checkpoint outside the database shows it."""
+    from app import audit
+
+    with quick_cf.db.read() as s:
+        e = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first()
+        fresh = audit._entry_hash(e.seq, e.at, e.actor_id, "mallory", e.action, e.object_type,
+                                  e.object_id, e.detail, e.remote_addr, e.prev_hash)  # fmt: skip
+    tamper(
+        quick_cf,
+        f"UPDATE audit_log SET actor = 'mallory', entry_hash = '{fresh}' WHERE seq = {e.seq}",
+    )
+    problems = problems_of(quick_cf)
+    assert any(f"第 {e.seq} 条与检查点" in p for p in problems), problems
+
+
+def test_the_issuing_transaction_advances_the_checkpoint(quick_cf):
+    """Without any verify run, issuance alone anchors the head and the numbers."""
+    doc = issue_quick(quick_cf)
+    cp = checkpoint.load(quick_cf.settings)
+    with quick_cf.db.read() as s:
+        issue_entry = s.query(AuditEntry).filter_by(action="document.issue").one()
+    assert cp.head.seq == issue_entry.seq and cp.head.entry_hash == issue_entry.entry_hash
+    assert cp.sequences == {(doc.unit_id, doc.number_code, doc.number_year): 1}
+    tamper(quick_cf, f"DELETE FROM audit_log WHERE seq >= {issue_entry.seq}")
+    assert any("末尾的记录被删除" in p for p in verify_store(quick_cf).problems)
+
+
+def test_bumping_a_number_sequence(quick_cf, three):
+    doc = three[0]
+    tamper(quick_cf, "UPDATE number_sequences SET last_value = last_value + 1")
+    problems = problems_of(quick_cf)
+    gap = doc.number.replace("1号", "4号")
+    assert any(gap in p and "文号不连续" in p for p in problems), problems
+
+
+def test_lowering_a_sequence_and_deleting_the_last_document(quick_cf, three):
+    """The database then agrees with itself; the checkpoint remembers number 3 was sent out."""
+    doc = three[2]
+    tamper(
+        quick_cf,
+        f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
+        f"DELETE FROM issued_documents WHERE id = {doc.id}",
+        "UPDATE number_sequences SET last_value = 2",
+    )
+    problems = problems_of(quick_cf)
+    assert any("检查点记录已发出至" in p and doc.number in p for p in problems), problems
+
+
+def test_a_missing_slip_blob_names_the_document(quick_cf, three):
+    doc = three[1]
+    with quick_cf.db.read() as s:
+        sha = s.execute(
+            text(f"SELECT docx_sha256 FROM processing_slips WHERE document_id = {doc.id}")
+        ).scalar_one()
+    quick_cf.blobs.path(sha).unlink()
+    problems = problems_of(quick_cf)
+    assert any(doc.number in p and "发文稿纸" in p and "缺失" in p for p in problems), problems
+
+
+def test_verify_survives_a_filed_document_that_is_gone(quick_cf, three):
+    doc = three[0]
+    with quick_cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
+                                          retention="D10", responsible="经办人")  # fmt: skip
+        casefiles.add_document(s, clerk, case.id, doc.id)
+    assert verify_store(quick_cf).ok
+    drop_fk = []
+    if not quick_cf.db.is_sqlite:  # the owner may drop the constraint the superuser would skip
+        with quick_cf.db.engine.connect() as conn:
+            for (name,) in conn.execute(text(
+                "SELECT conname FROM pg_constraint WHERE conrelid IN "
+                "('case_file_items'::regclass, 'processing_slips'::regclass) AND contype = 'f'"
+            )):  # fmt: skip
+                table = (
+                    "case_file_items" if name.startswith("case_file_items") else "processing_slips"
+                )
+                drop_fk.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    tamper(
+        quick_cf, *drop_fk, f"DELETE FROM issued_documents WHERE id = {doc.id}", foreign_keys=False
+    )
+    problems = problems_of(quick_cf)
+    assert not any("无法完成" in p for p in problems), problems
+    assert any(doc.number in p for p in problems), problems
+
+
+def test_checkpoint_is_plain_json_with_the_head(quick_cf, three):
+    raw = json.loads(checkpoint.path_of(quick_cf.settings).read_text("utf-8"))
+    with quick_cf.db.read() as s:
+        head = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first()
+        n = s.query(IssuedDocument).count()
+    assert raw["audit"]["seq"] == head.seq and raw["audit"]["entry_hash"] == head.entry_hash
+    assert raw["documents"] == n == 3
+    assert [s["last"] for s in raw["sequences"]] == [3]
