@@ -1,0 +1,82 @@
+"""Hostile values in every page's URL: no page answers 5xx, whoever asks (issue 16, item 4).
+
+Every GET rule of the web app is walked with absurd ids in its int parameters (beyond 64 bits,
+at BIGINT's edge) and hostile query values (`page`, `per_page`, dates, NUL), as an
+administrator and as a clerk."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import issue_letter
+from webutil import logged_in
+
+HUGE_IDS = ["99999999999999999999999", "9223372036854775808", "18446744073709551616", "0"]
+QUERIES = [
+    "page=4611686018427387904",
+    "page=-1",
+    "page=99999999999999999999999999",
+    "page=abc",
+    "per_page=4611686018427387904",
+    "per_page=-5",
+    "from=0001-01-01&to=9999-12-31",
+    "year=0001&status=x",
+    "q=%00&object=%00:%00",
+    "a=%00&b=999999999999999999999",
+]
+
+
+def _page_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule.startswith("/api/"):
+            continue
+        if "GET" in rule.methods:
+            yield rule
+
+
+def _urls(app):
+    """Each GET rule with huge ids in its parameters, and each list with hostile queries."""
+    for rule in _page_rules(app):
+        names = sorted(rule.arguments)
+        if names:
+            for huge in HUGE_IDS:
+                path = rule.rule
+                for name in names:
+                    path = path.replace(f"<int:{name}>", huge).replace(f"<{name}>", "x")
+                yield path
+            path = rule.rule
+            for name in names:  # real-looking ids, with hostile queries
+                path = path.replace(f"<int:{name}>", "1").replace(f"<{name}>", "x")
+        else:
+            path = rule.rule
+        for query in QUERIES:
+            yield f"{path}?{query}"
+
+
+@pytest.mark.parametrize("username", ["admin", "clerk"])
+def test_no_page_answers_5xx_to_hostile_urls(cf, app, username):
+    issue_letter(cf)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash is a 500 answer here, not a raise
+    client = logged_in(app, username)
+    failures = []
+    for url in itertools.chain(_urls(app)):
+        if url.startswith("/logout"):
+            continue
+        status = client.get(url).status_code
+        if status >= 500:
+            failures.append(f"{status} GET {url}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_huge_id_is_no_page_and_a_huge_page_is_refused_by_name(cf, app):
+    client = logged_in(app, "admin")
+    for url in ("/documents/99999999999999999999999", "/drafts/9223372036854775808",
+                "/casefiles/99999999999999999999999"):  # fmt: skip
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert "不存在" in r.get_data(as_text=True)
+    for url in ("/documents?page=4611686018427387904", "/admin/audit?page=4611686018427387904"):
+        r = client.get(url)
+        assert r.status_code == 422, url
+        assert "页码应为 1 至" in r.get_data(as_text=True)
