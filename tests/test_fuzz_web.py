@@ -27,12 +27,29 @@ QUERIES = [
 ]
 
 
-def _page_rules(app):
+HUGE = "99999999999999999999999"
+HOSTILE_FORM = {  # form fields that carry ids, numbers and dates somewhere on the pages
+    "document": HUGE, "document_id": HUGE, "reply_to": HUGE, "supersedes": HUGE,
+    "action": "note", "comment": "x", "page": HUGE, "doc_date": "0001-01-01",
+    "received_on": "0001-01-01", "reviewed_on": "9999-12-31", "meeting_on": "0001-01-01",
+    "decided_on": "0001-01-01", "title": "卷", "kind": "contract-review", "retention": "Y",
+    "unit": "FZB",
+}  # fmt: skip
+
+
+def _page_rules(app, method="GET"):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or rule.rule.startswith("/api/"):
             continue
-        if "GET" in rule.methods:
+        if method in rule.methods:
             yield rule
+
+
+def _fill(rule, value: str) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", value).replace(f"<{name}>", "x")
+    return path
 
 
 def _urls(app):
@@ -66,6 +83,25 @@ def test_no_page_answers_5xx_to_hostile_urls(cf, app, username):
         status = client.get(url).status_code
         if status >= 500:
             failures.append(f"{status} GET {url}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("username", ["admin", "clerk"])
+def test_no_form_answers_5xx_to_hostile_values(cf, app, username):
+    """Every POST rule, on real records (id 1) and on huge ids, with huge ids and year-1 dates
+    in the fields that carry them."""
+    issue_letter(cf)
+    app.config.update(PROPAGATE_EXCEPTIONS=False, WTF_CSRF_ENABLED=False)
+    client = logged_in(app, username)
+    failures = []
+    for rule in _page_rules(app, "POST"):
+        if rule.endpoint in {"auth.logout", "auth.login"}:
+            continue
+        for value in ("1", HUGE):
+            url = _fill(rule, value)
+            status = client.post(url, data=HOSTILE_FORM).status_code
+            if status >= 500:
+                failures.append(f"{status} POST {url}")
     assert not failures, "\n".join(failures)
 
 

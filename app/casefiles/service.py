@@ -40,6 +40,7 @@ from app.casefiles.models import (
     CaseFileItem,
 )
 from app.common.clock import today_in_china
+from app.common.ids import in_range
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
@@ -380,7 +381,7 @@ def _check_role(role: str | None, default: str) -> str:
 def _reply_target(session: Session, case: CaseFile, reply_to: int | None) -> int | None:
     if reply_to is None:
         return None
-    target = session.get(CaseFileItem, reply_to)
+    target = session.get(CaseFileItem, reply_to) if in_range(reply_to) else None
     if target is None or target.case_file_id != case.id:
         message = f"被答复的材料（第{reply_to}项）不在本案卷中"
         raise ValidationFailed(message, [{"field": "reply_to", "label": "答复的材料",
@@ -393,7 +394,7 @@ def add_document(session: Session, p: Principal, case_id: int, document_id: int,
                  remote_addr: str = "") -> CaseFileItem:  # fmt: skip
     """File an issued document into an open case file."""
     case = get_case_file(session, p, case_id, "casefile.edit")
-    doc = session.get(IssuedDocument, document_id)
+    doc = session.get(IssuedDocument, document_id) if in_range(document_id) else None
     if doc is None or not can(session, p, "document.read", doc):
         message = f"文书 {document_id} 不存在或您无权查看"
         raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])

@@ -19,3 +19,9 @@ class RecordId(BaseConverter):
 
     def to_url(self, value: int) -> str:
         return str(int(value))
+
+
+def in_range(value: object) -> bool:
+    """Whether `value` can be a record id (an int from 1 to MAX_ID): look up only those, so an
+    id a user typed beyond the database's range is "not found", never an overflow."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from app.access.policy import can
+from app.common.ids import in_range
 from app.db.base import utcnow
 from app.drafting import drafts, history
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
@@ -274,6 +275,7 @@ def act(draft_id: int, action: str):
                 message = "已退回起草人修改。"
             elif action == "note":
                 supersedes = request.form.get("supersedes", type=int) or 0
+                supersedes = supersedes if in_range(supersedes) else 0  # 0: no such step
                 drafts.add_note(cf(), s, g.principal, draft_id, supersedes, comment,
                                 remote_addr(), opinion=_opinion_upload())  # fmt: skip
                 message = "补充意见已记录；原意见保持不变。"
