@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_case_files
 from app.blobs.store import store_blob
-from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
+from app.casefiles.attachments import MEDIA_TYPES, InspectedUpload, inspect_upload, printable_name
 from app.casefiles.contents import (
     CaseFileView,
     case_file_contents,
@@ -432,8 +432,8 @@ def add_attachment(
     session: Session,
     p: Principal,
     case_id: int,
-    data: bytes,
-    filename: str,
+    upload: InspectedUpload | bytes,
+    filename: str | None = None,
     *,
     title: str | None = None,
     role: str | None = None,
@@ -443,20 +443,22 @@ def add_attachment(
     reply_to: int | None = None,
     remote_addr: str = "",
 ) -> CaseFileItem:
-    """Upload material into an open case file. Checked before anything is stored."""
+    """Store material in an open case file. `upload` is what `inspect_upload` passed, checked
+    before the caller opened its write transaction (the web, the API and the CLI do so); raw
+    bytes and a `filename` are inspected here, inside the transaction (scripts and tests)."""
     case = get_case_file(session, p, case_id, "casefile.edit")
-    filename = os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload"
     role = _check_role(role, "other")
     reply_target = _reply_target(session, case, reply_to)
     doc_date = _date(doc_date, "文件日期", "doc_date")
-    checked = inspect_upload(data, filename, cf.settings.max_upload_bytes)
-    title = (title or "").strip() or os.path.splitext(filename)[0]
-    sha = store_blob(session, cf.blobs, data, checked.media_type)
+    if not isinstance(upload, InspectedUpload):
+        upload = inspect_upload(upload, filename, cf.settings.max_upload_bytes)
+    title = (title or "").strip() or os.path.splitext(upload.name)[0]
+    sha = store_blob(session, cf.blobs, upload.data, upload.media_type)
     session.flush()  # the blob row before the rows that name it
     attachment = Attachment(
-        sha256=sha, size=len(data), media_type=checked.media_type, file_type=checked.file_type,
-        original_name=filename, pages=checked.pages, text=checked.text, unit_id=case.unit_id,
-        uploaded_by=p.user.id,
+        sha256=sha, size=len(upload.data), media_type=upload.media_type,
+        file_type=upload.file_type, original_name=upload.name, pages=upload.pages,
+        text=upload.text, unit_id=case.unit_id, uploaded_by=p.user.id,
     )  # fmt: skip
     session.add(attachment)
     session.flush()
@@ -469,10 +471,12 @@ def add_attachment(
     session.add(item)
     session.flush()
     queue_index(session, [item])
+    detail = {"item": item.id, "attachment": attachment.id, "sha256": sha, "name": upload.name,
+              "type": upload.file_type, "role": role}  # fmt: skip
+    if upload.sent_name != upload.name:  # the name as sent, when cleaning changed it
+        detail["sent_name"] = printable_name(upload.sent_name)
     audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
-                 detail={"item": item.id, "attachment": attachment.id, "sha256": sha,
-                         "name": filename, "type": checked.file_type, "role": role},
-                 remote_addr=remote_addr)  # fmt: skip
+                 detail=detail, remote_addr=remote_addr)  # fmt: skip
     return item
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_case_file, import_package
 from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.casefiles.service import (
@@ -40,7 +41,8 @@ def cmd_case_add(cf: Casefile, args) -> int:
         raise CliError("请指定 --document ID 或 --file PATH 之一")
     if args.file:
         path = Path(args.file)
-        data = read_file(path, "文件")
+        # checked before the write transaction: a slow inspection blocks no other writer
+        checked = inspect_upload(read_file(path, "文件"), path.name, cf.settings.max_upload_bytes)
     with cf.db.write() as s:
         p = need_as(s, args)
         if args.document is not None:
@@ -48,7 +50,7 @@ def cmd_case_add(cf: Casefile, args) -> int:
             item = add_document(s, p, args.case, doc_id, role=args.role, reply_to=args.reply_to)
         else:
             item = add_attachment(
-                cf, s, p, args.case, data, path.name, title=args.title, role=args.role,
+                cf, s, p, args.case, checked, title=args.title, role=args.role,
                 responsible=args.responsible or "", doc_date=args.date, doc_number=args.number or "",
                 reply_to=args.reply_to,
             )  # fmt: skip

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.blobs.store import store_blob
 from app.common import media_types
+from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import Casefile
 from app.drafting.models import ReviewOpinion, ReviewStep
 from app.errors import ValidationFailed
@@ -59,10 +60,14 @@ def check_opinion_file(upload: OpinionFile) -> tuple[str, str]:
         raise _refuse("书面意见文件不能超过10MB")
     if upload.data.startswith(b"%PDF-"):
         media, suffix = PDF_MEDIA, ".pdf"
+        problem = pdf_active_content(upload.data)
     elif _is_docx(upload.data):
         media, suffix = media_types.DOCX, ".docx"
+        problem = zip_expansion_problem(upload.data)
     else:
         raise _refuse("书面意见文件只能是 PDF 或 Word（.docx）文件")
+    if problem:  # the rules of every upload (app/common/upload_safety.py)
+        raise _refuse(f"书面意见文件未被接收：{problem}")
     stem = _UNSAFE_NAME.sub("_", (upload.name or "").rsplit("/", 1)[-1]).strip(" ._")
     if stem.lower().endswith(suffix):
         stem = stem[: -len(suffix)]
