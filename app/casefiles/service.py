@@ -271,17 +271,38 @@ def queue_index(session: Session, items: list[CaseFileItem]) -> None:
         session.add(OutboxEvent(kind="index", payload={key[0]: key[1]}))
 
 
+EARLIEST_DATE = dt.date(1949, 1, 1)
+LATEST_YEARS_AHEAD = 10
+
+
+def date_range() -> tuple[dt.date, dt.date]:
+    """The dates a case file may carry: from 1949-01-01 to ten years after today (China time);
+    a year-1 decision date would give the 档号 `…·1-D10-…`."""
+    today = today_in_china()
+    try:
+        return EARLIEST_DATE, today.replace(year=today.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February, ten years on
+        return EARLIEST_DATE, today.replace(year=today.year + LATEST_YEARS_AHEAD, day=28)
+
+
 def _date(value, label: str, field: str = "") -> dt.date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{value}"
-        errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
-        raise ValidationFailed(message, errors if field else None) from None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{str(value)[:40]}"
+            errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
+            raise ValidationFailed(message, errors if field else None) from None
+    first, last = date_range()
+    if not first <= value <= last:
+        reason = f"应在 {first.isoformat()} 至 {last.isoformat()} 之间"
+        errors = [{"field": field, "label": label, "message": reason}]
+        raise ValidationFailed(f"{label}{reason}：{value.isoformat()}", errors if field else None)
+    return value
 
 
 DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "meeting_on": "会议审议日期",
