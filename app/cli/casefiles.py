@@ -16,7 +16,7 @@ from app.casefiles.service import (
     list_case_files,
     open_case_file,
 )
-from app.cli.common import CliError, acting_as, need_as, out, read_file
+from app.cli.common import CliError, acting_as, need_as, out, read_file, record_id
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.presenters.casefiles import case_file_summary, case_file_view_payload, item_payload
@@ -159,7 +159,7 @@ def register(sub, common, acting) -> None:
     p.set_defaults(func=cmd_case_new)
 
     p = case.add_parser("add", parents=[common, acting], help="file a document or upload a file")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.add_argument("--document", metavar="ID", help="an issued document: its id or 发文字号")
     p.add_argument("--file", metavar="PATH")
     p.add_argument("--role", choices=list(ROLES), help="material type")
@@ -168,22 +168,22 @@ def register(sub, common, acting) -> None:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="date of an uploaded file")
     p.add_argument("--number", help="文号 of an uploaded file")
     p.add_argument(
-        "--reply-to", dest="reply_to", type=int, metavar="ITEM", help="item this answers"
+        "--reply-to", dest="reply_to", type=record_id, metavar="ITEM", help="item this answers"
     )
     p.set_defaults(func=cmd_case_add)
 
     p = case.add_parser("close", parents=[common, acting], help="assign 档号 and make read-only")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.set_defaults(func=cmd_case_close)
 
     p = case.add_parser("export", parents=[common, acting], help="dossier PDF and transfer package")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.add_argument("--pdf", metavar="OUT.pdf")
     p.add_argument("--package", metavar="OUT.zip")
     p.set_defaults(func=cmd_case_export)
 
     p = case.add_parser("show", parents=[common, acting])
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.set_defaults(func=cmd_case_show)
 
     p = case.add_parser("list", parents=[common, acting])
