@@ -24,6 +24,9 @@ QUERIES = [
     "year=0001&status=x",
     "q=%00&object=%00:%00",
     "a=%00&b=999999999999999999999",
+    "q=x&year=0001&year_from=9999&year_to=0&page=99999999999999",
+    "q=%E5%B9%B4%E5%BA%A6:0001..99999&type=%00x&unit=..&reviewer=" + "x" * 5000,
+    "q=" + "(" * 500 + "x" + ")" * 500,
 ]
 
 
