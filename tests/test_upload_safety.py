@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import threading
 import time
 import zipfile
 
 import pytest
 from casefile_factories import make_docx, make_pdf, new_case, upload
-from conftest import as_user
+from conftest import as_user, make_settings, populate
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 from sqlalchemy import select
@@ -22,11 +23,15 @@ import app.casefiles.attachments as attachments
 import app.integrity.checks as checks
 from app import audit
 from app.audit.models import AuditEntry
+from app.casefiles import export
 from app.casefiles import service as casefiles
 from app.casefiles.attachments import clean_file_name, inspect_upload
-from app.casefiles.models import Attachment
+from app.casefiles.models import Attachment, CaseFile
 from app.common import upload_safety
+from app.common.hashing import sha256_hex
 from app.common.upload_safety import pdf_active_content, zip_expansion_problem
+from app.container import open_casefile
+from app.db import Database, migrate
 from app.drafting.opinions import OpinionFile, check_opinion_file
 from app.errors import ValidationFailed
 from app.templating.inspect import inspect_template
@@ -286,3 +291,39 @@ def test_a_slow_inspection_does_not_block_other_writers(cf, app, monkeypatch, su
     assert results and results[0].status_code in (201, 302)
     with cf.db.read() as s:
         assert s.scalar(select(Attachment.original_name)) == "慢.pdf"
+
+
+# ---- transfer packages ----------------------------------------------------------------------
+
+
+def test_an_imported_package_is_held_to_the_upload_rules(cf, tmp_path):
+    """A package whose hashes are all correct but whose PDF runs JavaScript is refused: an
+    import never brings in what verify would call unsafe."""
+    case_id = new_case(cf, decided_on="2026-11-20")
+    upload(cf, case_id, make_pdf(), "纪要.pdf", title="纪要")
+    package = export.build_package(cf, case_id)
+    src = zipfile.ZipFile(io.BytesIO(package))
+    files = {i.filename: src.read(i) for i in src.infolist()}
+    bad = _pdf(_js)
+    files["items/0001/original.pdf"] = bad
+    meta = json.loads(files["items/0001/metadata.json"])
+    meta["sha256"] = sha256_hex(bad)
+    files["items/0001/metadata.json"] = json.dumps(meta, ensure_ascii=False).encode()
+    files["SHA256SUMS"] = "".join(
+        f"{sha256_hex(data)}  {name}\n" for name, data in files.items() if name != "SHA256SUMS"
+    ).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    url = f"sqlite:///{tmp_path / 'other' / 'archive' / 'casefile.db'}"
+    other = open_casefile(make_settings(tmp_path / "other", url))
+    migrate.upgrade(Database(url))
+    populate(other)
+    try:
+        with pytest.raises(ValidationFailed, match="items/0001/original.pdf.*JavaScript"):
+            export.import_package(other, out.getvalue())
+        with other.db.read() as s:
+            assert s.query(CaseFile).count() == 0
+    finally:
+        other.close()
