@@ -13,13 +13,14 @@ import zipfile
 
 import pytest
 from casefile_factories import make_docx, make_pdf, new_case, upload
-from conftest import as_user, make_settings, populate
+from conftest import as_user, make_settings, populate, sample
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 from sqlalchemy import select
-from webutil import api_client, logged_in, post_form
+from webutil import api_client, csrf_from, logged_in, post_form
 
 import app.casefiles.attachments as attachments
+import app.drafting.opinions as opinions
 import app.integrity.checks as checks
 from app import audit
 from app.audit.models import AuditEntry
@@ -32,6 +33,8 @@ from app.common.hashing import sha256_hex
 from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import open_casefile
 from app.db import Database, migrate
+from app.drafting import drafts
+from app.drafting.models import ReviewOpinion
 from app.drafting.opinions import OpinionFile, check_opinion_file
 from app.errors import ValidationFailed
 from app.templating.inspect import inspect_template
@@ -327,3 +330,41 @@ def test_an_imported_package_is_held_to_the_upload_rules(cf, tmp_path):
             assert s.query(CaseFile).count() == 0
     finally:
         other.close()
+
+
+def test_a_slow_opinion_check_does_not_block_other_writers(cf, app, monkeypatch):
+    """A reviewer's written opinion is checked before the approval's write transaction."""
+    if cf.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer is what a check must not hold")
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        draft = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
+        drafts.submit(cf, s, clerk, draft.id)
+        url = f"/drafts/{draft.id}"
+    started = threading.Event()
+    real = opinions.pdf_active_content
+
+    def slow(data):
+        started.set()
+        time.sleep(1.0)
+        return real(data)
+
+    monkeypatch.setattr(opinions, "pdf_active_content", slow)
+    head = logged_in(app, "head")
+    token = csrf_from(head, url)
+    results = []
+    approve = threading.Thread(target=lambda: results.append(head.post(
+        url + "/approve", content_type="multipart/form-data",
+        data={"csrf_token": token, "comment": "同意。",
+              "opinion_file": (io.BytesIO(make_pdf()), "意见.pdf")})))  # fmt: skip
+    approve.start()
+    assert started.wait(5)
+    t0 = time.monotonic()
+    with cf.db.write() as s:
+        audit.record(s, "test.write", actor=None)
+    waited = time.monotonic() - t0
+    approve.join(10)
+    assert waited < 0.5, f"a writer waited {waited:.2f} s for an opinion file's check"
+    assert results and results[0].status_code == 302
+    with cf.db.read() as s:
+        assert s.scalar(select(ReviewOpinion.file_name)) == "意见.pdf"

@@ -49,12 +49,13 @@ def cmd_draft_edit(cf: Casefile, args) -> int:
 
 def _decision(action: Callable, verb: str) -> Callable:
     def run(cf: Casefile, args) -> int:
+        extra = {}
+        if getattr(args, "opinion_file", None):
+            path = Path(args.opinion_file)
+            extra["opinion"] = OpinionFile(path.name, path.read_bytes())
+            extra["opinion"].checked()  # before the write transaction: it blocks no writer
         with cf.db.write() as session:
             p = need_as(session, args)
-            extra = {}
-            if getattr(args, "opinion_file", None):
-                path = Path(args.opinion_file)
-                extra["opinion"] = OpinionFile(path.name, path.read_bytes())
             step = action(cf, session, p, args.draft, args.comment or "", **extra)
             draft = session.get(Draft, args.draft)
             payload = draft_payload(cf, session, draft) | {"step": step_payload(step)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,14 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 class OpinionFile:
     name: str
     data: bytes
+    _checked: list = field(default_factory=list, compare=False, repr=False)
+
+    def checked(self) -> tuple[str, str]:
+        """(media type, safe file name): `check_opinion_file`'s answer, computed once. The
+        surfaces ask before they open the write transaction, so the check never holds it."""
+        if not self._checked:
+            self._checked.append(check_opinion_file(self))
+        return self._checked[0]
 
 
 def _refuse(message: str) -> ValidationFailed:
@@ -87,7 +95,7 @@ def attach_opinion(
         return None
     row = ReviewOpinion(step_id=step.id, supersedes_step_id=supersedes.id if supersedes else None)
     if upload is not None:
-        media, name = check_opinion_file(upload)
+        media, name = upload.checked()
         row.file_sha256 = store_blob(session, cf.blobs, upload.data, media)
         row.file_name, row.media_type, row.size = name, media, len(upload.data)
     session.add(row)
