@@ -17,11 +17,13 @@ from conftest import as_user, make_settings, populate, sample
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 from sqlalchemy import select
+from test_template_upload import GOOD, SAMPLE, SCHEMA_BYTES, docx
 from webutil import api_client, csrf_from, logged_in, post_form
 
 import app.casefiles.attachments as attachments
 import app.drafting.opinions as opinions
 import app.integrity.checks as checks
+import app.templating.upload as template_upload
 from app import audit
 from app.audit.models import AuditEntry
 from app.casefiles import export
@@ -368,3 +370,38 @@ def test_a_slow_opinion_check_does_not_block_other_writers(cf, app, monkeypatch)
     assert results and results[0].status_code == 302
     with cf.db.read() as s:
         assert s.scalar(select(ReviewOpinion.file_name)) == "意见.pdf"
+
+
+def test_a_slow_template_check_does_not_block_other_writers(cf, app, monkeypatch):
+    """A template upload is checked (its sample rendered) before the write transaction. A
+    guard: before, the check ran inside the transaction but ahead of its first statement, so
+    SQLite's lock was not yet taken; any query added ahead of it would have taken it."""
+    if cf.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer is what a check must not hold")
+    started = threading.Event()
+    real = template_upload.inspect_template
+
+    def slow(*args, **kwargs):
+        started.set()
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(template_upload, "inspect_template", slow)
+    admin = logged_in(app, "admin")
+    token = csrf_from(admin, "/admin/templates")
+    results = []
+    send = threading.Thread(target=lambda: results.append(admin.post(
+        "/admin/templates", content_type="multipart/form-data",
+        data={"csrf_token": token, "template_id": "memo",
+              "docx": (io.BytesIO(docx(*GOOD)), "memo.docx"),
+              "schema": (io.BytesIO(SCHEMA_BYTES), "schema.yaml"),
+              "sample": (io.BytesIO(json.dumps(SAMPLE).encode()), "sample.json")})))  # fmt: skip
+    send.start()
+    assert started.wait(5)
+    t0 = time.monotonic()
+    with cf.db.write() as s:
+        audit.record(s, "test.write", actor=None)
+    waited = time.monotonic() - t0
+    send.join(10)
+    assert waited < 0.5, f"a writer waited {waited:.2f} s for a template's check"
+    assert results and results[0].status_code == 302

@@ -16,7 +16,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
-from app.templating.upload import MAX_TEMPLATE_BYTES, add_template
+from app.templating.upload import MAX_TEMPLATE_BYTES, add_template, check_template
 from app.web.common import cf, format_cst, login_required, page_arg, remote_addr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -236,10 +236,12 @@ def templates():
                  for k, f in files.items()}  # fmt: skip
         template_id = (request.form.get("template_id") or "").strip()
         try:
+            # checked before the write transaction: rendering the sample blocks no writer
+            checked = check_template(template_id, blobs["docx"], blobs["schema"], blobs["sample"])
             with cf().db.write() as s:
                 upload = add_template(cf(), s, g.principal, template_id, blobs["docx"],
                                       blobs["schema"], blobs["sample"], via="web",
-                                      remote_addr=remote_addr())  # fmt: skip
+                                      remote_addr=remote_addr(), report=checked)  # fmt: skip
         except ValidationFailed as exc:
             form_error = exc.message
         else:
