@@ -405,3 +405,13 @@ def test_a_slow_template_check_does_not_block_other_writers(cf, app, monkeypatch
     send.join(10)
     assert waited < 0.5, f"a writer waited {waited:.2f} s for a template's check"
     assert results and results[0].status_code == 302
+
+
+def test_the_cli_refuses_a_pdf_with_javascript(cf, run_cli, tmp_path):
+    case_id = new_case(cf)
+    path = tmp_path / "通知.pdf"
+    path.write_bytes(_pdf(_js))
+    code, _, err = run_cli("case", "add", str(case_id), "--file", str(path), "--as", "clerk")
+    assert code != 0 and "PDF 含有JavaScript 脚本" in err
+    with cf.db.read() as s:
+        assert s.scalar(select(Attachment.id)) is None
