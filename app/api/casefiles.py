@@ -25,7 +25,7 @@ from app.api.schemas import (
     UploadMaterial,
 )
 from app.casefiles import service
-from app.casefiles.attachments import MEDIA_TYPES
+from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
 from app.casefiles.export import export_case_file
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.common.media_types import PDF, ZIP
@@ -133,9 +133,11 @@ def _upload(case_id: int) -> int:
     form = validate(UploadMaterial, request.form.to_dict() | {"file": upload.filename})
     reply_to = _integer(form.reply_to, "reply_to", "答复的材料")
     data = upload.read(cf().settings.max_upload_bytes + 1)
+    # checked before the write transaction: a slow inspection blocks no other writer
+    checked = inspect_upload(data, upload.filename, cf().settings.max_upload_bytes)
     with cf().db.write() as s:
         return service.add_attachment(
-            cf(), s, g.principal, case_id, data, upload.filename, title=form.title,
+            cf(), s, g.principal, case_id, checked, title=form.title,
             role=form.role or None, responsible=form.responsible or "",
             doc_date=form.doc_date or None, doc_number=form.doc_number or "",
             reply_to=reply_to, remote_addr=remote_addr(),

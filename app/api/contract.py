@@ -18,25 +18,10 @@ from typing import Any
 from flask import Flask, current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.json_schema import models_json_schema
-from werkzeug.routing import BaseConverter
 
 from app.api.base import bp, token_required
+from app.common.ids import MAX_ID, RecordId
 from app.errors import ValidationFailed
-
-MAX_ID = 10**18 - 1  # 18 digits: below BIGINT's 2**63-1, so every id reaches the database
-
-
-class RecordId(BaseConverter):
-    """`<id:name>`: a record id, 1 to 10**18-1; anything else is no route (404), never a
-    database error."""
-
-    regex = r"[1-9][0-9]{0,17}"
-
-    def to_python(self, value: str) -> int:
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        return str(int(value))
 
 
 class Body(BaseModel):

@@ -1,17 +1,24 @@
 """Uploaded material for case files: checked by content (never by name), size-limited, text
-extracted for search. Anything encrypted, malformed or too large is refused with a message
-that says why, before a byte is stored."""
+extracted for search. Anything encrypted, malformed, too large, expanding too far (DOCX, OFD)
+or holding active content (a PDF's JavaScript or Launch action) is refused with a message
+that says why, before a byte is stored.
+
+`inspect_upload` is pure (no session): the surfaces run it before they open the write
+transaction, so a slow inspection never holds SQLite's write lock (issue 16)."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass
 
 from app.common import media_types
 from app.common.docx_text import docx_text
+from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.errors import ValidationFailed
 
 MEDIA_TYPES = {
@@ -27,8 +34,18 @@ MAX_TEXT_CHARS = 2_000_000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and old .doc live in OLE
 
 
+MAX_NAME_CHARS = 255  # Attachment.original_name
+_NAME_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 @dataclass(frozen=True)
-class InspectedFile:
+class InspectedUpload:
+    """An upload that passed every check, ready to store: its bytes, its cleaned name, the
+    name as sent (for the audit log), and what inspection found."""
+
+    data: bytes
+    name: str
+    sent_name: str
     file_type: str
     media_type: str
     text: str
@@ -39,6 +56,28 @@ def refuse(name: str, reason: str) -> ValidationFailed:
     return ValidationFailed(
         f"文件“{name}”未被接收：{reason}", [{"field": "file", "label": "文件", "message": reason}]
     )
+
+
+def clean_file_name(name: str | None, file_type: str | None = None) -> str:
+    """The one cleaning of an uploaded file's name: the last path component, without control,
+    invisible or direction-changing characters; "", "." or ".." becomes 未命名 with the
+    extension of its type; a long name is shortened keeping its extension."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = _NAME_JUNK.sub("", name.replace("\\", "/")).rsplit("/", 1)[-1].strip()
+    if not name.strip("."):
+        name = "未命名" + (f".{file_type}" if file_type else "")
+    if len(name) > MAX_NAME_CHARS:
+        stem, ext = os.path.splitext(name)
+        ext = ext if len(ext) <= 16 else ""
+        name = stem[: MAX_NAME_CHARS - len(ext)].rstrip() + ext
+    return name
+
+
+def printable_name(name: str | None, limit: int = 1000) -> str:
+    """A name as sent, for the audit log: control characters written as \\xNN (a JSON column
+    on PostgreSQL cannot hold U+0000)."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in (name or ""))
+    return text[:limit]
 
 
 def sniff(data: bytes) -> str | None:
@@ -63,23 +102,38 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def inspect_upload(data: bytes, name: str, max_bytes: int) -> InspectedFile:
-    """Check an upload and extract its text; raises ValidationFailed with the reason."""
+def inspect_upload(data: bytes, name: str | None, max_bytes: int) -> InspectedUpload:
+    """Check an upload and extract its text (no database: run it before the write
+    transaction); raises ValidationFailed with the reason."""
+    shown = clean_file_name(name)
     if not data:
-        raise refuse(name, "文件为空")
+        raise refuse(shown, "文件为空")
     if len(data) > max_bytes:
         raise refuse(
-            name, f"文件过大（{len(data) / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）"
+            shown, f"文件过大（{len(data) / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）"
         )
     if data.startswith(_OLE_MAGIC):
-        raise refuse(name, "文件已加密或是旧版 Office 格式（.doc），请解除密码并另存为 DOCX 或 PDF")
+        raise refuse(
+            shown, "文件已加密或是旧版 Office 格式（.doc），请解除密码并另存为 DOCX 或 PDF"
+        )
     kind = sniff(data)
     if kind is None:
-        raise refuse(name, "只接收 PDF、DOCX、OFD、JPG、PNG 文件（按文件内容判断，不看扩展名）")
+        raise refuse(shown, "只接收 PDF、DOCX、OFD、JPG、PNG 文件（按文件内容判断，不看扩展名）")
+    if kind in ("docx", "ofd"):
+        problem = zip_expansion_problem(data)
+        if problem:
+            raise refuse(shown, f"{TYPE_LABELS[kind]} {problem}，请检查文件后重新上传")
     text, pages = {"pdf": _pdf, "docx": _docx, "ofd": _ofd, "jpg": _image, "png": _image}[kind](
-        data, name
+        data, shown
     )
-    return InspectedFile(kind, MEDIA_TYPES[kind], text[:MAX_TEXT_CHARS], pages)
+    if kind == "pdf":
+        problem = pdf_active_content(data)
+        if problem:
+            raise refuse(shown, f"{problem}，存档文件不得含有可执行的内容；"
+                                "请另存为不含脚本的 PDF（如 PDF/A）后重新上传")  # fmt: skip
+    return InspectedUpload(data=data, name=clean_file_name(name, kind), sent_name=name or "",
+                           file_type=kind, media_type=MEDIA_TYPES[kind],
+                           text=text[:MAX_TEXT_CHARS], pages=pages)  # fmt: skip
 
 
 def _pdf(data: bytes, name: str) -> tuple[str, int]:

@@ -52,6 +52,7 @@ from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
 from app.common.download import Download
 from app.common.hashing import sha256_hex
+from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import Casefile
 from app.drafting.models import DraftVersion, ReviewStep
 from app.errors import Forbidden, ValidationFailed
@@ -605,6 +606,13 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
                 raise Forbidden("只有管理员可以导入移交包")
     actor = p.user if p is not None else None
     files, manifest, metas = verify_package(data)
+    for meta in metas:  # the rules of every upload: nothing verify would call unsafe
+        kind = meta["original"].rsplit(".", 1)[-1]
+        original = files[meta["original"]]
+        problem = (pdf_active_content(original) if kind == "pdf"
+                   else zip_expansion_problem(original) if kind in ("docx", "ofd") else None)  # fmt: skip
+        if problem:
+            raise ValidationFailed(f"移交包中的“{meta['original']}”未被接收：{problem}")
     package_sha = sha256_hex(data)
     info = manifest["case_file"]
     with cf.db.write() as s:

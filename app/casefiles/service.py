@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_case_files
 from app.blobs.store import store_blob
-from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
+from app.casefiles.attachments import MEDIA_TYPES, InspectedUpload, inspect_upload, printable_name
 from app.casefiles.contents import (
     CaseFileView,
     case_file_contents,
@@ -40,6 +40,7 @@ from app.casefiles.models import (
     CaseFileItem,
 )
 from app.common.clock import today_in_china
+from app.common.ids import in_range
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
@@ -270,17 +271,38 @@ def queue_index(session: Session, items: list[CaseFileItem]) -> None:
         session.add(OutboxEvent(kind="index", payload={key[0]: key[1]}))
 
 
+EARLIEST_DATE = dt.date(1949, 1, 1)
+LATEST_YEARS_AHEAD = 10
+
+
+def date_range() -> tuple[dt.date, dt.date]:
+    """The dates a case file may carry: from 1949-01-01 to ten years after today (China time);
+    a year-1 decision date would give the 档号 `…·1-D10-…`."""
+    today = today_in_china()
+    try:
+        return EARLIEST_DATE, today.replace(year=today.year + LATEST_YEARS_AHEAD)
+    except ValueError:  # 29 February, ten years on
+        return EARLIEST_DATE, today.replace(year=today.year + LATEST_YEARS_AHEAD, day=28)
+
+
 def _date(value, label: str, field: str = "") -> dt.date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{value}"
-        errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
-        raise ValidationFailed(message, errors if field else None) from None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            message = f"{label}不是有效日期（应为 YYYY-MM-DD）：{str(value)[:40]}"
+            errors = [{"field": field, "label": label, "message": "应为 YYYY-MM-DD 格式的日期"}]
+            raise ValidationFailed(message, errors if field else None) from None
+    first, last = date_range()
+    if not first <= value <= last:
+        reason = f"应在 {first.isoformat()} 至 {last.isoformat()} 之间"
+        errors = [{"field": field, "label": label, "message": reason}]
+        raise ValidationFailed(f"{label}{reason}：{value.isoformat()}", errors if field else None)
+    return value
 
 
 DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "meeting_on": "会议审议日期",
@@ -380,7 +402,7 @@ def _check_role(role: str | None, default: str) -> str:
 def _reply_target(session: Session, case: CaseFile, reply_to: int | None) -> int | None:
     if reply_to is None:
         return None
-    target = session.get(CaseFileItem, reply_to)
+    target = session.get(CaseFileItem, reply_to) if in_range(reply_to) else None
     if target is None or target.case_file_id != case.id:
         message = f"被答复的材料（第{reply_to}项）不在本案卷中"
         raise ValidationFailed(message, [{"field": "reply_to", "label": "答复的材料",
@@ -393,7 +415,7 @@ def add_document(session: Session, p: Principal, case_id: int, document_id: int,
                  remote_addr: str = "") -> CaseFileItem:  # fmt: skip
     """File an issued document into an open case file."""
     case = get_case_file(session, p, case_id, "casefile.edit")
-    doc = session.get(IssuedDocument, document_id)
+    doc = session.get(IssuedDocument, document_id) if in_range(document_id) else None
     if doc is None or not can(session, p, "document.read", doc):
         message = f"文书 {document_id} 不存在或您无权查看"
         raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
@@ -431,8 +453,8 @@ def add_attachment(
     session: Session,
     p: Principal,
     case_id: int,
-    data: bytes,
-    filename: str,
+    upload: InspectedUpload | bytes,
+    filename: str | None = None,
     *,
     title: str | None = None,
     role: str | None = None,
@@ -442,20 +464,22 @@ def add_attachment(
     reply_to: int | None = None,
     remote_addr: str = "",
 ) -> CaseFileItem:
-    """Upload material into an open case file. Checked before anything is stored."""
+    """Store material in an open case file. `upload` is what `inspect_upload` passed, checked
+    before the caller opened its write transaction (the web, the API and the CLI do so); raw
+    bytes and a `filename` are inspected here, inside the transaction (scripts and tests)."""
     case = get_case_file(session, p, case_id, "casefile.edit")
-    filename = os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload"
     role = _check_role(role, "other")
     reply_target = _reply_target(session, case, reply_to)
     doc_date = _date(doc_date, "文件日期", "doc_date")
-    checked = inspect_upload(data, filename, cf.settings.max_upload_bytes)
-    title = (title or "").strip() or os.path.splitext(filename)[0]
-    sha = store_blob(session, cf.blobs, data, checked.media_type)
+    if not isinstance(upload, InspectedUpload):
+        upload = inspect_upload(upload, filename, cf.settings.max_upload_bytes)
+    title = (title or "").strip() or os.path.splitext(upload.name)[0]
+    sha = store_blob(session, cf.blobs, upload.data, upload.media_type)
     session.flush()  # the blob row before the rows that name it
     attachment = Attachment(
-        sha256=sha, size=len(data), media_type=checked.media_type, file_type=checked.file_type,
-        original_name=filename, pages=checked.pages, text=checked.text, unit_id=case.unit_id,
-        uploaded_by=p.user.id,
+        sha256=sha, size=len(upload.data), media_type=upload.media_type,
+        file_type=upload.file_type, original_name=upload.name, pages=upload.pages,
+        text=upload.text, unit_id=case.unit_id, uploaded_by=p.user.id,
     )  # fmt: skip
     session.add(attachment)
     session.flush()
@@ -468,10 +492,12 @@ def add_attachment(
     session.add(item)
     session.flush()
     queue_index(session, [item])
+    detail = {"item": item.id, "attachment": attachment.id, "sha256": sha, "name": upload.name,
+              "type": upload.file_type, "role": role}  # fmt: skip
+    if upload.sent_name != upload.name:  # the name as sent, when cleaning changed it
+        detail["sent_name"] = printable_name(upload.sent_name)
     audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,
-                 detail={"item": item.id, "attachment": attachment.id, "sha256": sha,
-                         "name": filename, "type": checked.file_type, "role": role},
-                 remote_addr=remote_addr)  # fmt: skip
+                 detail=detail, remote_addr=remote_addr)  # fmt: skip
     return item
 
 

@@ -161,13 +161,12 @@ def cmd_templates_check(cf: Casefile, args) -> int:
     """`templates check` reports; `templates add` also records a new version when it passes."""
     docx, schema = read_file(args.docx), read_file(args.schema)
     sample = read_file(args.sample, "示例数据") if args.sample else None
+    report = check_template(args.template_id, docx, schema, sample)  # before any transaction
+    upload = None
     if args.command == "add":
         with cf.db.write() as session:
             upload = add_template(cf, session, None, args.template_id, docx, schema, sample,
-                                  via="cli")  # fmt: skip
-        report = upload.report
-    else:
-        upload, report = None, check_template(args.template_id, docx, schema, sample)
+                                  via="cli", report=report)  # fmt: skip
     payload = report.as_dict()
     lines = [f"模板检查{'通过' if report.ok else '未通过'}：{args.template_id}"]
     lines += [f"  ✗ {p}" for p in report.problems] + [f"  ! {w}" for w in report.warnings]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_case_file, import_package
 from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.casefiles.service import (
@@ -15,7 +16,7 @@ from app.casefiles.service import (
     list_case_files,
     open_case_file,
 )
-from app.cli.common import CliError, acting_as, need_as, out, read_file
+from app.cli.common import CliError, acting_as, need_as, out, read_file, record_id
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.presenters.casefiles import case_file_summary, case_file_view_payload, item_payload
@@ -40,7 +41,8 @@ def cmd_case_add(cf: Casefile, args) -> int:
         raise CliError("请指定 --document ID 或 --file PATH 之一")
     if args.file:
         path = Path(args.file)
-        data = read_file(path, "文件")
+        # checked before the write transaction: a slow inspection blocks no other writer
+        checked = inspect_upload(read_file(path, "文件"), path.name, cf.settings.max_upload_bytes)
     with cf.db.write() as s:
         p = need_as(s, args)
         if args.document is not None:
@@ -48,7 +50,7 @@ def cmd_case_add(cf: Casefile, args) -> int:
             item = add_document(s, p, args.case, doc_id, role=args.role, reply_to=args.reply_to)
         else:
             item = add_attachment(
-                cf, s, p, args.case, data, path.name, title=args.title, role=args.role,
+                cf, s, p, args.case, checked, title=args.title, role=args.role,
                 responsible=args.responsible or "", doc_date=args.date, doc_number=args.number or "",
                 reply_to=args.reply_to,
             )  # fmt: skip
@@ -157,7 +159,7 @@ def register(sub, common, acting) -> None:
     p.set_defaults(func=cmd_case_new)
 
     p = case.add_parser("add", parents=[common, acting], help="file a document or upload a file")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.add_argument("--document", metavar="ID", help="an issued document: its id or 发文字号")
     p.add_argument("--file", metavar="PATH")
     p.add_argument("--role", choices=list(ROLES), help="material type")
@@ -166,22 +168,22 @@ def register(sub, common, acting) -> None:
     p.add_argument("--date", metavar="YYYY-MM-DD", help="date of an uploaded file")
     p.add_argument("--number", help="文号 of an uploaded file")
     p.add_argument(
-        "--reply-to", dest="reply_to", type=int, metavar="ITEM", help="item this answers"
+        "--reply-to", dest="reply_to", type=record_id, metavar="ITEM", help="item this answers"
     )
     p.set_defaults(func=cmd_case_add)
 
     p = case.add_parser("close", parents=[common, acting], help="assign 档号 and make read-only")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.set_defaults(func=cmd_case_close)
 
     p = case.add_parser("export", parents=[common, acting], help="dossier PDF and transfer package")
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.add_argument("--pdf", metavar="OUT.pdf")
     p.add_argument("--package", metavar="OUT.zip")
     p.set_defaults(func=cmd_case_export)
 
     p = case.add_parser("show", parents=[common, acting])
-    p.add_argument("case", type=int)
+    p.add_argument("case", type=record_id)
     p.set_defaults(func=cmd_case_show)
 
     p = case.add_parser("list", parents=[common, acting])

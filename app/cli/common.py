@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 from app.access.policy import Principal, principal
+from app.common.ids import MAX_ID
 from app.drafting import drafts
 from app.errors import NotFound
 from app.identity import users as user_admin
@@ -18,6 +20,14 @@ class CliError(Exception):
     def __init__(self, message: str, errors: list[dict] | None = None, code: int = 2):
         super().__init__(message)
         self.message, self.errors, self.code = message, errors or [], code
+
+
+def record_id(text: str) -> int:
+    """An id on the command line (argparse type): 1 to MAX_ID, else a usage error that says so,
+    never a database overflow."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"“{text[:40]}”不是有效的编号（1 至 {MAX_ID} 之间的整数）")
+    return int(text)
 
 
 def out(args, payload: dict, lines: list[str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.cli.common import CliError, acting_as, out, step_lines
+from app.cli.common import CliError, acting_as, out, record_id, step_lines
 from app.container import Casefile
 from app.drafting import documents
 from app.drafting.models import IssuedDocument
@@ -104,7 +104,7 @@ def register(sub, common, acting) -> None:
         dest="command", required=True
     )
     p = doc.add_parser("show", parents=[common, acting])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=record_id)
     p.set_defaults(func=cmd_document_show)
 
     p = sub.add_parser(

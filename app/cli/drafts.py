@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from app.cli.common import acting_as, need_as, out, read_data, step_lines
+from app.cli.common import acting_as, need_as, out, read_data, record_id, step_lines
 from app.container import Casefile
 from app.drafting import drafts
 from app.drafting.models import Draft
@@ -49,12 +49,13 @@ def cmd_draft_edit(cf: Casefile, args) -> int:
 
 def _decision(action: Callable, verb: str) -> Callable:
     def run(cf: Casefile, args) -> int:
+        extra = {}
+        if getattr(args, "opinion_file", None):
+            path = Path(args.opinion_file)
+            extra["opinion"] = OpinionFile(path.name, path.read_bytes())
+            extra["opinion"].checked()  # before the write transaction: it blocks no writer
         with cf.db.write() as session:
             p = need_as(session, args)
-            extra = {}
-            if getattr(args, "opinion_file", None):
-                path = Path(args.opinion_file)
-                extra["opinion"] = OpinionFile(path.name, path.read_bytes())
             step = action(cf, session, p, args.draft, args.comment or "", **extra)
             draft = session.get(Draft, args.draft)
             payload = draft_payload(cf, session, draft) | {"step": step_payload(step)}
@@ -141,7 +142,7 @@ def register(sub, common, acting) -> None:
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_draft_new)
     p = draft.add_parser("edit", parents=[common, acting])
-    p.add_argument("draft", type=int)
+    p.add_argument("draft", type=record_id)
     p.add_argument("--data", required=True)
     p.add_argument("--co-sign", dest="co_sign", action="append", metavar="UNIT",
                    help="replace the co-signing units (default: keep them)")  # fmt: skip
@@ -152,16 +153,16 @@ def register(sub, common, acting) -> None:
         ("return", drafts.return_draft, "退回修改"),
     ):
         p = draft.add_parser(name, parents=[common, acting])
-        p.add_argument("draft", type=int)
+        p.add_argument("draft", type=record_id)
         p.add_argument("--comment")
         if name != "submit":
             p.add_argument("--opinion-file", help="a written opinion (PDF or DOCX, ≤10MB)")
         p.set_defaults(func=_decision(action, verb))
     p = draft.add_parser("issue", parents=[common, acting])
-    p.add_argument("draft", type=int)
+    p.add_argument("draft", type=record_id)
     p.set_defaults(func=cmd_draft_issue)
     p = draft.add_parser("show", parents=[common, acting])
-    p.add_argument("draft", type=int)
+    p.add_argument("draft", type=record_id)
     p.set_defaults(func=cmd_draft_show)
     p = draft.add_parser("queue", parents=[common, acting])
     p.set_defaults(func=cmd_draft_queue)
@@ -169,7 +170,7 @@ def register(sub, common, acting) -> None:
     p = sub.add_parser(
         "restrict", parents=[common, acting], help="restrict a draft to named readers (知悉范围)"
     )
-    p.add_argument("draft", type=int)
+    p.add_argument("draft", type=record_id)
     p.add_argument(
         "--user", action="append", required=True, help="username allowed to read (repeat)"
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from app.blobs.store import store_blob
 from app.common import media_types
+from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import Casefile
 from app.drafting.models import ReviewOpinion, ReviewStep
 from app.errors import ValidationFailed
@@ -28,6 +29,14 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 class OpinionFile:
     name: str
     data: bytes
+    _checked: list = field(default_factory=list, compare=False, repr=False)
+
+    def checked(self) -> tuple[str, str]:
+        """(media type, safe file name): `check_opinion_file`'s answer, computed once. The
+        surfaces ask before they open the write transaction, so the check never holds it."""
+        if not self._checked:
+            self._checked.append(check_opinion_file(self))
+        return self._checked[0]
 
 
 def _refuse(message: str) -> ValidationFailed:
@@ -59,10 +68,14 @@ def check_opinion_file(upload: OpinionFile) -> tuple[str, str]:
         raise _refuse("书面意见文件不能超过10MB")
     if upload.data.startswith(b"%PDF-"):
         media, suffix = PDF_MEDIA, ".pdf"
+        problem = pdf_active_content(upload.data)
     elif _is_docx(upload.data):
         media, suffix = media_types.DOCX, ".docx"
+        problem = zip_expansion_problem(upload.data)
     else:
         raise _refuse("书面意见文件只能是 PDF 或 Word（.docx）文件")
+    if problem:  # the rules of every upload (app/common/upload_safety.py)
+        raise _refuse(f"书面意见文件未被接收：{problem}")
     stem = _UNSAFE_NAME.sub("_", (upload.name or "").rsplit("/", 1)[-1]).strip(" ._")
     if stem.lower().endswith(suffix):
         stem = stem[: -len(suffix)]
@@ -82,7 +95,7 @@ def attach_opinion(
         return None
     row = ReviewOpinion(step_id=step.id, supersedes_step_id=supersedes.id if supersedes else None)
     if upload is not None:
-        media, name = check_opinion_file(upload)
+        media, name = upload.checked()
         row.file_sha256 = store_blob(session, cf.blobs, upload.data, media)
         row.file_name, row.media_type, row.size = name, media, len(upload.data)
     session.add(row)

@@ -37,6 +37,7 @@ from app.casefiles.models import (
 )
 from app.casefiles.service import format_reference
 from app.common.hashing import sha256_hex
+from app.common.upload_safety import pdf_active_content
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden
@@ -287,8 +288,8 @@ def _check_item(
         why = _opens(file_type, data)
         if why:
             add(Finding("usability", label, "原件" + why, cid))
-        if file_type == "pdf" and (b"/JavaScript" in data or b"/Launch" in data):
-            add(Finding("security", label, "PDF 含有脚本或启动外部程序的动作", cid))
+        if file_type == "pdf" and (active := pdf_active_content(data)):
+            add(Finding("security", label, active, cid))
     loc = files.location_problem(sha)
     if loc:
         add(Finding("security", label, loc, cid))

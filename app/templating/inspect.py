@@ -20,6 +20,7 @@ from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from app.common.upload_safety import zip_expansion_problem
 from app.templating import doctypes
 from app.templating.render import RenderError, render_document
 from app.templating.schema import SchemaError, TemplateSchema, parse_schema
@@ -153,6 +154,10 @@ def inspect_template(
         schema = None
     if schema is not None and registry is not None:
         report.warnings += document_type_warnings(template_id, schema, registry)
+    expansion = zip_expansion_problem(docx_bytes) if docx_bytes.startswith(b"PK") else None
+    if expansion:  # a "zip bomb" is never parsed (app/common/upload_safety.py)
+        report.problems.append(f"上传的 DOCX 文档{expansion}")
+        return report
     try:
         zipfile.ZipFile(io.BytesIO(docx_bytes)).testzip()
         paragraphs = _paragraph_texts(docx_bytes)

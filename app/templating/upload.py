@@ -75,14 +75,19 @@ def add_template(
     *,
     via: str = "",
     remote_addr: str = "",
+    report: TemplateReport | None = None,
 ) -> TemplateUpload:
     """Check the upload and, when it passes, record it as the template's next version (usable at
     once) and audit `template.upload`. Forbidden without `template.manage` (`p` None: the
-    server operator). A report with problems records nothing."""
+    server operator). A report with problems records nothing.
+
+    `report`: `check_template`'s report on these same files, made before the caller opened its
+    write transaction (the check renders the sample: it must not hold the write lock)."""
     if p is not None and not can(session, p, "template.manage"):
         raise Forbidden("您无权管理模板")
     template_id = (template_id or "").strip()
-    report = check_template(template_id, docx, schema, sample)
+    if report is None:
+        report = check_template(template_id, docx, schema, sample)
     if not report.ok:
         return TemplateUpload(report)
     row = cf.catalog.add_version(session, template_id, docx, schema, p.user if p else None)

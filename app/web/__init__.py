@@ -5,11 +5,14 @@ One module per area, each with its blueprint; app/web/common.py holds what they 
 
 from __future__ import annotations
 
+import itertools
+
 from flask import Flask, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.access.policy import principal
+from app.common.ids import RecordId
 from app.drafting.drafts import DECISION_LABELS, STATUS_LABELS
 from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import ROLE_LABELS
@@ -83,6 +86,18 @@ def _load_user() -> None:
         g.principal = principal(s, user)
 
 
+def _refuse_nul():
+    """Text with U+0000 in a query or a form is refused (400): PostgreSQL cannot store or
+    compare it, and no page needs it."""
+    if request.path.startswith("/api/") or request.endpoint == "static":
+        return None  # the API refuses NUL by field (app/api/contract.py)
+    values = itertools.chain(request.args.items(multi=True), request.form.items(multi=True))
+    if any("\x00" in (key or "") or "\x00" in (value or "") for key, value in values):
+        message = "请求中含有空字符（U+0000），请检查输入内容。"
+        return render_template("error.html", title="请求内容有误", message=message), 400
+    return None
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -95,6 +110,7 @@ def _security_headers(response):
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.before_request(_refuse_nul)
     app.before_request(_load_user)
     app.after_request(_security_headers)
     app.jinja_env.filters.update(cst=format_cst, cndate=chinese_date)
@@ -102,6 +118,8 @@ def init_app(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
 
+    # every <int:...> of a page is a record id: one beyond the database's range is no page (404)
+    app.url_map.converters["int"] = RecordId
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
 

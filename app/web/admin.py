@@ -16,8 +16,8 @@ from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
-from app.templating.upload import MAX_TEMPLATE_BYTES, add_template
-from app.web.common import cf, format_cst, login_required, remote_addr
+from app.templating.upload import MAX_TEMPLATE_BYTES, add_template, check_template
+from app.web.common import cf, format_cst, login_required, page_arg, remote_addr
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -156,12 +156,12 @@ def _audit_query(args):
         if value:
             try:
                 day = dt.date.fromisoformat(value)
-            except ValueError:
-                continue
-            # dates are China time; stored times are UTC
-            edge = dt.datetime.combine(
-                day, dt.time.min if op == "ge" else dt.time.max
-            ) - dt.timedelta(hours=8)
+                # dates are China time; stored times are UTC (0001-01-01 has no UTC edge)
+                edge = dt.datetime.combine(
+                    day, dt.time.min if op == "ge" else dt.time.max
+                ) - dt.timedelta(hours=8)
+            except (ValueError, OverflowError):
+                continue  # not a date: the filter is ignored, as the form shows it
             query = query.where(AuditEntry.at >= edge if op == "ge" else AuditEntry.at <= edge)
     return query
 
@@ -170,7 +170,7 @@ def _audit_query(args):
 @login_required
 def audit_log():
     _require("audit.read")
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     with cf().db.write() as s:
         query = _audit_query(request.args)
         total = s.scalar(select(func.count()).select_from(query.subquery()))
@@ -236,10 +236,12 @@ def templates():
                  for k, f in files.items()}  # fmt: skip
         template_id = (request.form.get("template_id") or "").strip()
         try:
+            # checked before the write transaction: rendering the sample blocks no writer
+            checked = check_template(template_id, blobs["docx"], blobs["schema"], blobs["sample"])
             with cf().db.write() as s:
                 upload = add_template(cf(), s, g.principal, template_id, blobs["docx"],
                                       blobs["schema"], blobs["sample"], via="web",
-                                      remote_addr=remote_addr())  # fmt: skip
+                                      remote_addr=remote_addr(), report=checked)  # fmt: skip
         except ValidationFailed as exc:
             form_error = exc.message
         else:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from app.casefiles import service as service
+from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.common import media_types
@@ -128,9 +129,11 @@ def upload(case_id: int):
     data = upload.read(cf().settings.max_upload_bytes + 1)
     form = request.form
     try:
+        # checked before the write transaction: a slow inspection blocks no other writer
+        checked = inspect_upload(data, upload.filename, cf().settings.max_upload_bytes)
         with cf().db.write() as s:
             item = service.add_attachment(
-                cf(), s, g.principal, case_id, data, upload.filename, title=form.get("title"),
+                cf(), s, g.principal, case_id, checked, title=form.get("title"),
                 role=form.get("role") or None, responsible=form.get("responsible", ""),
                 doc_date=form.get("doc_date") or None, doc_number=form.get("doc_number", ""),
                 reply_to=_int(form.get("reply_to")), remote_addr=remote_addr(),

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from app.common.clock import CHINA_TZ
 from app.container import Casefile
+from app.errors import ValidationFailed
 
 csrf = CSRFProtect()
 
@@ -51,3 +52,18 @@ def format_cst(value: dt.datetime | None) -> str:
 
 def remote_addr() -> str:
     return (request.remote_addr or "")[:64]
+
+
+MAX_PAGE = 100_000
+
+
+def page_arg() -> int:
+    """The `page` of a list (1 when absent); anything but a whole number from 1 to MAX_PAGE is
+    refused with a message that names it (a 422 page), never passed on to the database."""
+    raw = (request.args.get("page") or "").strip()
+    if not raw:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        message = f"页码应为 1 至 {MAX_PAGE} 之间的整数"
+        raise ValidationFailed(message, [{"field": "page", "label": "页码", "message": message}])
+    return int(raw)

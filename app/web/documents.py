@@ -16,7 +16,7 @@ from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
 from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
-from app.web.common import cf, login_required, remote_addr
+from app.web.common import cf, login_required, page_arg, remote_addr
 from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
@@ -26,7 +26,7 @@ PER_PAGE = 30
 @bp.get("/documents")
 @login_required
 def index():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     with cf().db.read() as s:
         listing = documents.list_documents(s, g.principal, page, PER_PAGE)
         docs, total = listing.documents, listing.total

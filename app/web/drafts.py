@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from app.access.policy import can
+from app.common.ids import in_range
 from app.db.base import utcnow
 from app.drafting import drafts, history
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
@@ -260,22 +261,26 @@ def act(draft_id: int, action: str):
     with cf().db.read() as s:
         _visible_draft(s, draft_id)  # 404 for whoever may not read it, before anything else
     try:
+        opinion = _opinion_upload() if action in {"approve", "return", "note"} else None
+        if opinion is not None:
+            opinion.checked()  # before the write transaction: a slow check blocks no writer
         with cf().db.write() as s:
             if action == "submit":
                 drafts.submit(cf(), s, g.principal, draft_id, comment, remote_addr())
                 message = "已提交审核。"
             elif action == "approve":
                 drafts.approve(cf(), s, g.principal, draft_id, comment, remote_addr(),
-                               opinion=_opinion_upload())  # fmt: skip
+                               opinion=opinion)  # fmt: skip
                 message = "已审核同意。"
             elif action == "return":
                 drafts.return_draft(cf(), s, g.principal, draft_id, comment, remote_addr(),
-                                    opinion=_opinion_upload())  # fmt: skip
+                                    opinion=opinion)  # fmt: skip
                 message = "已退回起草人修改。"
             elif action == "note":
                 supersedes = request.form.get("supersedes", type=int) or 0
+                supersedes = supersedes if in_range(supersedes) else 0  # 0: no such step
                 drafts.add_note(cf(), s, g.principal, draft_id, supersedes, comment,
-                                remote_addr(), opinion=_opinion_upload())  # fmt: skip
+                                remote_addr(), opinion=opinion)  # fmt: skip
                 message = "补充意见已记录；原意见保持不变。"
             else:
                 doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
