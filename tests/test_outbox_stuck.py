@@ -66,3 +66,24 @@ def test_an_event_failed_five_times_is_reported_by_casefile_verify(cf, run_cli):
     code, out, _err = run_cli("verify")
     assert code == 1
     assert stuck.description in out
+
+
+def test_the_checks_page_shows_stuck_work_to_administrators_only(quick_cf, monkeypatch):
+    from webutil import logged_in
+
+    from app import create_app
+
+    app = create_app({"TESTING": True}, casefile=quick_cf)
+
+    doc = issue_quick(quick_cf, "狮山大道拓宽工程")
+
+    def locked(_docs):
+        raise IndexBusy("检索索引正被其他进程写入，请稍后再试。", ["write lock held"])
+
+    monkeypatch.setattr(quick_cf.search, "index", locked)
+    drain(quick_cf, ("index",))
+    _age(quick_cf, STUCK_AFTER + dt.timedelta(minutes=1))
+    admin = logged_in(app, "admin").get("/archive/checks").get_data(as_text=True)
+    assert "后台任务" in admin and doc.number in admin
+    inspector = logged_in(app, "inspector").get("/archive/checks").get_data(as_text=True)
+    assert "后台任务" not in inspector

@@ -41,6 +41,7 @@ from app.common.upload_safety import pdf_active_content
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden
+from app.jobs.stuck import stuck_events
 from app.renditions import PdfError, read_metadata
 from app.renditions.models import Rendition
 
@@ -69,6 +70,7 @@ class ChecksReport:
     case_files: int = 0
     records: int = 0
     findings: list[Finding] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)  # outbox work that keeps failing (admins)
 
     @property
     def ok(self) -> bool:
@@ -398,4 +400,7 @@ def archive_checks_for(
                 raise Forbidden("您无权查看档案四性检测")
             audit.record(s, "archive.checks", actor=p.user, detail={"via": via} if via else None,
                          remote_addr=remote_addr)  # fmt: skip
-    return run_checks(cf, p=p)
+    report = run_checks(cf, p=p)
+    if p is None or p.has("admin"):  # they name documents (restricted ones too): operators only
+        report.stuck = [e.description for e in stuck_events(cf)]
+    return report
