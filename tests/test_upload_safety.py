@@ -260,9 +260,10 @@ def test_the_api_refuses_a_year_one_decision_naming_the_field(cf):
 
 
 @pytest.mark.parametrize("surface", ["web", "api"])
+@pytest.mark.parametrize(
+    "db_url", ["sqlite"], indirect=True
+)  # SQLite's single writer is what an inspection must not hold
 def test_a_slow_inspection_does_not_block_other_writers(cf, app, monkeypatch, surface):
-    if cf.db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single writer is what an inspection must not hold")
     case_id = new_case(cf)
     started = threading.Event()
     real_pdf = attachments._pdf
@@ -334,10 +335,11 @@ def test_an_imported_package_is_held_to_the_upload_rules(cf, tmp_path):
         other.close()
 
 
+@pytest.mark.parametrize(
+    "db_url", ["sqlite"], indirect=True
+)  # SQLite's single writer is what a check must not hold
 def test_a_slow_opinion_check_does_not_block_other_writers(cf, app, monkeypatch):
     """A reviewer's written opinion is checked before the approval's write transaction."""
-    if cf.db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single writer is what a check must not hold")
     with cf.db.write() as s:
         clerk = as_user(s, "clerk")
         draft = drafts.create_draft(cf, s, clerk, "commission-letter", sample(), "FZB")
@@ -372,12 +374,13 @@ def test_a_slow_opinion_check_does_not_block_other_writers(cf, app, monkeypatch)
         assert s.scalar(select(ReviewOpinion.file_name)) == "意见.pdf"
 
 
+@pytest.mark.parametrize(
+    "db_url", ["sqlite"], indirect=True
+)  # SQLite's single writer is what a check must not hold
 def test_a_slow_template_check_does_not_block_other_writers(cf, app, monkeypatch):
     """A template upload is checked (its sample rendered) before the write transaction. A
     guard: before, the check ran inside the transaction but ahead of its first statement, so
     SQLite's lock was not yet taken; any query added ahead of it would have taken it."""
-    if cf.db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single writer is what a check must not hold")
     started = threading.Event()
     real = template_upload.inspect_template
 

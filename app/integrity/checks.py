@@ -9,6 +9,8 @@
   the archive's blob store, is not world-writable, and no PDF carries scripts.
 
 Every finding names the record: case file, item and 档号.
+
+Long module: the four checks share one walk over every case file, item and file.
 """
 
 from __future__ import annotations
