@@ -182,3 +182,35 @@ def test_a_refused_action_is_403_with_its_reason_on_the_web_and_exit_2_on_the_cl
     head = logged_in(app, "head")
     token = CSRF_RE.search(head.get(f"/drafts/{draft_id}").get_data(as_text=True))[1]
     assert head.post(f"/drafts/{draft_id}/approve", data={"csrf_token": token}).status_code == 302
+
+
+def test_an_inspectors_read_and_download_are_audited_once_each_from_web_and_api(cf):
+    """One read, one `document.read`; one download, one `document.download` (with its format
+    and surface) — the documents service writes both, whichever surface asked."""
+    from conftest import issue_letter
+    from webutil import api_client
+
+    doc = issue_letter(cf)
+    web = logged_in(create_app({"TESTING": True}, casefile=cf), "inspector")
+    assert web.get(f"/documents/{doc.id}").status_code == 200
+    assert web.get(f"/documents/{doc.id}/download").status_code == 200
+    client, token = api_client(cf)
+    auth = token("inspector")
+    assert client.get(f"/api/v1/documents/{doc.id}", headers=auth).status_code == 200
+    assert client.get(f"/api/v1/documents/{doc.id}/download", headers=auth).status_code == 200
+    assert client.get(f"/api/v1/documents/{doc.id}/pdf", headers=auth).json["error"] == (
+        "rendition_pending"
+    )
+    with cf.db.read() as s:
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "document",
+                                     AuditEntry.object_id == str(doc.id),
+                                     AuditEntry.action.in_(["document.read", "document.download"]))
+            .order_by(AuditEntry.seq)
+        ).all()  # fmt: skip
+    assert [(e.action, e.detail.get("via"), e.detail.get("format")) for e in entries] == [
+        ("document.read", "web", None),
+        ("document.download", "web", "docx"),
+        ("document.read", "api", None),
+        ("document.download", "api", "docx"),
+    ]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 
 from flask import g, jsonify, send_file
-from sqlalchemy import select
 
-from app import audit
-from app.api.base import cf, error_response, remote_addr
+from app.api.base import cf, remote_addr
 from app.api.contract import Binary, route
 from app.api.links import document_links
 from app.api.schemas import Document, DocumentList, Paging
@@ -16,7 +14,6 @@ from app.common.media_types import DOCX, PDF
 from app.drafting import documents as document_service
 from app.drafting.models import IssuedDocument
 from app.presenters.documents import document_payload
-from app.renditions.models import Rendition
 
 TAG = "已发文书"
 
@@ -50,24 +47,21 @@ def document(doc_id: int):
 @route("GET", "/documents/<id:doc_id>/download", tag=TAG, summary="下载已发文书（DOCX）",
        ok=Binary((DOCX,), "签发的 DOCX 文件"), errors=(404,))  # fmt: skip
 def download(doc_id: int):
-    with cf().db.write() as s:
-        doc = _readable_document(s, doc_id, "document.download")
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     detail={"via": "api"}, remote_addr=remote_addr())  # fmt: skip
-        data, name = cf().blobs.get(doc.docx_sha256), f"{doc.number}.docx"
-    return send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True, download_name=name)
+    return _file(doc_id, "docx")
 
 
 @route("GET", "/documents/<id:doc_id>/pdf", tag=TAG, summary="下载版式文件（PDF）",
        ok=Binary((PDF,), "PDF 版式文件"), errors=(404, 409))  # fmt: skip
 def download_pdf(doc_id: int):
     """409 `rendition_pending` while the PDF is still being made."""
+    return _file(doc_id, "pdf")
+
+
+def _file(doc_id: int, fmt: str):
+    """A download through the documents service (which checks and audits it)."""
     with cf().db.write() as s:
-        doc = _readable_document(s, doc_id, "document.download")
-        rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
-        if rendition is None:
-            return error_response(409, "rendition_pending", "PDF 版式文件尚在生成中，请稍后再试")
-        audit.record(s, "document.download", actor=g.user, object_type="document", object_id=doc.id,
-                     detail={"via": "api", "format": "pdf"}, remote_addr=remote_addr())  # fmt: skip
-        data, name = cf().blobs.get(rendition.pdf_sha256), f"{doc.number}.pdf"
-    return send_file(io.BytesIO(data), mimetype=PDF, as_attachment=True, download_name=name)
+        found = document_service.document_file(
+            cf(), s, g.principal, doc_id, fmt, via="api", remote_addr=remote_addr()
+        )
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip

@@ -21,6 +21,12 @@ from app.errors import NotFound, WorkflowError
 from app.renditions.models import Rendition
 
 
+class RenditionPending(WorkflowError):
+    """The PDF rendition is not made yet: ask again later."""
+
+    code = "rendition_pending"
+
+
 @dataclass(frozen=True)
 class DocumentPage:
     total: int
@@ -62,11 +68,12 @@ def open_document(
 ) -> IssuedDocument:
     """The document, if this principal may read (or download) it; NotFound otherwise, so that
     a document one may not see is indistinguishable from one that does not exist. A read that
-    only an inspector grant allows is written to the audit log."""
+    only an inspector grant allows is written to the audit log (a download is audited by
+    `document_file`, for everyone)."""
     doc = session.get(IssuedDocument, doc_id)
     if doc is None or not can(session, p, action, doc):
         raise NotFound(f"文书 {doc_id} 不存在或您无权查看")
-    if is_inspector_read(p, doc.unit_id):
+    if action == "document.read" and is_inspector_read(p, doc.unit_id):
         detail = {"via": via} if via else {}
         audit.record(session, action, actor=p.user, object_type="document", object_id=doc.id,
                      detail=detail, remote_addr=remote_addr)  # fmt: skip
@@ -92,7 +99,7 @@ def document_file(
             select(Rendition).where(Rendition.document_id == doc.id)
         ).first()
         if rendition is None:
-            raise WorkflowError("PDF 版式文件尚在生成中，请稍后再试")
+            raise RenditionPending("PDF 版式文件尚在生成中，请稍后再试")
         found = Download(cf.blobs.get(rendition.pdf_sha256), "application/pdf", f"{doc.number}.pdf")
     else:
         found = Download(cf.blobs.get(doc.docx_sha256), media_types.DOCX, f"{doc.number}.docx")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, g, render_template, request, send_file
+from flask import Blueprint, g, render_template, send_file
 from sqlalchemy import select
 
 from app import audit
@@ -37,7 +37,7 @@ def index():
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
     return documents.open_document(
-        s, g.principal, doc_id, action, via=request.endpoint or "", remote_addr=remote_addr()
+        s, g.principal, doc_id, action, via="web", remote_addr=remote_addr()
     )
 
 

@@ -58,9 +58,7 @@ def draft_history(draft_id: int):
 
 
 def _readable_document(s, doc_id: int) -> IssuedDocument:
-    return documents.open_document(
-        s, g.principal, doc_id, via=request.endpoint or "", remote_addr=remote_addr()
-    )
+    return documents.open_document(s, g.principal, doc_id, via="web", remote_addr=remote_addr())
 
 
 @bp.get("/documents/<int:doc_id>/history")
