@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test` (auto: one per core); TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= auto
 
 .PHONY: run test venv system-deps postgres lint format bench templates clean
 
@@ -31,7 +33,7 @@ run: venv system-deps
 
 ## test: install everything the tests need (system packages, PostgreSQL) and run the whole suite
 test: venv system-deps postgres
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check app tests bench tools
