@@ -9,23 +9,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+
+from procutil import wait_gone
 
 from app.common.procs import pid_alive
 from app.renditions import Converter
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _wait_gone(pids, seconds: float = 5.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = [p for p in pids if pid_alive(p)]
-        if not alive:
-            return []
-        time.sleep(0.05)
-    return alive
 
 
 def _kill(pids) -> None:
@@ -68,7 +59,7 @@ def test_libreoffice_dies_with_a_killed_worker(libreoffice):
         assert all(pid_alive(p) for p in pids)
         parent.kill()
         parent.wait(10)
-        assert _wait_gone(pids) == []
+        assert wait_gone(pids) == []
     finally:
         parent.kill()
         parent.wait(10)
@@ -84,7 +75,7 @@ def test_soffice_dies_with_a_killed_helper_and_the_converter_restarts(libreoffic
         helper, office = conv._proc.pid, list(conv.office_processes())
         assert office
         os.kill(helper, signal.SIGKILL)
-        assert _wait_gone(office) == []
+        assert wait_gone(office) == []
         assert conv.convert(sample_docx).startswith(b"%PDF-")  # a fresh one
         assert conv.restarts == 1
     finally:

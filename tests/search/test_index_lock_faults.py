@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from procutil import wait_gone
 
 from app.common.procs import pid_alive
 from app.search import IndexBusy, SearchQuery, get_backend
@@ -35,16 +36,6 @@ def _start(code: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
     )
-
-
-def _wait_gone(pids, seconds: float = 5.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = [p for p in pids if pid_alive(p)]
-        if not alive:
-            return []
-        time.sleep(0.05)
-    return alive
 
 
 def _reap(*pids: int, procs=()) -> None:
@@ -88,7 +79,7 @@ def test_a_killed_rebuild_takes_its_processes_with_it_and_the_index_stays_writab
         assert not WriteLock(path, LOCK).acquire(False)  # the rebuild holds the live lock
         parent.kill()
         parent.wait(10)
-        assert _wait_gone(children) == []
+        assert wait_gone(children) == []
     finally:
         _reap(*children, procs=[parent])
     after = get_backend(path, writer_timeout=1.0)
