@@ -512,21 +512,7 @@ def approve(
     remote_addr: str = "", opinion: OpinionFile | None = None,
 ) -> ReviewStep:  # fmt: skip
     draft = _load_draft(session, draft_id, lock=True)
-    version, states, slot = _reviewable(cf, session, p, draft)
-    pending = slot.state
-    step = _step(session, p, draft, version, "approve", index=pending.index,
-                 name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
-                 comment=_clean_comment(comment))  # fmt: skip
-    attach_opinion(cf, session, step, opinion)
-    pending.approvals.append(step)
-    if pending_step(states) is None:
-        draft.status = "approved"
-    audit.record(session, "draft.approve", actor=p.user, object_type="draft", object_id=draft.id,
-                 detail={"step": pending.step.name, "version": version.number,
-                         "sha256": version.docx_sha256, "step_id": step.id},
-                 remote_addr=remote_addr)  # fmt: skip
-    _notify(cf, session, draft, "approve", p)
-    return step
+    return _decide(cf, session, p, draft, "approve", _clean_comment(comment), opinion, remote_addr)
 
 
 def return_draft(
@@ -535,18 +521,32 @@ def return_draft(
 ) -> ReviewStep:  # fmt: skip
     draft = _load_draft(session, draft_id, lock=True)
     text = _clean_comment(comment, required=True)
+    return _decide(cf, session, p, draft, "return", text, opinion, remote_addr)
+
+
+def _decide(
+    cf: Casefile, session: Session, p: Principal, draft: Draft, decision: str, comment: str,
+    opinion: OpinionFile | None, remote_addr: str,
+) -> ReviewStep:  # fmt: skip
+    """Fill the pending step with `decision` ("approve" or "return"): the step, its opinion,
+    the draft's new status, the audit entry and the notification."""
     version, states, slot = _reviewable(cf, session, p, draft)
     pending = slot.state
-    step = _step(session, p, draft, version, "return", index=pending.index,
+    step = _step(session, p, draft, version, decision, index=pending.index,
                  name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
-                 comment=text)  # fmt: skip
+                 comment=comment)  # fmt: skip
     attach_opinion(cf, session, step, opinion)
-    draft.status = "returned"
-    audit.record(session, "draft.return", actor=p.user, object_type="draft", object_id=draft.id,
-                 detail={"step": pending.step.name, "version": version.number,
-                         "sha256": version.docx_sha256, "step_id": step.id},
+    if decision == "return":
+        draft.status = "returned"
+    else:
+        pending.approvals.append(step)
+        if pending_step(states) is None:
+            draft.status = "approved"
+    audit.record(session, f"draft.{decision}", actor=p.user, object_type="draft",
+                 object_id=draft.id, detail={"step": pending.step.name, "version": version.number,
+                                             "sha256": version.docx_sha256, "step_id": step.id},
                  remote_addr=remote_addr)  # fmt: skip
-    _notify(cf, session, draft, "return", p)
+    _notify(cf, session, draft, decision, p)
     return step
 
 
