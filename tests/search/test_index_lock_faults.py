@@ -109,8 +109,14 @@ def test_a_forked_child_does_not_hold_its_parents_lock(tmp_path):
     try:
         parent.wait(10)
         assert pid_alive(child)
+        # the child closes its copy in its at-fork hook, which a busy machine may not have
+        # run yet when the parent is already gone: poll (without the hook it never frees)
         lock = WriteLock(tmp_path / "ix", LOCK)
-        assert lock.acquire(False)
+        deadline = time.monotonic() + 10
+        while not lock.acquire(False):
+            assert time.monotonic() < deadline, "the forked child still holds the lock"
+            time.sleep(0.05)
+        assert pid_alive(child)
         lock.release()
     finally:
         _reap(child, procs=[parent])
