@@ -83,9 +83,9 @@ def _serve_processes(cf: Casefile, args) -> int:
     except Exception as exc:  # noqa: BLE001 - the service runs without search; verify reports it
         print(f"提示：检索索引暂不可用（{exc}），后台任务将重建", flush=True)
     cf.close()  # nothing of this process's pool or index handles may be shared by the forks
-    background = (
-        _Background() if cf.settings.background_workers or cf.settings.index_follow else None
-    )
+    background = None
+    if cf.settings.background_workers or cf.settings.index_follow:
+        background = _Background(outbox=cf.settings.background_workers)
     print(
         f"casefile 已启动：http://{args.host}:{args.port}/ （{args.processes} 个服务进程，"
         "按 Ctrl+C 停止）",
@@ -103,16 +103,19 @@ class _Background(threading.Thread):
     """`casefile worker --follow-index` beside the web processes, started again if it dies
     (a killed follower resumes from its cursor, a killed worker's claims expire)."""
 
-    def __init__(self):
+    def __init__(self, outbox: bool):
         super().__init__(name="casefile-background", daemon=True)
+        self.outbox = outbox
         self.stopping = threading.Event()
         self.proc = self._spawn()
         self.start()
 
-    @staticmethod
-    def _spawn() -> subprocess.Popen:
+    def _spawn(self) -> subprocess.Popen:
+        command = [sys.executable, "-m", "app.cli", "worker", "--follow-index"]
+        if not self.outbox:
+            command.append("--no-outbox")
         return subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker", "--follow-index"],
+            command,
             env={**os.environ, "CASEFILE_PARENT_PID": str(os.getpid())},
         )
 
@@ -163,7 +166,7 @@ def cmd_worker(cf: Casefile, args) -> int:
         die_with_parent(parent, signal.SIGTERM)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    worker = Worker(cf) if cf.settings.background_workers else None
+    worker = None if args.no_outbox else Worker(cf)
     follower = FollowerThread(cf) if args.follow_index and cf.settings.index_follow else None
     for thread in (worker, follower):
         if thread is not None:
@@ -200,4 +203,5 @@ def register(sub, common, acting) -> None:
         "--follow-index", action="store_true",
         help="also keep this node's index current (with CASEFILE_INDEX_FOLLOW=1)",
     )  # fmt: skip
+    p.add_argument("--no-outbox", action="store_true", help="only follow the index")
     p.set_defaults(func=cmd_worker)
