@@ -163,7 +163,7 @@ class Draft(Reply):
     title: str
     template: str = Field(description="template id@version")
     unit: str
-    status: Literal["draft", "in_review", "returned", "approved", "issued"]
+    status: Literal["draft", "in_review", "returned", "approved", "issued", "deleted"]
     status_label: str
     version: int
     sha256: Sha256
