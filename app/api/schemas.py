@@ -377,6 +377,34 @@ class CaseFileCreate(Body):
     decided_on: Date | None = Field(None, title="决定日期")
 
 
+class CaseFileEdit(Body):
+    """Only the keys sent are changed (an open case file)."""
+
+    title: str | None = Field(None, title="案卷题名")
+    kind: str | None = Field(None, title="类别")
+    retention: str | None = Field(None, title="保管期限")
+    responsible: str | None = Field(None, title="责任人")
+    note: str | None = Field(None, title="备注")
+    received_on: Date | None = Field(None, title="收件日期", description="null clears it")
+    reviewed_on: Date | None = Field(None, title="审查日期", description="null clears it")
+    meeting_on: Date | None = Field(None, title="会议日期", description="null clears it")
+    decided_on: Date | None = Field(None, title="决定日期", description="null clears it")
+
+
+class CaseItemEdit(Body):
+    """An item's catalogue entry; only the keys sent are changed (an open case file)."""
+
+    title: str | None = Field(None, title="题名")
+    responsible: str | None = Field(None, title="责任者", description="empty or null clears it")
+    doc_date: Date | None = Field(None, title="日期", description="null clears it")
+    doc_number: str | None = Field(None, title="文号")
+    role: str | None = Field(None, title="材料类别")
+
+
+class CaseItemMove(Body):
+    position: int = Field(..., title="位置", description="1 = first")
+
+
 # read by the view: a JSON number or a string of digits (its own message, 应为正整数)
 PositiveId = Annotated[
     Any,
