@@ -49,7 +49,9 @@ def test_closing_refuses_missing_metadata_and_links_to_the_fill_in_form(quick_cf
     app = create_app({"TESTING": True}, casefile=cf)
     case = new_case(cf, responsible="")
     upload(cf, case, make_pdf(), "完整.pdf", title="完整的一件")
-    bare = upload(cf, case, make_pdf(), "缺项.pdf", title="缺项的一件", responsible="", doc_date=None)
+    bare = upload(
+        cf, case, make_pdf(), "缺项.pdf", title="缺项的一件", responsible="", doc_date=None
+    )
     clerk = _client(app, "clerk")
     url = f"/casefiles/{case}"
     r = post_form(clerk, url, url + "/close", {"confirm": "1"})
@@ -132,7 +134,9 @@ def test_case_file_edits_through_the_api_and_the_cli(quick_cf, run_cli):
     assert r.status_code == 200 and r.json["title"] == "接口改名"
     r = client.patch(base, headers=clerk, json={"decided_on": "2026-02-30"})
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "decided_on"
-    r = client.patch(f"{base}/items/{ids[0]}", headers=clerk, json={"responsible": "", "doc_date": None})
+    r = client.patch(
+        f"{base}/items/{ids[0]}", headers=clerk, json={"responsible": "", "doc_date": None}
+    )
     assert r.status_code == 200
     r = client.post(f"{base}/close", headers=clerk)
     assert r.status_code == 422 and r.json["errors"][0]["item_id"] == ids[0]
@@ -141,7 +145,10 @@ def test_case_file_edits_through_the_api_and_the_cli(quick_cf, run_cli):
     assert r.status_code == 200 and _items(cf, case)[0] == (1, "第三份")
     r = client.post(f"{base}/items/{ids[2]}/move", headers=clerk, json={"position": 9})
     assert r.status_code == 422 and r.json["errors"][0]["field"] == "position"
-    assert client.delete(f"{base}/items/{ids[1]}", headers=token("signatory")).status_code in {403, 404}
+    assert client.delete(f"{base}/items/{ids[1]}", headers=token("signatory")).status_code in {
+        403,
+        404,
+    }
     assert client.delete(f"{base}/items/{ids[1]}", headers=clerk).status_code == 200
     assert [t for _, t in _items(cf, case)] == ["第三份", "第一份"]
 
@@ -160,3 +167,46 @@ def test_case_file_edits_through_the_api_and_the_cli(quick_cf, run_cli):
     assert code == 2 and "此操作不可撤销" in err
     code, out, _ = run_cli("case", "close", str(case), "--as", "clerk", "--yes")
     assert code == 0
+
+
+@SQLITE
+def test_filing_by_number_accepts_any_bracket_style_and_the_picker_finds_it(quick_cf, run_cli):
+    from conftest import issue_quick
+
+    cf = quick_cf
+    doc = issue_quick(cf, "停车收费调整")
+    other = issue_quick(cf, "另一件事项")
+    assert doc.number.startswith("武政法测〔") and "〕" in doc.number
+    code, year, seq = doc.number_code, doc.number_year, doc.number_seq
+    app = create_app({"TESTING": True}, casefile=cf)
+    clerk = _client(app, "clerk")
+    variants = [f"{code}[{year}]{seq}号", f"{code}({year}){seq}号", f"{code}（{year}）{seq}号",
+                f" {code} 〔{year}〕 {seq} 号 ", f"{code}［{year}］{seq}"]  # fmt: skip
+    for text in variants:
+        case = new_case(cf)
+        url = f"/casefiles/{case}"
+        r = post_form(clerk, url, f"{url}/documents", {"document": text})
+        assert r.status_code == 302
+        assert _items(cf, case) == [(1, doc.title)], text
+    case = new_case(cf)
+    url = f"/casefiles/{case}"
+    post_form(clerk, url, f"{url}/documents", {"document": f"{code}[{year}]{seq + 7}号"})
+    assert _items(cf, case) == [] and "没有发文字号为" in clerk.get(url).get_data(as_text=True)
+    code_, _, _ = run_cli("case", "add", str(case), "--document", f"{code}({year}){other.number_seq}号",
+                          "--as", "clerk")  # fmt: skip
+    assert code_ == 0 and _items(cf, case) == [(1, other.title)]
+
+    # the picker: the page wires it up; the JSON answers by number (any brackets) or title
+    page = clerk.get(url).get_data(as_text=True)
+    assert 'data-lookup="/documents/lookup"' in page and "picker.js" in page
+    script = clerk.get("/static/picker.js")
+    assert script.status_code == 200 and b"data-lookup" in script.data
+    script.close()
+    found = clerk.get(f"/documents/lookup?q={code}[{year}]{seq}").json
+    assert [d["number"] for d in found] == [doc.number]
+    found = clerk.get("/documents/lookup?q=停车收费").json
+    assert [d["id"] for d in found] == [doc.id] and found[0]["title"] == doc.title
+    assert {d["id"] for d in clerk.get(f"/documents/lookup?q=({year})").json} == {doc.id, other.id}
+    assert clerk.get("/documents/lookup?q=%25").json == []  # LIKE wildcards are text
+    # the same rule as the lists: another unit's clerk finds nothing of FZB's
+    assert _client(app, "zr-clerk").get("/documents/lookup?q=停车收费").json == []

@@ -85,8 +85,20 @@ def test_demo_dossier_exports_and_imports_into_a_fresh_store(runner, tmp_path, d
     good = tmp_path / "纪要.pdf"
     good.write_bytes(make_pdf(1))
     added = json.loads(
-        run("case", "add", case, "--file", str(good), "--responsible", "市政府办公室", "--date",
-            "2026-11-01", "--as", "clerk", "--json").stdout  # fmt: skip
+        run(
+            "case",
+            "add",
+            case,
+            "--file",
+            str(good),
+            "--responsible",
+            "市政府办公室",
+            "--date",
+            "2026-11-01",
+            "--as",
+            "clerk",
+            "--json",
+        ).stdout  # fmt: skip
     )
     assert added["type"] == "pdf" and added["position"] == 1
     bad = tmp_path / "坏.pdf"

@@ -36,7 +36,8 @@ def test_clerk_creates_uploads_and_closes_a_case_file(app, quick_cf):
         "csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4 broken"), "坏.pdf")}, follow_redirects=True)  # fmt: skip
     assert "坏.pdf" in bad.get_data(as_text=True) and "已损坏" in bad.get_data(as_text=True)
     closed = c.post(
-        f"/casefiles/{case_id}/close", data={"csrf_token": token, "confirm": "1"},
+        f"/casefiles/{case_id}/close",
+        data={"csrf_token": token, "confirm": "1"},
         follow_redirects=True,
     )
     html = closed.get_data(as_text=True)

@@ -44,6 +44,7 @@ from app.common.clock import today_in_china
 from app.common.ids import in_range
 from app.container import Casefile
 from app.db.base import utcnow
+from app.drafting.documents import document_id_by_number
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden, NotFound, ValidationFailed, require_confirmation
 from app.identity.models import Unit
@@ -248,11 +249,12 @@ def creatable_units(session: Session, p: Principal) -> list[Unit]:
 
 
 def find_document_id(session: Session, ref: int | str) -> int:
-    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号)."""
+    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号, or
+    武政法审[2026]1号, （2026）, 〔2026〕, with or without spaces: search's normalisation)."""
     text = str(ref).strip()
     if text.isdigit():
         return int(text)
-    doc_id = session.scalar(select(IssuedDocument.id).where(IssuedDocument.number == text))
+    doc_id = document_id_by_number(session, text)  # any bracket style, with or without spaces
     if doc_id is None:
         message = f"没有发文字号为“{text}”的文书" if text else "请填写文书编号或发文字号"
         raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])

@@ -6,9 +6,10 @@ the same filter to one row; an inspector's read is audited here and nowhere else
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -19,6 +20,7 @@ from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, WorkflowError
 from app.renditions.models import Rendition
+from app.search.normalize import fold
 
 
 class RenditionPending(WorkflowError):
@@ -107,3 +109,61 @@ def document_file(
     audit.record(session, "document.download", actor=p.user, object_type="document",
                  object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
     return found
+
+
+# ---- finding a document by its number or title (归入案卷, the picker) -------------------------
+
+_NUMBER_TAIL = re.compile(r"\((\d{4})\)(\d+)号?$")
+
+
+def number_key(text: str) -> str:
+    """A 发文字号 as search compares it: every bracket style (〔〕 [] （） ［］ …), full-width
+    digits and traditional characters folded by search's normalisation, spaces dropped, so
+    武政法审[2026]2号 and 武政法审 〔2026〕 2 号 are the same number."""
+    return fold(text).replace(" ", "").removesuffix("号")
+
+
+def document_id_by_number(session: Session, text: str) -> int | None:
+    """The issued document whose 发文字号 is `text` in any bracket style, or None."""
+    key = number_key(text)
+    tail = _NUMBER_TAIL.search(key + "号")
+    if tail is None:
+        return None
+    rows = session.execute(
+        select(IssuedDocument.id, IssuedDocument.number).where(
+            IssuedDocument.number_year == int(tail[1]), IssuedDocument.number_seq == int(tail[2])
+        )
+    )
+    return next((doc_id for doc_id, number in rows if number_key(number) == key), None)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def lookup_documents(
+    session: Session, p: Principal, text: str, limit: int = 10
+) -> list[IssuedDocument]:
+    """Documents `p` may read whose number or title holds what was typed (the picker that
+    files a document into a case file): the list rule (`visible_documents`), newest first."""
+    text = (text or "").strip()[:100]
+    key = number_key(text)
+    if not key:
+        return []
+    # brackets of any style match any one character in SQL; the exact comparison follows
+    number_pattern = _like(key).replace("(", "_").replace(")", "_")
+    query = (
+        select(IssuedDocument)
+        .where(visible_documents(p))
+        .where(or_(IssuedDocument.number.like(number_pattern, escape="\\"),
+                   IssuedDocument.title.like(_like(text), escape="\\")))
+        .order_by(IssuedDocument.issue_date.desc(), IssuedDocument.id.desc())
+        .limit(max(1, min(limit, 50)) * 4)
+    )  # fmt: skip
+    found = [
+        d for d in session.scalars(query)
+        if key in number_key(d.number) or fold(text) in fold(d.title)
+    ]  # fmt: skip
+    for d in found:
+        _ = d.unit.name
+    return found[: max(1, min(limit, 50))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, g, render_template, send_file
+from flask import Blueprint, g, jsonify, render_template, request, send_file
 from sqlalchemy import select
 
 from app import audit
@@ -33,6 +33,17 @@ def index():
         return render_template(
             "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE
         )
+
+
+@bp.get("/documents/lookup")
+@login_required
+def lookup():
+    """The picker's answers as you type (JSON): documents this user may read whose number (any
+    bracket style) or title holds `q`, through the documents service's list rule."""
+    with cf().db.read() as s:
+        found = documents.lookup_documents(s, g.principal, request.args.get("q", ""), limit=10)
+        return jsonify([{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.name,
+                         "issue_date": d.issue_date.isoformat()} for d in found])  # fmt: skip
 
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
