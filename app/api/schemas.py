@@ -238,6 +238,24 @@ class Paging(Query):
     )
 
 
+class DocumentsQuery(Paging):
+    """已发文书: narrowed by type, unit and year, sorted by 成文日期 (app/drafting/documents.py)."""
+
+    type: str | None = Field(
+        None,
+        title="文书类型",
+        description="a document type (search type), e.g. legality-review-opinion",
+    )
+    unit: str | None = Field(None, title="发文单位", description="unit code")
+    year: _int_text(1000, 2999) = Field(None, title="年度", description="the year of 成文日期")
+    sort: str | None = Field(
+        None,
+        title="排序",
+        description="date_desc (default: 成文日期 newest first) or date_asc",
+        json_schema_extra={"enum": ["", "date_desc", "date_asc"]},
+    )
+
+
 # ---- contracts register --------------------------------------------------------------------
 
 
