@@ -96,8 +96,8 @@ def test_closing_refuses_missing_metadata_and_links_to_the_fill_in_form(quick_cf
     assert {"casefile.edit", "casefile.item_edit", "casefile.close"} <= set(_actions(cf, case))
 
 
-@SQLITE
 def test_items_are_removed_and_reordered_before_closing_and_not_after(quick_cf):
+    """Both engines: the triggers of migration 0005 and the two-pass renumbering."""
     cf = quick_cf
     app = create_app({"TESTING": True}, casefile=cf)
     case = new_case(cf)
