@@ -18,6 +18,7 @@ from app.casefiles import service as casefiles
 from app.casefiles.models import CaseFileItem
 from app.errors import ValidationFailed
 from app.integrity.checks import run_checks
+from app.integrity.records import check_filings
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -110,6 +111,8 @@ def test_items_are_removed_and_reordered_before_closing_and_not_after(quick_cf):
     assert post_form(clerk, url, f"{url}/items/{ids[0]}/remove", {}).status_code == 302
     assert _items(cf, case) == [(1, "第三份"), (2, "第二份")]
     assert {"casefile.move", "casefile.remove"} <= set(_actions(cf, case))
+    with cf.db.read() as s:  # verify knows a removed item from one deleted underneath
+        assert check_filings(s) == []
     # another unit's clerk may not; a reader who is not a keeper is refused
     zr = _client(app, "zr-clerk")
     other = zr.post(f"{url}/items/{ids[1]}/remove", data={"csrf_token": csrf_from(zr, "/")})

@@ -232,13 +232,20 @@ def _step_diff(s: ReviewStep, e: AuditEntry, who) -> str:
 
 
 def check_filings(session: Session) -> list[str]:
-    """Every `casefile.add` event's item exists and holds what was filed."""
+    """Every `casefile.add` event's item exists and holds what was filed, unless a later
+    `casefile.remove` event took it out of its (then open) case file."""
     problems = []
     numbers = dict(session.execute(select(IssuedDocument.id, IssuedDocument.number)).all())
     cases = dict(session.execute(select(CaseFile.id, CaseFile.title)).all())
     items = {i.id: i for i in session.scalars(select(CaseFileItem))}
+    removed = {
+        (e.object_id, (e.detail or {}).get("item")): e.seq
+        for e in _events(session, "casefile.remove")
+    }
     for e in _events(session, "casefile.add"):
         d = e.detail or {}
+        if d.get("item") not in items and removed.get((e.object_id, d.get("item")), 0) > e.seq:
+            continue  # filed, then removed before closing: both are on record
         what = (
             f"文书 {d.get('number') or numbers.get(d.get('document'), d.get('document'))}"
             if d.get("document") is not None
