@@ -205,12 +205,17 @@ def _validated(tpl: LoadedTemplate, data: object, refs: RegistryReferences | Non
     return found
 
 
+def progress(tpl: LoadedTemplate, data: object) -> Checked:
+    """How complete `data` is as a draft of `tpl` (已填写 filled/total 项, what is missing)."""
+    return check(tpl.schema, data, draft=True)
+
+
 def completeness(
     cf: Casefile, session: Session, draft: Draft, version: DraftVersion | None = None
 ) -> Checked:
-    """How complete the current version is (已填写 filled/total 项 and what is missing)."""
+    """How complete the draft's current version (or `version`) is."""
     tpl = template_of(cf, session, draft)
-    return check(tpl.schema, (version or current_version(session, draft)).data, draft=True)
+    return progress(tpl, (version or current_version(session, draft)).data)
 
 
 def missing_fields(tpl: LoadedTemplate, found: Checked) -> list[dict[str, str]]:
