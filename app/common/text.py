@@ -85,6 +85,16 @@ def check_text(
     return text
 
 
+def collect_text(errors: list[dict], value: Any, field: str, label: str, **kwargs: Any) -> str:
+    """check_text for a form of several fields: a refusal is added to `errors` (and "" given
+    back), so every field's problem is reported at once."""
+    try:
+        return check_text(value, field, label, **kwargs)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+        return ""
+
+
 def check_optional(value: Any, field: str, label: str, **kwargs: Any) -> str | None:
     """check_text for a value that may be absent: None stays None."""
     return None if value is None else check_text(value, field, label, **kwargs)

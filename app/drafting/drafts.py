@@ -48,10 +48,10 @@ from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.integrity import checkpoint
 from app.jobs.models import OutboxEvent
 from app.templating import RenderError, describe_errors, document_title, render_document
-from app.templating.validation import Checked, check
 from app.templating.catalog import LoadedTemplate
 from app.templating.models import TemplateVersion
 from app.templating.schema import REFERENCE_TYPES, ChainStep
+from app.templating.validation import Checked, check
 
 log = logging.getLogger(__name__)
 
