@@ -349,7 +349,9 @@ def create_case_file(
         except ValidationFailed as exc:
             errors += exc.errors
     if errors:
-        raise ValidationFailed("案卷信息有误：" + "；".join(e["label"] for e in errors), errors)
+        raise ValidationFailed(
+            "案卷信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
     if not can(session, p, "casefile.create", unit):
         raise Forbidden(f"您无权在“{unit.name}”建立案卷")
     case = CaseFile(
@@ -487,7 +489,9 @@ def add_attachment(
     responsible = collect_text(errors, responsible, "responsible", "责任者", max_length=100)
     doc_number = collect_text(errors, doc_number, "doc_number", "文号", max_length=64)
     if errors:
-        raise ValidationFailed("材料信息有误：" + "；".join(e["label"] for e in errors), errors)
+        raise ValidationFailed(
+            "材料信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
     title = title or os.path.splitext(upload.name)[0]
     sha = store_blob(session, cf.blobs, upload.data, upload.media_type)
     session.flush()  # the blob row before the rows that name it
