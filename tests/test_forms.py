@@ -128,9 +128,13 @@ def test_the_api_saves_half_a_draft_and_refuses_its_submission_naming_each_field
     r = client.post("/api/v1/drafts", json={"template": "commission-letter", "data": HALF},
                     headers=auth)  # fmt: skip
     assert r.status_code == 201, r.json
+    expected = _missing_labels(_letter_schema(), HALF)
+    done = r.json["completeness"]
+    assert {m["label"] for m in done["missing"]} == expected
+    assert done["total"] - done["filled"] == len(expected)
     r = client.post(f"/api/v1/drafts/{r.json['id']}/submit", json={}, headers=auth)
     assert r.status_code == 422
-    assert {e["label"] for e in r.json["errors"]} == _missing_labels(_letter_schema(), HALF)
+    assert {e["label"] for e in r.json["errors"]} == expected
     assert all(e["message"] for e in r.json["errors"])
 
 
@@ -141,10 +145,13 @@ def test_the_cli_saves_half_a_draft_and_refuses_its_submission_with_exit_2(cf, r
     code, out, err = run_cli("draft", "new", "commission-letter", "--data", str(path),
                              "--as", "clerk")  # fmt: skip
     assert code == 0, err
-    code, out, err = run_cli("draft", "submit", out.strip(), "--as", "clerk")
+    draft_id = out.strip()
+    code, shown, _ = run_cli("draft", "show", draft_id, "--as", "clerk")
+    assert code == 0 and "必填项已填写" in shown
+    code, out, err = run_cli("draft", "submit", draft_id, "--as", "clerk")
     assert code == 2
     for label in _missing_labels(_letter_schema(), HALF):
-        assert label in err
+        assert label in err and label in shown
 
 
 # ---- point 2: empty optional fields of every type ---------------------------------------------
@@ -244,7 +251,10 @@ def test_failed_saves_and_reopened_edits_pile_up_no_blank_rows(app, cf):
     assert r.status_code == 302
     edit = r.headers["Location"] + "/edit"
     for _ in range(2):  # reopened twice: what it holds, nothing more
-        assert _rows(c.get(edit).get_data(as_text=True), "attachments") == [("0", "甲"), ("1", "乙")]
+        assert _rows(c.get(edit).get_data(as_text=True), "attachments") == [
+            ("0", "甲"),
+            ("1", "乙"),
+        ]
 
 
 @SQLITE
@@ -380,3 +390,12 @@ def test_the_error_summary_links_to_each_field_and_takes_focus(app):
     for target in links:  # each link lands on the input itself
         assert re.search(rf'<input id="{re.escape(target)}"', html), target
     assert html.index("error-summary") < html.index('class="doc-form"')
+
+
+def test_a_draft_keeps_a_conditional_value_until_its_condition_can_be_decided():
+    schema = _letter_schema()
+    typed = {"case_number": "(2026)云01行初123号"}  # 案件类型 not chosen yet
+    found = check(schema, typed, draft=True)
+    assert found.clean["case_number"] == "（2026）云01行初123号" and not found.errors
+    found = check(schema, typed | {"proceeding_type": "仲裁"}, draft=True)
+    assert "case_number" not in found.clean  # decided: not in play, dropped

@@ -75,7 +75,9 @@ def test_a_case_file_title_with_a_noncharacter_is_refused_by_web_api_and_cli(app
 
 @SQLITE
 @pytest.mark.parametrize("ch", ["\u202e", "\u2067", "\uffff", "\x1b"])
-def test_draft_fields_comments_and_search_refuse_the_same_characters(app, cf, run_cli, tmp_path, ch):
+def test_draft_fields_comments_and_search_refuse_the_same_characters(
+    app, cf, run_cli, tmp_path, ch
+):
     message = text_problem(ch)
     client, token = api_client(cf)
     clerk = token("clerk")

@@ -195,7 +195,9 @@ def open_draft(session: Session, p: Principal | None, draft_id: int) -> Draft:
     return draft
 
 
-def _validated(tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None) -> Checked:
+def _validated(
+    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None
+) -> Checked:
     """A draft's data as it may be saved: nothing malformed; fields may still be missing."""
     found = check(tpl.schema, data, refs, draft=True)
     if found.errors:

@@ -300,6 +300,13 @@ def _clean_value(spec: FieldSpec, value: Any, state: _State, path: str) -> Any:
     raise _Invalid(f"未知的字段类型 {t}")
 
 
+def _undecided(name: str, specs: tuple[FieldSpec, ...], clean: dict) -> bool:
+    """A required field a condition depends on is still empty: the draft keeps what depends on
+    it (it cannot be submitted before the field is filled, and then the condition decides)."""
+    controller = next((s for s in specs if s.name == name), None)
+    return controller is not None and controller.required and blank(clean.get(name))
+
+
 def _clean_fields(
     specs: tuple[FieldSpec, ...], data: dict, state: _State, prefix: str = ""
 ) -> dict:
@@ -307,8 +314,7 @@ def _clean_fields(
     for spec in specs:
         path = prefix + spec.name
         if spec.show_if is not None and not spec.show_if.holds(clean):
-            undecided = spec.show_if.field not in clean or blank(clean[spec.show_if.field])
-            if not (state.draft and undecided):
+            if not (state.draft and _undecided(spec.show_if.field, specs, clean)):
                 continue  # conditional field not in play: dropped, never required
         value = data.get(spec.name, spec.default)
         if blank(value):
