@@ -40,6 +40,7 @@
       var prefix = name + "." + i;
       row.querySelectorAll("[name], [id], [for], button[value]").forEach(function (el) {
         ["name", "id", "for", "value"].forEach(function (attr) {
+          if (attr === "value" && el.tagName !== "BUTTON") return; // what was typed stays
           var v = el.getAttribute(attr);
           if (v && pattern.test(v)) el.setAttribute(attr, v.replace(pattern, prefix));
         });
@@ -90,23 +91,31 @@
       return;
     }
     var link = event.target.closest("[data-error-summary] a[href^='#'], [data-progress] a[href^='#']");
-    if (link) {
-      var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
-      if (target) {
-        event.preventDefault();
-        var field = target.matches("input, select, textarea, fieldset") ? target : firstInput(target) || target;
-        if (field.type === "hidden" || field.disabled) field = target;
-        target.scrollIntoView({block: "center"});
-        field.focus();
-      }
+    if (link && focusField(decodeURIComponent(link.getAttribute("href").slice(1)))) {
+      event.preventDefault();
     }
   });
+
+  // Move focus (not only the view) to the field named `id`: its input, or the first input
+  // inside it (a list, a group of checkboxes).
+  function focusField(id) {
+    var target = id && document.getElementById(id);
+    if (!target) return false;
+    var field = target.matches("input, select, textarea") ? target : firstInput(target) || target;
+    target.scrollIntoView({block: "center"});
+    field.focus();
+    return true;
+  }
   document.addEventListener("change", updateConditions);
 
   function start() {
     updateConditions();
     var summary = document.querySelector("[data-error-summary]");
-    if (summary) summary.focus();
+    if (summary) {
+      summary.focus();
+    } else if (location.hash) { // a missing field linked from the draft page
+      focusField(decodeURIComponent(location.hash.slice(1)));
+    }
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
