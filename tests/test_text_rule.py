@@ -10,6 +10,7 @@ from conftest import as_user, sample
 from sqlalchemy import text as sql
 from webutil import api_client, logged_in, post_form
 
+from app.casefiles import export
 from app.casefiles import service as casefiles
 from app.casefiles.models import CaseFile
 from app.common.text import check_text, printable, text_problem
@@ -152,3 +153,10 @@ def test_stored_bad_text_cannot_crash_the_dossier_export(cf, monkeypatch):
     assert r.data.startswith(b"%PDF")
     r = client.get(f"/api/v1/casefiles/{case_id}/package.zip", headers=auth)
     assert r.status_code == 200
+    # a package carrying such text is refused on import, before anything is written
+    package = export.build_package(cf, case_id)
+    with pytest.raises(ValidationFailed) as err:
+        export.import_package(cf, package)
+    assert "请删除后重新填写" in err.value.message
+    with cf.db.read() as s:
+        assert s.query(CaseFile).count() == 1
