@@ -151,6 +151,21 @@ class Step(Reply):
     version_sha256: Sha256
 
 
+class MissingField(Reply):
+    field: str
+    label: str
+    message: str
+
+
+class Completeness(Reply):
+    """Required fields filled of those in play (已填写 filled/total 项) and what is missing;
+    a draft may be saved incomplete, submission needs `missing` empty."""
+
+    filled: int
+    total: int
+    missing: list[MissingField]
+
+
 class DraftLinks(Reply):
     self: str
     download: str = Field(description="the current version as DOCX")
@@ -169,6 +184,7 @@ class Draft(Reply):
     sha256: Sha256
     pending_step: str | None
     steps: list[Step]
+    completeness: Completeness
     links: DraftLinks
 
 

@@ -42,6 +42,7 @@ from app.casefiles.models import (
 )
 from app.common.clock import today_in_china
 from app.common.ids import in_range
+from app.common.text import check_text, collect_text
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting.documents import document_id_by_number
@@ -312,6 +313,14 @@ DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "me
                "decided_on": "决定日期"}  # fmt: skip
 
 
+# the case file's free text (one rule: app/common/text.py)
+CASE_TEXT = {
+    "title": {"label": "案卷题名", "max_length": 200, "required": True},
+    "responsible": {"label": "责任人", "max_length": 200},
+    "note": {"label": "备注", "max_length": 2000, "multiline": True},
+}
+
+
 def create_case_file(
     session: Session,
     p: Principal,
@@ -325,10 +334,10 @@ def create_case_file(
     remote_addr: str = "",
     **dates,
 ) -> CaseFile:
-    title = (title or "").strip()
-    errors = []
-    if not title or len(title) > 200:
-        errors.append({"field": "title", "label": "案卷题名", "message": "必填，不超过200字"})
+    errors: list[dict] = []
+    title = collect_text(errors, title, "title", "案卷题名", max_length=200, required=True)
+    responsible = collect_text(errors, responsible, "responsible", "责任人", max_length=200)
+    note = collect_text(errors, note, "note", "备注", multiline=True, max_length=2000)
     if kind not in KINDS:
         errors.append({"field": "kind", "label": "类别", "message": "应为：" + "、".join(KINDS)})
     if retention not in RETENTION:
@@ -343,12 +352,14 @@ def create_case_file(
         except ValidationFailed as exc:
             errors += exc.errors
     if errors:
-        raise ValidationFailed("案卷信息有误：" + "；".join(e["label"] for e in errors), errors)
+        raise ValidationFailed(
+            "案卷信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
     if not can(session, p, "casefile.create", unit):
         raise Forbidden(f"您无权在“{unit.name}”建立案卷")
     case = CaseFile(
-        title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible.strip()[:200],
-        note=note or "", created_by=p.user.id, status="open", category_code="WS", **values,
+        title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible,
+        note=note, created_by=p.user.id, status="open", category_code="WS", **values,
     )  # fmt: skip
     session.add(case)
     session.flush()
@@ -370,9 +381,9 @@ def update_case_file(session: Session, p: Principal, case_id: int, remote_addr: 
             raise ValidationFailed("保管期限应为 Y、D30 或 D10")
         elif key == "kind" and value not in KINDS:
             raise ValidationFailed("案卷类别不正确")
-        elif key == "title" and not (value or "").strip():
-            raise ValidationFailed("案卷题名必填")
-        elif key not in {"title", "responsible", "note", "retention", "kind"}:
+        elif key in CASE_TEXT:
+            value = check_text(value, key, **CASE_TEXT[key])
+        elif key not in {"retention", "kind"}:
             raise ValueError(key)
         if getattr(case, key) != value:
             setattr(case, key, value)
@@ -476,7 +487,15 @@ def add_attachment(
     doc_date = _date(doc_date, "文件日期", "doc_date")
     if not isinstance(upload, InspectedUpload):
         upload = inspect_upload(upload, filename, cf.settings.max_upload_bytes)
-    title = (title or "").strip() or os.path.splitext(upload.name)[0]
+    errors: list[dict] = []
+    title = collect_text(errors, title, "title", "题名", max_length=200)
+    responsible = collect_text(errors, responsible, "responsible", "责任者", max_length=100)
+    doc_number = collect_text(errors, doc_number, "doc_number", "文号", max_length=64)
+    if errors:
+        raise ValidationFailed(
+            "材料信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
+    title = title or os.path.splitext(upload.name)[0]
     sha = store_blob(session, cf.blobs, upload.data, upload.media_type)
     session.flush()  # the blob row before the rows that name it
     attachment = Attachment(
@@ -489,8 +508,7 @@ def add_attachment(
     item = CaseFileItem(
         case_file_id=case.id, position=_next_position(session, case), role=role, title=title[:200],
         attachment_id=attachment.id, reply_to_item_id=reply_target,
-        responsible=(responsible or "").strip()[:100], doc_date=doc_date, added_by=p.user.id,
-        doc_number=(doc_number or "").strip()[:64],
+        responsible=responsible, doc_date=doc_date, added_by=p.user.id, doc_number=doc_number,
     )  # fmt: skip
     session.add(item)
     session.flush()

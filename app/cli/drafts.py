@@ -104,9 +104,19 @@ def cmd_draft_show(cf: Casefile, args) -> int:
         f"草稿 {payload['id']}：{payload['title']}", f"模板 {payload['template']}  单位 {payload['unit']}",
         f"状态：{payload['status_label']}  第{payload['version']}版  sha256 {payload['sha256']}",
         *(["待办环节：" + payload["pending_step"]] if payload["pending_step"] else []),
+        *_completeness_lines(payload["completeness"]),
         "办理记录：", *step_lines(payload["steps"]),
     ])  # fmt: skip
     return 0
+
+
+def _completeness_lines(done: dict) -> list[str]:
+    if not done["total"]:
+        return []
+    line = f"必填项已填写 {done['filled']}/{done['total']} 项"
+    if done["missing"]:
+        line += "；提交审核前还需填写：" + "、".join(m["label"] for m in done["missing"])
+    return [line]
 
 
 def cmd_draft_queue(cf: Casefile, args) -> int:

@@ -28,6 +28,7 @@ from app.access.policy import CO_SIGN_ROLES, Principal, can, principal
 from app.blobs.store import store_blob
 from app.common import media_types
 from app.common.clock import today_in_china
+from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting import notify, sequences
@@ -46,10 +47,11 @@ from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError, req
 from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.integrity import checkpoint
 from app.jobs.models import OutboxEvent
-from app.templating import RenderError, describe_errors, document_title, render_document, validate
+from app.templating import RenderError, describe_errors, document_title, render_document
 from app.templating.catalog import LoadedTemplate
 from app.templating.models import TemplateVersion
 from app.templating.schema import REFERENCE_TYPES, ChainStep
+from app.templating.validation import Checked, check
 
 log = logging.getLogger(__name__)
 
@@ -204,13 +206,41 @@ def open_draft(session: Session, p: Principal | None, draft_id: int) -> Draft:
 
 
 def _validated(
-    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None,
-    message: str = "表单有误，请按提示修改后重新提交",
-) -> dict:  # fmt: skip
-    clean, errors = validate(tpl.schema, data, refs)
-    if errors:
-        raise ValidationFailed(message, describe_errors(tpl.schema, errors))
-    return clean
+    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None
+) -> Checked:
+    """A draft's data as it may be saved: nothing malformed; fields may still be missing."""
+    found = check(tpl.schema, data, refs, draft=True)
+    if found.errors:
+        raise ValidationFailed(
+            "表单有误，请按提示修改后重新提交", describe_errors(tpl.schema, found.errors)
+        )
+    return found
+
+
+def progress(tpl: LoadedTemplate, data: object) -> Checked:
+    """How complete `data` is as a draft of `tpl` (已填写 filled/total 项, what is missing)."""
+    return check(tpl.schema, data, draft=True)
+
+
+def completeness(
+    cf: Casefile, session: Session, draft: Draft, version: DraftVersion | None = None
+) -> Checked:
+    """How complete the draft's current version (or `version`) is."""
+    tpl = template_of(cf, session, draft)
+    return progress(tpl, (version or current_version(session, draft)).data)
+
+
+def missing_fields(tpl: LoadedTemplate, found: Checked) -> list[dict[str, str]]:
+    """The missing fields of `found`, each with its path, Chinese label and message."""
+    return describe_errors(tpl.schema, found.missing)
+
+
+def _draft_title(tpl: LoadedTemplate, found: Checked) -> str:
+    """The record's title; a half-filled draft is called by its template until it is complete
+    (document_title would print the blanks)."""
+    if found.missing:
+        return f"{tpl.schema.title}（未填写完整）"
+    return document_title(tpl.schema, found.clean)
 
 
 def _has_references(tpl: LoadedTemplate) -> bool:
@@ -272,9 +302,10 @@ def _add_version(
     p: Principal,
     draft: Draft,
     tpl: LoadedTemplate,
-    data: dict,
+    found: Checked,
     co_units: list[int] | tuple[int, ...] = (),
 ) -> DraftVersion:
+    data = found.clean
     unit = session.get(Unit, draft.unit_id)
     docx = _render_version(cf, tpl, data, unit)
     sha = store_blob(session, cf.blobs, docx, media_types.DOCX)
@@ -292,7 +323,7 @@ def _add_version(
     )
     session.add(version)
     draft.current_version = number
-    draft.title = document_title(tpl.schema, data)
+    draft.title = _draft_title(tpl, found)
     draft.updated_at = utcnow()
     session.flush()
     for unit_id in co_units:
@@ -323,19 +354,19 @@ def create_draft(
         raise NotFound(f"单位“{unit_code}”不存在")
     if not can(session, p, "draft.create", unit):
         raise Forbidden(f"您在“{unit.name}”没有起草文书的权限")
-    clean = _validated(tpl, data, RegistryReferences(session, p, unit))
+    found = _validated(tpl, data, RegistryReferences(session, p, unit))
     draft = Draft(
         template_version_id=row.id,
         unit_id=unit.id,
         created_by=p.user.id,
-        title=document_title(tpl.schema, clean),
+        title=_draft_title(tpl, found),
         status="draft",
         current_version=0,
     )
     co_units = _co_sign_units(session, tpl, unit.id, co_sign_units)
     session.add(draft)
     session.flush()
-    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
+    version = _add_version(cf, session, p, draft, tpl, found, co_units)
     audit.record(
         session, "draft.create", actor=p.user, object_type="draft", object_id=draft.id,
         detail={"template": f"{row.template_id}@{row.version}", "sha256": version.docx_sha256},
@@ -357,7 +388,7 @@ def edit_draft(
     if not can(session, p, "draft.edit", draft):
         raise Forbidden("只有起草人可以修改草稿")
     tpl = template_of(cf, session, draft)
-    clean = _validated(tpl, data, RegistryReferences(session, p, session.get(Unit, draft.unit_id)))
+    found = _validated(tpl, data, RegistryReferences(session, p, session.get(Unit, draft.unit_id)))
     previous = current_version(session, draft)
     old_units = co_sign_unit_ids(session, previous)
     co_units = (
@@ -365,9 +396,9 @@ def edit_draft(
         if co_sign_units is None
         else _co_sign_units(session, tpl, draft.unit_id, co_sign_units)
     )
-    if clean == previous.data and tuple(co_units) == old_units:
+    if found.clean == previous.data and tuple(co_units) == old_units:
         raise WorkflowError("内容没有变化，无需保存新版本")
-    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
+    version = _add_version(cf, session, p, draft, tpl, found, co_units)
     voided = draft.status in {"in_review", "approved"}
     draft.status = "draft"  # the changed text must be submitted and reviewed again
     audit.record(
@@ -412,15 +443,32 @@ def _step(
 def _clean_comment(
     comment: str | None, required: bool = False, what: str = "退回时请写明需要修改的内容"
 ) -> str:
-    text = (comment or "").strip()
-    if len(text) > 2000:
-        raise ValidationFailed(
-            "意见不能超过2000字",
-            [{"field": "comment", "label": "意见", "message": "不能超过2000字"}],
-        )
+    text = check_text(comment, "comment", "意见", multiline=True, max_length=2000)
     if required and not text:
         raise ValidationFailed(what, [{"field": "comment", "label": "意见", "message": what}])
     return text
+
+
+def _refuse_incomplete(
+    session: Session, p: Principal, draft: Draft, tpl: LoadedTemplate, version: DraftVersion
+) -> None:
+    """Submission needs the whole document: every missing field is named at once, and so is a
+    reference (a unit, a person, a contract) that is gone since the draft was saved."""
+    refs = (
+        RegistryReferences(session, p, session.get(Unit, draft.unit_id))
+        if _has_references(tpl)
+        else None
+    )
+    found = check(tpl.schema, version.data, refs)
+    if found.complete:
+        return
+    problems = describe_errors(tpl.schema, found.missing | found.errors)
+    if found.missing:
+        names = "、".join(e["label"] for e in describe_errors(tpl.schema, found.missing))
+        message = f"草稿还有{len(found.missing)}处未填写，不能提交审核：{names}"
+    else:
+        message = "草稿引用的单位、人员或法律顾问已有变化，请修改草稿后再提交"
+    raise ValidationFailed(message, problems)
 
 
 def submit(
@@ -434,12 +482,7 @@ def submit(
         raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不能提交审核")
     version = current_version(session, draft)
     tpl = template_of(cf, session, draft)
-    if _has_references(tpl):
-        # a unit renamed, a person or a contract gone since the draft was saved
-        refs = RegistryReferences(session, p, session.get(Unit, draft.unit_id))
-        _validated(
-            tpl, version.data, refs, "草稿引用的单位、人员或法律顾问已有变化，请修改草稿后再提交"
-        )
+    _refuse_incomplete(session, p, draft, tpl, version)
     if _has_co_sign(tpl) and not co_sign_unit_ids(session, version):
         raise ValidationFailed(
             "该文书需要会签，请先修改草稿，选择会签单位后再提交",

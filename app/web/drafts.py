@@ -23,7 +23,7 @@ from app.identity.models import Unit
 from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
-from app.web.forms import form_to_data, rows_for_form
+from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
 
 bp = Blueprint("drafts", __name__)
 
@@ -102,14 +102,17 @@ def _reference_choices(tpl, units, unit_code: str) -> dict[str, list]:
         return {key: refs.choices(spec) for key, spec in specs}
 
 
-def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, draft=None,
-               co_sign=()):  # fmt: skip
-    extra_rows = extra_rows or {}
+def _form_page(tpl, data, errors, units, unit_code, action, draft=None, co_sign=(),
+               error_list=(), message="", progress=None):  # fmt: skip
+    """The draft form; `error_list` (field, label, message) feeds the error summary at the top,
+    `progress` the 已填写 line (a draft being edited, or a form sent back)."""
+    missing = drafts.missing_fields(tpl, progress) if progress is not None else []
     return render_template(
         "draft_form.html", tpl=tpl, data=data, errors=errors, units=units, unit_code=unit_code,
-        action=action, draft=draft, rows_for_form=rows_for_form, extra_rows=extra_rows,
+        action=action, draft=draft, rows_for_form=rows_for_form, blank_row=blank_row,
         co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
         ref_choices=_reference_choices(tpl, units, unit_code), returned=_returned(draft),
+        error_list=list(error_list), message=message, progress=progress, missing=missing,
     )  # fmt: skip
 
 
@@ -121,11 +124,15 @@ def _returned(draft: Draft | None):
         return drafts.return_notice(cf(), s, s.get(Draft, draft.id))
 
 
-def _add_row_request(tpl) -> dict[str, int]:
-    target = request.form.get("add_row")
-    if target and tpl.schema.field(target) and tpl.schema.field(target).type == "list":
-        return {target: 1}
-    return {}
+def _refused_page(tpl, data, exc: WorkflowError, units, unit_code, action, **kwargs):
+    """The form again with what was refused: each field's reason beside it and all of them in
+    the summary; the web's 422 (bad input) or 409 (a conflict)."""
+    if not exc.errors:
+        flash(exc.message, "error")  # nothing to point at: the reason on its own
+    page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code, action,
+                      error_list=exc.errors, message=exc.message,
+                      progress=drafts.progress(tpl, data), **kwargs)  # fmt: skip
+    return page, exc.status
 
 
 @bp.route("/drafts/new/<template_id>", methods=["GET", "POST"])
@@ -140,14 +147,14 @@ def new(template_id: str):
     if not units:
         raise Forbidden("您在任何单位都没有起草文书的权限")
     unit_code = request.form.get("unit") or units[0].code
+    action = url_for(".new", template_id=template_id)
     if request.method == "GET":
-        return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
-    data = form_to_data(tpl.schema, request.form)
+        return _form_page(tpl, {}, {}, units, unit_code, action)
     co_sign = request.form.getlist("co_sign_units")
-    extra = _add_row_request(tpl)
-    if extra:
-        return _form_page(tpl, data, {}, units, unit_code,
-                          url_for(".new", template_id=template_id), extra, co_sign=co_sign)  # fmt: skip
+    moved = row_action(tpl.schema, request.form)
+    if moved is not None:
+        return _form_page(tpl, moved, {}, units, unit_code, action, co_sign=co_sign)
+    data = form_to_data(tpl.schema, request.form)
     try:
         with cf().db.write() as s:
             draft = drafts.create_draft(
@@ -159,10 +166,7 @@ def new(template_id: str):
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        flash(exc.message, "error")
-        page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code,
-                          url_for(".new", template_id=template_id), co_sign=co_sign)  # fmt: skip
-        return page, exc.status
+        return _refused_page(tpl, data, exc, units, unit_code, action, co_sign=co_sign)
     flash("草稿已保存。" + ("已提交审核。" if request.form.get("submit_now") else ""), "ok")
     return redirect(url_for(".show", draft_id=draft_id))
 
@@ -201,6 +205,11 @@ def show(draft_id: int):
         mine = [st for st in history_ if st.user_id == p.user.id
                 and st.decision not in {"submit", "withdraw"}]  # fmt: skip
         may_edit = can(s, p, "draft.edit", draft)
+        progress = (
+            drafts.completeness(cf(), s, draft, version)
+            if draft.status in {"draft", "returned"}
+            else None
+        )
         return render_template(
             "draft.html", draft=draft, tpl=tpl, version=version, states=states, pending=pending,
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
@@ -214,6 +223,8 @@ def show(draft_id: int):
             may_delete=may_edit and not drafts.delete_refusal(s, draft),
             approve_confirmation=drafts.APPROVE_CONFIRMATION,
             issue_confirmation=drafts.ISSUE_CONFIRMATION,
+            progress=progress,
+            missing=drafts.missing_fields(tpl, progress) if progress is not None else [],
         )  # fmt: skip
 
 
@@ -231,16 +242,17 @@ def edit(draft_id: int):
         current_co_sign = [codes[u] for u in drafts.co_sign_unit_ids(s, version)]
         units = [draft.unit]
         _ = draft.unit.name
+        progress = drafts.completeness(cf(), s, draft, version)
     action = url_for(".edit", draft_id=draft_id)
     if request.method == "GET":
         return _form_page(tpl, current, {}, units, draft.unit.code, action, draft=draft,
-                          co_sign=current_co_sign)  # fmt: skip
-    data = form_to_data(tpl.schema, request.form)
+                          co_sign=current_co_sign, progress=progress)  # fmt: skip
     co_sign = request.form.getlist("co_sign_units") if _co_sign_choices(tpl) else None
-    extra = _add_row_request(tpl)
-    if extra:
-        return _form_page(tpl, data, {}, units, draft.unit.code, action, extra, draft=draft,
+    moved = row_action(tpl.schema, request.form)
+    if moved is not None:
+        return _form_page(tpl, moved, {}, units, draft.unit.code, action, draft=draft,
                           co_sign=co_sign or ())  # fmt: skip
+    data = form_to_data(tpl.schema, request.form)
     try:
         with cf().db.write() as s:
             drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr(), co_sign)
@@ -249,11 +261,8 @@ def edit(draft_id: int):
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        flash(exc.message, "error")
-        return _form_page(
-            tpl, data, _errors_by_field(exc), units, draft.unit.code, action, draft=draft,
-            co_sign=co_sign or (),
-        ), exc.status  # fmt: skip
+        return _refused_page(tpl, data, exc, units, draft.unit.code, action, draft=draft,
+                             co_sign=co_sign or ())  # fmt: skip
     if request.form.get("submit_now"):
         flash("已保存为新版本并重新提交审核。各审核环节将对新版本重新审核。", "ok")
     else:
@@ -313,7 +322,12 @@ def act(draft_id: int, action: str):
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        detail = "；".join(e["message"] for e in exc.errors)
+        # fields the message names already (every missing one at submission) are not repeated
+        detail = "；".join(
+            f"{e['label']}：{e['message']}" if e.get("label") else e["message"]
+            for e in exc.errors
+            if not e.get("label") or e["label"] not in exc.message
+        )
         flash(exc.message + (f"（{detail}）" if detail and detail != exc.message else ""), "error")
         return redirect(url_for(".show", draft_id=draft_id))
     flash(message, "ok")
