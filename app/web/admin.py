@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import func, select
 
 from app import audit
-from app.access.policy import can
 from app.audit.models import AuditEntry
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
@@ -18,23 +17,14 @@ from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
 from app.templating.upload import MAX_TEMPLATE_BYTES, add_template, check_template
 from app.web.common import cf, format_cst, login_required, page_arg, remote_addr
+from app.web.nav import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
-REFUSALS = {
-    "unit.manage": "只有管理员可以管理单位",
-    "user.manage": "只有管理员可以管理用户和角色",
-    "template.manage": "只有管理员可以管理模板",
-    "audit.read": "只有管理员和督查人员可以查看审计日志",
-}
-
-
 def _require(action: str) -> None:
-    with cf().db.read() as s:
-        if not can(s, g.principal, action):
-            raise Forbidden(REFUSALS[action])
+    require(action)  # the policy's rule and reason, as the menu shows it (app/web/nav.py)
 
 
 @bp.route("/units", methods=["GET", "POST"])

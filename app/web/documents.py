@@ -8,6 +8,7 @@ from flask import Blueprint, g, render_template, send_file
 from sqlalchemy import select
 
 from app import audit
+from app.access.policy import can
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
 from app.drafting.slip import slip_for_document
@@ -17,6 +18,7 @@ from app.renditions.models import Rendition
 from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
 from app.web.common import cf, login_required, page_arg, remote_addr
+from app.web.nav import require
 from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
@@ -26,6 +28,7 @@ PER_PAGE = 30
 @bp.get("/documents")
 @login_required
 def index():
+    require("document.read")
     page = page_arg()
     with cf().db.read() as s:
         listing = documents.list_documents(s, g.principal, page, PER_PAGE)
@@ -57,6 +60,7 @@ def show(doc_id: int):
         similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
                                draft=draft, rendition=rendition, similar=similar,
+                               may_read_draft=can(s, g.principal, "draft.read", draft),
                                hit_url=hit_url)  # fmt: skip
 
 

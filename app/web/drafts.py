@@ -24,6 +24,7 @@ from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
+from app.web.nav import require
 
 bp = Blueprint("drafts", __name__)
 
@@ -75,6 +76,7 @@ def _drafting_units(s):
 @bp.get("/templates")
 @login_required
 def templates():
+    require("draft.create")
     with cf().db.read() as s:
         rows = [cf().catalog.load(r) for r in cf().catalog.latest_versions(s) if r.active]
         return render_template("templates.html", templates=rows, can_draft=bool(_drafting_units(s)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, g, render_template
 
 from app.drafting import documents, drafts
 from app.registers.contracts import contract_reminder
@@ -24,3 +24,9 @@ def home():
                 _ = d.unit.name, d.creator.name
         contracts = contract_reminder(s, g.principal)
         return render_template("home.html", q=q, recent=recent, contracts=contracts)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer it (no login, cached)."""
+    return current_app.send_static_file("favicon.ico")

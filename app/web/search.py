@@ -16,6 +16,7 @@ from app.search import service as search_service
 from app.search.service import SearchHit, query_from_params
 from app.templating import doctypes
 from app.web.common import cf, login_required, remote_addr
+from app.web.nav import SEARCH_ACTION, require
 
 bp = Blueprint("search", __name__)
 
@@ -43,6 +44,7 @@ def download_url(hit: SearchHit) -> str | None:
 @bp.get("/search")
 @login_required
 def search():
+    require(SEARCH_ACTION)
     args = request.args
     error = results = None
     status = 200
