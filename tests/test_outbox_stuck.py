@@ -37,7 +37,7 @@ def test_an_index_event_blocked_for_ten_minutes_is_reported(quick_cf, monkeypatc
     [stuck] = stuck_events(quick_cf)
     assert stuck.kind == "index" and stuck.attempts == 0
     assert doc.number in stuck.description and "检索索引更新" in stuck.description
-    assert "正被其他进程写入" in stuck.description and "casefile reindex" in stuck.description
+    assert "正被其他进程写入" in stuck.description and "请管理员重建检索索引" in stuck.description
     report = verify_store(quick_cf)
     assert stuck.description in report.problems and not report.ok
 

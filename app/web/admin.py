@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import func, select
 
 from app import audit
+from app.audit import labels as audit_labels
 from app.audit.models import AuditEntry
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
@@ -136,11 +137,12 @@ def _audit_query(args):
         query = query.where(AuditEntry.actor == args["actor"].strip().lower())
     if args.get("action"):
         query = query.where(AuditEntry.action.startswith(args["action"].strip()))
-    if args.get("object"):
-        kind, _, ident = args["object"].partition(":")
+    kind, _, ident = (args.get("object") or "").partition(":")  # "document:12" (links, old bookmarks)
+    kind, ident = args.get("object_type") or kind, args.get("object_id") or ident
+    if kind.strip():
         query = query.where(AuditEntry.object_type == kind.strip())
-        if ident:
-            query = query.where(AuditEntry.object_id == ident.strip())
+    if ident.strip():
+        query = query.where(AuditEntry.object_id == ident.strip())
     for name, op in (("from", "ge"), ("to", "le")):
         value = args.get(name)
         if value:
@@ -171,9 +173,25 @@ def audit_log():
         )
         audit.record(s, "audit.view", actor=g.user, detail={k: v for k, v in request.args.items()},
                      remote_addr=remote_addr())  # fmt: skip
+        names = _audit_names(s)
+    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=request.args
-    )
+        "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=args,
+        action_label=audit_labels.action_label,
+        object_label=lambda kind, ident: audit_labels.object_label(kind, ident, names),
+        detail_text=lambda detail: audit_labels.detail_text(detail, names),
+        actions=audit_labels.ACTION_LABELS, objects=audit_labels.OBJECT_LABELS,
+    )  # fmt: skip
+
+
+def _audit_names(s) -> dict[str, str]:
+    """The store's own codes an entry's detail may hold: template ids and review steps."""
+    names: dict[str, str] = {}
+    for row in cf().catalog.latest_versions(s):
+        tpl = cf().catalog.load(row)
+        names[row.template_id] = tpl.title
+        names.update({step.name: step.label for step in tpl.schema.review_chain})
+    return names
 
 
 @bp.get("/audit.csv")
@@ -189,6 +207,7 @@ def audit_csv():
             "时间（北京时间）",
             "用户",
             "操作",
+            "操作代码",
             "对象类型",
             "对象",
             "详情",
@@ -198,10 +217,13 @@ def audit_csv():
         ]
     )
     with cf().db.write() as s:
+        names = _audit_names(s)
         for e in s.scalars(_audit_query(request.args).order_by(AuditEntry.seq)).yield_per(1000):
-            detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
-            writer.writerow([e.seq, format_cst(e.at), e.actor, e.action, e.object_type, e.object_id,
-                             _csv_safe(detail), e.remote_addr, e.prev_hash, e.entry_hash])  # fmt: skip
+            detail = audit_labels.detail_text(e.detail, names)
+            writer.writerow([e.seq, format_cst(e.at), e.actor, audit_labels.action_label(e.action),
+                             e.action, audit_labels.OBJECT_LABELS.get(e.object_type, e.object_type),
+                             e.object_id, _csv_safe(detail), e.remote_addr, e.prev_hash,
+                             e.entry_hash])  # fmt: skip
         audit.record(s, "audit.export", actor=g.user, detail={k: v for k, v in request.args.items()},
                      remote_addr=remote_addr())  # fmt: skip
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",

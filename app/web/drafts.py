@@ -201,7 +201,7 @@ def show(draft_id: int):
             may_edit=can(s, p, "draft.edit", draft), may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},
             may_issue=draft.status == "approved" and can(s, p, "draft.issue", draft),
-            fields=tpl.schema.fields,
+            fields=tpl.schema.fields, step_labels={st.name: st.label for st in tpl.schema.review_chain},
         )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from app.errors import ValidationFailed
 from app.identity.models import Unit
 from app.search import SearchUnavailable
 from app.search import service as search_service
-from app.search.service import SearchHit, query_from_params
+from app.search.service import IndexBuilding, SearchHit, query_from_params
 from app.templating import doctypes
 from app.web.common import cf, login_required, remote_addr
 from app.web.nav import SEARCH_ACTION, require
@@ -59,8 +59,10 @@ def search():
                                                     remote_addr=remote_addr())  # fmt: skip
         except ValidationFailed as exc:
             error, status = exc.message, 400
+        except IndexBuilding as exc:
+            error, status = str(exc), 503
         except SearchUnavailable:
-            error = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。"
+            error, status = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。", 503
 
     def link(
         drop: str | None = None, add: tuple[str, str] | None = None, page: int | None = None
