@@ -92,6 +92,7 @@ OBJECT_LABELS = {
 DETAIL_LABELS = {
     "via": "途径",
     "format": "格式",
+    "type": "格式",
     "query": "检索词",
     "types": "文书类型",
     "units": "单位",
@@ -156,6 +157,9 @@ VALUE_LABELS: dict[str, str] = {
     "docx": "DOCX",
     "slip-pdf": "发文稿纸 PDF",
     "xlsx": "XLSX",
+    "ofd": "OFD",
+    "jpg": "JPG",
+    "png": "PNG",
     "expiring": "即将到期",
     "active": "履行中",
     "not_started": "未开始",
@@ -167,7 +171,7 @@ VALUE_LABELS: dict[str, str] = {
     **RETENTION,
     **ITEM_ROLES,
 }
-CODE_KEYS = {"via", "format", "role", "roles", "kind", "retention", "status"}  # coded values
+CODE_KEYS = {"via", "format", "type", "role", "roles", "kind", "retention", "status"}  # coded values
 HASH_KEYS = {"sha256", "approved_sha256", "package_sha256"}
 
 
