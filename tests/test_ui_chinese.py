@@ -121,7 +121,11 @@ def _walk(client, starts: list[str]) -> dict[str, str]:
     queue = list(starts)
     while queue and len(pages) < MAX_PAGES:
         url = queue.pop(0)
-        if url in pages or SKIP.search(url) or per_shape[_shape(url)] >= PER_SHAPE.get(_shape(url), 1):
+        if (
+            url in pages
+            or SKIP.search(url)
+            or per_shape[_shape(url)] >= PER_SHAPE.get(_shape(url), 1)
+        ):
             continue
         per_shape[_shape(url)] += 1
         r = client.get(url)

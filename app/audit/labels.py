@@ -171,7 +171,16 @@ VALUE_LABELS: dict[str, str] = {
     **RETENTION,
     **ITEM_ROLES,
 }
-CODE_KEYS = {"via", "format", "type", "role", "roles", "kind", "retention", "status"}  # coded values
+CODE_KEYS = {
+    "via",
+    "format",
+    "type",
+    "role",
+    "roles",
+    "kind",
+    "retention",
+    "status",
+}  # coded values
 HASH_KEYS = {"sha256", "approved_sha256", "package_sha256"}
 
 
@@ -182,7 +191,9 @@ def action_label(action: str) -> str:
     return FAMILY_LABELS.get(action.split(".", 1)[0], "其他操作")
 
 
-def object_label(object_type: str, object_id: str = "", names: Mapping[str, str] | None = None) -> str:
+def object_label(
+    object_type: str, object_id: str = "", names: Mapping[str, str] | None = None
+) -> str:
     """「文书 12」: the object's kind in Chinese and its number (a template by its title)."""
     if not object_type:
         return ""

@@ -215,7 +215,9 @@ def run_checks(
             events = _audit_events(s, case)
             first = "casefile.import" if case.imported_from else "casefile.create"
             if first not in events:
-                add(Finding("security", here, f"审计日志中没有{action_label(first)}的记录", case.id))
+                add(
+                    Finding("security", here, f"审计日志中没有{action_label(first)}的记录", case.id)
+                )
             if (
                 case.status == "closed"
                 and not case.imported_from

@@ -158,7 +158,9 @@ def check_steps(session: Session) -> list[str]:
         try:
             events_by_draft[int(e.object_id)].append(e)
         except ValueError:
-            problems.append(f"审计日志第 {e.seq} 条（{action_label(e.action)}）的对象编号无效：{e.object_id!r}")
+            problems.append(
+                f"审计日志第 {e.seq} 条（{action_label(e.action)}）的对象编号无效：{e.object_id!r}"
+            )
     steps_by_draft: dict[int, list[ReviewStep]] = defaultdict(list)
     for s in session.scalars(select(ReviewStep).order_by(ReviewStep.id)):
         steps_by_draft[s.draft_id].append(s)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import Principal, search_scope
-from app.container import Casefile
-from app.errors import ValidationFailed
 from app.casefiles.models import Attachment
+from app.container import Casefile
 from app.drafting.models import IssuedDocument
+from app.errors import ValidationFailed
 from app.search import (
     Hit,
     QuerySyntaxError,
@@ -31,6 +31,7 @@ from app.search import (
 )
 from app.search.indexing import attachment_locations, parse_doc_id
 from app.templating import doctypes
+
 
 class IndexBuilding(SearchUnavailable):
     """The index holds nothing yet while the archive does: it is still being built (a new or

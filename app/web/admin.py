@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.audit import labels as audit_labels
 from app.audit.models import AuditEntry
-from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
@@ -137,7 +137,9 @@ def _audit_query(args):
         query = query.where(AuditEntry.actor == args["actor"].strip().lower())
     if args.get("action"):
         query = query.where(AuditEntry.action.startswith(args["action"].strip()))
-    kind, _, ident = (args.get("object") or "").partition(":")  # "document:12" (links, old bookmarks)
+    kind, _, ident = (args.get("object") or "").partition(
+        ":"
+    )  # "document:12" (links, old bookmarks)
     kind, ident = args.get("object_type") or kind, args.get("object_id") or ident
     if kind.strip():
         query = query.where(AuditEntry.object_type == kind.strip())

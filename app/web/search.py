@@ -62,7 +62,10 @@ def search():
         except IndexBuilding as exc:
             error, status = str(exc), 503
         except SearchUnavailable:
-            error, status = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。", 503
+            error, status = (
+                "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。",
+                503,
+            )
 
     def link(
         drop: str | None = None, add: tuple[str, str] | None = None, page: int | None = None
