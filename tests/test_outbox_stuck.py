@@ -62,7 +62,7 @@ def test_an_event_failed_five_times_is_reported_by_casefile_verify(cf, run_cli):
         )  # fmt: skip
     [stuck] = stuck_events(cf)
     assert stuck.attempts == 5 and "已失败 5 次" in stuck.description
-    assert "attachment 404" in stuck.description and "No space left" in stuck.description
+    assert "材料编号 404" in stuck.description and "No space left" in stuck.description
     code, out, _err = run_cli("verify")
     assert code == 1
     assert stuck.description in out

@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "audit.view": "查看审计日志",
     "audit.export": "导出审计日志",
     "numbers.confirm": "确认发文字号序列",
+    "numbers.raise": "调整发文字号序列",
 }
 FAMILY_LABELS = {  # an action without its own label: its family's
     "login": "登录",
@@ -245,3 +246,22 @@ def detail_text(detail: Mapping[str, Any] | None, names: Mapping[str, str] | Non
         if shown:
             parts.append(f"{DETAIL_LABELS.get(key, '其他')}：{shown}")
     return "；".join(parts)
+
+
+def store_names(catalog, session) -> dict[str, str]:
+    """The store's own codes an entry's detail may hold, by name: each template id by its
+    title and each review step by its label (from the latest version of every template)."""
+    names: dict[str, str] = {}
+    for row in catalog.latest_versions(session):
+        tpl = catalog.load(row)
+        names[row.template_id] = tpl.title
+        names.update({step.name: step.label for step in tpl.schema.review_chain})
+    return names
+
+
+def entry_line(entry, names: Mapping[str, str] | None = None, when: str = "") -> str:
+    """One entry as one line for a terminal: 序号 时间 用户 操作 对象 详情."""
+    parts = [f"{entry.seq:>6}", when, entry.actor or "—", action_label(entry.action)]
+    parts.append(object_label(entry.object_type, entry.object_id, names))
+    parts.append(detail_text(entry.detail, names))
+    return "  ".join(p for p in parts if p)

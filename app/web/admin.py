@@ -187,13 +187,7 @@ def audit_log():
 
 
 def _audit_names(s) -> dict[str, str]:
-    """The store's own codes an entry's detail may hold: template ids and review steps."""
-    names: dict[str, str] = {}
-    for row in cf().catalog.latest_versions(s):
-        tpl = cf().catalog.load(row)
-        names[row.template_id] = tpl.title
-        names.update({step.name: step.label for step in tpl.schema.review_chain})
-    return names
+    return audit_labels.store_names(cf().catalog, s)
 
 
 @bp.get("/audit.csv")
