@@ -59,13 +59,10 @@ def search():
                                                     remote_addr=remote_addr())  # fmt: skip
         except ValidationFailed as exc:
             error, status = exc.message, 400
-        except IndexBuilding as exc:
-            error, status = str(exc), 503
+        except IndexBuilding as exc:  # the page says so (no 5xx: the page itself works)
+            error = str(exc)
         except SearchUnavailable:
-            error, status = (
-                "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。",
-                503,
-            )
+            error = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。"
 
     def link(
         drop: str | None = None, add: tuple[str, str] | None = None, page: int | None = None
