@@ -243,7 +243,7 @@ def wait_for_pdf_link(actor: Actor, seconds: float = 90) -> str:
     deadline = time.monotonic() + seconds
     link = page.get_by_role("link", name=re.compile("^查看 PDF"))
     while not link.count():
-        assert time.monotonic() < deadline, "no PDF rendition after %s s" % seconds
+        assert time.monotonic() < deadline, f"no PDF rendition after {seconds} s"
         time.sleep(1)
         page.reload()
     return link.get_attribute("href")
@@ -433,11 +433,13 @@ def submitted_opinion(actor: Actor) -> int:
 
 
 def visible_codes(page: Page) -> list[str]:
-    """Internal codes showing through on the page: words joined by - _ or . (adviser-review,
-    document.read, year_from), leaving out file names a user is asked for (schema.yaml)."""
+    """Internal codes showing through on the page: lowercase words joined by - _ or .
+    (adviser-review, document.read, year_from), leaving out file names a user is asked for
+    (schema.yaml); uppercase codes (档号 Y-WY-FZB-0001, unit codes) are the user's own."""
     text = page.locator("main").inner_text() + " " + page.locator("header").inner_text()
-    found = re.findall(r"\b[A-Za-z]+(?:[-_.][A-Za-z0-9]+)+\b", text)
+    found = re.findall(r"\b[a-z]+(?:[-_.][a-z0-9]+)+\b", text)  # codes are lowercase
     files = re.compile(r".*\.(docx|yaml|yml|json|pdf|zip|md|ofd|png|jpg)$", re.I)
+    found += re.findall(r"casefile [a-z]+", text)  # a command to run, shown to a clerk
     return sorted({w for w in found if not files.match(w)})
 
 

@@ -81,7 +81,7 @@ def test_admin_fixes_a_refused_template_and_a_clerk_uses_it(open_as, shot):
 def test_template_report_names_every_problem_at_once(open_as):
     admin = open_as("admin")
     steps.open_nav(admin, "模板")
-    broken = dict(SCHEMA, name=SCHEMA["title"])  # `name:` where `title:` is meant
+    broken = dict(SCHEMA, id="broken-memo", name=SCHEMA["title"])  # `name:`, meant `title:`
     broken["fields"] = [dict(SCHEMA["fields"][0]), dict(SCHEMA["fields"][1], type="longtext")]
     steps.upload_template(admin, "broken-memo", docx(*BODY, "联系人：{{ contact }}"),
                           schema_bytes(broken), sample_bytes())  # fmt: skip
