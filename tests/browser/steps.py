@@ -62,8 +62,9 @@ def flash_text(page: Page) -> str:
     return " ".join(page.locator(".flash").all_inner_texts())
 
 
-def expect_flash(page: Page, text: str) -> None:
-    expect(page.locator(".flash").filter(has_text=text).first).to_be_visible()
+def expect_flash(page: Page, text: str, timeout: float | None = None) -> None:
+    """The page (already loaded) shows a message with this text."""
+    expect(page.locator(".flash").filter(has_text=text).first).to_be_visible(timeout=timeout)
 
 
 # --- drafting ------------------------------------------------------------------------------

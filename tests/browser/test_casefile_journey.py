@@ -51,6 +51,8 @@ def test_clerk_builds_closes_and_downloads_a_case_file(open_as, shot):
 def test_dossier_button_opens_the_dossier_pdf(open_as):
     clerk = open_as("clerk")
     clerk.go("/casefiles/1")  # the demo store's closed case file
+    link = clerk.page.get_by_role("link", name="案卷 PDF")
+    assert link.get_attribute("href").endswith("/dossier.pdf")
     assert len(steps.download_dossier(clerk)) > 1000
 
 
@@ -59,4 +61,4 @@ def test_document_is_filed_by_number_in_another_bracket_style(open_as):
     clerk = open_as("clerk")
     steps.new_case_file(clerk, "方括号文号归档测试", "其他", "定期10年")
     steps.file_document(clerk, LETTER_SQUARE)
-    steps.expect_flash(clerk.page, "已归入第1件")
+    steps.expect_flash(clerk.page, "已归入第1件", timeout=1000)  # the page has loaded

@@ -69,7 +69,7 @@ def test_error_summary_takes_focus_and_links_to_fields(open_as):
     clerk.go(FORM)
     steps.save_and_submit(clerk, expect_refusal=True)
     summary = steps.error_summary(clerk.page)
-    expect(summary).to_be_focused()
+    expect(summary).to_be_focused(timeout=1000)  # the page has loaded
     links = summary.get_by_role("link")
     assert links.count() == 11
     links.first.press("Enter")

@@ -24,6 +24,7 @@ def test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf(open_as, 
     steps.save_and_submit(clerk, expect_refusal=True)
     expect(steps.error_summary(clerk.page)).to_contain_text("共有 1 处需要修改")
     assert "书名号" in steps.field_error(clerk.page, "审查事项名称")
+    shot(clerk, "review-form-error")
     steps.fill_fields(clerk.page, {"审查事项名称": OPINION_FIRST_HALF["审查事项名称"]})
     steps.save_and_submit(clerk)
     draft = steps.draft_id(clerk.page)
@@ -36,6 +37,7 @@ def test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf(open_as, 
     steps.open_draft(clerk, draft)
     assert steps.status_label(clerk.page).startswith("已退回")
     assert any(RETURN_COMMENT in c for c in steps.history_comments(clerk.page))
+    shot(clerk, "review-returned")
     steps.edit_draft(clerk)
     steps.fill_row(clerk.page, "审查依据", 1, {"条款": OPINION_BASIS[1]})
     steps.save_and_submit(clerk)
@@ -87,7 +89,7 @@ def test_irreversible_actions_ask_first_and_a_return_shows_its_reason(open_as):
     adviser.page.get_by_role("button", name="同意", exact=True).click()
     adviser.page.wait_for_load_state()
     steps.open_draft(adviser, draft)  # declining the confirmation leaves the step pending
-    expect(adviser.page.get_by_role("button", name="同意", exact=True)).to_be_visible()
+    expect(adviser.page.get_by_role("button", name="同意", exact=True)).to_be_visible(timeout=1000)
     assert asked and any("不能" in m or "无法" in m for m in asked), asked
 
     steps.return_with_comment(adviser, RETURN_COMMENT)
@@ -111,7 +113,7 @@ def test_repeating_rows_are_added_and_removed_in_place(open_as):
     before = rows.count()
     page.evaluate("window.__same_page = true")
     steps.list_field(page, "审查依据").get_by_role("button", name="添加一项").click()
-    expect(rows).to_have_count(before + 1)
+    expect(rows).to_have_count(before + 1, timeout=2000)  # in place: no round trip
     assert page.evaluate("window.__same_page === true"), "添加一项 reloaded the page"
     steps.list_field(page, "审查依据").get_by_role("button", name="删除").last.click()
     expect(rows).to_have_count(before)
