@@ -120,13 +120,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+
+
 def _wait_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(url + "/login", timeout=2) as r:
+            with _DIRECT.open(url + "/login", timeout=2) as r:
                 if r.status == 200:
                     return True
         except OSError:

@@ -15,7 +15,9 @@ from playwright.sync_api import Page, expect
 if TYPE_CHECKING:
     from .conftest import Actor
 
-REVIEW_OPINION = "legality-review-opinion"
+# a file made on request by LibreOffice (dossier PDF, transfer package) may take a while on a
+# busy machine; everything else keeps the context's default timeout
+CONVERSION_TIMEOUT = 180_000
 
 # A complete 合法性审查意见书, as a clerk would type it (labels as on the form).
 OPINION_FIRST_HALF = {
@@ -238,7 +240,7 @@ def history_comments(page: Page) -> list[str]:
 # --- documents -------------------------------------------------------------------------------
 
 
-def wait_for_pdf_link(actor: Actor, seconds: float = 90) -> str:
+def wait_for_pdf_link(actor: Actor, seconds: float = 180) -> str:
     """The document page offers 查看 PDF once the rendition is made (background worker)."""
     page = actor.page
     deadline = time.monotonic() + seconds
@@ -252,7 +254,7 @@ def wait_for_pdf_link(actor: Actor, seconds: float = 90) -> str:
 
 def open_pdf(actor: Actor, href: str) -> bytes:
     """Open a PDF link the way the browser would (with the user's cookies); checks it is one."""
-    response = actor.context.request.get(actor.url(href))
+    response = actor.context.request.get(actor.url(href), timeout=CONVERSION_TIMEOUT)
     assert response.ok, response.status
     assert response.headers["content-type"].startswith("application/pdf")
     body = response.body()
@@ -348,7 +350,7 @@ def download_dossier(actor: Actor) -> bytes:
 def download_package(actor: Actor) -> zipfile.ZipFile:
     """移交包（ZIP）: the transfer package, checked to be a ZIP the archive can open."""
     href = actor.page.get_by_role("link", name="移交包（ZIP）").get_attribute("href")
-    response = actor.context.request.get(actor.url(href))
+    response = actor.context.request.get(actor.url(href), timeout=CONVERSION_TIMEOUT)
     assert response.ok, response.status
     package = zipfile.ZipFile(io.BytesIO(response.body()))
     assert package.testzip() is None
