@@ -269,11 +269,10 @@ def download_item(case_id: int, item_id: int):
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
 
 
-@bp.get("/casefiles/<int:case_id>/dossier.pdf")
-@bp.get("/casefiles/<int:case_id>/package.zip")
+@bp.get("/casefiles/<int:case_id>/<any('dossier.pdf', 'package.zip'):kind>")
 @login_required
-def export(case_id: int):
-    package = request.path.endswith(".zip")
+def export(case_id: int, kind: str):
+    package = kind == "package.zip"
     try:
         found = export_download(cf(), g.principal, case_id, package=package,
                                 remote_addr=remote_addr())  # fmt: skip
