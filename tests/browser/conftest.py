@@ -189,7 +189,6 @@ class Problems:
         self.console: list[str] = []
         self.page_errors: list[str] = []
         self.outside: list[str] = []
-        self.favicon: list[str] = []
         self._expected: list[int] = []
 
     @contextmanager
@@ -205,9 +204,6 @@ class Problems:
             return
         text, url = msg.text, (msg.location or {}).get("url", "")
         failed = FAILED_LOAD.search(text)
-        if failed and urlsplit(url).path == "/favicon.ico":
-            self.favicon.append(text)  # issue 12 point 15: its own test (test_pages_have_a_favicon)
-            return
         if failed and int(failed.group(1)) in self._expected:
             self._expected.remove(int(failed.group(1)))
             return
@@ -272,20 +268,35 @@ def _guard_network(context: BrowserContext, problems: Problems) -> None:
     context.route("**/*", route)
 
 
+@pytest.fixture(scope="session")
+def signed_in() -> dict[str, dict]:
+    """Each demo user's cookies once signed in (per worker): later tests start signed in."""
+    return {}
+
+
 @pytest.fixture
-def open_as(browser, server, problems):
-    """open_as("clerk") -> an Actor signed in as that demo user (1366 px unless viewport=...)."""
+def open_as(browser, server, problems, signed_in):
+    """open_as("clerk") -> an Actor signed in as that demo user (1366 px unless viewport=...),
+    on the home page, or on `start` if given. The first Actor of a user in a worker signs in
+    through the login page; later ones reuse that session's cookie (one page load, not three)."""
     contexts: list[BrowserContext] = []
 
-    def open_as(username: str | None, viewport: dict | None = None) -> Actor:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")  # fmt: skip
+    def open_as(username: str | None, viewport: dict | None = None, start: str = "/") -> Actor:
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
+            storage_state=signed_in.get(username or ""),
+        )  # fmt: skip
         context.set_default_timeout(15_000)
         _guard_network(context, problems)
         contexts.append(context)
         actor = Actor(server, username or "", context, problems)
-        if username:
+        if username and username not in signed_in:
             login(actor, username, DEMO_PASSWORD)
+            signed_in[username] = context.storage_state()
+            if start and start != "/":
+                actor.go(start)
+        elif start:
+            actor.go(start)
         return actor
 
     yield open_as

@@ -184,51 +184,42 @@ def edit_draft(actor: Actor) -> None:
 # --- reviewing -----------------------------------------------------------------------------
 
 
+def return_notice(page: Page):
+    """The box at the top of a returned draft (and of its edit page): who, at which step, why."""
+    return page.locator("#return-notice")
+
+
 def return_with_comment(actor: Actor, comment: str) -> None:
+    """退回修改 needs no confirmation (the draft comes back to the clerk), only the comment."""
     page = actor.page
     page.get_by_label("审核意见（退回时必填）").fill(comment)
-    page.get_by_role("button", name="退回修改").click()
-    _confirm_if_asked(page)
+    page.get_by_role("button", name="退回修改", exact=True).click()
     expect_flash(page, "已退回起草人修改")
 
 
+def approve_confirmation(page: Page):
+    """The checkbox 同意 requires: it says the signed approval cannot be changed or undone."""
+    return page.get_by_role("checkbox", name=re.compile("确认同意"))
+
+
 def approve(actor: Actor, comment: str = "同意。") -> None:
-    """同意, through the confirmation that says it cannot be undone (when the page asks)."""
+    """同意, with the confirmation ticked (the button does nothing until it is)."""
     page = actor.page
     page.get_by_label("审核意见（退回时必填）").fill(comment)
+    approve_confirmation(page).check()
     page.get_by_role("button", name="同意", exact=True).click()
-    _confirm_if_asked(page)
     expect_flash(page, "已审核同意")
 
 
 def issue(actor: Actor) -> str:
-    """发文 (confirmed): lands on the document page; returns the allocated number."""
+    """发文, with its confirmation ticked: lands on the document page; returns the number."""
     page = actor.page
+    confirmation = page.get_by_role("checkbox", name=re.compile("确认发文"))
+    expect(confirmation).to_have_accessible_name(re.compile("不能修改、撤销或删除"))
+    confirmation.check()
     page.get_by_role("button", name="发文", exact=True).click()
-    _confirm_if_asked(page)
     expect_flash(page, "已发文")
     return page.locator("dl.data dt:text-is('发文字号') + dd").inner_text().strip()
-
-
-def _confirm_if_asked(page: Page) -> None:
-    """Answer a confirmation if the action asks for one: a native dialog is accepted by
-    accept_dialogs(); an in-page one is a visible 确认/确定 button."""
-    page.wait_for_load_state()
-    confirm = page.get_by_role("button", name=re.compile(r"^(确认|确定)")).filter(visible=True)
-    if confirm.count() and not page.locator(".flash").count():
-        confirm.first.click()
-        page.wait_for_load_state()
-
-
-def accept_dialogs(actor: Actor, seen: list[str] | None = None) -> None:
-    """From now on accept every native confirm() (recording its message in `seen`)."""
-
-    def on_dialog(dialog):
-        if seen is not None:
-            seen.append(dialog.message)
-        dialog.accept()
-
-    actor.page.on("dialog", on_dialog)
 
 
 def history_comments(page: Page) -> list[str]:
@@ -305,11 +296,20 @@ def new_case_file(actor: Actor, title: str, kind: str, retention: str) -> int:
     return int(re.search(r"/casefiles/(\d+)", page.url).group(1))
 
 
-def file_document(actor: Actor, number: str) -> None:
-    """归入已发文书 by its number (as the clerk types it)."""
+def file_document(actor: Actor, typed: str, pick: str | None = None) -> None:
+    """归入已发文书: type a number (any bracket style) or words of a title; with `pick`, choose
+    that number from the list the picker shows as one types, else submit what was typed."""
     page = actor.page
-    page.get_by_label("发文字号或文书编号").fill(number)
-    page.get_by_role("button", name="归入").click()
+    field = page.get_by_label("发文字号、标题或文书编号")
+    field.fill(typed)
+    if pick is not None:
+        option = page.locator(f"#document-picker button.picker-option[data-number='{pick}']")
+        expect(option).to_be_visible()  # listed as one types
+        field.press("ArrowDown")  # into the list, then choose by keyboard
+        expect(option).to_be_focused()
+        option.press("Enter")
+        expect(field).to_have_value(pick)
+    page.get_by_role("button", name="归入", exact=True).click()
     page.wait_for_load_state()
 
 
@@ -334,16 +334,26 @@ def case_items(page: Page) -> list[str]:
     return [r.locator("td").nth(4).inner_text() for r in rows.all()]
 
 
+def case_numbers(page: Page) -> list[str]:
+    """文号 of every item in 卷内文件."""
+    rows = page.locator("section.card").filter(has_text="卷内文件").locator("tbody tr")
+    return [r.locator("td").nth(2).inner_text() for r in rows.all()]
+
+
 def close_case_file(actor: Actor) -> None:
+    """归档, with its confirmation ticked (it says the case file cannot be changed after)."""
     page = actor.page
+    confirmation = page.get_by_role("checkbox", name=re.compile("确认归档"))
+    expect(confirmation).to_have_accessible_name(re.compile("不可撤销"))
+    confirmation.check()
     page.get_by_role("button", name=re.compile("^归档")).click()
-    _confirm_if_asked(page)
     expect_flash(page, "案卷已归档")
 
 
 def download_dossier(actor: Actor) -> bytes:
     """案卷 PDF: the whole case file as one PDF."""
     href = actor.page.get_by_role("link", name="案卷 PDF").get_attribute("href")
+    assert href.endswith("/dossier.pdf"), href
     return open_pdf(actor, href)
 
 
@@ -435,15 +445,18 @@ def submitted_opinion(actor: Actor) -> int:
     return draft_id(actor.page)
 
 
-def visible_codes(page: Page) -> list[str]:
+def visible_codes(page: Page, own: str | None = None) -> list[str]:
     """Internal codes showing through on the page: lowercase words joined by - _ or .
     (adviser-review, document.read, year_from), leaving out file names a user is asked for
-    (schema.yaml); uppercase codes (档号 Y-WY-FZB-0001, unit codes) are the user's own."""
+    (schema.yaml); uppercase codes (档号 Y-WY-FZB-0001, unit codes) are the user's own. So are
+    the identifiers an administrator assigns and types back (login names, template ids): `own`
+    is a selector for the cells that list them, and they are left out wherever they appear."""
     text = page.locator("main").inner_text() + " " + page.locator("header").inner_text()
     found = re.findall(r"\b[a-z]+(?:[-_.][a-z0-9]+)+\b", text)  # codes are lowercase
     files = re.compile(r".*\.(docx|yaml|yml|json|pdf|zip|md|ofd|png|jpg)$", re.I)
     found += re.findall(r"casefile [a-z]+", text)  # a command to run, shown to a clerk
-    return sorted({w for w in found if not files.match(w)})
+    assigned = {t.strip() for t in page.locator(own).all_inner_texts()} if own else set()
+    return sorted({w for w in found if not files.match(w) and w not in assigned})
 
 
 def nav_labels(page: Page) -> list[str]:
