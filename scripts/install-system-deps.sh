@@ -34,6 +34,7 @@ PACKAGES=(
     fontconfig                 # fc-match / fc-cache
     poppler-utils              # pdffonts, pdftoppm (checks and page previews)
     chromium                   # the browser suite (tests/browser) drives it through Playwright
+    chromium-l10n              # its own controls (选择文件, dates) in Chinese, as users see them
 )
 
 SUDO=()

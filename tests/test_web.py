@@ -136,3 +136,16 @@ def test_other_units_documents_are_not_found(app, cf):
         assert other.get(url).status_code == 404, url
     inspector = _client(app, "inspector")
     assert inspector.get(f"/documents/{doc.id}").status_code == 200
+
+
+def test_a_list_row_shows_its_filled_sub_fields_without_a_dangling_separator(app):
+    """审查依据 with the optional 条款 left empty reads "法律法规名称：城市绿化条例", not "…；"."""
+    c = _client(app, "clerk")
+    form = "/drafts/new/legality-review-opinion"
+    data = {"unit": "FZB", "legal_bases.0.law": "城市绿化条例",
+            "legal_bases.1.law": "行政许可法", "legal_bases.1.article": "第十二条"}  # fmt: skip
+    r = post_form(c, form, form, data)  # half-filled: 保存草稿 keeps it
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    page = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "<li>法律法规名称：城市绿化条例</li>" in page
+    assert "<li>法律法规名称：行政许可法；条款：第十二条</li>" in page

@@ -25,8 +25,10 @@ MAX_HEIGHT = 1400
 GUIDE_SHOTS = {
     "review-form-error": "test_review_journey.py::test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf",
     "review-returned": "test_review_journey.py::test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf",
+    "review-confirm": "test_review_journey.py::test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf",
     "review-issued": "test_review_journey.py::test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf",
     "search-facet": "test_search_journey.py::test_inspector_searches_by_bracket_variant_and_traditional_script",
+    "casefile-picker": "test_casefile_journey.py::test_clerk_builds_closes_and_downloads_a_case_file",
     "casefile-closed": "test_casefile_journey.py::test_clerk_builds_closes_and_downloads_a_case_file",
     "template-refused": "test_template_journey.py::test_admin_fixes_a_refused_template_and_a_clerk_uses_it",
 }  # fmt: skip

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from .steps import login
 
@@ -40,6 +40,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# the browser's own controls (选择文件, a date field's 年/月/日 order) in Chinese, as users see
+# them; needs Debian's chromium-l10n (scripts/install-system-deps.sh), else they stay English
+CHROMIUM_ENV = {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
 DEMO_PASSWORD = "Casefile-demo-2026"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -60,10 +63,13 @@ def _cli_env(store: Path) -> dict[str, str]:
 
 
 # One child process: `casefile init --demo`, the administrator's first password change (the
-# generated one is shown once and must be changed; the same identity code as the password page)
-# and the outbox drained, so search and the demo documents' PDFs are ready when the server starts.
+# generated one is shown once and must be changed; the same identity code as the password page),
+# the outbox drained (slips, PDFs) and the search index built, so search and the demo documents'
+# PDFs are ready when the server starts. The index is built in one pass (`casefile reindex`):
+# draining as a node that follows the index (CASEFILE_INDEX_FOLLOW=1, app/search/follow.py)
+# acknowledges the "index" events without one Whoosh commit each, which took most of the time.
 BUILD_SCRIPT = """
-import json, sys
+import sys
 from sqlalchemy import select
 from app import bootstrap
 from app.config import Settings
@@ -71,8 +77,10 @@ from app.container import open_casefile
 from app.identity.models import User
 from app.identity.passwords import hash_password
 from app.jobs.outbox import drain
+from app.search.indexing import rebuild_index
 
 cf = open_casefile(Settings.from_env())
+assert cf.settings.index_follow
 bootstrap.init_store(cf, demo=True)
 with cf.db.write() as s:
     admin = s.scalars(select(User).where(User.username == "admin")).one()
@@ -80,6 +88,7 @@ with cf.db.write() as s:
     admin.must_change_password = False
 while drain(cf)["done"]:
     pass
+rebuild_index(cf)
 cf.close()
 """
 
@@ -87,7 +96,7 @@ cf.close()
 def _build_demo_store(store: Path) -> None:
     subprocess.run(
         [sys.executable, "-c", BUILD_SCRIPT, DEMO_PASSWORD],
-        cwd=REPO, env=_cli_env(store), check=True, timeout=600,
+        cwd=REPO, env=_cli_env(store) | {"CASEFILE_INDEX_FOLLOW": "1"}, check=True, timeout=600,
     )  # fmt: skip
 
 
@@ -167,7 +176,9 @@ def server(demo_store, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Browser:
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=dict(os.environ) | CHROMIUM_ENV
+        )
         yield b
         b.close()
 
@@ -306,11 +317,15 @@ def open_as(browser, server, problems, signed_in):
 
 @pytest.fixture
 def shot(shots_dir, request):
-    """shot(actor, name): a full-page PNG of the actor's page under shots_dir."""
+    """shot(actor, name): a full-page PNG of the actor's page under shots_dir; shot(actor, name,
+    of=locator): only that part of the page."""
 
-    def shot(actor: Actor, name: str | None = None) -> Path:
+    def shot(actor: Actor, name: str | None = None, of: Locator | None = None) -> Path:
         path = shots_dir / f"{name or request.node.name}.png"
-        actor.page.screenshot(path=str(path), full_page=True)
+        if of is not None:
+            of.screenshot(path=str(path))
+        else:
+            actor.page.screenshot(path=str(path), full_page=True)
         return path
 
     return shot

@@ -8,6 +8,7 @@ import io
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
@@ -238,7 +239,7 @@ def wait_for_pdf_link(actor: Actor, seconds: float = 180) -> str:
     link = page.get_by_role("link", name=re.compile("^查看 PDF"))
     while not link.count():
         assert time.monotonic() < deadline, f"no PDF rendition after {seconds} s"
-        time.sleep(1)
+        time.sleep(0.5)
         page.reload()
     return link.get_attribute("href")
 
@@ -296,15 +297,20 @@ def new_case_file(actor: Actor, title: str, kind: str, retention: str) -> int:
     return int(re.search(r"/casefiles/(\d+)", page.url).group(1))
 
 
-def file_document(actor: Actor, typed: str, pick: str | None = None) -> None:
+def file_document(
+    actor: Actor, typed: str, pick: str | None = None, on_list: Callable[[], object] | None = None
+) -> None:
     """归入已发文书: type a number (any bracket style) or words of a title; with `pick`, choose
-    that number from the list the picker shows as one types, else submit what was typed."""
+    that number from the list the picker shows as one types (`on_list` is called while it is
+    shown), else submit what was typed."""
     page = actor.page
     field = page.get_by_label("发文字号、标题或文书编号")
     field.fill(typed)
     if pick is not None:
         option = page.locator(f"#document-picker button.picker-option[data-number='{pick}']")
         expect(option).to_be_visible()  # listed as one types
+        if on_list:
+            on_list()
         field.press("ArrowDown")  # into the list, then choose by keyboard
         expect(option).to_be_focused()
         option.press("Enter")

@@ -27,6 +27,10 @@ def material_docx() -> bytes:
     return buf.getvalue()
 
 
+def filing_card(actor):
+    return actor.page.locator("section.card").filter(has_text="归入已发文书")
+
+
 def test_clerk_builds_closes_and_downloads_a_case_file(open_as, shot):
     clerk = open_as("clerk")
     steps.new_case_file(
@@ -34,7 +38,8 @@ def test_clerk_builds_closes_and_downloads_a_case_file(open_as, shot):
     )
     steps.file_document(clerk, LETTER_SQUARE)
     steps.expect_flash(clerk.page, "已归入第1件")
-    steps.file_document(clerk, LETTER_HALF_WIDTH, pick=LETTER_PICKED)
+    steps.file_document(clerk, LETTER_HALF_WIDTH, pick=LETTER_PICKED,
+                        on_list=lambda: shot(clerk, "casefile-picker", of=filing_card(clerk)))  # fmt: skip
     steps.expect_flash(clerk.page, "已归入第2件")
     steps.upload_material(
         clerk, "专家论证意见.docx", material_docx(),

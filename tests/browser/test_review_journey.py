@@ -67,6 +67,10 @@ def test_opinion_is_drafted_returned_reviewed_issued_and_opened_as_pdf(open_as, 
     for reviewer in ("adviser", "head", "signatory"):
         actor = adviser if reviewer == "adviser" else open_as(reviewer)
         steps.open_draft(actor, draft)
+        if reviewer == "signatory":
+            steps.approve_confirmation(actor.page).check()
+            chain = actor.page.locator("section.card").filter(has_text="审核流程")
+            shot(actor, "review-confirm", of=chain)
         steps.approve(actor)
 
     steps.open_draft(clerk, draft)
