@@ -190,8 +190,39 @@ class DocumentLinks(Reply):
     pdf: str = Field(description="the PDF rendition (409 while it is being made)")
 
 
+DocumentStatusKey = Literal["issued", "superseded", "revoked"]
+
+
+class DocumentRef(Reply):
+    id: int
+    number: str
+    title: str
+
+
+class RevocationPending(Reply):
+    proposed_by: str
+    reason: str
+    role: Literal["office-head", "signatory"]
+
+
+class DocumentsQuery(Query):
+    page: int = Field(1, ge=1, le=100_000, title="页码")
+    per_page: int = Field(
+        30, ge=1, le=10_000, title="每页条数", description="at most 100 are returned"
+    )
+    status: str = Field(
+        "", title="状态", description="issued (有效), superseded (已被替代), revoked (已撤销), "
+        "or the Chinese name; empty: all",
+    )  # fmt: skip
+
+
+class RevocationRequest(Body):
+    reason: str = Field(title="撤销理由", max_length=2000)
+
+
 class Document(Reply):
-    """An issued document (已发文书) with its review record."""
+    """An issued document (已发文书) with its review record and its status (有效, 已被替代 with
+    the correction that superseded it, 已撤销 with the reason)."""
 
     id: int
     number: str
@@ -210,6 +241,15 @@ class Document(Reply):
     draft: int
     steps: list[Step]
     links: DocumentLinks
+    status: DocumentStatusKey = Field(description="issued: 有效 (in force)")
+    status_label: str
+    effective_on: Date | None = Field(description="the day it was superseded or revoked")
+    reason: str | None = Field(description="why it was superseded or revoked")
+    superseded_by: DocumentRef | None = Field(description="the correction that superseded it")
+    supersedes: DocumentRef | None = Field(description="the document this one superseded")
+    revocation_pending: RevocationPending | None = Field(
+        description="a revocation proposed, waiting for the other role's confirmation"
+    )
 
 
 class DocumentSummary(Reply):
@@ -220,6 +260,8 @@ class DocumentSummary(Reply):
     issue_date: Date
     sha256: Sha256
     links: DocumentLinks
+    status: DocumentStatusKey
+    status_label: str
 
 
 class DocumentList(Reply):
@@ -276,6 +318,8 @@ class Contract(Reply):
     status: str
     status_label: str
     renewed_by: str | None
+    ended_on: Date | None = Field(description="superseded or revoked: the day it ended")
+    superseded_by: str | None = Field(description="发文字号 of the correction that superseded it")
     fee: str | None = Field(description="decimal, as text")
     filing_body: str
     links: DocumentLinks
@@ -309,7 +353,9 @@ class SearchParams(Query):
     year_to: YearText = Field(None, title="截止年度")
     reviewer: str = Field("", title="审核人")
     conclusion: str = Field("", title="审查结论")
-    status: str = Field("", title="状态")
+    status: str = Field(
+        "", title="状态", description="有效 (issued), 已被替代 (superseded), 已撤销 (revoked)"
+    )
     sort: Literal["relevance", "date"] = Field("relevance", title="排序")
     page: int = Field(1, ge=1, le=1000, title="页码")
     per_page: int = Field(20, ge=1, le=10_000, title="每页条数", description="at most 100")
@@ -336,6 +382,8 @@ class SearchHit(Reply):
     case_file_id: int | None = None
     case_title: str | None = None
     item_id: int | None = None
+    status: str = Field(description="issued (有效), superseded, revoked; filed (attachment)")
+    status_label: str
 
 
 class SearchReply(Reply):
@@ -432,6 +480,10 @@ class CaseItem(Reply):
     reply_to: int | None
     archival_code: str | None = Field(description="档号, once the case file is closed")
     restricted: bool | None = None
+    document_status: str | None = Field(
+        None, description="a filed document's status: issued (有效), superseded, revoked"
+    )
+    document_status_label: str | None = None
     links: ItemLinks
 
 

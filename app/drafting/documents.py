@@ -6,7 +6,7 @@ the same filter to one row; an inspector's read is audited here and nowhere else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from app.access.policy import Principal, can, is_inspector_read, visible_documen
 from app.common import media_types
 from app.common.download import Download
 from app.container import Casefile
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, WorkflowError
 from app.renditions.models import Rendition
@@ -33,14 +34,26 @@ class DocumentPage:
     page: int
     per_page: int
     documents: list[IssuedDocument]
+    statuses: dict[int, str] = field(default_factory=dict)  # id → issued | superseded | revoked
+    status: str | None = None  # the status filter it was asked for
+
+    def status_of(self, doc: IssuedDocument) -> str:
+        return self.statuses.get(doc.id, document_status.VALID)
+
+    def status_label(self, doc: IssuedDocument) -> str:
+        return document_status.label(self.status_of(doc))
 
 
 def list_documents(
-    session: Session, p: Principal, page: int = 1, per_page: int = 30
+    session: Session, p: Principal, page: int = 1, per_page: int = 30, *, status: str | None = None
 ) -> DocumentPage:
-    """The documents this principal may read, newest first, one page of them."""
+    """The documents this principal may read, newest first, one page of them; `status` (有效,
+    已被替代, 已撤销 or their keys) keeps only those, a bad one is refused naming `status`."""
     page, per_page = max(1, page), min(100, max(1, per_page))
     query = select(IssuedDocument).where(visible_documents(p))
+    status = document_status.parse_status(status)
+    if status:
+        query = query.where(document_status.status_condition(status))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     docs = list(
         session.scalars(
@@ -51,7 +64,9 @@ def list_documents(
     )
     for d in docs:
         _ = d.unit.name  # loaded while the session is open
-    return DocumentPage(total=total, page=page, per_page=per_page, documents=docs)
+    return DocumentPage(total=total, page=page, per_page=per_page, documents=docs,
+                        statuses=document_status.statuses_of(session, [d.id for d in docs]),
+                        status=status)  # fmt: skip
 
 
 def count_documents(session: Session, p: Principal) -> int:

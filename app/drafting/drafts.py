@@ -30,7 +30,7 @@ from app.common import media_types
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting import notify, sequences
+from app.drafting import notify, sequences, status
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -603,6 +603,7 @@ def issue(
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
+    status.refuse_if_target_closed(session, draft)  # a correction of a document still in force
     sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
     seq = allocate_number(session, unit.id, code, date.year)
     number = format_number(code, date.year, seq)
@@ -633,6 +634,7 @@ def issue(
     session.flush()
     for kind in ("slip", "index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
+    status.supersede_on_issue(session, p, draft, doc, remote_addr)  # 替代, for a correction
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
                  "approved_sha256": version.docx_sha256, "draft": draft.id, "title": doc.title,

@@ -11,7 +11,11 @@ and the hash chain makes the log evident to change, so:
   event (who, which step, which text), and every such event's step exists;
 - every `casefile.add` event's item exists and holds what was filed;
 - every number sequence runs 1..last_value, each number issued once (or raised past by an
-  administrator after a restore: `numbers.raise` events).
+  administrator after a restore: `numbers.raise` events);
+- every document status (已被替代, 已撤销), revocation proposal and correction link has its event
+  and agrees with it, and every such event's record exists (check_statuses);
+- every entry of the normative-documents register has its `normative.register` event with its
+  unified number, and each register sequence runs 1..last_value (check_normative).
 
 Every problem names the document by its 发文字号.
 """
@@ -26,7 +30,16 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.casefiles.models import CaseFile, CaseFileItem
-from app.drafting.models import Draft, IssuedDocument, NumberSequence, ReviewStep
+from app.drafting import status as document_status
+from app.drafting.models import (
+    DocumentStatus,
+    Draft,
+    DraftCorrection,
+    IssuedDocument,
+    NumberSequence,
+    ReviewStep,
+    RevocationProposal,
+)
 from app.drafting.numbering import format_number
 from app.drafting.sequences import RAISE_ACTION
 from app.identity.models import Unit, User
@@ -329,10 +342,94 @@ def check_sequences(session: Session) -> list[str]:
     return problems
 
 
+def _by_detail(events: list[AuditEntry], key: str) -> dict:
+    out: dict = defaultdict(list)
+    for e in events:
+        out[(e.detail or {}).get(key)].append(e)
+    return out
+
+
+def check_statuses(session: Session) -> list[str]:
+    """Document statuses, revocation proposals and correction links ↔ their events."""
+    problems = []
+    numbers = dict(session.execute(select(IssuedDocument.id, IssuedDocument.number)).all())
+    st = document_status
+
+    def doc(doc_id) -> str:
+        return f"文书 {numbers.get(_int(str(doc_id)), doc_id)}"
+
+    status_events = _by_detail(_events(session, st.SUPERSEDE_ACTION, st.REVOKE_ACTION), "status_id")
+    action_of = {st.SUPERSEDED: st.SUPERSEDE_ACTION, st.REVOKED: st.REVOKE_ACTION}
+    for row in session.scalars(select(DocumentStatus).order_by(DocumentStatus.id)):
+        label = f"{doc(row.document_id)}的状态「{st.label(row.status)}」"
+        mine = status_events.pop(row.id, [])
+        if not mine:
+            problems.append(f"{label}：审计日志中没有这项决定的记录")
+            continue
+        e, d = mine[0], mine[0].detail or {}
+        wrong = []
+        if e.action != action_of.get(row.status) or e.object_id != str(row.document_id):
+            wrong.append("状态或文书")
+        if e.actor_id != row.decided_by:
+            wrong.append("决定人")
+        if d.get("effective_on") != row.effective_on.isoformat():
+            wrong.append("生效日期")
+        if row.status == st.SUPERSEDED and d.get("successor") != row.successor_id:
+            wrong.append("替代文书")
+        if row.status == st.REVOKED and (d.get("proposal") != row.proposal_id
+                                         or d.get("reason") != row.reason):  # fmt: skip
+            wrong.append("撤销申请或理由")
+        if wrong:
+            problems.append(f"{label}：" + "、".join(wrong) + f"与审计日志第 {e.seq} 条不符")
+    for lost in status_events.values():
+        for e in lost:
+            problems.append(f"{doc(e.object_id)}：审计日志第 {e.seq} 条记录了它的状态变化，"
+                            "档案库中却没有这条状态记录——状态记录被删除")  # fmt: skip
+
+    proposals = _by_detail(_events(session, st.PROPOSE_ACTION), "proposal")
+    for row in session.scalars(select(RevocationProposal).order_by(RevocationProposal.id)):
+        mine = proposals.pop(row.id, [])
+        e = mine[0] if mine else None
+        if (
+            e is None
+            or e.actor_id != row.proposed_by
+            or (e.detail or {}).get("reason") != row.reason
+        ):
+            problems.append(f"{doc(row.document_id)}的撤销申请（{row.id}）："
+                            + ("审计日志中没有它的记录" if e is None
+                               else f"提出人或理由与审计日志第 {e.seq} 条不符"))  # fmt: skip
+    for lost in proposals.values():
+        problems += [f"{doc(e.object_id)}：审计日志第 {e.seq} 条记录的撤销申请在档案库中已不存在"
+                     for e in lost]  # fmt: skip
+
+    corrections = _by_detail(_events(session, st.CORRECT_ACTION), "draft")
+    for row in session.scalars(select(DraftCorrection).order_by(DraftCorrection.id)):
+        mine = corrections.pop(row.draft_id, [])
+        if not mine or mine[0].object_id != str(row.document_id):
+            problems.append(f"{doc(row.document_id)}的更正稿（草稿 {row.draft_id}）："
+                            "审计日志中没有相符的起草更正记录")  # fmt: skip
+    for lost in corrections.values():
+        problems += [f"{doc(e.object_id)}：审计日志第 {e.seq} 条记录的更正稿在档案库中已不存在"
+                     for e in lost]  # fmt: skip
+    # a supersession must come from a correction of that very document
+    links = dict(
+        session.execute(select(DraftCorrection.draft_id, DraftCorrection.document_id)).all()
+    )
+    drafts_of = dict(session.execute(select(IssuedDocument.id, IssuedDocument.draft_id)).all())
+    for row in session.scalars(
+        select(DocumentStatus).where(DocumentStatus.status == st.SUPERSEDED)
+    ):
+        if links.get(drafts_of.get(row.successor_id)) != row.document_id:
+            problems.append(f"{doc(row.document_id)}：记为被 {doc(row.successor_id)} 替代，"
+                            "但后者不是它的更正稿")  # fmt: skip
+    return problems
+
+
 def cross_check(session: Session) -> list[str]:
     return (
         check_issued(session)
         + check_steps(session)
         + check_filings(session)
         + check_sequences(session)
+        + check_statuses(session)
     )
