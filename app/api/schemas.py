@@ -533,3 +533,90 @@ class CaseFileList(Reply):
     page: int
     per_page: int
     case_files: list[CaseFileSummary]
+
+
+# ---- the register of normative documents (规范性文件登记簿) ------------------------------------
+
+
+class NormativeQuery(Query):
+    unit: str | None = Field(None, title="单位", description="unit code; its sub-units included")
+    state: str | None = Field(None, title="状态", description="in_force, expired, repealed, amended")
+    year: YearText = Field(None, title="登记年度")
+    q: str = Field("", title="文件名称或编号", max_length=100)
+    problems: bool = Field(False, title="只列有问题的")
+
+
+class NormativeValues(Body):
+    """The fields of an entry; on PATCH only those given change (the number never does)."""
+
+    title: str | None = Field(None, title="文件名称", max_length=200)
+    case_file: int | None = Field(None, title="制定案卷")
+    comment_from: str | None = Field(None, title="公开征求意见起始日期", description="YYYY-MM-DD")
+    comment_to: str | None = Field(None, title="公开征求意见截止日期", description="YYYY-MM-DD")
+    expert_on: str | None = Field(None, title="专家论证日期", description="YYYY-MM-DD")
+    review_document: str | None = Field(None, title="合法性审查意见书", description="发文字号 or id")
+    review_on: str | None = Field(None, title="合法性审查日期", description="YYYY-MM-DD")
+    meeting: str | None = Field(None, title="集体讨论决定的会议", max_length=200)
+    decided_on: str | None = Field(None, title="集体讨论决定日期", description="YYYY-MM-DD")
+    registered_on: str | None = Field(None, title="登记日期", description="YYYY-MM-DD; POST only")
+    published_on: str | None = Field(None, title="公布日期", description="YYYY-MM-DD")
+    channel: str | None = Field(None, title="公布载体", max_length=200)
+    filed_on: str | None = Field(None, title="备案日期", description="YYYY-MM-DD")
+    filing_number: str | None = Field(None, title="备案号", max_length=64)
+    filing_body: str | None = Field(None, title="备案机关", max_length=200)
+    valid_from: str | None = Field(None, title="施行日期", description="YYYY-MM-DD")
+    valid_years: int | None = Field(None, title="有效期（年）", ge=1, le=50)
+    state: str | None = Field(None, title="状态")
+    note: str | None = Field(None, title="备注", max_length=2000)
+
+
+class NormativeCreate(NormativeValues):
+    unit: str | None = Field(None, title="制定单位", description="unit code; default: the caller's")
+
+
+class NormativeStep(Reply):
+    step: str
+    label: str
+    date: Date | None
+
+
+class NormativeFinding(Reply):
+    category: str
+    label: str
+    detail: str
+
+
+class NormativeEntry(Reply):
+    """规范性文件: its unified number, the procedure's dates, publication, filing, validity."""
+
+    id: int
+    number: str = Field(description="统一编号, e.g. 武政规〔2026〕1号")
+    title: str
+    unit: str
+    unit_name: str
+    case_file_id: int | None
+    case_title: str | None
+    review_document_id: int | None
+    review_number: str | None
+    steps: list[NormativeStep]
+    comment_from: Date | None
+    comment_to: Date | None
+    meeting: str
+    channel: str
+    filing_number: str
+    filing_body: str
+    valid_from: Date | None
+    valid_until: Date | None
+    state: Literal["in_force", "expired", "repealed", "amended"]
+    state_label: str
+    note: str
+    findings: list[NormativeFinding]
+
+
+class NormativeRegister(Reply):
+    """规范性文件登记簿: the entries the caller reads."""
+
+    today: Date
+    total: int
+    counts: dict[str, int]
+    entries: list[NormativeEntry]

@@ -43,6 +43,9 @@ from app.drafting.models import (
 from app.drafting.numbering import format_number
 from app.drafting.sequences import RAISE_ACTION
 from app.identity.models import Unit, User
+from app.registers.models import NormativeDocument, NormativeSequence
+from app.registers.normative import REGISTER_ACTION
+from app.registers.normative import format_number as normative_number
 
 STEP_ACTIONS = {
     "draft.submit": "submit",
@@ -425,6 +428,49 @@ def check_statuses(session: Session) -> list[str]:
     return problems
 
 
+def check_normative(session: Session) -> list[str]:
+    """Register entries ↔ their `normative.register` events, and each unified-number sequence
+    1..last_value, every number given once."""
+    problems = []
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    events: dict[str, list[AuditEntry]] = defaultdict(list)
+    for e in _events(session, REGISTER_ACTION):
+        events[e.object_id].append(e)
+    by_key: dict[tuple[int, int], list[NormativeDocument]] = defaultdict(list)
+    for entry in session.scalars(select(NormativeDocument).order_by(NormativeDocument.id)):
+        by_key[(entry.unit_id, entry.number_year)].append(entry)
+        mine = events.pop(str(entry.id), [])
+        label = f"规范性文件 {entry.number}"
+        if not mine:
+            problems.append(f"{label}：审计日志中没有它的登记记录（{REGISTER_ACTION}）")
+        elif (mine[0].detail or {}).get("number") != entry.number:
+            problems.append(f"{label}：统一编号与审计日志第 {mine[0].seq} 条"
+                            f"（{(mine[0].detail or {}).get('number')}）不符")  # fmt: skip
+        unit = units.get(entry.unit_id)
+        code = (unit.doc_code or unit.code) if unit else ""
+        if entry.number != normative_number(code, entry.number_year, entry.number_seq):
+            problems.append(f"{label}：编号与其序列号不符")
+    for lost in events.values():
+        for e in lost:
+            problems.append(f"规范性文件 {(e.detail or {}).get('number', '')}：审计日志第 {e.seq} 条"
+                            "记录了它的登记，登记簿中却没有——登记被删除")  # fmt: skip
+    for row in session.scalars(select(NormativeSequence).order_by(NormativeSequence.id)):
+        unit = units.get(row.unit_id)
+        name = f"规范性文件统一编号序列 {row.year} 年（{unit.name if unit else row.unit_id}）"
+        counts = Counter(e.number_seq for e in by_key.pop((row.unit_id, row.year), []))
+        missing = [n for n in range(1, row.last_value + 1) if n not in counts]
+        if missing:
+            problems.append(f"{name}：已编到 {row.last_value} 号，但第 "
+                            f"{'、'.join(map(str, missing[:20]))} 号没有登记——编号不连续")  # fmt: skip
+        twice = [n for n, c in counts.items() if c > 1 or n > row.last_value]
+        if twice:
+            problems.append(f"{name}：第 {'、'.join(map(str, sorted(twice)))} 号重复或超出序列")
+    for (unit_id, year), orphans in by_key.items():
+        problems.append(f"规范性文件统一编号序列 {year} 年（{unit_id}）不存在，"
+                        f"但已有 {'、'.join(e.number for e in orphans)}")  # fmt: skip
+    return problems
+
+
 def cross_check(session: Session) -> list[str]:
     return (
         check_issued(session)
@@ -432,4 +478,5 @@ def cross_check(session: Session) -> list[str]:
         + check_filings(session)
         + check_sequences(session)
         + check_statuses(session)
+        + check_normative(session)
     )

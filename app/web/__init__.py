@@ -27,6 +27,7 @@ from app.web import (
     drafts,
     history,
     main,
+    normative,
     restrictions,
     search,
 )
@@ -66,6 +67,7 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    normative,
 )
 
 
