@@ -377,3 +377,26 @@ def test_a_superseded_contract_ends_in_the_register(cf):
         assert s.scalar(select(DocumentStatus.successor_id).where(
             DocumentStatus.document_id == old.id)) == new.id  # fmt: skip
     _ = NotFound
+
+
+def test_demo_has_a_superseded_and_a_revoked_document_and_register_entries(tmp_path, db_url):
+    from conftest import make_settings
+
+    from app.bootstrap import init_store
+    from app.container import open_casefile
+    from app.registers import normative
+
+    store = open_casefile(make_settings(tmp_path, db_url))
+    try:
+        init_store(store, demo=True)
+        with store.db.write() as s:
+            states = {r.status for r in s.scalars(select(DocumentStatus))}
+            assert states == {"superseded", "revoked"}
+            register = normative.list_register(s, as_user(s, "inspector"), today=dt.date(2026, 12, 1))
+            assert len(register.entries) == 3
+            found = {f.category for e in register.entries for f in e.findings}
+            assert found == {"normative_filing_overdue", "normative_expired"}
+        report = verify_store(store)
+        assert report.ok, report.problems
+    finally:
+        store.close()
