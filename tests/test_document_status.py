@@ -21,7 +21,7 @@ from app.drafting import status as document_status
 from app.drafting.documents import list_documents
 from app.drafting.models import DocumentStatus, IssuedDocument
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
-from app.integrity import records
+from app.integrity import status_records
 from app.integrity.verify import verify_store
 from app.jobs.models import OutboxEvent
 from app.jobs.outbox import drain
@@ -329,7 +329,7 @@ def test_integrity_cross_checks_status_records(cf):
     correct(cf, a.id)
     revoke(cf, b.id)
     with cf.db.read() as s:
-        assert records.check_statuses(s) == []
+        assert status_records.check_statuses(s) == []
     # someone lifts the trigger and deletes a status: the audit log still knows
     with cf.db.engine.begin() as conn:
         if cf.db.is_sqlite:
@@ -339,7 +339,7 @@ def test_integrity_cross_checks_status_records(cf):
                               "document_statuses_write_once"))  # fmt: skip
         conn.execute(text("DELETE FROM document_statuses WHERE document_id = :d"), {"d": b.id})
     with cf.db.read() as s:
-        problems = records.check_statuses(s)
+        problems = status_records.check_statuses(s)
     assert any(b.number in p and "状态记录被删除" in p for p in problems), problems
     assert not verify_store(cf, write_checkpoint=False).ok
     _ = reopen_audit_log  # (the audit log itself stays untouched here)

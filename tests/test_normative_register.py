@@ -20,7 +20,7 @@ from app import audit
 from app.audit.models import AuditEntry
 from app.container import open_casefile
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.integrity import records
+from app.integrity import status_records
 from app.registers import normative
 from app.registers.compliance import compliance_findings
 from app.registers.models import NormativeDocument
@@ -101,7 +101,7 @@ def test_concurrent_registration_is_gapless(cf):
         assert p.exitcode == 0
     assert seqs == list(range(1, procs_n * per + 1))
     with cf.db.read() as s:
-        assert records.check_normative(s) == []
+        assert status_records.check_normative(s) == []
 
 
 @pytest.mark.parametrize(
@@ -270,10 +270,10 @@ def test_integrity_cross_checks_the_register(cf):
     b, number = register(cf, title="第二件")
     register(cf, title="第三件")
     with cf.db.read() as s:
-        assert records.check_normative(s) == []
+        assert status_records.check_normative(s) == []
     with cf.db.write() as s:
         s.execute(text("DELETE FROM normative_documents WHERE id = :i"), {"i": b})
     with cf.db.read() as s:
-        problems = records.check_normative(s)
+        problems = status_records.check_normative(s)
     assert any("第 2 号没有登记" in p for p in problems), problems
     assert any(number in p and "登记被删除" in p for p in problems), problems
