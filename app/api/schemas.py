@@ -550,7 +550,7 @@ class NormativeValues(Body):
     """The fields of an entry; on PATCH only those given change (the number never does)."""
 
     title: str | None = Field(None, title="文件名称", max_length=200)
-    case_file: int | None = Field(None, title="制定案卷")
+    case_file: int | None = Field(None, title="制定案卷", ge=1, le=10**18 - 1)
     comment_from: str | None = Field(None, title="公开征求意见起始日期", description="YYYY-MM-DD")
     comment_to: str | None = Field(None, title="公开征求意见截止日期", description="YYYY-MM-DD")
     expert_on: str | None = Field(None, title="专家论证日期", description="YYYY-MM-DD")

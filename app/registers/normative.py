@@ -190,6 +190,17 @@ def _error(name: str, message: str) -> dict:
     return {"field": name, "label": FIELDS[name][0], "message": message}
 
 
+def _whole(raw: object) -> bool:
+    """ASCII digits only (str.isdigit also takes ² and other digits int() refuses)."""
+    text = str(raw)
+    return text.isascii() and text.isdigit() and len(text) < 19
+
+
+def _record_id(raw: object) -> bool:
+    """A whole number a record id can be (below BIGINT's top)."""
+    return _whole(raw) and 1 <= int(str(raw)) < 10**18
+
+
 def _clean(
     session: Session, p: Principal | None, unit: Unit, values: Mapping, *, partial: bool
 ) -> tuple[dict, list[dict]]:
@@ -214,13 +225,17 @@ def _clean(
                 clean.setdefault(column, None)  # the review date comes from its opinion
             else:
                 try:
-                    clean[column] = dt.date.fromisoformat(str(raw))
+                    day = dt.date.fromisoformat(str(raw))
                 except ValueError:
-                    errors.append(_error(name, "应为 YYYY-MM-DD 格式的日期"))
+                    day = None
+                if day is None or not 1900 <= day.year <= 2200:
+                    errors.append(_error(name, "应为 YYYY-MM-DD 格式的日期（1900 至 2200 年）"))
+                else:
+                    clean[column] = day
         elif kind == "int":
             if raw in (None, ""):
                 clean[column] = None
-            elif not str(raw).isdigit() or not 1 <= int(str(raw)) <= 50:
+            elif not _whole(raw) or not 1 <= int(str(raw)) <= 50:
                 errors.append(_error(name, "应为 1 至 50 之间的整数"))
             else:
                 clean[column] = int(str(raw))
@@ -235,7 +250,7 @@ def _clean(
         elif kind == "case":
             clean[column] = None
             if raw not in (None, ""):
-                case = session.get(CaseFile, int(raw)) if str(raw).isdigit() else None
+                case = session.get(CaseFile, int(raw)) if _record_id(raw) else None
                 readable = case is not None and (
                     p is None or session.scalar(
                         select(CaseFile.id).where(CaseFile.id == case.id, visible_case_files(p))
@@ -251,7 +266,7 @@ def _clean(
                 doc = session.scalars(
                     select(IssuedDocument).where(
                         or_(IssuedDocument.number == str(raw),
-                            IssuedDocument.id == (int(raw) if str(raw).isdigit() else -1))
+                            IssuedDocument.id == (int(raw) if _record_id(raw) else -1))
                     )
                 ).first()  # fmt: skip
                 if doc is None or (p is not None and not can(session, p, "document.read", doc)):
@@ -461,7 +476,7 @@ def list_register(
             message = "应为 " + "、".join(STATES.values())
             errors.append({"field": "state", "label": "状态", "message": message})
         state = found
-    if year not in (None, "") and (not str(year).isdigit() or not 1900 <= int(str(year)) <= 2200):
+    if year not in (None, "") and (not _whole(year) or not 1900 <= int(str(year)) <= 2200):
         errors.append({"field": "year", "label": "年度", "message": "应为 1900 至 2200 之间的年份"})
     _refuse(errors)
     allowed = allowed_units(session, p, unit_code)
@@ -512,7 +527,7 @@ def cleanup(session: Session, p: Principal | None, year: int | str, *, unit_code
             via: str = "", remote_addr: str = "") -> list[CleanupRow]:  # fmt: skip
     """清理: what is in force at the end of `year` (registered by then, state 有效), each with
     what the review should look at (validity ended or ending next year, or to be evaluated)."""
-    if not str(year).isdigit() or not 1900 <= int(str(year)) <= 2200:
+    if not _whole(year) or not 1900 <= int(str(year)) <= 2200:
         _refuse([{"field": "year", "label": "年度", "message": "应为 1900 至 2200 之间的年份"}])
     year = int(str(year))
     end = dt.date(year, 12, 31)
