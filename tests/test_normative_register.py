@@ -21,7 +21,7 @@ from app.audit.models import AuditEntry
 from app.container import open_casefile
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.integrity import status_records
-from app.registers import normative
+from app.registers import normative, normative_export, normative_rules
 from app.registers.compliance import compliance_findings
 from app.registers.models import NormativeDocument
 
@@ -46,7 +46,7 @@ def register(cf, values=None, user="clerk", unit="FZB", **changes):
 
 def found(cf, entry_id, today=TODAY) -> list[str]:
     with cf.db.read() as s:
-        return [f.category for f in normative.findings(s.get(NormativeDocument, entry_id), today)]
+        return [f.category for f in normative_rules.findings(s.get(NormativeDocument, entry_id), today)]
 
 
 def test_unified_numbers_per_unit_and_year_and_validity(cf):
@@ -60,7 +60,7 @@ def test_unified_numbers_per_unit_and_year_and_validity(cf):
         e = s.get(NormativeDocument, a[0])
         # valid for five years from its publication, state 有效
         assert (e.valid_from, e.valid_until, e.state) == (D(2026, 3, 20), D(2031, 3, 19), "in_force")
-        assert normative.valid_years(e) == 5
+        assert normative_rules.valid_years(e) == 5
     assert found(cf, a[0]) == []
 
 
@@ -136,14 +136,14 @@ def test_past_validity_and_the_yearly_cleanup(cf):
     assert found(cf, old) == ["normative_expired"]  # valid to 2025-02-28, still 有效
     assert found(cf, repealed) == []
     with cf.db.write() as s:
-        rows = normative.cleanup(s, as_user(s, "clerk"), 2026)
+        rows = normative_export.cleanup(s, as_user(s, "clerk"), 2026)
     advice = {r.entry.entry.id: r.advice for r in rows}
     assert set(advice) == {old, current, ends_next_year}  # the repealed one is not in force
     assert "已于 2025-02-28 届满" in advice[old]
     assert "将于 2027-05-31 届满" in advice[ends_next_year]
     assert "继续有效" in advice[current]
     with cf.db.write() as s, pytest.raises(ValidationFailed) as refused:
-        normative.cleanup(s, as_user(s, "clerk"), "去年")
+        normative_export.cleanup(s, as_user(s, "clerk"), "去年")
     assert refused.value.errors[0]["field"] == "year"
     # the compliance report carries the register's findings
     with cf.db.read() as s:

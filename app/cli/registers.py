@@ -8,7 +8,7 @@ from pathlib import Path
 from app.cli.common import CliError, acting_as, need_as, out, read_data, record_id
 from app.container import Casefile
 from app.presenters.contracts import contract_register_payload
-from app.registers import normative
+from app.registers import normative, normative_export
 from app.registers.contracts import STATUS_LABELS, contract_register_for
 
 
@@ -56,7 +56,7 @@ def cmd_normative_list(cf: Casefile, args) -> int:
         lines = [f"规范性文件登记簿（{found.today.isoformat()}）：共 {len(found.entries)} 件"]
         lines += [_entry_line(row) for row in found.entries]
         if args.xlsx:
-            _write_xlsx(args.xlsx, normative.to_xlsx(found.entries))
+            _write_xlsx(args.xlsx, normative_export.to_xlsx(found.entries))
             lines.append(f"已导出：{args.xlsx}")
         payload = found.as_dict()
     out(args, payload, lines)
@@ -92,12 +92,12 @@ def cmd_normative_register(cf: Casefile, args) -> int:
 
 def cmd_normative_cleanup(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        rows = normative.cleanup(s, acting_as(s, args.as_user), args.year, unit_code=args.unit,
+        rows = normative_export.cleanup(s, acting_as(s, args.as_user), args.year, unit_code=args.unit,
                                  via="cli")  # fmt: skip
         lines = [f"{args.year} 年规范性文件清理：{len(rows)} 件有效文件待评估"]
         lines += [_entry_line(r.entry) + f"  → {r.advice}" for r in rows]
         if args.xlsx:
-            _write_xlsx(args.xlsx, normative.to_xlsx([r.entry for r in rows],
+            _write_xlsx(args.xlsx, normative_export.to_xlsx([r.entry for r in rows],
                                                      f"{args.year}年规范性文件清理",
                                                      [r.advice for r in rows]))  # fmt: skip
             lines.append(f"已导出：{args.xlsx}")

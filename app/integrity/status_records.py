@@ -20,7 +20,7 @@ from app.drafting.models import DocumentStatus, DraftCorrection, IssuedDocument,
 from app.identity.models import Unit
 from app.registers.models import NormativeDocument, NormativeSequence
 from app.registers.normative import REGISTER_ACTION
-from app.registers.normative import format_number as normative_number
+from app.registers.normative_rules import format_number as normative_number
 
 
 def _events(session: Session, *actions: str) -> list[AuditEntry]:

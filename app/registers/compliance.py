@@ -34,7 +34,7 @@ from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
-from app.registers import normative
+from app.registers import normative_rules
 from app.registers.models import NormativeDocument
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
@@ -44,7 +44,7 @@ CATEGORIES = {
     "no_review": "重大行政决策无合法性审查意见",
     "overdue_reply": "风险提示函逾期未反馈",
     "contract_unreviewed": "合同未经合法性审查",
-} | normative.CATEGORIES
+} | normative_rules.CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def compliance_findings(
         select(NormativeDocument).where(NormativeDocument.unit_id.in_(allowed or {-1}))
     )
     for entry in entries:
-        for found in normative.findings(entry, today):
+        for found in normative_rules.findings(entry, today):
             if not in_period(found.date):
                 continue
             case = cases.get(entry.case_file_id) if entry.case_file_id else None

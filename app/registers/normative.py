@@ -1,9 +1,5 @@
 """规范性文件登记簿: the register of normative documents (统一登记、统一编号、统一公布).
 
-Long module: the register's one service (validation of an entry, registration with its unified
-number, later steps, the list, the compliance rules, the yearly clean-up and the XLSX) shares the
-step table and the field rules; splitting it would scatter one rule set over several files.
-
 Every normative document passes, in this order (policy-texts/004):
 公开征求意见 → 专家论证 → 合法性审查 → 集体讨论决定 → 统一登记编号 → 公布 → 备案 (within 30 days of
 publication, with the supervising body's 备案号). An entry links the draft regulation's case file,
@@ -13,9 +9,9 @@ the gapless mechanism of the 发文字号: no gaps, no reuse, a failed registrat
 It is valid for `valid_years` (usually 5) from its publication, and its state is 有效, 失效, 废止
 or 已修改.
 
-Compliance (`findings`): a step missing before a later one, steps out of order, a filing overdue
-(or made late), a document past its validity still marked 有效. The yearly clean-up (清理) lists
-what is in force at the end of a year for review.
+Compliance (`normative_rules.findings`): a step missing before a later one, steps out of order, a
+filing overdue (or made late), a document past its validity still marked 有效. The yearly
+clean-up (清理) and the XLSX are in normative_export.py.
 
 Access: the register is read by whoever reads a unit's documents (`normative.register`; rows are
 those of their readable units); the unit's clerk or office head registers and records the later
@@ -25,7 +21,6 @@ steps (`normative.edit`). Every change is audited; an inspector's read or export
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -36,169 +31,37 @@ from app import audit
 from app.access.policy import Principal, can, visible_case_files
 from app.casefiles.models import CaseFile
 from app.common.clock import today_in_china
-from app.common.spreadsheet import keep_text_as_text
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
 from app.drafting.numbering import next_in_sequence
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.models import Unit
 from app.registers.models import NormativeDocument, NormativeSequence
-
-STATES = {"in_force": "有效", "expired": "失效", "repealed": "废止", "amended": "已修改"}
-DEFAULT_VALID_YEARS = 5
-FILING_DAYS = 30  # 备案: within 30 days of publication
-REGISTER_ACTION, UPDATE_ACTION = "normative.register", "normative.update"
-
-# the procedure in its order: (key, label); the date of each step is `step_date`
-STEPS = (
-    ("comment", "公开征求意见"),
-    ("expert", "专家论证"),
-    ("review", "合法性审查"),
-    ("decision", "集体讨论决定"),
-    ("register", "统一登记编号"),
-    ("publish", "公布"),
-    ("file", "备案"),
+from app.registers.normative_rules import (
+    COLUMNS,
+    DEFAULT_VALID_YEARS,
+    FIELDS,
+    STATES,
+    STEPS,
+    TEXT_LIMITS,
+    Finding,
+    findings,
+    format_number,
+    step_date,
+    until,
+    valid_years,
+    whole_number,
 )
-STEP_LABELS = dict(STEPS)
-BEFORE_REGISTRATION = ("comment", "expert", "review", "decision")
 
-CATEGORIES = {
-    "normative_missing": "规范性文件缺少制定程序",
-    "normative_order": "规范性文件程序顺序不当",
-    "normative_filing_overdue": "规范性文件逾期未备案",
-    "normative_filed_late": "规范性文件超过30日备案",
-    "normative_expired": "规范性文件超过有效期",
-}
-
-# the form's fields: name → (label, kind); kind: text, date, int, state, case, review
-FIELDS: dict[str, tuple[str, str]] = {
-    "title": ("文件名称", "text"),
-    "case_file": ("制定案卷", "case"),
-    "comment_from": ("公开征求意见起始日期", "date"),
-    "comment_to": ("公开征求意见截止日期", "date"),
-    "expert_on": ("专家论证日期", "date"),
-    "review_document": ("合法性审查意见书（发文字号）", "review"),
-    "review_on": ("合法性审查日期", "date"),
-    "meeting": ("集体讨论决定的会议", "text"),
-    "decided_on": ("集体讨论决定日期", "date"),
-    "registered_on": ("登记日期", "date"),
-    "published_on": ("公布日期", "date"),
-    "channel": ("公布载体", "text"),
-    "filed_on": ("备案日期", "date"),
-    "filing_number": ("备案号", "text"),
-    "filing_body": ("备案机关", "text"),
-    "valid_from": ("施行日期", "date"),
-    "valid_years": ("有效期（年）", "int"),
-    "state": ("状态", "state"),
-    "note": ("备注", "text"),
-}
-TEXT_LIMITS = {"title": 200, "meeting": 200, "channel": 200, "filing_number": 64,
-               "filing_body": 200, "note": 2000}  # fmt: skip
-COLUMNS = {  # field → model column (the form's names differ for links and validity)
-    "case_file": "case_file_id", "review_document": "review_document_id",
-}  # fmt: skip
-
-
-def format_number(code: str, year: int, seq: int) -> str:
-    """统一编号, the form normative documents carry: 武政规〔2026〕3号."""
-    return f"{code}规〔{year}〕{seq}号"
-
-
-def step_date(entry: NormativeDocument, key: str) -> dt.date | None:
-    return {
-        "comment": entry.comment_to or entry.comment_from,
-        "expert": entry.expert_on,
-        "review": entry.review_on,
-        "decision": entry.decided_on,
-        "register": entry.registered_on,
-        "publish": entry.published_on,
-        "file": entry.filed_on,
-    }[key]
-
-
-def valid_years(entry: NormativeDocument) -> int | None:
-    if entry.valid_from is None or entry.valid_until is None:
-        return None
-    return entry.valid_until.year - entry.valid_from.year + (
-        1 if (entry.valid_until.month, entry.valid_until.day) >= (entry.valid_from.month,
-                                                                   entry.valid_from.day) else 0
-    )  # fmt: skip
-
-
-def _until(start: dt.date, years: int) -> dt.date:
-    """The last day of `years` years from `start` (a 29 February start ends on 28 February)."""
-    try:
-        end = start.replace(year=start.year + years)
-    except ValueError:
-        end = start.replace(year=start.year + years, day=28)
-    return end - dt.timedelta(days=1)
-
-
-# ---- findings (compliance) ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finding:
-    category: str
-    detail: str
-    date: dt.date | None = None
-
-    @property
-    def label(self) -> str:
-        return CATEGORIES[self.category]
-
-
-def findings(entry: NormativeDocument, today: dt.date) -> list[Finding]:
-    """What the procedure rules say went wrong with one entry."""
-    out: list[Finding] = []
-    dates = {key: step_date(entry, key) for key, _ in STEPS}
-    done = [key for key, _ in STEPS if dates[key] is not None]
-    last = max((i for i, (key, _) in enumerate(STEPS) if dates[key] is not None), default=-1)
-    missing = [label for i, (key, label) in enumerate(STEPS)
-               if dates[key] is None and (i < last or key in BEFORE_REGISTRATION)]  # fmt: skip
-    if missing:
-        out.append(Finding("normative_missing", f"缺少{'、'.join(missing)}程序", entry.registered_on))
-    latest: tuple[str, dt.date] | None = None
-    for key in done:
-        day = dates[key]
-        if latest is not None and day < latest[1]:
-            out.append(Finding("normative_order", f"{STEP_LABELS[key]}（{day.isoformat()}）早于"
-                               f"{STEP_LABELS[latest[0]]}（{latest[1].isoformat()}）", day))  # fmt: skip
-        if latest is None or day >= latest[1]:
-            latest = (key, day)
-    if entry.published_on is not None:
-        due = entry.published_on + dt.timedelta(days=FILING_DAYS)
-        if entry.filed_on is None and today > due:
-            out.append(Finding("normative_filing_overdue",
-                               f"{entry.published_on.isoformat()} 公布，应于 {due.isoformat()} 前备案，"
-                               f"已逾期 {(today - due).days} 日", due))  # fmt: skip
-        elif entry.filed_on is not None and entry.filed_on > due:
-            out.append(Finding("normative_filed_late",
-                               f"{entry.published_on.isoformat()} 公布，{entry.filed_on.isoformat()} "
-                               f"才备案（超过 {FILING_DAYS} 日）", entry.filed_on))  # fmt: skip
-    if entry.state == "in_force" and entry.valid_until is not None and entry.valid_until < today:
-        out.append(Finding("normative_expired",
-                           f"有效期至 {entry.valid_until.isoformat()}，仍登记为有效，应予清理",
-                           entry.valid_until))  # fmt: skip
-    return out
-
-
-# ---- validation -----------------------------------------------------------------------------
-
+REGISTER_ACTION, UPDATE_ACTION = "normative.register", "normative.update"
 
 def _error(name: str, message: str) -> dict:
     return {"field": name, "label": FIELDS[name][0], "message": message}
 
 
-def _whole(raw: object) -> bool:
-    """ASCII digits only (str.isdigit also takes ² and other digits int() refuses)."""
-    text = str(raw)
-    return text.isascii() and text.isdigit() and len(text) < 19
-
-
 def _record_id(raw: object) -> bool:
     """A whole number a record id can be (below BIGINT's top)."""
-    return _whole(raw) and 1 <= int(str(raw)) < 10**18
+    return whole_number(raw) and 1 <= int(str(raw)) < 10**18
 
 
 def _clean(
@@ -235,7 +98,7 @@ def _clean(
         elif kind == "int":
             if raw in (None, ""):
                 clean[column] = None
-            elif not _whole(raw) or not 1 <= int(str(raw)) <= 50:
+            elif not whole_number(raw) or not 1 <= int(str(raw)) <= 50:
                 errors.append(_error(name, "应为 1 至 50 之间的整数"))
             else:
                 clean[column] = int(str(raw))
@@ -284,7 +147,7 @@ def _apply_validity(entry: NormativeDocument, years: int | None) -> None:
         entry.valid_until = None
         return
     entry.valid_from = start
-    entry.valid_until = _until(start, years or valid_years(entry) or DEFAULT_VALID_YEARS)
+    entry.valid_until = until(start, years or valid_years(entry) or DEFAULT_VALID_YEARS)
 
 
 # ---- the service ----------------------------------------------------------------------------
@@ -302,7 +165,7 @@ def _unit(session: Session, unit_code: str | None, p: Principal) -> Unit:
     return unit
 
 
-def _refuse(errors: list[dict]) -> None:
+def refuse(errors: list[dict]) -> None:
     if errors:
         message = "；".join(f"{e['label']}：{e['message']}" for e in errors)
         raise ValidationFailed(message, errors)
@@ -318,7 +181,7 @@ def register_entry(
     if not can(session, p, "normative.edit", unit):
         raise Forbidden(f"您无权为“{unit.name}”登记规范性文件")
     clean, errors = _clean(session, p, unit, values, partial=False)
-    _refuse(errors)
+    refuse(errors)
     years = clean.pop("valid_years", None)
     clean["registered_on"] = clean.get("registered_on") or today_in_china()
     year = clean["registered_on"].year
@@ -348,7 +211,7 @@ def update_entry(
         raise Forbidden(f"您无权修改“{entry.unit.name}”的规范性文件登记")
     given = {k: v for k, v in values.items() if k in FIELDS and k != "registered_on"}
     clean, errors = _clean(session, p, entry.unit, given, partial=True)
-    _refuse(errors)
+    refuse(errors)
     years = clean.pop("valid_years", None)
     changed = {}
     for column, value in clean.items():
@@ -476,9 +339,9 @@ def list_register(
             message = "应为 " + "、".join(STATES.values())
             errors.append({"field": "state", "label": "状态", "message": message})
         state = found
-    if year not in (None, "") and (not _whole(year) or not 1900 <= int(str(year)) <= 2200):
+    if year not in (None, "") and (not whole_number(year) or not 1900 <= int(str(year)) <= 2200):
         errors.append({"field": "year", "label": "年度", "message": "应为 1900 至 2200 之间的年份"})
-    _refuse(errors)
+    refuse(errors)
     allowed = allowed_units(session, p, unit_code)
     query = select(NormativeDocument).where(NormativeDocument.unit_id.in_(allowed or {-1}))
     if year not in (None, ""):
@@ -512,80 +375,3 @@ def entry_view(session: Session, p: Principal | None, entry_id: int,
                today: dt.date | None = None) -> Entry:  # fmt: skip
     entry = open_entry(session, p, entry_id)
     return _rows(session, [entry], today or today_in_china())[0]
-
-
-# ---- the yearly clean-up (清理) ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CleanupRow:
-    entry: Entry
-    advice: str
-
-
-def cleanup(session: Session, p: Principal | None, year: int | str, *, unit_code: str | None = None,
-            via: str = "", remote_addr: str = "") -> list[CleanupRow]:  # fmt: skip
-    """清理: what is in force at the end of `year` (registered by then, state 有效), each with
-    what the review should look at (validity ended or ending next year, or to be evaluated)."""
-    if not _whole(year) or not 1900 <= int(str(year)) <= 2200:
-        _refuse([{"field": "year", "label": "年度", "message": "应为 1900 至 2200 之间的年份"}])
-    year = int(str(year))
-    end = dt.date(year, 12, 31)
-    register = list_register(session, p, unit_code=unit_code, state="in_force", via=via,
-                             remote_addr=remote_addr, today=end)  # fmt: skip
-    out = []
-    for row in register.entries:
-        e = row.entry
-        if e.registered_on > end:
-            continue
-        if e.valid_until is not None and e.valid_until <= end:
-            advice = f"有效期已于 {e.valid_until.isoformat()} 届满，应宣布失效或重新制定"
-        elif e.valid_until is not None and e.valid_until.year == year + 1:
-            advice = f"有效期将于 {e.valid_until.isoformat()} 届满，请评估是否继续施行"
-        elif e.valid_until is None:
-            advice = "未登记有效期，请补充公布和施行日期"
-        else:
-            advice = "继续有效，请评估是否与上位法一致"
-        out.append(CleanupRow(row, advice))
-    return out
-
-
-# ---- XLSX -----------------------------------------------------------------------------------
-
-
-def to_xlsx(entries: list[Entry], title: str = "规范性文件登记簿",
-            advice: list[str] | None = None) -> bytes:  # fmt: skip
-    from openpyxl import Workbook  # lazy: openpyxl loads only for an export
-    from openpyxl.styles import Font  # lazy: as above
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    header = ["序号", "统一编号", "文件名称", "制定单位", "公开征求意见", "专家论证", "合法性审查",
-              "合法性审查意见书", "集体讨论决定", "会议", "登记日期", "公布日期", "公布载体",
-              "备案日期", "备案号", "施行日期", "有效期至", "状态", "问题"]  # fmt: skip
-    if advice is not None:
-        header.append("清理意见")
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for i, row in enumerate(entries, start=1):
-        e = row.entry
-        values = [i, e.number, e.title, e.unit.name, step_date(e, "comment"), e.expert_on,
-                  e.review_on, row.review_number, e.decided_on, e.meeting, e.registered_on,
-                  e.published_on, e.channel, e.filed_on, e.filing_number, e.valid_from,
-                  e.valid_until, row.state_label, "；".join(f.detail for f in row.findings)]  # fmt: skip
-        if advice is not None:
-            values.append(advice[i - 1])
-        ws.append(values)
-    keep_text_as_text(ws)
-    for r in ws.iter_rows(min_row=2):
-        for col in (4, 5, 6, 8, 10, 11, 13, 15, 16):
-            r[col].number_format = "yyyy-mm-dd"
-    for col, width in enumerate((6, 22, 36, 24, 12, 12, 12, 22, 12, 24, 12, 12, 20, 12, 18, 12,
-                                 12, 8, 40, 40)[: len(header)], start=1):  # fmt: skip
-        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = width
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

@@ -13,7 +13,7 @@ from app.common import media_types
 from app.common.clock import today_in_china
 from app.errors import ValidationFailed
 from app.identity.models import Unit
-from app.registers import normative
+from app.registers import normative, normative_export, normative_rules
 from app.web.common import cf, login_required, remote_addr
 
 bp = Blueprint("normative", __name__)
@@ -46,7 +46,7 @@ def index():
                 export=want_xlsx, via="web", remote_addr=remote_addr(),
             )  # fmt: skip
             if want_xlsx:
-                data = normative.to_xlsx(register.entries)
+                data = normative_export.to_xlsx(register.entries)
     except ValidationFailed as exc:
         errors = _errors(exc)
     if register is not None and want_xlsx:
@@ -56,7 +56,7 @@ def index():
         units, editable = _units(s, "read"), bool(_units(s, "edit"))
         return render_template(
             "normative.html", register=register, errors=errors, units=units, args=args,
-            states=normative.STATES, steps=normative.STEPS, may_register=editable,
+            states=normative_rules.STATES, steps=normative_rules.STEPS, may_register=editable,
         ), (400 if errors else 200)  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def new():
                                    message="您无权登记规范性文件"), 403  # fmt: skip
         return render_template(
             "normative_form.html", entry=None, values=request.form, errors=errors, units=units,
-            fields=normative.FIELDS, states=normative.STATES, today=today_in_china(),
+            fields=normative_rules.FIELDS, states=normative_rules.STATES, today=today_in_china(),
             current_values={},
         ), (422 if errors else 200)  # fmt: skip
 
@@ -95,7 +95,7 @@ def show(entry_id: int):
     if request.method == "POST":
         try:
             with cf().db.write() as s:
-                values = {k: v for k, v in request.form.items() if k in normative.FIELDS}
+                values = {k: v for k, v in request.form.items() if k in normative_rules.FIELDS}
                 normative.update_entry(s, g.principal, entry_id, values, via="web",
                                        remote_addr=remote_addr())  # fmt: skip
             flash("已保存。", "ok")
@@ -106,8 +106,8 @@ def show(entry_id: int):
         row = normative.entry_view(s, g.principal, entry_id)
         return render_template(
             "normative_form.html", entry=row.entry, row=row, values=request.form, errors=errors,
-            fields=normative.FIELDS, states=normative.STATES, steps=normative.STEPS,
-            step_date=normative.step_date, valid_years=normative.valid_years(row.entry),
+            fields=normative_rules.FIELDS, states=normative_rules.STATES, steps=normative_rules.STEPS,
+            step_date=normative_rules.step_date, valid_years=normative_rules.valid_years(row.entry),
             may_edit=can(s, g.principal, "normative.edit", row.entry.unit), units=[],
             today=today_in_china(), current_values=_current(row),
         ), (422 if errors else 200)  # fmt: skip
@@ -116,9 +116,9 @@ def show(entry_id: int):
 def _current(row: normative.Entry) -> dict:
     """The form's values of a stored entry."""
     e = row.entry
-    out = {name: getattr(e, name, None) for name in normative.FIELDS}
+    out = {name: getattr(e, name, None) for name in normative_rules.FIELDS}
     return out | {"case_file": e.case_file_id, "review_document": row.review_number,
-                  "valid_years": normative.valid_years(e)}  # fmt: skip
+                  "valid_years": normative_rules.valid_years(e)}  # fmt: skip
 
 
 @bp.get("/normative/cleanup")
@@ -129,14 +129,14 @@ def cleanup():
     errors, rows = {}, []
     try:
         with cf().db.write() as s:
-            rows = normative.cleanup(s, g.principal, year, unit_code=request.args.get("unit") or None,
+            rows = normative_export.cleanup(s, g.principal, year, unit_code=request.args.get("unit") or None,
                                      via="web", remote_addr=remote_addr())  # fmt: skip
             if request.args.get("format") == "xlsx":
-                data = normative.to_xlsx([r.entry for r in rows], f"{year}年规范性文件清理",
+                data = normative_export.to_xlsx([r.entry for r in rows], f"{year}年规范性文件清理",
                                          [r.advice for r in rows])  # fmt: skip
                 return send_file(io.BytesIO(data), as_attachment=True, mimetype=media_types.XLSX,
                                  download_name=f"规范性文件清理-{year}.xlsx")  # fmt: skip
     except ValidationFailed as exc:
         errors = _errors(exc)
     return render_template("normative_cleanup.html", rows=rows, year=year, errors=errors,
-                           states=normative.STATES), (400 if errors else 200)  # fmt: skip
+                           states=normative_rules.STATES), (400 if errors else 200)  # fmt: skip
