@@ -105,8 +105,15 @@ def test_register_of_issued_contracts(store):
     )
     assert (by_number[future].status, by_number[future].starts_in) == ("not_started", 1)
     assert by_number[active].status == "active"
-    assert reg.counts == {"expiring": 2, "active": 1, "not_started": 1, "expired": 1, "unknown": 0,
-                          "superseded": 0, "revoked": 0}
+    assert reg.counts == {
+        "expiring": 2,
+        "active": 1,
+        "not_started": 1,
+        "expired": 1,
+        "unknown": 0,
+        "superseded": 0,
+        "revoked": 0,
+    }
     # the register reads the approved version's data: 甲方 is the issuing unit
     first = by_number[expiring]
     assert (first.unit_name, first.adviser, first.service_type) == (

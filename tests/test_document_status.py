@@ -392,7 +392,9 @@ def test_demo_has_a_superseded_and_a_revoked_document_and_register_entries(tmp_p
         with store.db.write() as s:
             states = {r.status for r in s.scalars(select(DocumentStatus))}
             assert states == {"superseded", "revoked"}
-            register = normative.list_register(s, as_user(s, "inspector"), today=dt.date(2026, 12, 1))
+            register = normative.list_register(
+                s, as_user(s, "inspector"), today=dt.date(2026, 12, 1)
+            )
             assert len(register.entries) == 3
             found = {f.category for e in register.entries for f in e.findings}
             assert found == {"normative_filing_overdue", "normative_expired"}

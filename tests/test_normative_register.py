@@ -46,7 +46,9 @@ def register(cf, values=None, user="clerk", unit="FZB", **changes):
 
 def found(cf, entry_id, today=TODAY) -> list[str]:
     with cf.db.read() as s:
-        return [f.category for f in normative_rules.findings(s.get(NormativeDocument, entry_id), today)]
+        return [
+            f.category for f in normative_rules.findings(s.get(NormativeDocument, entry_id), today)
+        ]
 
 
 def test_unified_numbers_per_unit_and_year_and_validity(cf):
@@ -59,7 +61,11 @@ def test_unified_numbers_per_unit_and_year_and_validity(cf):
     with cf.db.read() as s:
         e = s.get(NormativeDocument, a[0])
         # valid for five years from its publication, state 有效
-        assert (e.valid_from, e.valid_until, e.state) == (D(2026, 3, 20), D(2031, 3, 19), "in_force")
+        assert (e.valid_from, e.valid_until, e.state) == (
+            D(2026, 3, 20),
+            D(2031, 3, 19),
+            "in_force",
+        )
         assert normative_rules.valid_years(e) == 5
     assert found(cf, a[0]) == []
 

@@ -540,7 +540,9 @@ class CaseFileList(Reply):
 
 class NormativeQuery(Query):
     unit: str | None = Field(None, title="单位", description="unit code; its sub-units included")
-    state: str | None = Field(None, title="状态", description="in_force, expired, repealed, amended")
+    state: str | None = Field(
+        None, title="状态", description="in_force, expired, repealed, amended"
+    )
     year: YearText = Field(None, title="登记年度")
     q: str = Field("", title="文件名称或编号", max_length=100)
     problems: bool = Field(False, title="只列有问题的")
@@ -554,7 +556,9 @@ class NormativeValues(Body):
     comment_from: str | None = Field(None, title="公开征求意见起始日期", description="YYYY-MM-DD")
     comment_to: str | None = Field(None, title="公开征求意见截止日期", description="YYYY-MM-DD")
     expert_on: str | None = Field(None, title="专家论证日期", description="YYYY-MM-DD")
-    review_document: str | None = Field(None, title="合法性审查意见书", description="发文字号 or id")
+    review_document: str | None = Field(
+        None, title="合法性审查意见书", description="发文字号 or id"
+    )
     review_on: str | None = Field(None, title="合法性审查日期", description="YYYY-MM-DD")
     meeting: str | None = Field(None, title="集体讨论决定的会议", max_length=200)
     decided_on: str | None = Field(None, title="集体讨论决定日期", description="YYYY-MM-DD")

@@ -112,7 +112,9 @@ def register(sub, common, acting) -> None:
     cmds = group.add_subparsers(dest="command", required=True)
     p = cmds.add_parser("list", parents=[common, acting], help="the register, filtered")
     p.add_argument("--unit", metavar="CODE")
-    p.add_argument("--state", help="in_force / 有效, expired / 失效, repealed / 废止, amended / 已修改")
+    p.add_argument(
+        "--state", help="in_force / 有效, expired / 失效, repealed / 废止, amended / 已修改"
+    )
     p.add_argument("--year", help="year of registration")
     p.add_argument("--q", help="text in the title or the unified number")
     p.add_argument("--problems", action="store_true", help="only entries with findings")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
@@ -57,7 +57,8 @@ def list_documents(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     docs = list(
         session.scalars(
-            query.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
+            query.options(selectinload(IssuedDocument.status_record))  # the status badges
+            .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
             .offset((page - 1) * per_page)
             .limit(per_page)
         )

@@ -55,6 +55,7 @@ from app.registers.normative_rules import (
 
 REGISTER_ACTION, UPDATE_ACTION = "normative.register", "normative.update"
 
+
 def _error(name: str, message: str) -> dict:
     return {"field": name, "label": FIELDS[name][0], "message": message}
 
@@ -286,8 +287,13 @@ class Register:
 
 
 def _rows(session: Session, entries: list[NormativeDocument], today: dt.date) -> list[Entry]:
-    cases = dict(session.execute(select(CaseFile.id, CaseFile.title).where(
-        CaseFile.id.in_([e.case_file_id for e in entries if e.case_file_id] or [-1]))).all())
+    cases = dict(
+        session.execute(
+            select(CaseFile.id, CaseFile.title).where(
+                CaseFile.id.in_([e.case_file_id for e in entries if e.case_file_id] or [-1])
+            )
+        ).all()
+    )
     numbers = dict(session.execute(select(IssuedDocument.id, IssuedDocument.number).where(
         IssuedDocument.id.in_([e.review_document_id for e in entries if e.review_document_id]
                               or [-1]))).all())  # fmt: skip

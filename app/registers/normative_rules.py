@@ -97,7 +97,9 @@ def findings(entry: NormativeDocument, today: dt.date) -> list[Finding]:
     missing = [label for i, (key, label) in enumerate(STEPS)
                if dates[key] is None and (i < last or key in BEFORE_REGISTRATION)]  # fmt: skip
     if missing:
-        out.append(Finding("normative_missing", f"缺少{'、'.join(missing)}程序", entry.registered_on))
+        out.append(
+            Finding("normative_missing", f"缺少{'、'.join(missing)}程序", entry.registered_on)
+        )
     latest: tuple[str, dt.date] | None = None
     for key in done:
         day = dates[key]
