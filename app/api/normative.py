@@ -20,7 +20,7 @@ TAG = "规范性文件登记簿"
 
 @route("GET", "/normative-documents", tag=TAG, summary="规范性文件登记簿", ok=NormativeRegister,
        query=NormativeQuery, errors=(403,))  # fmt: skip
-def register(query: NormativeQuery):
+def normative_register(query: NormativeQuery):
     with cf().db.write() as s:
         found = normative.list_register(
             s, g.principal, unit_code=query.unit, state=query.state, year=query.year, q=query.q,
@@ -31,7 +31,7 @@ def register(query: NormativeQuery):
 
 @route("GET", "/normative-documents/<id:entry_id>", tag=TAG, summary="一件规范性文件的登记",
        ok=NormativeEntry, errors=(404,))  # fmt: skip
-def entry(entry_id: int):
+def normative_entry(entry_id: int):
     with cf().db.read() as s:
         return jsonify(normative.entry_view(s, g.principal, entry_id).as_dict())
 
@@ -42,7 +42,7 @@ def _given(body) -> dict:
 
 @route("POST", "/normative-documents", tag=TAG, summary="统一登记并编号", ok=NormativeEntry,
        status=201, body=NormativeCreate, errors=(403,))  # fmt: skip
-def create():
+def create_normative():
     body = request_body()
     with cf().db.write() as s:
         found = normative.register_entry(s, g.principal, _given(body), unit_code=body.unit,
@@ -52,7 +52,7 @@ def create():
 
 @route("PATCH", "/normative-documents/<id:entry_id>", tag=TAG, body=NormativeValues,
        summary="补记公布、备案、有效期或状态", ok=NormativeEntry, errors=(403, 404))  # fmt: skip
-def update(entry_id: int):
+def update_normative(entry_id: int):
     with cf().db.write() as s:
         normative.open_entry(s, g.principal, entry_id)  # a refusal before the body
         body = request_body()
