@@ -1,9 +1,12 @@
 """The demo dossier of `casefile init --demo`: a closed case file of a major decision with its
 draft, expert opinion, public comments (a scan), risk assessment, the issued legality-review
-opinion, meeting minutes and the decision; and an open one holding the risk notice."""
+opinion, meeting minutes and the decision; and an open one holding the risk notice. Also a
+commission letter superseded by its correction, another one revoked, and three entries of the
+register of normative documents (one in order, one filing overdue, one past its validity)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from docx import Document
@@ -12,9 +15,12 @@ from sqlalchemy import select
 
 from app.access.policy import principal
 from app.casefiles import service as casefiles
+from app.casefiles.models import CaseFile
 from app.container import Casefile
+from app.drafting import corrections, drafts, status
 from app.drafting.models import IssuedDocument
 from app.identity.models import User
+from app.registers import normative
 from app.templating.models import TemplateVersion
 
 DECISION = "关于实施《武阳市城镇老旧小区改造项目管理办法》的重大行政决策"
@@ -106,3 +112,84 @@ def create_demo_dossiers(
             s, principal(s, user), closed_id, default_fonds=cf.settings.fonds_code
         )
     return closed_id
+
+
+# ---- statuses (替代、撤销) and the register of normative documents ----------------------------
+
+REVIEWERS = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "head",
+             "signatory": "signatory"}  # fmt: skip
+
+
+def create_demo_statuses(cf: Casefile, unit_code: str = "WY-FZB") -> dict[str, str]:
+    """A commission letter superseded by its correction and another one revoked (an office
+    head proposes, a signatory confirms); {"superseded", "correction", "revoked": 发文字号}."""
+    with cf.db.write() as s:
+        letters = list(s.scalars(
+            select(IssuedDocument)
+            .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
+            .where(TemplateVersion.template_id == "commission-letter")
+            .order_by(IssuedDocument.id)
+        ))  # fmt: skip
+        if len(letters) < 2:
+            return {}
+        old, revoked = letters[0], letters[1]
+        clerk = principal(s, s.scalars(select(User).where(User.username == "clerk")).one())
+        draft = corrections.start_correction(cf, s, clerk, old.id, via="demo")
+        data = dict(drafts.current_version(s, draft).data)
+        data["lawyer_phone"] = "13808712346"  # the letter gave a wrong telephone number
+        drafts.edit_draft(cf, s, clerk, draft.id, data)
+        drafts.submit(cf, s, clerk, draft.id)
+        for step in drafts.template_of(cf, s, draft).schema.review_chain:
+            user = s.scalars(select(User).where(User.username == REVIEWERS[step.role])).one()
+            drafts.approve(cf, s, principal(s, user), draft.id, comment="同意更正。")
+        new = drafts.issue(cf, s, clerk, draft.id, issue_date=old.issue_date + dt.timedelta(days=8))
+        out = {"superseded": old.number, "correction": new.number, "revoked": revoked.number}
+    with cf.db.write() as s:
+        head = s.scalars(select(User).where(User.username == "head")).one()
+        status.propose_revocation(s, principal(s, head), revoked.id,
+                                  "原告已撤回起诉，委托事项终结，本委托公函不再使用。", via="demo")  # fmt: skip
+    with cf.db.write() as s:
+        signatory = s.scalars(select(User).where(User.username == "signatory")).one()
+        status.confirm_revocation(s, principal(s, signatory), revoked.id, via="demo")
+    return out
+
+
+def create_demo_register(cf: Casefile, unit_code: str = "WY-FZB") -> list[str]:
+    """Three entries of the register of normative documents: one in good order linked to the
+    demo decision's case file and legality-review opinion, one whose filing is overdue, and an
+    old one past its validity that the yearly clean-up must catch."""
+    with cf.db.write() as s:
+        clerk = principal(s, s.scalars(select(User).where(User.username == "clerk")).one())
+        review = _doc_of(s, "legality-review-opinion")
+        case = s.scalars(select(CaseFile).where(CaseFile.title == DECISION)).first()
+        proper = {
+            "title": "武阳市城镇老旧小区改造项目管理办法", "case_file": case.id if case else None,
+            "review_document": review.number if review else "", "comment_from": "2026-10-08",
+            "comment_to": "2026-10-30", "expert_on": "2026-11-01",
+            "meeting": "武阳市人民政府第12次常务会议", "decided_on": "2026-11-16",
+            "registered_on": "2026-11-18", "published_on": "2026-11-20",
+            "channel": "武阳市人民政府门户网站、《武阳市人民政府公报》2026年第11期",
+            "filed_on": "2026-11-25", "filing_number": "云府备〔2026〕118号",
+            "filing_body": "云南省人民政府",
+        }  # fmt: skip
+        if review is None or review.issue_date < dt.date(2026, 11, 1):
+            proper["review_on"] = "2026-11-08"
+        overdue = {
+            "title": "武阳市行政执法公示办法", "comment_from": "2026-07-01", "comment_to": "2026-07-31",
+            "expert_on": "2026-08-10", "review_on": "2026-08-20", "meeting": "市人民政府第9次常务会议",
+            "decided_on": "2026-08-28", "registered_on": "2026-09-01", "published_on": "2026-09-05",
+            "channel": "武阳市人民政府门户网站",
+        }  # fmt: skip
+        old = {
+            "title": "武阳市城市道路占用管理暂行规定", "comment_from": "2020-02-01",
+            "comment_to": "2020-03-01", "expert_on": "2020-03-10", "review_on": "2020-03-20",
+            "meeting": "市人民政府第5次常务会议", "decided_on": "2020-03-30",
+            "registered_on": "2020-04-01", "published_on": "2020-04-03",
+            "channel": "《武阳市人民政府公报》2020年第4期", "filed_on": "2020-04-20",
+            "filing_number": "云府备〔2020〕36号", "filing_body": "云南省人民政府",
+        }  # fmt: skip
+        numbers = []
+        for values in (old, overdue, proper):
+            numbers.append(normative.register_entry(s, clerk, values, unit_code=unit_code,
+                                                    via="demo").number)  # fmt: skip
+    return numbers

@@ -24,6 +24,8 @@ DRAFT_READERS = {"clerk", "head", "signatory", "inspector", "adviser"}
 DRAFTERS = {"clerk", "zr-clerk", "adviser", "head"}
 # who reads some unit's documents: the register of engagement contracts (聘任合同台账)
 CONTRACT_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
+# who registers normative documents in their unit (规范性文件统一登记)
+NORMATIVE_KEEPERS = {"clerk", "zr-clerk", "head"}
 
 
 def web(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -146,6 +148,55 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
     ("contracts.index", "GET"): ("/contracts", web(CONTRACT_READERS, denied=403)),
+    # supersede and revoke (issue 15): who drafts in the unit corrects, an office head or a
+    # signatory of the unit takes part in a revocation; other readers are refused with 403
+    ("documents.correct", "POST"): (
+        "/documents/{doc}/correct",
+        web(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("documents.revoke", "POST"): (
+        "/documents/{doc}/revoke",
+        web(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    ("api.correct", "POST"): (
+        "/api/v1/documents/{doc}/correction",
+        api(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("api.propose_revocation", "POST"): (
+        "/api/v1/documents/{doc}/revocation",
+        api(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    ("api.confirm_revocation", "POST"): (
+        "/api/v1/documents/{doc}/revocation/confirm",
+        api(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    # the register of normative documents (issue 15): read like the contracts register, kept
+    # by the unit's clerk and office head
+    ("normative.index", "GET"): ("/normative", web(CONTRACT_READERS, denied=403)),
+    ("normative.cleanup", "GET"): ("/normative/cleanup", web(CONTRACT_READERS, denied=403)),
+    ("normative.new", "GET"): ("/normative/new", web(NORMATIVE_KEEPERS, denied=403)),
+    ("normative.new", "POST"): (
+        "/normative/new",
+        web(set(), denied=403) | {r: None for r in NORMATIVE_KEEPERS},
+    ),
+    ("normative.show", "GET"): ("/normative/{normative}", web(DOC_READERS)),
+    ("normative.show", "POST"): (
+        "/normative/{normative}",
+        web(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("api.normative_register", "GET"): (
+        "/api/v1/normative-documents",
+        api(CONTRACT_READERS, denied=403),
+    ),
+    ("api.normative_entry", "GET"): ("/api/v1/normative-documents/{normative}", api(DOC_READERS)),
+    ("api.create_normative", "POST"): (
+        "/api/v1/normative-documents",
+        api(set(), denied=403) | {r: None for r in NORMATIVE_KEEPERS},
+    ),
+    ("api.update_normative", "PATCH"): (
+        "/api/v1/normative-documents/{normative}",
+        api(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
     ("api.create_token", "POST"): ("/api/v1/tokens", {r: None for r in ROLES}),
     # the API contract and its documentation page are public (no token)
     ("api.openapi_json", "GET"): ("/api/v1/openapi.json", {r: 200 for r in ROLES}),
@@ -229,6 +280,10 @@ def world(cf):
         case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
                                           retention="D10")  # fmt: skip
         ids |= {"case": case.id, "item": casefiles.add_document(s, clerk, case.id, doc.id).id}
+        from app.registers.normative import register_entry  # the register (issue 15)
+
+        entry = register_entry(s, clerk, {"title": "某规范性文件"}, unit_code="FZB")
+        ids["normative"] = entry.id
     drain(cf)  # index and PDF rendition
     app = create_app({"TESTING": True}, casefile=cf)
     clients, tokens = {}, {}

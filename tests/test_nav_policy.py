@@ -22,6 +22,7 @@ EXPECTED = {
     "已发文书": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "案卷": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "聘任合同": {"clerk", "head", "signatory", "inspector"},
+    "规范性文件": {"clerk", "head", "signatory", "inspector"},
     "合规检查": {"head", "inspector"},
     "四性检测": {"inspector", "admin"},
     "审计日志": {"inspector", "admin"},

@@ -34,6 +34,7 @@ UNIT_READERS = {"clerk", "office-head", "signatory"}
 ISSUING_ROLES = {"clerk", "office-head"}
 REVIEWER_ROLES = {"adviser", "public-lawyer", "office-head", "signatory"}
 CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign (会签) for a listed unit
+REVOKING_ROLES = ("office-head", "signatory")  # 撤销: one proposes, the other confirms
 # Advisers and public lawyers read what their units have said before: the issued documents of
 # the types the template registry marks as precedent (legality-review opinions, risk notices).
 PRECEDENT_ROLES = ("adviser", "public-lawyer")
@@ -188,6 +189,18 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
             select(IssuedDocument.id).where(IssuedDocument.id == obj.id, visible_documents(p))
         )
         return found is not None
+    if action == "document.correct":
+        # 更正: draft in the document's unit, from a document one reads
+        assert isinstance(obj, IssuedDocument)
+        return any((obj.unit_id, r) in p.grants for r in DRAFTING_ROLES) and can(
+            session, p, "document.read", obj
+        )
+    if action == "document.revoke":
+        # 撤销: an office head and a signatory of the document's unit decide it together
+        assert isinstance(obj, IssuedDocument)
+        return any((obj.unit_id, r) in p.grants for r in REVOKING_ROLES) and can(
+            session, p, "document.read", obj
+        )
     if action in {"casefile.read", "casefile.export"}:
         assert isinstance(obj, CaseFile)
         return obj.created_by == p.user.id or obj.unit_id in p.readable_units()
@@ -276,6 +289,13 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     if action == "contract.register":
         # 聘任合同台账: for those who read a unit's documents; rows come through the scope
         return bool(p.readable_units())
+    if action == "normative.register":
+        # 规范性文件登记簿: for those who read a unit's documents; rows come through the scope
+        return bool(p.readable_units())
+    if action == "normative.edit":
+        # 统一登记、编号 and the later steps: the unit's legal office
+        assert isinstance(obj, Unit)
+        return any((obj.id, r) in p.grants for r in ISSUING_ROLES)
     if action == "casefile.create":
         assert isinstance(obj, Unit)
         return bool(

@@ -65,6 +65,14 @@ ACTION_LABELS = {
     "audit.export": "导出审计日志",
     "numbers.confirm": "确认发文字号序列",
     "numbers.raise": "调整发文字号序列",
+    "document.correct": "起草更正文书",
+    "document.supersede": "替代原文书",
+    "document.revoke.propose": "提出撤销",
+    "document.revoke": "确认撤销",
+    "normative.register": "登记规范性文件",
+    "normative.update": "修改规范性文件登记",
+    "normative.read": "查看规范性文件登记簿",
+    "normative.export": "导出规范性文件登记簿",
 }
 FAMILY_LABELS = {  # an action without its own label: its family's
     "login": "登录",
@@ -82,6 +90,7 @@ FAMILY_LABELS = {  # an action without its own label: its family's
     "audit": "审计日志",
     "numbers": "发文字号",
     "search": "检索",
+    "normative": "规范性文件登记簿",
 }
 OBJECT_LABELS = {
     "document": "文书",
@@ -91,6 +100,7 @@ OBJECT_LABELS = {
     "unit": "单位",
     "template": "模板",
     "number_sequence": "发文字号序列",
+    "normative": "规范性文件",
 }
 DETAIL_LABELS = {
     "via": "途径",
@@ -156,6 +166,7 @@ VALUE_LABELS: dict[str, str] = {
     "web": "网页",
     "api": "接口",
     "cli": "命令行",
+    "demo": "演示数据",
     "pdf": "PDF",
     "docx": "DOCX",
     "slip-pdf": "发文稿纸 PDF",

@@ -31,7 +31,7 @@ from app.common.clock import today_in_china
 from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting import notify, sequences
+from app.drafting import notify, sequences, status
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -762,6 +762,7 @@ def issue(
     require_confirmation(confirmed, ISSUE_CONFIRMATION)
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
+    status.refuse_if_target_closed(session, draft)  # a correction of a document still in force
     sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
     seq = allocate_number(session, unit.id, code, date.year)
     number = format_number(code, date.year, seq)
@@ -792,6 +793,7 @@ def issue(
     session.flush()
     for kind in ("slip", "index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
+    status.supersede_on_issue(session, p, draft, doc, remote_addr)  # 替代, for a correction
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
                  "approved_sha256": version.docx_sha256, "draft": draft.id, "title": doc.title,

@@ -7,6 +7,8 @@
   answering nothing in particular).
 - 合同 issued without review: an issued contract, or a contract filed in a case file, with no
   legality-review opinion dated on or before it in a case file that holds it.
+- 规范性文件 (the register, normative.py): a procedure step missing or out of order, a filing
+  overdue or late, a document past its validity still marked 有效.
 
 Which issued documents are risk notices and contracts is what their templates declare
 (`document_type.casefile_role` risk-notice / contract, the template registry), so a template
@@ -32,6 +34,8 @@ from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DraftVersion, IssuedDocument
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
+from app.registers import normative_rules
+from app.registers.models import NormativeDocument
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
@@ -40,7 +44,7 @@ CATEGORIES = {
     "no_review": "重大行政决策无合法性审查意见",
     "overdue_reply": "风险提示函逾期未反馈",
     "contract_unreviewed": "合同未经合法性审查",
-}
+} | normative_rules.CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,17 @@ def compliance_findings(
         if not reviewed:
             finding("contract_unreviewed", case, number, day,
                     f"《{title}》未见签订前的合法性审查意见", unit_id=unit_id)  # fmt: skip
+    # 4. normative documents: the procedure, the filing, the validity
+    entries = session.scalars(
+        select(NormativeDocument).where(NormativeDocument.unit_id.in_(allowed or {-1}))
+    )
+    for entry in entries:
+        for found in normative_rules.findings(entry, today):
+            if not in_period(found.date):
+                continue
+            case = cases.get(entry.case_file_id) if entry.case_file_id else None
+            finding(found.category, case, entry.number, found.date,
+                    f"《{entry.title}》{found.detail}", unit_id=entry.unit_id)  # fmt: skip
     out.sort(key=lambda f: (f.category, f.unit_code, f.date or dt.date.min, f.case_title))
     return out
 

@@ -442,7 +442,8 @@ class WhooshBackend:
         page = max(1, q.page)
         need = page * per_page
         total = 0
-        fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter()}
+        fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter(),
+               "status": Counter()}  # fmt: skip
         tops: list[tuple] = []  # (score, date, seg_index, docnum)
         for li, leaf in enumerate(leaves):
             base = self._base_mask(leaf, q, pq, scope)
@@ -456,6 +457,7 @@ class WhooshBackend:
             if q.facets:
                 fac["doc_type"].update(m.coded["t"].counts(hits))
                 fac["unit"].update(m.coded["u"].counts(hits))
+                fac["status"].update(m.coded["s"].counts(hits))
                 fac["year"].update(m.year_counts(hits))
                 hit_mask = np.zeros(leaf.n, dtype=bool)
                 hit_mask[hits] = True
@@ -877,4 +879,5 @@ def _hit(payload: dict, score: float, snippet: str) -> Hit:
         issued_on=datetime.date.fromisoformat(payload["issued_on"]),
         score=score,
         snippet_html=snippet,
+        status=payload.get("status", "issued"),
     )

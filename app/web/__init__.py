@@ -28,6 +28,7 @@ from app.web import (
     history,
     main,
     nav,
+    normative,
     restrictions,
     search,
 )
@@ -67,6 +68,7 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    normative,
 )
 
 

@@ -14,6 +14,7 @@ from app.access.policy import can
 from app.common.ids import in_range
 from app.db.base import utcnow
 from app.drafting import drafts, history
+from app.drafting import status as document_status
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
@@ -216,6 +217,7 @@ def show(draft_id: int):
             "draft.html", draft=draft, tpl=tpl, version=version, states=states, pending=pending,
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
             why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
+            corrects=document_status.correction_target(s, draft.id),
             opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
             may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},

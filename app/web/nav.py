@@ -29,6 +29,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("已发文书", "documents.index", "document.read"),
     NavEntry("案卷", "casefiles.index", "casefile.read"),
     NavEntry("聘任合同", "contracts.index", "contract.register"),
+    NavEntry("规范性文件", "normative.index", "normative.register"),
     NavEntry("合规检查", "casefiles.compliance", "archive.compliance"),
     NavEntry("四性检测", "casefiles.checks", "archive.checks"),
     NavEntry("审计日志", "admin.audit_log", "audit.read"),
