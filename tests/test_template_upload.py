@@ -72,7 +72,7 @@ def test_good_template_passes_and_lists_placeholders():
         (GOOD + ["{{ fee }}"], "未声明的字段“fee”"),
         (GOOD + ["事由：｛｛ subject ｝｝"], "全角花括号"),
         (GOOD + [["事由：{", "{ subject }}"]], "被拆分"),
-        (GOOD + ["{% if subject %}没有结束"], "模板语法错误"),
+        (GOOD + ["{% if subject %}没有结束"], "正文第7段（“{% if subject %}没有结束”）开始的 if 块没有结束"),
         (GOOD + ["{{ subject "], "标签不完整"),
         (
             GOOD[:2] + ["{%p for pt in points %}", "{{ pt.colour }}", "{%p endfor %}"],
