@@ -85,7 +85,10 @@ def test_schema_parses_reference_types():
             "{name: dept, label: 部门, type: unit, role: clerk}",
             "字段“dept”：role 只适用于 user",
         ),
-        ("{name: who, label: 人, type: user, same_unit: yes please}", "字段“who”：same_unit 只能是"),
+        (
+            "{name: who, label: 人, type: user, same_unit: yes please}",
+            "字段“who”：same_unit 只能是",
+        ),
         (
             "{name: dept, label: 部门, type: text, same_unit: true}",
             "字段“dept”：same_unit 只适用于",
