@@ -37,6 +37,11 @@ Blocks (each a one-key mapping, or a bare keyword such as `blank`):
     attachments: FIELD               附件说明 for a list of attachment names
     signature: {name: TEXT, date: TEXT}  署名 and 成文日期 (defaults: unit name, issue_date)
     note: TEXT                       附注, in parentheses under the date
+    imprint: {cc: FIELD}             版记 (文件格式 only, GB/T 9704 7.4): 抄送 (a list field; left
+                                     out when empty), 印发机关 (the unit) and 印发日期 between a
+                                     thick first and last rule and thin rules between, in a frame
+                                     at the foot of the last page; the last rule is the text
+                                     block's lower edge
     parties: [[LABEL, TEXT], ...]    contract party block (label: value lines)
     sign_table: {left: [TEXT...], right: [TEXT...]}   contract signature table
     blank / pagebreak                an empty line (kept with what follows) / a page break
@@ -61,9 +66,9 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor, Twips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +96,10 @@ FONT_H1 = "黑体"
 FONT_H2 = "楷体_GB2312"
 FONT_PAGE_NO = "宋体"
 BODY_PT, TITLE_PT, PAGE_NO_PT = 16, 22, 14
+IMPRINT_PT = 14  # 版记: 4号仿宋
+TEXT_W = 8845  # the 156 mm text block, in twips
+# 版记 rules (GB/T 9704 7.4.1): thick 0.35 mm, thin 0.25 mm, in eighths of a point.
+RULE_THICK, RULE_THIN = 8, 6
 RED = RGBColor(0xFF, 0x00, 0x00)
 
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.UTC)
@@ -357,6 +366,7 @@ def _add_styles(doc) -> None:
     _style(doc, "CFHeading1", "一级标题", FONT_H1, BODY_PT, keep_with_next=True)
     _style(doc, "CFHeading2", "二级标题", FONT_H2, BODY_PT, keep_with_next=True)
     _style(doc, "CFSignature", "落款", FONT_BODY, BODY_PT, keep_with_next=True)
+    _style(doc, "CFImprint", "版记", FONT_BODY, IMPRINT_PT, keep_with_next=True, keep_together=True)
 
 
 def _page_number_footer(footer, *, odd: bool) -> None:
@@ -382,6 +392,29 @@ def _letter_first_footer(footer) -> None:
     # 上细下粗 red rule on a 1 pt empty line at the footer's foot.
     add_border(p, "bottom", "thinThickSmallGap", 24, 0, "FF0000")
 
+
+# The 版记's text box: the width of the text block, centred on it and aligned to its foot; no
+# line, no fill, no insets; it grows with its text (抄送 may take two lines).
+IMPRINT_NS = (
+    ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+    ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+)
+IMPRINT_BOX = (
+    '<mc:AlternateContent {ns}><mc:Choice Requires="wps"><w:drawing>'
+    '<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="251659264"'
+    ' behindDoc="0" locked="0" layoutInCell="1" allowOverlap="0"><wp:simplePos x="0" y="0"/>'
+    '<wp:positionH relativeFrom="margin"><wp:align>center</wp:align></wp:positionH>'
+    '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>'
+    '<wp:extent cx="{w}" cy="{h}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapTopAndBottom/>'
+    '<wp:docPr id="9704" name="版记"/><wp:cNvGraphicFramePr/><a:graphic><a:graphicData'
+    ' uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+    '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{w}" cy="{h}"/>'
+    '</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln>'
+    '</wps:spPr><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr rot="0" vert="horz" wrap="square"'
+    ' lIns="0" tIns="0" rIns="0" bIns="0" anchor="b" anchorCtr="0"><a:spAutoFit/></wps:bodyPr>'
+    "</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+    "</mc:AlternateContent>"
+)
 
 # --------------------------------------------------------------------------- block emitter
 
@@ -640,6 +673,59 @@ class Builder:
         p = self.body_text(["（", value, "）"] if isinstance(value, str) else value, where)
         p.paragraph_format.keep_together = True
 
+    def block_imprint(self, value, block, conds, where):
+        # GB/T 9704 7.4: 版记 on the last page, its last rule on the text block's lower edge.
+        # Its paragraphs sit in a text box anchored to the document's last paragraph and aligned
+        # to the foot of the text block, so however long the body is, the 版记 stands at the
+        # foot of the page the document ends on. (Word's paragraph frames, w:framePr, would be
+        # simpler, but LibreOffice 7.4 lays them out inline and drops their borders.)
+        if self.layout != "document":
+            raise SourceError(f"{where}: a 版记 belongs to the document layout (文件格式) only")
+        cc = (value or {}).get("cc")
+        printer = (value or {}).get("printer", "{{ unit.name }}")
+        date = "{{ issue_date }}{% if is_issued %}印发{% endif %}"
+        body = self.doc.element.body
+        first = len(body) - 1  # before sectPr: what is added from here goes into the box
+        if cc:
+            self.tag(f"if {cc}")
+            p = self._imprint_para(top=RULE_THICK, bottom=RULE_THIN)
+            # 左右各空一字；回行时与冒号后的首字对齐
+            pf = p.paragraph_format
+            pf.left_indent, pf.right_indent = Pt(4 * IMPRINT_PT), Pt(IMPRINT_PT)
+            pf.first_line_indent = Pt(-3 * IMPRINT_PT)
+            self.runs(p, ["抄送：", f"{{{{ {cc}|join('，') }}}}。"], where, size=IMPRINT_PT)
+            self._imprint_printer(printer, date, where, top=None)
+            self.tag("else")
+        self._imprint_printer(printer, date, where, top=RULE_THICK)
+        if cc:
+            self.tag("endif")
+        moved = list(body)[first:-1]
+        anchor = self.para("Normal")
+        set_spacing(anchor, exact_twips=20, grid=False)  # one point high: it never adds a page
+        box = parse_xml(IMPRINT_BOX.format(ns=nsdecls("w", "wp", "a") + IMPRINT_NS, w=TEXT_W * 635,
+                                           h=LINE_PITCH * 635))  # fmt: skip
+        content = box.find(".//" + qn("w:txbxContent"))
+        for element in moved:
+            content.append(element)  # lxml moves it out of the body
+        anchor.add_run()._r.append(box)
+
+    def _imprint_para(self, *, top, bottom):
+        p = self.para("CFImprint")
+        set_spacing(p, grid=False)
+        if top:
+            add_border(p, "top", "single", top, 1, "000000")
+        if bottom:
+            add_border(p, "bottom", "single", bottom, 1, "000000")
+        return p
+
+    def _imprint_printer(self, printer, date, where, *, top):
+        # 印发机关左空一字，印发日期右空一字
+        p = self._imprint_para(top=top, bottom=RULE_THICK)
+        pf = p.paragraph_format
+        pf.left_indent = pf.right_indent = Pt(IMPRINT_PT)
+        pf.tab_stops.add_tab_stop(Twips(TEXT_W - IMPRINT_PT * 20), WD_TAB_ALIGNMENT.RIGHT)
+        self.runs(p, [printer, "\t", date], where, size=IMPRINT_PT)
+
     def block_parties(self, value, block, conds, where):
         for label, text in value:
             p = self.body_text([{"hei": label} if label else "", text], where, first=0)
@@ -684,11 +770,11 @@ def build_document(source: dict, schema: dict):
         raise SourceError(f"unknown layout {layout!r}")
     doc = setup_document(layout)
     Builder(doc, layout, schema).emit(source["body"], [], "body")
-    slim(doc)
+    slim(doc, layout)
     return doc
 
 
-def slim(doc) -> None:
+def slim(doc, layout: str = "document") -> None:
     """Drop what python-docx's default document carries but a template does not use.
 
     Its 160 unused table and list styles (with stylesWithEffects.xml, a Word 2010 copy of them)
@@ -713,6 +799,8 @@ def slim(doc) -> None:
         for tag in ("w:pStyle", "w:rStyle", "w:tblStyle"):
             used |= {el.get(qn("w:val")) for el in part.iter(qn(tag))}
     used |= {"CFBody", "CFTitle", "CFHeading1", "CFHeading2", "CFSignature"}  # for editors
+    if layout == "document":
+        used.add("CFImprint")
     pending = list(used)
     while pending:  # follow basedOn / link / next
         el = by_id.get(pending.pop())
