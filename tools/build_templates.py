@@ -65,7 +65,7 @@ import yaml
 from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -98,8 +98,6 @@ FONT_PAGE_NO = "宋体"
 BODY_PT, TITLE_PT, PAGE_NO_PT = 16, 22, 14
 IMPRINT_PT = 14  # 版记: 4号仿宋
 TEXT_W = 8845  # the 156 mm text block, in twips
-# 版记 rules (GB/T 9704 7.4.1): thick 0.35 mm, thin 0.25 mm, in eighths of a point.
-RULE_THICK, RULE_THIN = 8, 6
 RED = RGBColor(0xFF, 0x00, 0x00)
 
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.UTC)
@@ -366,7 +364,7 @@ def _add_styles(doc) -> None:
     _style(doc, "CFHeading1", "一级标题", FONT_H1, BODY_PT, keep_with_next=True)
     _style(doc, "CFHeading2", "二级标题", FONT_H2, BODY_PT, keep_with_next=True)
     _style(doc, "CFSignature", "落款", FONT_BODY, BODY_PT, keep_with_next=True)
-    _style(doc, "CFImprint", "版记", FONT_BODY, IMPRINT_PT, keep_with_next=True, keep_together=True)
+    _style(doc, "CFImprint", "版记", FONT_BODY, IMPRINT_PT, line_spacing=1.0, keep_together=True)
 
 
 def _page_number_footer(footer, *, odd: bool) -> None:
@@ -394,7 +392,19 @@ def _letter_first_footer(footer) -> None:
 
 
 # The 版记's text box: the width of the text block, centred on it and aligned to its foot; no
-# line, no fill, no insets; it grows with its text (抄送 may take two lines).
+# line, no fill, no insets.
+# thick (0.35 mm) top and bottom, thin (0.25 mm) between the rows; no sides; no cell margins
+IMPRINT_TABLE_PR = (
+    '<w:tblPr {ns}><w:tblW w:w="{w}" w:type="dxa"/><w:jc w:val="center"/><w:tblBorders>'
+    '<w:top w:val="single" w:sz="8" w:space="0" w:color="000000"/>'
+    '<w:left w:val="nil"/>'
+    '<w:bottom w:val="single" w:sz="8" w:space="0" w:color="000000"/>'
+    '<w:right w:val="nil"/>'
+    '<w:insideH w:val="single" w:sz="6" w:space="0" w:color="000000"/>'
+    '<w:insideV w:val="nil"/></w:tblBorders><w:tblLayout w:type="fixed"/>'
+    '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+    "</w:tblPr>"
+)
 IMPRINT_NS = (
     ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
     ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
@@ -411,7 +421,7 @@ IMPRINT_BOX = (
     '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{w}" cy="{h}"/>'
     '</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln>'
     '</wps:spPr><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr rot="0" vert="horz" wrap="square"'
-    ' lIns="0" tIns="0" rIns="0" bIns="0" anchor="b" anchorCtr="0"><a:spAutoFit/></wps:bodyPr>'
+    ' lIns="0" tIns="0" rIns="0" bIns="0" anchor="b" anchorCtr="0"><a:noAutofit/></wps:bodyPr>'
     "</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
     "</mc:AlternateContent>"
 )
@@ -675,56 +685,70 @@ class Builder:
 
     def block_imprint(self, value, block, conds, where):
         # GB/T 9704 7.4: 版记 on the last page, its last rule on the text block's lower edge.
-        # Its paragraphs sit in a text box anchored to the document's last paragraph and aligned
-        # to the foot of the text block, so however long the body is, the 版记 stands at the
-        # foot of the page the document ends on. (Word's paragraph frames, w:framePr, would be
-        # simpler, but LibreOffice 7.4 lays them out inline and drops their borders.)
+        # A one-column table whose borders are the rules (thick top and bottom, thin between
+        # rows, as wide as the text block whatever the indents of its lines) sits in a text box
+        # anchored to the document's last paragraph and aligned to the foot of the text block,
+        # so however long the body is, the 版记 stands at the foot of the page the document
+        # ends on. (Word's paragraph frames, w:framePr, would be simpler, but LibreOffice 7.4
+        # lays them out inline and drops their borders.)
         if self.layout != "document":
             raise SourceError(f"{where}: a 版记 belongs to the document layout (文件格式) only")
         cc = (value or {}).get("cc")
         printer = (value or {}).get("printer", "{{ unit.name }}")
         date = "{{ issue_date }}{% if is_issued %}印发{% endif %}"
-        body = self.doc.element.body
-        first = len(body) - 1  # before sectPr: what is added from here goes into the box
+        lines = []  # (tag, segments, paragraph format)
         if cc:
-            self.tag(f"if {cc}")
-            p = self._imprint_para(top=RULE_THICK, bottom=RULE_THIN)
-            # 左右各空一字；回行时与冒号后的首字对齐
+            lines += [("if " + cc, None, None),
+                      (None, ["抄送：", f"{{{{ {cc}|join('，') }}}}。"], "cc"),
+                      ("endif", None, None)]  # fmt: skip
+        lines.append((None, [printer, "\t", date], "printer"))
+        table = self.doc.add_table(rows=len(lines), cols=1)
+        table._tbl.replace(
+            table._tbl.tblPr, parse_xml(IMPRINT_TABLE_PR.format(ns=nsdecls("w"), w=TEXT_W))
+        )
+        for row, (tag, segments, kind) in zip(table.rows, lines, strict=True):
+            cell = row.cells[0]
+            cell.width = Twips(TEXT_W)
+            p = cell.paragraphs[0]
+            p.style = self.doc.styles.get_by_id("CFImprint", WD_STYLE_TYPE.PARAGRAPH)
+            # one grid line high at least, the text centred between the rules
+            set_spacing(p, exact_twips=None, grid=False)
+            row.height, row.height_rule = Twips(LINE_PITCH), WD_ROW_HEIGHT_RULE.AT_LEAST
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            if tag:
+                run = p.add_run("{%tr " + tag + " %}")
+                set_run_font(run, FONT_BODY, IMPRINT_PT)
+                continue
             pf = p.paragraph_format
-            pf.left_indent, pf.right_indent = Pt(4 * IMPRINT_PT), Pt(IMPRINT_PT)
-            pf.first_line_indent = Pt(-3 * IMPRINT_PT)
-            self.runs(p, ["抄送：", f"{{{{ {cc}|join('，') }}}}。"], where, size=IMPRINT_PT)
-            self._imprint_printer(printer, date, where, top=None)
-            self.tag("else")
-        self._imprint_printer(printer, date, where, top=RULE_THICK)
-        if cc:
-            self.tag("endif")
-        moved = list(body)[first:-1]
+            if kind == "cc":  # 左右各空一字；回行时与冒号后的首字对齐
+                pf.left_indent, pf.right_indent = Pt(4 * IMPRINT_PT), Pt(IMPRINT_PT)
+                pf.first_line_indent = Pt(-3 * IMPRINT_PT)
+            else:  # 印发机关左空一字，印发日期右空一字
+                pf.left_indent = pf.right_indent = Pt(IMPRINT_PT)
+                pf.tab_stops.add_tab_stop(Twips(TEXT_W - IMPRINT_PT * 20), WD_TAB_ALIGNMENT.RIGHT)
+            self.runs(p, segments, where, size=IMPRINT_PT)
         anchor = self.para("Normal")
         set_spacing(anchor, exact_twips=20, grid=False)  # one point high: it never adds a page
+        # The box is as high as its lines (a 抄送 line holds 25 characters of 4号 type), its
+        # text at its foot; a box that grew with its text would stand a few points too high in
+        # LibreOffice.
+        line = LINE_PITCH * 635  # EMU
+        height = (
+            f"{{{{ {line} * (1 + (({cc}|join('，')|length + 25) // 25 if {cc} else 0)) }}}}"
+            if cc
+            else str(line)
+        )
         box = parse_xml(IMPRINT_BOX.format(ns=nsdecls("w", "wp", "a") + IMPRINT_NS, w=TEXT_W * 635,
-                                           h=LINE_PITCH * 635))  # fmt: skip
+                                           h=height))  # fmt: skip
         content = box.find(".//" + qn("w:txbxContent"))
-        for element in moved:
-            content.append(element)  # lxml moves it out of the body
+        content.append(table._tbl)  # lxml moves it out of the body
+        closing = OxmlElement("w:p")  # a cell-less paragraph must end a text box's content
+        content.append(closing)
+        spacing = parse_xml(
+            f'<w:pPr {nsdecls("w")}><w:spacing w:line="20" w:lineRule="exact"/></w:pPr>'
+        )
+        closing.append(spacing)
         anchor.add_run()._r.append(box)
-
-    def _imprint_para(self, *, top, bottom):
-        p = self.para("CFImprint")
-        set_spacing(p, grid=False)
-        if top:
-            add_border(p, "top", "single", top, 1, "000000")
-        if bottom:
-            add_border(p, "bottom", "single", bottom, 1, "000000")
-        return p
-
-    def _imprint_printer(self, printer, date, where, *, top):
-        # 印发机关左空一字，印发日期右空一字
-        p = self._imprint_para(top=top, bottom=RULE_THICK)
-        pf = p.paragraph_format
-        pf.left_indent = pf.right_indent = Pt(IMPRINT_PT)
-        pf.tab_stops.add_tab_stop(Twips(TEXT_W - IMPRINT_PT * 20), WD_TAB_ALIGNMENT.RIGHT)
-        self.runs(p, [printer, "\t", date], where, size=IMPRINT_PT)
 
     def block_parties(self, value, block, conds, where):
         for label, text in value:
