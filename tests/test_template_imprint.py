@@ -11,14 +11,20 @@ import importlib.util
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO
+import yaml
+from conftest import REPO, as_user, populated_store
 from PIL import Image
 
+from app.drafting import drafts
+from app.drafting.models import IssuedDocument
+from app.integrity.verify import verify_store
 from app.renditions import Converter, is_available, page_count, render_page_images
 from app.templating import parse_schema
 
@@ -189,3 +195,69 @@ def test_letters_and_contracts_have_no_imprint(converter, template_id, tmp_path)
         ws = words(pdf, page)
         assert not imprint_text(ws), page
         assert rules(pdf, page) == [], page  # the letterhead's rules are red, not black
+
+
+# --- documents issued before the 版记 ------------------------------------------------------------
+
+
+def _without_imprint(folder) -> None:
+    """Turn the shipped opinion in `folder` back into what it was before the 版记 and 抄送."""
+    builder = _builder()
+    source = yaml.safe_load((REPO / "tools/templates_src/legality-review-opinion.yaml").read_text())
+    source["body"] = [b for b in source["body"] if not (isinstance(b, dict) and "imprint" in b)]
+    schema_text = (folder / "schema.yaml").read_text("utf-8")
+    schema_text = schema_text.split("\n  - name: cc\n")[0] + "\n"
+    schema_text = re.sub(r"\n  format: .*", "", schema_text)
+    (folder / "schema.yaml").write_text(schema_text, "utf-8")
+    doc = builder.build_document(source, yaml.safe_load(schema_text))
+    (folder / "template.docx").write_bytes(builder.deterministic_bytes(doc))
+
+
+def _issue(cf, data: dict) -> int:
+    with cf.db.write() as s:
+        clerk = as_user(s, "clerk")
+        d = drafts.create_draft(cf, s, clerk, "legality-review-opinion", data, "FZB")
+        drafts.submit(cf, s, clerk, d.id)
+        for step in drafts.template_of(cf, s, d).schema.review_chain:
+            drafts.approve(cf, s, as_user(s, REVIEWERS[step.role]), d.id)
+        return drafts.issue(cf, s, clerk, d.id).id
+
+
+REVIEWERS = {"adviser": "adviser", "public-lawyer": "lawyer", "office-head": "head",
+             "signatory": "signatory"}  # fmt: skip
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_documents_issued_before_the_imprint_still_verify_byte_for_byte(tmp_path, db_url):
+    folder = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, folder)
+    _without_imprint(folder / "legality-review-opinion")
+    cf = populated_store(tmp_path, db_url, templates_dir=folder)
+    try:
+        data = json.loads((TEMPLATES / "legality-review-opinion/sample.json").read_text("utf-8"))
+        old_data = {k: v for k, v in data.items() if k != "cc"}
+        before = _issue(cf, old_data)
+        # the new version (with 抄送 and the 版记) is installed beside the old one
+        for name in ("template.docx", "schema.yaml"):
+            shutil.copy(
+                TEMPLATES / "legality-review-opinion" / name, folder / "legality-review-opinion"
+            )
+        with cf.db.write() as s:
+            assert cf.catalog.sync(s) == [("legality-review-opinion", 2)]
+        after = _issue(cf, data)
+        with cf.db.read() as s:
+            old, new = s.get(IssuedDocument, before), s.get(IssuedDocument, after)
+            old_xml = docx_xml(cf.blobs.get(old.docx_sha256))
+            new_xml = docx_xml(cf.blobs.get(new.docx_sha256))
+            assert (old.template_version.version, new.template_version.version) == (1, 2)
+        assert "日印发" not in old_xml and "抄送：" not in old_xml
+        assert "日印发" in new_xml and "抄送：" in new_xml and "市依法治市办" in new_xml
+        report = verify_store(cf)
+        assert report.ok, report.problems
+        assert report.checked_documents == 2
+    finally:
+        cf.close()
+
+
+def docx_xml(data: bytes) -> str:
+    return zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode("utf-8")
