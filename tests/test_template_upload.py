@@ -430,3 +430,17 @@ def test_the_proposal_on_the_web_api_and_cli(cf, run_cli, tmp_path):
                            "opinion", "--out", str(tmp_path / "schema.yaml"))  # fmt: skip
     assert code == 0 and "received_date" in out
     assert check_schema((tmp_path / "schema.yaml").read_bytes(), "opinion").problems == ()
+
+
+def test_the_declared_format_is_held_against_the_docx():
+    def warnings(fmt, *paragraphs):
+        schema = yaml.safe_dump(SCHEMA | {"document_type": {"format": fmt}}, allow_unicode=True)
+        r = check(*paragraphs, schema=schema.encode())
+        assert r.ok, r.problems
+        return [w for w in r.warnings if "格式" in w]
+
+    assert any("没有版记" in w for w in warnings("文件格式", *GOOD))
+    assert warnings("文件格式", *GOOD, "抄送：{{ subject }}", "{{ issue_date }}印发") == []
+    assert any("信函格式没有版记" in w for w in warnings("信函格式", *GOOD, "抄送：{{ subject }}"))
+    assert warnings("信函格式", *GOOD) == []
+    assert any("未声明公文格式" in w for w in check(*GOOD).warnings)

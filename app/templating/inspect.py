@@ -140,6 +140,25 @@ def document_type_warnings(
     return out
 
 
+IMPRINT_RE = re.compile(r"^\s*抄送[:：]|issue_date\s*\}\}.*印发")
+
+
+def format_warnings(schema: TemplateSchema, texts: list[str]) -> list[str]:
+    """Whether the DOCX has a 版记 where its declared format (document_type.format) needs one."""
+    fmt = schema.document_type.format
+    has_imprint = any(IMPRINT_RE.search(t) for t in texts)
+    if fmt is None:
+        return ["schema.yaml 未声明公文格式：请在 document_type 下写 format: 文件格式（文末有版记）、"
+                "信函格式（没有版记）或 合同格式"]  # fmt: skip
+    if fmt == "文件格式" and not has_imprint:
+        return ["声明为文件格式，但模板中没有版记（“{{ issue_date }}印发”一行）：请在最后一页末尾加上"
+                "版记（抄送机关、印发机关和印发日期），或把 format 改为信函格式"]  # fmt: skip
+    if fmt != "文件格式" and has_imprint:
+        return [f"声明为{fmt}，但模板中有版记（抄送或印发日期）：{fmt}没有版记，请删去，"
+                "或把 format 改为文件格式"]  # fmt: skip
+    return []
+
+
 def _declared_names(check: SchemaCheck) -> set[str]:
     """Field names schema.yaml declares (broken fields included), with textareas' paragraphs."""
     names = set(check.declared)
@@ -221,6 +240,8 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
                     f"{at}：标签“{opener}”被拆分在不同格式片段中（常见于只给一半括号改了字体或颜色），"
                     "请删除后整体重新输入"
                 )
+    if checked.schema is not None:
+        report.warnings += format_warnings(checked.schema, [t for _, t, _ in paragraphs])
     tags = check_tags([(where, text) for where, text, _ in paragraphs])
     report.problems += tags.problems
     parsed = len(report.problems) == before
