@@ -328,6 +328,8 @@ def test_the_web_page_downloads_any_installed_version(cf):
         )
         assert got.data == cf.blobs.get(row.schema_sha256)
     assert admin.get("/admin/templates/legality-review-opinion/99/template.docx").status_code == 404
+    huge = "/admin/templates/legality-review-opinion/999999999999999999/template.docx"
+    assert admin.get(huge).status_code == 404  # not a database overflow
     clerk = app.test_client()
     login(clerk, "clerk", PASSWORD)
     assert clerk.get(link).status_code == 403

@@ -103,6 +103,7 @@ def add_template(
 
 
 YAML = "application/yaml"
+MAX_VERSION = 2**31 - 1  # template_versions.version is a 32-bit integer
 TEMPLATE_FILES = {"docx": "template.docx", "schema": "schema.yaml"}
 
 
@@ -132,6 +133,8 @@ def template_file(
     require_manage(session, p)
     if which not in TEMPLATE_FILES:
         raise NotFound("只能下载模板文件（template.docx）或字段定义（schema.yaml）")
+    if version is not None and not 1 <= version <= MAX_VERSION:  # a typed number, never an overflow
+        raise NotFound(f"模板“{template_id}”没有第{version}版")
     query = select(TemplateVersion).where(TemplateVersion.template_id == template_id)
     if version is not None:
         query = query.where(TemplateVersion.version == version)
