@@ -25,7 +25,7 @@ from lxml import etree
 from app.common.upload_safety import zip_expansion_problem
 from app.templating import advice, doctypes
 from app.templating.render import RenderError, render_document
-from app.templating.schema import SchemaCheck, TemplateSchema, check_schema
+from app.templating.schema import RESERVED, SchemaCheck, TemplateSchema, check_schema
 from app.templating.tags import check_tags, excerpt
 from app.templating.validation import describe_errors, validate
 
@@ -179,7 +179,9 @@ def inspect_template(
     `registry`: the document types already there (doctypes.registry), to warn about names."""
     report = TemplateReport()
     checked = check_schema(schema_bytes, template_id)
-    report.problems += [f"schema.yaml：{p}" for p in checked.problems]
+    report.problems += [
+        p if p.startswith("schema.yaml") else f"schema.yaml：{p}" for p in checked.problems
+    ]
     schema = report.schema = checked.schema
     if schema is not None and registry is not None:
         report.warnings += document_type_warnings(template_id, schema, registry)
@@ -260,7 +262,7 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
                 p for p in _names(tree) if p.split(".", 1)[0].removesuffix("[]") in names
             ]
     if not parsed:
-        report.placeholders = sorted(names)
+        report.placeholders = sorted(n for n in names if n not in CONTEXT_NAMES)
     declared = _declared_names(checked)
     field_names = list(checked.declared)
     report.undeclared = sorted(n for n in names - declared - CONTEXT_NAMES)
@@ -271,7 +273,9 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
             + (f"，或改正拼写{hint}" if hint else "")
         )
     report.unused = sorted(
-        n for n in checked.declared if n not in names and f"{n}_paragraphs" not in names
+        n
+        for n in checked.declared
+        if n not in names and f"{n}_paragraphs" not in names and n not in CONTEXT_NAMES | RESERVED
     )
     for name in report.unused:
         report.warnings.append(
