@@ -54,7 +54,7 @@ class TemplateReport:
                 "unused": self.unused, "problems": self.problems, "warnings": self.warnings}  # fmt: skip
 
 
-def _paragraph_texts(docx_bytes: bytes) -> list[tuple[str, str, str]]:
+def paragraph_texts(docx_bytes: bytes) -> list[tuple[str, str, str]]:
     """(where, joined text, raw XML) for every paragraph in body, headers and footers."""
     doc = Document(io.BytesIO(docx_bytes))
     out = []
@@ -71,7 +71,7 @@ def _paragraph_texts(docx_bytes: bytes) -> list[tuple[str, str, str]]:
     return out
 
 
-def _names(tree: nodes.Template) -> list[str]:
+def placeholder_paths(tree: nodes.Template) -> list[str]:
     """Top-level names with their attribute paths; loop variables become list[] paths."""
     loop_sources: dict[str, str] = {}
     found: set[str] = set()
@@ -205,7 +205,7 @@ def inspect_template(
     except RenderError as exc:
         report.problems.append(f"用示例数据试生成失败：{exc}")
         return report
-    text = "\n".join(t for _, t, _ in _paragraph_texts(out))
+    text = "\n".join(t for _, t, _ in paragraph_texts(out))
     if "{{" in text or "{%" in text:
         report.problems.append("试生成的文档中仍有未替换的 {{ 或 {% 标签")
     return report
@@ -219,7 +219,7 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
         return False
     try:
         zipfile.ZipFile(io.BytesIO(docx_bytes)).testzip()
-        paragraphs = _paragraph_texts(docx_bytes)
+        paragraphs = paragraph_texts(docx_bytes)
     except (zipfile.BadZipFile, KeyError, ValueError):
         report.problems.append(
             "上传的模板文件不是有效的 DOCX 文档：请在 Word 或 WPS 中另存为 .docx 后重新上传"
@@ -249,7 +249,7 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
     parsed = len(report.problems) == before
     names = tags.names
     if parsed:
-        tree = _parse_docx(docx_bytes)
+        tree = parse_docx(docx_bytes)
         if tree is None:
             report.problems.append(
                 "模板语法有误，但无法确定所在段落：请检查各段标签的括号和 if/for 是否成对"
@@ -259,7 +259,7 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
             # roots as Jinja itself sees them ({% set %} and loop variables are not inputs)
             names = meta.find_undeclared_variables(tree)
             report.placeholders = [
-                p for p in _names(tree) if p.split(".", 1)[0].removesuffix("[]") in names
+                p for p in placeholder_paths(tree) if p.split(".", 1)[0].removesuffix("[]") in names
             ]
     if not parsed:
         report.placeholders = sorted(n for n in names if n not in CONTEXT_NAMES)
@@ -303,7 +303,7 @@ def _inspect_docx(report: TemplateReport, docx_bytes: bytes, checked: SchemaChec
     return parsed
 
 
-def _parse_docx(docx_bytes: bytes) -> nodes.Template | None:
+def parse_docx(docx_bytes: bytes) -> nodes.Template | None:
     """The whole template as docxtpl hands it to Jinja (body, headers, footers)."""
     env = SandboxedEnvironment(autoescape=True)
     tpl = DocxTemplate(io.BytesIO(docx_bytes))

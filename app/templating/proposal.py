@@ -10,10 +10,10 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import meta
 
 from app.common.upload_safety import zip_expansion_problem
-from app.templating.inspect import CONTEXT_NAMES, _names, _paragraph_texts, _parse_docx
+from app.templating.inspect import CONTEXT_NAMES, paragraph_texts, parse_docx, placeholder_paths
 from app.templating.tags import EXPRESSION, STATEMENT, check_tags, excerpt
 
 LABEL_TODO = "待填写"
@@ -87,19 +87,18 @@ def propose_schema(template_id: str, docx: bytes | None) -> SchemaProposal:
         return proposal
     try:
         zipfile.ZipFile(io.BytesIO(docx)).testzip()
-        paragraphs = [(w, t) for w, t, _ in _paragraph_texts(docx)]
+        paragraphs = [(w, t) for w, t, _ in paragraph_texts(docx)]
     except (zipfile.BadZipFile, KeyError, ValueError):
         proposal.problems.append("上传的文件不是有效的 DOCX 文档：请在 Word 或 WPS 中另存为 .docx")
         return proposal
     tags = check_tags(paragraphs)
     proposal.problems += tags.problems
-    tree = _parse_docx(docx) if not tags.problems else None
+    tree = parse_docx(docx) if not tags.problems else None
     if tree is not None:
-        try:
-            roots = meta.find_undeclared_variables(tree)
-        except TemplateSyntaxError:  # pragma: no cover - parse already succeeded
-            roots = tags.names
-        paths = [p for p in _names(tree) if p.split(".", 1)[0].removesuffix("[]") in roots]
+        roots = meta.find_undeclared_variables(tree)
+        paths = [
+            p for p in placeholder_paths(tree) if p.split(".", 1)[0].removesuffix("[]") in roots
+        ]
     else:
         roots, paths = tags.names, sorted(tags.names)
     roots = {r for r in roots if r not in CONTEXT_NAMES}
