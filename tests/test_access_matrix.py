@@ -113,6 +113,14 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("admin.templates", "GET"): ("/admin/templates", web({"admin"}, denied=403)),
     ("admin.templates", "POST"): ("/admin/templates", web(set(), denied=403) | {"admin": None}),
+    ("admin.propose_schema", "POST"): (
+        "/admin/templates/propose",
+        web(set(), denied=403) | {"admin": None},
+    ),
+    ("admin.template_download", "GET"): (
+        "/admin/templates/commission-letter/1/template.docx",
+        web({"admin"}, denied=403),
+    ),
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),
     ("admin.audit_csv", "GET"): ("/admin/audit.csv", web({"admin", "inspector"}, denied=403)),
     ("static", "GET"): ("/static/app.css", {r: 200 for r in ROLES}),
@@ -204,6 +212,18 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("api.docs_asset", "GET"): ("/api/v1/docs/docs.js", {r: 200 for r in ROLES}),
     ("api.templates", "GET"): ("/api/v1/templates", api(EVERYONE)),
     ("api.template", "GET"): ("/api/v1/templates/commission-letter", api(EVERYONE)),
+    ("api.upload_template", "POST"): (
+        "/api/v1/templates/memo/versions",
+        api(set(), denied=403) | {"admin": None},
+    ),
+    ("api.template_version_file", "GET"): (
+        "/api/v1/templates/commission-letter/versions/1/schema.yaml",
+        api({"admin"}, denied=403),
+    ),
+    ("api.propose_template_schema", "POST"): (
+        "/api/v1/template-proposals",
+        api(set(), denied=403) | {"admin": None},
+    ),
     ("api.create_draft", "POST"): ("/api/v1/drafts", api(set()) | {r: None for r in LOGGED_IN}),
     ("api.get_draft", "GET"): ("/api/v1/drafts/{draft}", api(DRAFT_READERS)),
     ("api.edit_draft", "PUT"): (

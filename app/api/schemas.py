@@ -109,6 +109,54 @@ class TemplateList(Reply):
     templates: list[Template]
 
 
+BinaryPart = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
+
+
+class TemplateUploadForm(Query):
+    """multipart/form-data: the DOCX, schema.yaml and (recommended) sample.json."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["docx", "schema"]})
+
+    docx: BinaryPart = Field(None, title="模板文件（DOCX）")
+    schema_: BinaryPart = Field(None, alias="schema", title="字段定义（schema.yaml）")
+    sample: BinaryPart = Field(None, title="示例数据（sample.json）")
+
+
+class TemplateUploadReply(Reply):
+    """The version recorded and the check's report (warnings do not refuse an upload)."""
+
+    template_id: str
+    version: int
+    sha256: Sha256
+    placeholders: list[str]
+    unused: list[str]
+    warnings: list[str]
+
+
+class SchemaProposalForm(Query):
+    """multipart/form-data: a DOCX with placeholders and, optionally, the template id."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["docx"]})
+
+    docx: BinaryPart = Field(None, title="模板文件（DOCX）")
+    template_id: str | None = Field(None, title="模板编号", max_length=64)
+
+
+class ProposedField(Reply):
+    name: str
+    type: str
+    where: str
+
+
+class SchemaProposalReply(Reply):
+    """The DOCX's placeholders and a schema.yaml declaring each, to edit before uploading."""
+
+    placeholders: list[str]
+    fields: list[ProposedField]
+    problems: list[str]
+    schema_yaml: str
+
+
 # ---- drafts and review ---------------------------------------------------------------------
 
 
