@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.access.readers import allowed_readers, documents_visible_to
 from app.access.scope import SearchScope
-from app.casefiles.models import CaseFile
+from app.casefiles.models import CaseFile, CaseFileItem
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -25,6 +25,8 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
+from app.matters.models import ACTIVE as MATTER_ACTIVE
+from app.matters.models import Deployment, Matter, MatterDocument, MatterEvent
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -41,6 +43,10 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
+# 法律事务: who registers them, who runs them (assigns, closes, returns, asks for deployment),
+# who handles them (the lawyer the matter is assigned to)
+MATTER_KEEPERS = ("clerk", "office-head")
+MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ def visible_documents(p: Principal) -> ColumnElement[bool]:
     readable = p.readable_units()
     if readable:
         ways.append(doc.unit_id.in_(readable))
+    ways.append(doc.id.in_(held_matter_documents(user.id)))
     precedent = p.precedent_units()
     if precedent and p.precedent_templates:
         ways.append(
@@ -150,9 +157,74 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
     if not p.user.active:
         return false()
     readable = p.readable_units()
-    ways: list[ColumnElement[bool]] = [CaseFile.created_by == p.user.id]
+    ways: list[ColumnElement[bool]] = [
+        CaseFile.created_by == p.user.id,
+        CaseFile.id.in_(held_matters(p.user.id, Matter.case_file_id)),
+    ]
     if readable:
         ways.append(CaseFile.unit_id.in_(readable))
+    return or_(*ways)
+
+
+def held_matters(user_id: int, column=Matter.id):
+    """`column` of the matters assigned to this user and not yet closed or returned: the
+    lawyer (of the unit, or deployed from another, 调配) holds their records while working."""
+    return select(column).where(
+        Matter.lawyer_id == user_id, Matter.status.in_(MATTER_ACTIVE), column.is_not(None)
+    )
+
+
+def held_matter_documents(user_id: int):
+    """Ids of the issued documents of the matters this user holds: those linked to the matter
+    and those filed in its case file. Exactly what the matter needs, nothing else of its unit."""
+    linked = select(MatterDocument.document_id).where(
+        MatterDocument.matter_id.in_(held_matters(user_id))
+    )
+    filed = select(CaseFileItem.document_id).where(
+        CaseFileItem.case_file_id.in_(held_matters(user_id, Matter.case_file_id)),
+        CaseFileItem.document_id.is_not(None),
+    )
+    letter = select(IssuedDocument.id).where(
+        IssuedDocument.draft_id.in_(held_matters(user_id, Matter.letter_draft_id))
+    )
+    return linked.union(filed, letter)
+
+
+def matter_runners(p: Principal) -> set[int]:
+    """Units whose matters this principal runs as office head (assign, close, return)."""
+    return p.units_with("office-head") if p.user.active else set()
+
+
+def visible_matters(p: Principal) -> ColumnElement[bool]:
+    """SQL condition on Matter: the matters this principal may read.
+
+    Readers of the unit (as for documents: clerks, signatories, office heads and inspectors
+    over their subtree), the lawyer it is assigned to, whoever registered it or acted on it,
+    and the office heads of the unit a deployment was asked of (and of the deployed lawyer's
+    unit), over their subtree."""
+    user = p.user
+    if not user.active:
+        return false()
+    ways: list[ColumnElement[bool]] = [
+        Matter.lawyer_id == user.id,
+        Matter.created_by == user.id,
+        select(MatterEvent.id)
+        .where(MatterEvent.matter_id == Matter.id, MatterEvent.user_id == user.id)
+        .exists(),
+    ]
+    readable = p.readable_units()
+    if readable:
+        ways.append(Matter.unit_id.in_(readable))
+    heads = p.subtree(p.units_with("office-head"))
+    if heads:
+        ways.append(
+            select(Deployment.id)
+            .where(
+                Deployment.matter_id == Matter.id,
+                or_(Deployment.upper_unit_id.in_(heads), Deployment.lawyer_unit_id.in_(heads)),
+            )
+            .exists()
+        )
     return or_(*ways)
 
 
@@ -167,10 +239,21 @@ def search_scope(session: Session, p: Principal) -> SearchScope:
     )
     if p.has("inspector") and readable >= set(codes):
         return SearchScope(units=None, user_id=p.user.id, precedent=precedent)
+    documents = frozenset(session.scalars(held_matter_documents(p.user.id)))
+    attachments = frozenset(
+        session.scalars(
+            select(CaseFileItem.attachment_id).where(
+                CaseFileItem.case_file_id.in_(held_matters(p.user.id, Matter.case_file_id)),
+                CaseFileItem.attachment_id.is_not(None),
+            )
+        )
+    )
     return SearchScope(
         units=frozenset(codes[i] for i in readable if i in codes),
         user_id=p.user.id,
         precedent=precedent,
+        documents=documents,
+        attachments=attachments,
     )
 
 
@@ -189,7 +272,14 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
         return found is not None
     if action in {"casefile.read", "casefile.export"}:
         assert isinstance(obj, CaseFile)
-        return obj.created_by == p.user.id or obj.unit_id in p.readable_units()
+        found = session.scalar(
+            select(CaseFile.id).where(CaseFile.id == obj.id, visible_case_files(p))
+        )
+        return found is not None
+    if action == "matter.read":
+        assert isinstance(obj, Matter)
+        found = session.scalar(select(Matter.id).where(Matter.id == obj.id, visible_matters(p)))
+        return found is not None
     if not _can(session, p, action, obj):
         return False
     # 知悉范围: a restricted draft is readable only by its readers, on top of every rule above.
@@ -252,6 +342,23 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             return False
         keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return obj.created_by == user.id or obj.unit_id in keepers
+    if action == "matter.create":
+        assert isinstance(obj, Unit)
+        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+    if action == "matter.assign":
+        # assign, close, return, ask the level above for a lawyer: the unit's office head
+        assert isinstance(obj, Matter)
+        return obj.unit_id in matter_runners(p)
+    if action == "matter.deploy":
+        # pick a lawyer for a deployment asked of this unit: its office head
+        assert isinstance(obj, Deployment)
+        return obj.upper_unit_id in matter_runners(p)
+    if action == "matter.handle":
+        assert isinstance(obj, Matter)
+        return obj.lawyer_id == user.id and any(p.has(r) for r in MATTER_HANDLERS)
+    if action == "decision_list.manage":
+        assert isinstance(obj, Unit)
+        return obj.id in matter_runners(p)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":

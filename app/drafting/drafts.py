@@ -30,7 +30,7 @@ from app.common import media_types
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting import notify, sequences
+from app.drafting import decision_list, notify, sequences
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -532,6 +532,10 @@ def _decide(
     the draft's new status, the audit entry and the notification."""
     version, states, slot = _reviewable(cf, session, p, draft)
     pending = slot.state
+    if decision == "approve" and pending.step.role in decision_list.SIGN_OFF_ROLES:
+        refusal = decision_list.sign_off_refusal(session, draft, version)  # 决策事项清单
+        if refusal:
+            raise WorkflowError(refusal)
     step = _step(session, p, draft, version, decision, index=pending.index,
                  name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
                  comment=comment)  # fmt: skip
@@ -598,6 +602,9 @@ def issue(
         raise WorkflowError(
             "审核尚未完成，不能发文" + (f"：待办环节 {'、'.join(missing)}" if missing else "")
         )
+    refusal = decision_list.sign_off_refusal(session, draft, version)  # 决策事项清单
+    if refusal:
+        raise WorkflowError(refusal)
     unit = session.get(Unit, draft.unit_id)
     if not unit.doc_code:
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
