@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from app.access.matters import (
+    held_attachments,
+    held_matter_documents,
+    held_matters,
+    matter_runners,
+    visible_matters,
+)
 from app.access.readers import allowed_readers, documents_visible_to
 from app.access.scope import SearchScope
-from app.casefiles.models import CaseFile, CaseFileItem
+from app.casefiles.models import CaseFile
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -25,8 +32,7 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
-from app.matters.models import ACTIVE as MATTER_ACTIVE
-from app.matters.models import Deployment, Matter, MatterDocument, MatterEvent
+from app.matters.models import Deployment, Matter
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -43,9 +49,7 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
-# 法律事务: who registers them, who runs them (assigns, closes, returns, asks for deployment),
-# who handles them (the lawyer the matter is assigned to)
-MATTER_KEEPERS = ("clerk", "office-head")
+# 法律事务: who handles them (the lawyer the matter is assigned to); rules in access/matters.py
 MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
@@ -166,68 +170,6 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
     return or_(*ways)
 
 
-def held_matters(user_id: int, column=Matter.id):
-    """`column` of the matters assigned to this user and not yet closed or returned: the
-    lawyer (of the unit, or deployed from another, 调配) holds their records while working."""
-    return select(column).where(
-        Matter.lawyer_id == user_id, Matter.status.in_(MATTER_ACTIVE), column.is_not(None)
-    )
-
-
-def held_matter_documents(user_id: int):
-    """Ids of the issued documents of the matters this user holds: those linked to the matter
-    and those filed in its case file. Exactly what the matter needs, nothing else of its unit."""
-    linked = select(MatterDocument.document_id).where(
-        MatterDocument.matter_id.in_(held_matters(user_id))
-    )
-    filed = select(CaseFileItem.document_id).where(
-        CaseFileItem.case_file_id.in_(held_matters(user_id, Matter.case_file_id)),
-        CaseFileItem.document_id.is_not(None),
-    )
-    letter = select(IssuedDocument.id).where(
-        IssuedDocument.draft_id.in_(held_matters(user_id, Matter.letter_draft_id))
-    )
-    return linked.union(filed, letter)
-
-
-def matter_runners(p: Principal) -> set[int]:
-    """Units whose matters this principal runs as office head (assign, close, return)."""
-    return p.units_with("office-head") if p.user.active else set()
-
-
-def visible_matters(p: Principal) -> ColumnElement[bool]:
-    """SQL condition on Matter: the matters this principal may read.
-
-    Readers of the unit (as for documents: clerks, signatories, office heads and inspectors
-    over their subtree), the lawyer it is assigned to, whoever registered it or acted on it,
-    and the office heads of the unit a deployment was asked of (and of the deployed lawyer's
-    unit), over their subtree."""
-    user = p.user
-    if not user.active:
-        return false()
-    ways: list[ColumnElement[bool]] = [
-        Matter.lawyer_id == user.id,
-        Matter.created_by == user.id,
-        select(MatterEvent.id)
-        .where(MatterEvent.matter_id == Matter.id, MatterEvent.user_id == user.id)
-        .exists(),
-    ]
-    readable = p.readable_units()
-    if readable:
-        ways.append(Matter.unit_id.in_(readable))
-    heads = p.subtree(p.units_with("office-head"))
-    if heads:
-        ways.append(
-            select(Deployment.id)
-            .where(
-                Deployment.matter_id == Matter.id,
-                or_(Deployment.upper_unit_id.in_(heads), Deployment.lawyer_unit_id.in_(heads)),
-            )
-            .exists()
-        )
-    return or_(*ways)
-
-
 def search_scope(session: Session, p: Principal) -> SearchScope:
     """The search engine's scope for a user, from the same rules as `visible_documents`."""
     if not p.user.active:
@@ -240,14 +182,7 @@ def search_scope(session: Session, p: Principal) -> SearchScope:
     if p.has("inspector") and readable >= set(codes):
         return SearchScope(units=None, user_id=p.user.id, precedent=precedent)
     documents = frozenset(session.scalars(held_matter_documents(p.user.id)))
-    attachments = frozenset(
-        session.scalars(
-            select(CaseFileItem.attachment_id).where(
-                CaseFileItem.case_file_id.in_(held_matters(p.user.id, Matter.case_file_id)),
-                CaseFileItem.attachment_id.is_not(None),
-            )
-        )
-    )
+    attachments = frozenset(session.scalars(held_attachments(p.user.id)))
     return SearchScope(
         units=frozenset(codes[i] for i in readable if i in codes),
         user_id=p.user.id,
