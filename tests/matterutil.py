@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import as_user
+from conftest import PASSWORD, as_user
 
 from app.identity.users import add_user
 from app.matters import service
@@ -13,7 +13,7 @@ CASE_NO = "（2026）云01行初123号"
 def add_gov_head(cf) -> None:
     """An office head of the government (GOV), the level above FZB and ZRJ (调配)."""
     with cf.db.write() as s:
-        add_user(s, "gov-head", "政府法制负责人", "GOV", ["office-head"], password="x" * 12,
+        add_user(s, "gov-head", "政府法制负责人", "GOV", ["office-head"], password=PASSWORD,
                  must_change=False)  # fmt: skip
 
 

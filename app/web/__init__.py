@@ -27,6 +27,7 @@ from app.web import (
     drafts,
     history,
     main,
+    matters,
     restrictions,
     search,
 )
@@ -66,6 +67,7 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    matters,
 )
 
 
