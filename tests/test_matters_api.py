@@ -43,7 +43,10 @@ def test_a_matter_through_the_api(cf):
     assert r.status_code == 409 and "不能办结" in r.json["message"]
     listing = client.get("/api/v1/matters?status=closed", headers=head).json
     assert listing["total"] == 1 and listing["matters"][0]["id"] == mid
-    assert client.get("/api/v1/matters?status=nope", headers=head).json["errors"][0]["field"] == "status"
+    assert (
+        client.get("/api/v1/matters?status=nope", headers=head).json["errors"][0]["field"]
+        == "status"
+    )
     assert client.get("/api/v1/matters", headers=zr).json["total"] == 0
     stats = client.get("/api/v1/matters/stats?by=lawyer", headers=head).json
     assert stats["rows"][0]["handled"] == 1 and stats["rows"][0]["name"] == "张明远"

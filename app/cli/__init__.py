@@ -14,13 +14,23 @@ import json
 import sys
 
 from app import bootstrap
-from app.cli import admin, backup, casefiles, documents, drafts, numbers, registers, server
+from app.cli import (
+    admin,
+    backup,
+    casefiles,
+    documents,
+    drafts,
+    matters,
+    numbers,
+    registers,
+    server,
+)
 from app.cli.common import CliError
 from app.config import ConfigError, Settings
 from app.container import open_casefile
 from app.errors import WorkflowError
 
-COMMAND_GROUPS = (admin, server, drafts, documents, casefiles, registers, numbers, backup)
+COMMAND_GROUPS = (admin, server, drafts, documents, casefiles, registers, numbers, backup, matters)
 
 
 def build_parser() -> argparse.ArgumentParser:

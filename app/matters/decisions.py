@@ -15,7 +15,7 @@ from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
 
 
-def _unit(session: Session, p: Principal, unit_code: str) -> Unit:
+def managed_unit(session: Session, p: Principal, unit_code: str) -> Unit:
     unit = session.scalars(select(Unit).where(Unit.code == (unit_code or ""))).first()
     if unit is None:
         raise ValidationFailed(f"单位“{unit_code}”不存在",
@@ -42,7 +42,7 @@ def add_entry(cf: Casefile, session: Session, p: Principal, unit_code: str, temp
               label: str = "", remote_addr: str = "") -> DecisionListEntry:  # fmt: skip
     """List a document type. A type whose review chain has no adviser step can then not be
     signed off until the template gains one: the unit decided its opinion must be heard."""
-    unit = _unit(session, p, unit_code)
+    unit = managed_unit(session, p, unit_code)
     row = cf.catalog.latest_row(session, template_id or "")
     if row is None:
         raise ValidationFailed(f"文书类型“{template_id}”不存在",
@@ -65,7 +65,7 @@ def remove_entry(session: Session, p: Principal, entry_id: int, remote_addr: str
     entry = session.get(DecisionListEntry, entry_id)
     if entry is None:
         raise NotFound(f"清单事项 {entry_id} 不存在")
-    unit = _unit(session, p, session.get(Unit, entry.unit_id).code)
+    unit = managed_unit(session, p, session.get(Unit, entry.unit_id).code)
     session.delete(entry)
     audit.record(session, "decision_list.remove", actor=p.user, object_type="unit",
                  object_id=unit.id, detail={"template": entry.template_id}, remote_addr=remote_addr)  # fmt: skip
