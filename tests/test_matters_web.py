@@ -107,5 +107,13 @@ def test_deadlines_show_on_the_home_page_and_refusals_are_pages(cf):
     assert head.get("/matters/stats?from=abc").status_code == 400
     assert "所选期间没有可统计的法律事务" in head.get("/matters/stats").get_data(as_text=True)
     assert logged_in(app, "lawyer").get("/matters/stats").status_code == 403
-    assert head.get("/matters/decisions").status_code == 200
+    r = post_form(head, "/matters/decisions", "/matters/decisions", {
+        "unit": "FZB", "template": "commission-letter", "label": "委托代理"})  # fmt: skip
+    page = head.get("/matters/decisions").get_data(as_text=True)
+    assert r.status_code == 302 and "委托代理" in page and "此类文书将无法签发" in page
+    entry = re.search(r'name="remove" value="(\d+)"', page)[1]
+    post_form(head, "/matters/decisions", "/matters/decisions", {"remove": entry})
+    assert "委托代理" not in head.get("/matters/decisions").get_data(as_text=True)
+    r = post_form(head, f"/matters/{matter_id}", f"/matters/{matter_id}/rule", {"event": "x²"})
+    assert r.status_code == 404  # not a decline of this matter: the 404 page, never a 500
     assert clerk.get("/matters/decisions").status_code == 403

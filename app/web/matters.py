@@ -95,7 +95,7 @@ def new():
             with cf().db.write() as s:
                 values = {k: form.get(k, "") for k in FORM_FIELDS}
                 case = (form.get("case_file") or "").strip()
-                if case and not (case.isdigit() and len(case) < 18):
+                if case and not _record_id(case):
                     raise ValidationFailed("案卷编号应为数字", [
                         {"field": "case_file", "label": "案卷", "message": "应为案卷编号（数字）"}])  # fmt: skip
                 matter = service.create_matter(
@@ -138,6 +138,12 @@ def show(matter_id: int):
             rulings=rulings, event_labels=EVENT_LABELS, deployment_labels=DEPLOYMENT_LABELS,
             days_left=service.days_left(m), case_file=m.case_file_id,
         )  # fmt: skip
+
+
+def _record_id(value) -> int:
+    """A record id from a form (0 when it is not one: the service then finds nothing)."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 18 else 0
 
 
 def _back(matter_id: int):
@@ -185,7 +191,7 @@ def act(matter_id: int, action: str):
             s, p, matter_id, specialty=form.get("specialty", ""), reason=form.get("reason", ""),
             **kw), "已向上级单位申请调配公职律师。"),
         "rule": (lambda s: service.rule_decline(
-            s, p, matter_id, int(form.get("event") or 0), form.get("justified") == "1", text,
+            s, p, matter_id, _record_id(form.get("event")), form.get("justified") == "1", text,
             **kw), "已认定拒绝理由。"),
     }  # fmt: skip
     if action in simple:
@@ -195,8 +201,8 @@ def act(matter_id: int, action: str):
         ref = (form.get("document") or "").strip()
         with cf().db.read() as s:
             doc_id = s.scalar(select(IssuedDocument.id).where(IssuedDocument.number == ref))
-        if doc_id is None and ref.isdigit() and len(ref) < 18:
-            doc_id = int(ref)
+        if doc_id is None and _record_id(ref):
+            doc_id = _record_id(ref)
         if doc_id is None:
             flash("请填写已发文书的编号或发文字号", "error")
             return _back(matter_id)
@@ -277,7 +283,7 @@ def decision_list():
         try:
             with cf().db.write() as s:
                 if form.get("remove"):
-                    decisions.remove_entry(s, p, int(form["remove"]), remote_addr())
+                    decisions.remove_entry(s, p, _record_id(form["remove"]), remote_addr())
                     flash("已移出清单。", "ok")
                 else:
                     decisions.add_entry(cf(), s, p, form.get("unit", ""), form.get("template", ""),
@@ -285,8 +291,8 @@ def decision_list():
                     flash("已列入决策事项清单。", "ok")
         except (Forbidden, NotFound):
             raise
-        except (WorkflowError, ValueError) as exc:
-            flash(getattr(exc, "message", "输入有误"), "error")
+        except WorkflowError as exc:
+            flash(exc.message, "error")
         return redirect(url_for("matters.decision_list"))
     with cf().db.read() as s:
         lists = [(u, [(e, decisions.chain_has_lawyer_step(cf(), s, e.template_id))
