@@ -9,7 +9,7 @@ import pytest
 from casefile_factories import make_docx
 from conftest import as_user
 from matterutil import CASE_NO, act, new_matter
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.audit.models import AuditEntry
 from app.casefiles.attachments import inspect_upload
@@ -137,3 +137,11 @@ def test_a_decline_is_ruled_by_the_head(cf):
     with cf.db.read() as s:
         rule = s.scalars(select(MatterEvent).where(MatterEvent.kind == "rule")).one()
         assert rule.ruling_of == declined and rule.justified is False
+
+
+def test_a_matters_history_is_write_once(cf):
+    matter_id = new_matter(cf)
+    with pytest.raises(Exception) as refused, cf.db.write() as s:  # noqa: B017 - driver errors differ
+        s.execute(update(MatterEvent).where(MatterEvent.matter_id == matter_id)
+                  .values(comment="改写"))  # fmt: skip
+    assert "write-once" in str(refused.value)
