@@ -167,12 +167,6 @@ def create_demo_matters(cf: Casefile, password: str) -> list[tuple[str, str, lis
         service.record_progress(
             cf, s, p(s, "lawyer"), handling, "已调取政府信息公开申请及答复材料，起草答辩状。"
         )
-        letter = s.scalars(select(IssuedDocument.id).join(
-            TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
-            .where(TemplateVersion.template_id == "commission-letter")
-            .order_by(IssuedDocument.id).offset(1)).first()  # fmt: skip
-        if letter is not None:
-            service.link_document(s, p(s, "head"), handling, letter)
         reported = matter(s, "clerk", fzb, "武阳市城镇老旧小区改造项目管理办法合法性论证",
                           kind="decision-review", deadline=(today + dt.timedelta(days=20)).isoformat(),
                           deadline_label="论证期限")  # fmt: skip
@@ -189,6 +183,13 @@ def create_demo_matters(cf: Casefile, password: str) -> list[tuple[str, str, lis
         service.record_progress(
             cf, s, p(s, "lawyer"), closed, "双方达成调解，已履行完毕。", final=True
         )
+        letter = s.scalars(select(IssuedDocument.id).join(
+            TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
+            .where(TemplateVersion.template_id == "commission-letter")
+            .order_by(IssuedDocument.id).offset(2)).first()  # fmt: skip
+        # the closed matter's letter: its lawyer's reading of it ended with the matter
+        if letter is not None:
+            service.link_document(s, p(s, "head"), closed, letter)
         service.close(s, p(s, "head"), closed, "调解结案")
         returned = matter(s, "clerk", fzb, "市民李某来信反映小区停车收费问题", kind="petition")
         service.return_matter(s, p(s, "head"), returned, "属于信访事项，已转市信访局按程序办理。")
