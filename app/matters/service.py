@@ -37,7 +37,7 @@ from app.matters.models import (
     MatterDocument,
     MatterEvent,
 )
-from app.templating.validation import format_problem
+from app.templating.formats import format_problem
 
 #: action -> (states it may start from, state it leads to); None: the state does not change
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {

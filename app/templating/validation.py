@@ -110,16 +110,6 @@ def _check_format(fmt: str, text: str) -> None:
             raise _Invalid("电话号码格式不正确，应为11位手机号或带区号的固定电话")
 
 
-def format_problem(fmt: str, text: str) -> str | None:
-    """What is wrong with `text` as a value of format `fmt` (e.g. court_case_number, 案号), or
-    None: the same check a template field of that format gets, for other features' forms."""
-    try:
-        _check_format(fmt, text)
-    except _Invalid as exc:
-        return exc.message
-    return None
-
-
 def _money(spec: FieldSpec, value: Any) -> str:
     if isinstance(value, bool):
         raise _Invalid("金额应为数字")
