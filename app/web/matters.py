@@ -28,6 +28,7 @@ from app.matters.models import (
 )
 from app.matters.stats import matter_counts
 from app.web.common import cf, login_required, remote_addr
+from app.web.nav import require
 
 bp = Blueprint("matters", __name__)
 FORM_FIELDS = ("unit", "kind", "title", "parties", "party_role", "case_number", "body",
@@ -59,6 +60,7 @@ def _labels() -> dict:
 @bp.get("/matters")
 @login_required
 def index():
+    require("matter.read")  # the menu's rule and reason (app/web/nav.py)
     args = request.args
     with cf().db.read() as s:
         try:
