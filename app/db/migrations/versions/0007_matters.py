@@ -1,7 +1,7 @@
 """public lawyers' matters (公职律师法律事务), deployments, lawyer profiles, decision list
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from app.db import write_once
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
