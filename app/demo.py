@@ -16,10 +16,13 @@ from sqlalchemy import select
 from app.access.policy import principal
 from app.casefiles import service as casefiles
 from app.casefiles.models import CaseFile
+from app.common.clock import today_in_china
 from app.container import Casefile
 from app.drafting import corrections, drafts, status
 from app.drafting.models import IssuedDocument
 from app.identity.models import User
+from app.identity.users import add_user
+from app.matters import decisions, deployment, service
 from app.registers import normative
 from app.templating.models import TemplateVersion
 
@@ -193,3 +196,102 @@ def create_demo_register(cf: Casefile, unit_code: str = "WY-FZB") -> list[str]:
             numbers.append(normative.register_entry(s, clerk, values, unit_code=unit_code,
                                                     via="demo").number)  # fmt: skip
     return numbers
+
+
+# ---- public lawyers' matters (法律事务) -------------------------------------------------------
+
+MATTER_HEAD = ("wy-head", "赵处长", "WY", ["office-head"])  # the government's legal office head
+
+
+def create_demo_matters(cf: Casefile, password: str) -> list[tuple[str, str, list[str]]]:
+    """Matters in several states for the demo: in FZB one per state (待指派 to 办结, 退回), with
+    deadlines near and passed; in 自然资源局 (no public lawyer) one waiting for deployment from
+    the government (赵处长 picks) and one deployed to 张明远; the lawyer's profile; the decision
+    list of FZB. Returns the demo user it adds (the government's office head)."""
+    username, name, unit, roles = MATTER_HEAD
+    today = today_in_china()
+    with cf.db.write() as s:
+        if s.scalars(select(User).where(User.username == "lawyer")).first() is None:
+            return []
+        add_user(s, username, name, unit, roles, password=password, must_change=False)
+
+    def p(s, who: str):
+        return principal(s, s.scalars(select(User).where(User.username == who)).one())
+
+    def matter(s, who, unit_code, title, kind="admin-litigation", served_days=None, **kw):
+        served = today - dt.timedelta(days=served_days) if served_days is not None else None
+        return service.create_matter(s, p(s, who), unit_code=unit_code, kind=kind, title=title,
+                                     served_on=served, **kw).id  # fmt: skip
+
+    with cf.db.write() as s:
+        service.save_profile(s, p(s, "lawyer"), "lawyer", licence="15301202610123456",
+                             phone="13808712345", specialty="行政诉讼、行政复议、政府信息公开")  # fmt: skip
+        decisions.add_entry(cf, s, p(s, "head"), "WY-FZB", "legality-review-opinion",
+                            "重大行政决策合法性审查")  # fmt: skip
+        fzb = "WY-FZB"
+        matter(
+            s,
+            "clerk",
+            fzb,
+            "钱某诉武阳市人民政府行政复议决定",
+            served_days=12,
+            parties="原告钱某",
+            party_role="被告",
+            case_number="（2026）云01行初201号",
+            body="武阳市中级人民法院",
+            specialty="行政诉讼",
+        )  # 待指派, 答辩期 in 3 days
+        assigned = matter(s, "clerk", fzb, "某物业公司不服武阳市人民政府行政处罚申请行政复议",
+                          kind="reconsideration", served_days=2, parties="申请人某物业公司",
+                          party_role="被申请人", body="云南省人民政府")  # fmt: skip
+        service.assign(s, p(s, "head"), assigned, "lawyer", "请按期提交书面答复")
+        handling = matter(s, "clerk", fzb, "张某诉武阳市人民政府政府信息公开", served_days=17,
+                          parties="原告张某", party_role="被告", case_number="（2026）云01行初137号",
+                          body="武阳市中级人民法院")  # 答辩期 passed two days ago  # fmt: skip
+        service.assign(s, p(s, "head"), handling, "lawyer")
+        service.accept(s, p(s, "lawyer"), handling)
+        service.record_progress(
+            cf, s, p(s, "lawyer"), handling, "已调取政府信息公开申请及答复材料，起草答辩状。"
+        )
+        reported = matter(s, "clerk", fzb, "武阳市城镇老旧小区改造项目管理办法合法性论证",
+                          kind="decision-review", deadline=(today + dt.timedelta(days=20)).isoformat(),
+                          deadline_label="论证期限")  # fmt: skip
+        service.assign(s, p(s, "head"), reported, "lawyer")
+        service.accept(s, p(s, "lawyer"), reported)
+        service.record_progress(cf, s, p(s, "lawyer"), reported,
+                                "经论证，办法总体合法，建议细化居民出资比例规定。", final=True)  # fmt: skip
+        closed = matter(s, "clerk", fzb, "某建筑公司与武阳市人民政府建设工程施工合同纠纷",
+                        kind="civil-litigation", served_days=40, parties="原告某建筑公司",
+                        party_role="被告", case_number="（2026）云0102民初4567号",
+                        body="武阳市五华区人民法院")  # fmt: skip
+        service.assign(s, p(s, "head"), closed, "lawyer")
+        service.accept(s, p(s, "lawyer"), closed)
+        service.record_progress(
+            cf, s, p(s, "lawyer"), closed, "双方达成调解，已履行完毕。", final=True
+        )
+        letter = s.scalars(select(IssuedDocument.id).join(
+            TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
+            .where(TemplateVersion.template_id == "commission-letter")
+            .order_by(IssuedDocument.id).offset(2)).first()  # fmt: skip
+        # the closed matter's letter: its lawyer's reading of it ended with the matter
+        if letter is not None:
+            service.link_document(s, p(s, "head"), closed, letter)
+        service.close(s, p(s, "head"), closed, "调解结案")
+        returned = matter(s, "clerk", fzb, "市民李某来信反映小区停车收费问题", kind="petition")
+        service.return_matter(s, p(s, "head"), returned, "属于信访事项，已转市信访局按程序办理。")
+        zr = "WY-ZRZYJ"
+        waiting = matter(s, "zr-clerk", zr, "某开发公司诉武阳市自然资源局土地出让合同纠纷",
+                         kind="civil-litigation", served_days=5, party_role="被告",
+                         case_number="（2026）云01民初88号", body="武阳市中级人民法院",
+                         specialty="行政诉讼")  # fmt: skip
+        deployment.request_deployment(s, p(s, "zr-head"), waiting, reason="本局暂无公职律师")
+        deployed = matter(s, "zr-clerk", zr, "刘某诉武阳市自然资源局征收补偿决定",
+                          served_days=8, parties="原告刘某", party_role="被告",
+                          case_number="（2026）云01行初233号", body="武阳市中级人民法院",
+                          specialty="行政诉讼")  # fmt: skip
+        request = deployment.request_deployment(
+            s, p(s, "zr-head"), deployed, reason="本局暂无公职律师"
+        )
+        deployment.deploy(s, p(s, username), request.id, "lawyer", "请张明远同志支持")
+        service.accept(s, p(s, "lawyer"), deployed)
+    return [(username, name, roles)]

@@ -21,6 +21,7 @@ EXPECTED = {
     "起草文书": {"clerk", "adviser", "lawyer", "head"},
     "已发文书": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "案卷": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
+    "法律事务": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "聘任合同": {"clerk", "head", "signatory", "inspector"},
     "规范性文件": {"clerk", "head", "signatory", "inspector"},
     "合规检查": {"head", "inspector"},

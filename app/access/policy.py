@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from app.access.matters import (
+    held_attachments,
+    held_matter_documents,
+    held_matters,
+    matter_runners,
+    visible_matters,
+)
 from app.access.readers import allowed_readers, documents_visible_to
 from app.access.roles import NO, ROLE_TABLE
 from app.access.scope import SearchScope
@@ -26,6 +33,7 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
+from app.matters.models import Deployment, Matter
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -43,6 +51,8 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
+# 法律事务: who handles them (the lawyer the matter is assigned to); rules in access/matters.py
+MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,7 @@ def visible_documents(p: Principal) -> ColumnElement[bool]:
     readable = p.readable_units()
     if readable:
         ways.append(doc.unit_id.in_(readable))
+    ways.append(doc.id.in_(held_matter_documents(user.id)))
     precedent = p.precedent_units()
     if precedent and p.precedent_templates:
         ways.append(
@@ -152,7 +163,10 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
     if not p.user.active:
         return false()
     readable = p.readable_units()
-    ways: list[ColumnElement[bool]] = [CaseFile.created_by == p.user.id]
+    ways: list[ColumnElement[bool]] = [
+        CaseFile.created_by == p.user.id,
+        CaseFile.id.in_(held_matters(p.user.id, Matter.case_file_id)),
+    ]
     if readable:
         ways.append(CaseFile.unit_id.in_(readable))
     return or_(*ways)
@@ -169,10 +183,14 @@ def search_scope(session: Session, p: Principal) -> SearchScope:
     )
     if p.has("inspector") and readable >= set(codes):
         return SearchScope(units=None, user_id=p.user.id, precedent=precedent)
+    documents = frozenset(session.scalars(held_matter_documents(p.user.id)))
+    attachments = frozenset(session.scalars(held_attachments(p.user.id)))
     return SearchScope(
         units=frozenset(codes[i] for i in readable if i in codes),
         user_id=p.user.id,
         precedent=precedent,
+        documents=documents,
+        attachments=attachments,
     )
 
 
@@ -203,7 +221,14 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
         )
     if action in {"casefile.read", "casefile.export"}:
         assert isinstance(obj, CaseFile)
-        return obj.created_by == p.user.id or obj.unit_id in p.readable_units()
+        found = session.scalar(
+            select(CaseFile.id).where(CaseFile.id == obj.id, visible_case_files(p))
+        )
+        return found is not None
+    if action == "matter.read":
+        assert isinstance(obj, Matter)
+        found = session.scalar(select(Matter.id).where(Matter.id == obj.id, visible_matters(p)))
+        return found is not None
     if not _can(session, p, action, obj):
         return False
     # 知悉范围: a restricted draft is readable only by its readers, on top of every rule above.
@@ -243,6 +268,7 @@ REFUSALS = {  # how a refusal by `may` reads, on every surface
     "unit.manage": "只有管理员可以管理单位",
     "user.manage": "只有管理员可以管理用户和角色",
     "template.manage": "只有管理员可以管理模板",
+    "matter.read": "您的角色不能查看法律事务",
 }
 
 
@@ -307,6 +333,23 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             return False
         keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return obj.created_by == user.id or obj.unit_id in keepers
+    if action == "matter.create":
+        assert isinstance(obj, Unit)
+        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+    if action == "matter.assign":
+        # assign, close, return, ask the level above for a lawyer: the unit's office head
+        assert isinstance(obj, Matter)
+        return obj.unit_id in matter_runners(p)
+    if action == "matter.deploy":
+        # pick a lawyer for a deployment asked of this unit: its office head
+        assert isinstance(obj, Deployment)
+        return obj.upper_unit_id in matter_runners(p)
+    if action == "matter.handle":
+        assert isinstance(obj, Matter)
+        return obj.lawyer_id == user.id and any(p.has(r) for r in MATTER_HANDLERS)
+    if action == "decision_list.manage":
+        assert isinstance(obj, Unit)
+        return obj.id in matter_runners(p)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":

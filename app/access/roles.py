@@ -15,6 +15,7 @@ UNIT = "unit"  # the unit of the grant
 SUBTREE = "subtree"  # the unit of the grant and every unit below it
 PRECEDENT = "precedent"  # the unit's issued documents of precedent types (opinions, notices)
 OWN = "own"  # only what the user created (their own drafts and case files)
+ASSIGNED = "assigned"  # only the matters assigned to the user (法律事务)
 
 SCOPE_LABELS = {
     NO: "—",
@@ -23,6 +24,7 @@ SCOPE_LABELS = {
     SUBTREE: "本单位及下级单位",
     PRECEDENT: "本单位的合法性审查意见书、法律风险提示函",
     OWN: "本人起草或建立的",
+    ASSIGNED: "指派本人承办的",
 }
 
 CAPABILITIES = {
@@ -42,6 +44,11 @@ CAPABILITIES = {
     "archive.checks": "四性检测",
     "audit.read": "审计日志",
     "user.manage": "管理单位、用户和模板",
+    "matter.read": "阅读法律事务",
+    "matter.create": "登记法律事务",
+    "matter.assign": "指派、办结、退回法律事务，申请或决定调配",
+    "matter.handle": "承办法律事务（接受或拒绝指派、承办记录、反馈）",
+    "decision_list.manage": "维护决策事项清单",
 }
 
 ROLE_TABLE: dict[str, dict[str, str]] = {
@@ -51,6 +58,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
         "document.correct": UNIT, "document.revoke": NO, "normative.register": YES, "normative.edit": UNIT,
         "audit.read": NO, "user.manage": NO,
+        "matter.read": UNIT, "matter.create": UNIT, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
     },
     "adviser": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
@@ -58,6 +66,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
         "document.correct": PRECEDENT, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
+        "matter.read": ASSIGNED, "matter.create": NO, "matter.assign": NO, "matter.handle": ASSIGNED, "decision_list.manage": NO,
     },
     "public-lawyer": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
@@ -65,6 +74,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
         "document.correct": PRECEDENT, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
+        "matter.read": ASSIGNED, "matter.create": NO, "matter.assign": NO, "matter.handle": ASSIGNED, "decision_list.manage": NO,
     },
     "office-head": {
         "document.read": SUBTREE, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": UNIT,
@@ -72,6 +82,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": YES, "archive.compliance": YES, "archive.checks": NO,
         "document.correct": UNIT, "document.revoke": UNIT, "normative.register": YES, "normative.edit": UNIT,
         "audit.read": NO, "user.manage": NO,
+        "matter.read": SUBTREE, "matter.create": SUBTREE, "matter.assign": UNIT, "matter.handle": NO, "decision_list.manage": UNIT,
     },
     "signatory": {
         "document.read": UNIT, "draft.create": NO, "draft.review": UNIT, "draft.issue": NO,
@@ -79,6 +90,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
         "document.correct": NO, "document.revoke": UNIT, "normative.register": YES, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
+        "matter.read": UNIT, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
     },
     "inspector": {
         "document.read": SUBTREE, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
@@ -86,6 +98,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": YES, "archive.compliance": YES, "archive.checks": YES,
         "document.correct": NO, "document.revoke": NO, "normative.register": YES, "normative.edit": NO,
         "audit.read": YES, "user.manage": NO,
+        "matter.read": SUBTREE, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
     },
     "admin": {
         "document.read": NO, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
@@ -93,6 +106,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "contract.register": NO, "archive.compliance": NO, "archive.checks": YES,
         "document.correct": NO, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": YES, "user.manage": YES,
+        "matter.read": NO, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
     },
 }  # fmt: skip
 
@@ -104,6 +118,10 @@ NOTES = (
     "The steps of a review chain are filled by the role each step names, in the draft's unit "
     "(or a co-signing unit); the drafter never approves their own draft, and one person fills "
     "at most one step.",
+    "A public lawyer or adviser holding a matter (法律事务), of their unit or deployed (调配) from "
+    "another, reads that matter's documents and case file while it is assigned, in hand or "
+    "reported, and nothing else of its unit; a deployment is decided by the office head of the "
+    "unit it was asked of, who with the head of the lawyer's unit also reads the matter.",
 )
 
 

@@ -14,6 +14,7 @@ from app.api import (  # noqa: F401 - each module adds its routes to bp
     docs,
     documents,
     drafts,
+    matters,
     normative,
     search,
     templates,

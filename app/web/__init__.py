@@ -27,6 +27,7 @@ from app.web import (
     drafts,
     history,
     main,
+    matters,
     nav,
     normative,
     restrictions,
@@ -68,6 +69,7 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    matters,
     normative,
 )
 

@@ -28,6 +28,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("起草文书", "drafts.templates", "draft.create"),
     NavEntry("已发文书", "documents.index", "document.read"),
     NavEntry("案卷", "casefiles.index", "casefile.read"),
+    NavEntry("法律事务", "matters.index", "matter.read"),
     NavEntry("聘任合同", "contracts.index", "contract.register"),
     NavEntry("规范性文件", "normative.index", "normative.register"),
     NavEntry("合规检查", "casefiles.compliance", "archive.compliance"),
