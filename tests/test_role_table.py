@@ -133,10 +133,12 @@ def test_can_answers_every_cell(cf, world, role):
             case = s.get(CaseFile, cases[code])
             for cap, obj in (("draft.create", unit), ("draft.review", draft),
                              ("draft.issue", draft), ("draft.restrict", draft),
-                             ("casefile.create", unit), ("casefile.read", case)):  # fmt: skip
+                             ("casefile.create", unit), ("casefile.read", case),
+                             ("pool.manage", unit), ("service.record", unit), ("filing.submit", unit),
+                             ("assessment.conduct", unit), ("assessment.sign", unit)):  # fmt: skip
                 assert can(s, p, cap, obj) == _expected(row[cap], code), (role, cap, code)
         for cap in ("contract.register", "archive.compliance", "archive.checks", "audit.read",
-                    "user.manage"):  # fmt: skip
+                    "user.manage", "pool.read", "supervision.dashboard"):  # fmt: skip
             assert can(s, p, cap) == (row[cap] == YES), (role, cap)
         # OWN: what the user drafted or created, anywhere they may create it
         if row["draft.create"] != NO or row["draft.restrict"] == OWN:

@@ -38,6 +38,13 @@ CAPABILITIES = {
     "archive.checks": "四性检测",
     "audit.read": "审计日志",
     "user.manage": "管理单位、用户和模板",
+    "pool.read": "查阅法律顾问人才库",
+    "pool.manage": "管理人才库、登记合同备案",
+    "filing.submit": "报送合同备案",
+    "service.record": "登记服务记录",
+    "assessment.conduct": "年度考核评议",
+    "assessment.sign": "确认考核结果",
+    "supervision.dashboard": "督导考核看板与季度排名",
 }
 
 ROLE_TABLE: dict[str, dict[str, str]] = {
@@ -46,42 +53,56 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": UNIT,
         "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
         "audit.read": NO, "user.manage": NO,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": UNIT, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "adviser": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
         "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": OWN,
         "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
         "audit.read": NO, "user.manage": NO,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "public-lawyer": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
         "draft.restrict": OWN, "casefile.create": UNIT, "casefile.read": OWN,
         "contract.register": NO, "archive.compliance": NO, "archive.checks": NO,
         "audit.read": NO, "user.manage": NO,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "office-head": {
         "document.read": SUBTREE, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": UNIT,
         "draft.restrict": UNIT, "casefile.create": SUBTREE, "casefile.read": SUBTREE,
         "contract.register": YES, "archive.compliance": YES, "archive.checks": NO,
         "audit.read": NO, "user.manage": NO,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": SUBTREE, "service.record": SUBTREE,
+        "assessment.conduct": UNIT, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "signatory": {
         "document.read": UNIT, "draft.create": NO, "draft.review": UNIT, "draft.issue": NO,
         "draft.restrict": NO, "casefile.create": NO, "casefile.read": UNIT,
         "contract.register": YES, "archive.compliance": NO, "archive.checks": NO,
         "audit.read": NO, "user.manage": NO,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": UNIT, "supervision.dashboard": NO,
     },
     "inspector": {
         "document.read": SUBTREE, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
         "draft.restrict": NO, "casefile.create": NO, "casefile.read": SUBTREE,
         "contract.register": YES, "archive.compliance": YES, "archive.checks": YES,
         "audit.read": YES, "user.manage": NO,
+        "pool.read": YES, "pool.manage": SUBTREE, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": YES,
     },
     "admin": {
         "document.read": NO, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
         "draft.restrict": NO, "casefile.create": NO, "casefile.read": NO,
         "contract.register": NO, "archive.compliance": NO, "archive.checks": YES,
         "audit.read": YES, "user.manage": YES,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
 }  # fmt: skip
 
@@ -93,6 +114,9 @@ NOTES = (
     "The steps of a review chain are filled by the role each step names, in the draft's unit "
     "(or a co-signing unit); the drafter never approves their own draft, and one person fills "
     "at most one step.",
+    "The adviser pool (人才库) a unit reads is the one kept at or above it; inspectors (the "
+    "justice bureau's and the rule-of-law office's supervisors) keep the pools, register the "
+    "contract filings and see the work records, assessments and ranking of their subtree.",
 )
 
 
