@@ -29,6 +29,7 @@ from app.web import (
     main,
     restrictions,
     search,
+    supervision,
 )
 from app.web.common import cf, csrf, format_cst, login_required, remote_addr, safe_next
 
@@ -66,6 +67,7 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    supervision,
 )
 
 

@@ -18,9 +18,10 @@ from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data
-from app.errors import Forbidden, WorkflowError
+from app.errors import Forbidden, ValidationFailed, WorkflowError
 from app.identity.models import Unit
 from app.renditions import ConversionError, cached_preview_pdf
+from app.supervision import pool
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import form_to_data, rows_for_form
@@ -131,9 +132,12 @@ def new(template_id: str):
         units = _drafting_units(s)
     if not units:
         raise Forbidden("您在任何单位都没有起草文书的权限")
-    unit_code = request.form.get("unit") or units[0].code
+    unit_code = request.values.get("unit") or units[0].code
     if request.method == "GET":
-        return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
+        initial, unit_code = _initial_data(template_id, unit_code)
+        return _form_page(
+            tpl, initial, {}, units, unit_code, url_for(".new", template_id=template_id)
+        )
     data = form_to_data(tpl.schema, request.form)
     co_sign = request.form.getlist("co_sign_units")
     extra = _add_row_request(tpl)
@@ -157,6 +161,22 @@ def new(template_id: str):
         return page, exc.status
     flash("草稿已保存。" + ("已提交审核。" if request.form.get("submit_now") else ""), "ok")
     return redirect(url_for(".show", draft_id=draft_id))
+
+
+def _initial_data(template_id: str, unit_code: str) -> tuple[dict, str]:
+    """An engagement contract chosen from the adviser pool (?pool_entry=) or renewing an
+    expiring one (?renew=) starts prefilled (app/supervision/pool.py); else empty."""
+    entry, renew = request.args.get("pool_entry"), request.args.get("renew")
+    if template_id != pool.CONTRACT or not (entry or renew):
+        return {}, unit_code
+    try:
+        with cf().db.read() as s:
+            if renew:
+                return pool.renewal_prefill(s, g.principal, renew)
+            return pool.engagement_prefill(s, g.principal, entry, unit_code), unit_code
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        return {}, unit_code
 
 
 def _visible_draft(s, draft_id: int) -> Draft:
