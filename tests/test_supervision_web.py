@@ -111,3 +111,44 @@ def test_renewal_starts_from_the_register(app, cf):
     assert f"renew={doc.id}" in page and "换聘" in page
     form = clerk.get(f"/drafts/new/engagement-contract?renew={doc.id}").get_data(as_text=True)
     assert (today + dt.timedelta(days=21)).isoformat() in form
+
+
+def test_the_api_and_the_cli_call_the_same_services(cf, run_cli):
+    from webutil import api_client
+
+    client, token = api_client(cf)
+    inspector, clerk = token("inspector"), token("clerk")
+    body = {"name": "方立诚", "kind": "法学专家", "firm": "武阳大学法学院", "admitted_on": "2026-02-01",
+            "proposed_by": "武阳大学", "criteria": "教授，行政法方向", "decision": "局务会议通过"}  # fmt: skip
+    r = client.post("/api/v1/supervision/pool", json=body | {"licence": "12"}, headers=inspector)
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "licence"
+    assert client.post("/api/v1/supervision/pool", json=body, headers=clerk).status_code == 403
+    r = client.post("/api/v1/supervision/pool", json=body, headers=inspector)
+    assert r.status_code == 201
+    entry_id = r.json["id"]
+    r = client.get(f"/api/v1/supervision/pool/{entry_id}/engagement?unit=FZB", headers=clerk)
+    assert r.json["data"]["adviser_employer"] == "武阳大学法学院"
+    year = today_in_china().year
+    r = client.post("/api/v1/supervision/records", headers=clerk, json={
+        "unit": "FZB", "subject": f"entry:{entry_id}", "kind": "training",
+        "served_on": today_in_china().isoformat(), "matter": "依法行政培训", "hours": "3"})  # fmt: skip
+    assert r.status_code == 201, r.json
+    r = client.get(f"/api/v1/supervision/records?year={year}", headers=inspector)
+    assert r.json["by_kind"] == {"法律培训": 1}
+    r = client.put("/api/v1/supervision/weights", json={"services": 50}, headers=inspector)
+    assert r.json["weights"]["services"] == 50
+    r = client.get(f"/api/v1/supervision/ranking?year={year}&quarter=1", headers=inspector)
+    assert [row["unit"] for row in r.json["rows"]] == ["FZB", "ZRJ"]
+    assert client.get("/api/v1/supervision/dashboard", headers=clerk).status_code == 403
+    assert client.get("/api/v1/openapi.json").json["paths"]["/api/v1/supervision/drill"]
+
+    code, out, _ = run_cli("supervision", "records", "--year", str(year), "--as", "inspector",
+                           "--json")  # fmt: skip
+    assert code == 0 and '"法律培训": 1' in out
+    code, out, err = run_cli("supervision", "pool", "--as", "zr-clerk")
+    assert code == 0 and "方立诚" in out
+    code, _, err = run_cli("supervision", "ranking", "--year", str(year), "--quarter", "5",
+                           "--as", "inspector")  # fmt: skip
+    assert code == 2 and "季度" in err
+    code, out, _ = run_cli("supervision", "dashboard", "--as", "inspector")
+    assert code == 0 and "季度考核排名" in out

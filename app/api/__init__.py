@@ -15,6 +15,7 @@ from app.api import (  # noqa: F401 - each module adds its routes to bp
     documents,
     drafts,
     search,
+    supervision,
     templates,
     tokens,
 )
