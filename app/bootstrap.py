@@ -12,7 +12,7 @@ from app.access.policy import principal
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db import migrate
-from app.demo import create_demo_dossiers
+from app.demo import create_demo_dossiers, create_demo_supervision
 from app.drafting import drafts
 from app.identity.models import Unit, User
 from app.identity.users import add_unit, add_user
@@ -124,6 +124,7 @@ def _demo(cf: Casefile, result: InitResult) -> None:
                 continue  # a template whose chain the demo users cannot staff
 
     create_demo_dossiers(cf)
+    create_demo_supervision(cf, samples.get("engagement-contract"))
 
 
 def _demo_contracts(sample: dict | None) -> list[tuple[dict, dt.date]]:

@@ -144,7 +144,7 @@ def cmd_assess_sign(cf: Casefile, args) -> int:
 
 
 def _ranking_lines(r) -> list[str]:
-    lines = [f"{r.label}季度考核排名（权重：" + "，".join(
+    lines = [f"{r.label}考核排名（权重：" + "，".join(
         f"{label} {r.weights[k]}" for k, label in ranking.INDICATORS.items()) + "）"]  # fmt: skip
     for row in r.rows:
         cells = "  ".join(f"{label} {row.raw[k]}" for k, label in ranking.INDICATORS.items())
