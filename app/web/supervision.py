@@ -242,7 +242,7 @@ def assessments():
             with cf().db.write() as s:
                 assessment.save_assessment(s, g.principal, form, remote_addr())
             flash("考核已保存，待签发人确认。", "ok")
-            return redirect(url_for(".assessments", year=form.get("year")))
+            return redirect(url_for(".assessments", list_year=form.get("year")))
         except ValidationFailed as exc:
             errors = _errors(exc)
     elif args.get("subject"):
@@ -259,9 +259,8 @@ def assessments():
                                          form.get("year") or today.year)  # fmt: skip
             except ValidationFailed as exc:
                 errors |= _errors(exc)
-        year = args.get("year") or None
         try:
-            rows = assessment.list_assessments(s, g.principal, year=year)
+            rows = assessment.list_assessments(s, g.principal, year=args.get("list_year") or None)
         except ValidationFailed as exc:
             rows, errors = [], errors | _errors(exc)
         names = {u.id: u.name for u in s.scalars(select(Unit))}
