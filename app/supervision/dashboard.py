@@ -18,13 +18,15 @@ from app import audit
 from app.access.policy import Principal, can, supervised_units
 from app.common.clock import today_in_china
 from app.identity.models import Unit
-from app.registers.contracts import ContractEntry, contract_register
+from app.registers.contracts import ContractEntry
 from app.supervision import charts
+from app.supervision.common import period, quarter_bounds
 from app.supervision.filing import FilingRow, filing_rows
 from app.supervision.models import Assessment
 from app.supervision.ranking import (
     INDICATORS,
     Ranking,
+    gather,
     quarter_ranking,
     ranked_units,
     units_without_adviser,
@@ -69,25 +71,29 @@ def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
     today = today or today_in_china()
     if year in (None, "") and quarter in (None, ""):
         year, quarter = current_quarter(today)
-    ranking = quarter_ranking(session, p, year, quarter, today=today)
-    quarters = previous_quarters(ranking.year, ranking.quarter, 4)
-    history = [ranking if (y, q) == (ranking.year, ranking.quarter)
-               else quarter_ranking(session, p, y, q, today=today) for y, q in quarters]  # fmt: skip
+    y, q, _, _ = period(year, quarter if quarter not in (None, "") else 0)
+    quarters = previous_quarters(y, q, 4)
+    first, last = quarter_bounds(*quarters[0])[0], quarter_bounds(y, q)[1]
+    units, facts = gather(session, p, first, last, today)  # one gathering for four quarters
+    history = [quarter_ranking(session, p, qy, qq, today=today, facts=(units, facts))
+               for qy, qq in quarters]  # fmt: skip
+    ranking = history[-1]
     names = [r.unit.name for r in ranking.rows]
     scores = {name: [] for name in names}
     for past in history:
         by_name = {r.unit.name: r.score for r in past.rows}
         for name in names:
             scores[name].append(by_name.get(name, 0.0))
-    labels = [f"{y}年Q{q}" for y, q in quarters]
-    units = {u.id for u in ranked_units(session, p)}
-    register = contract_register(session, p, today=today)
+    labels = [f"{qy}年Q{qq}" for qy, qq in quarters]
+    ids = {u.id for u in units}
+    register = facts.register
     expiring = [e for e in register.entries
-                if e.unit_id in units and e.status == "expiring" and not e.renewed_by]  # fmt: skip
-    overdue = [f for f in filing_rows(session, p, today=today, units=units) if f.overdue]
+                if e.unit_id in ids and e.status == "expiring" and not e.renewed_by]  # fmt: skip
+    overdue = [f for f in filing_rows(session, p, today=today, units=ids, register=register)
+               if f.overdue]  # fmt: skip
     board = Dashboard(
         ranking=ranking, trend_labels=labels, trend=list(scores.items()),
-        uncovered=units_without_adviser(session, p, units, today), expiring=expiring,
+        uncovered=units_without_adviser(session, p, ids, today, register), expiring=expiring,
         overdue=overdue,
         bars_svg=charts.score_bars([(r.unit.name, r.score, r.bottom) for r in ranking.rows]),
         trend_svg=charts.trend_lines(labels, list(scores.items())),

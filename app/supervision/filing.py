@@ -20,7 +20,7 @@ from app.access.policy import Principal, can
 from app.common.clock import today_in_china
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden, NotFound
-from app.registers.contracts import contract_register
+from app.registers.contracts import ContractRegister, contract_register
 from app.supervision.common import date, refuse, text
 from app.supervision.models import FILING_STATE_LABELS, ContractFiling
 
@@ -66,10 +66,12 @@ class FilingRow:
 
 
 def filing_rows(session: Session, p: Principal | None, *, today: dt.date | None = None,
-                units: set[int] | None = None) -> list[FilingRow]:  # fmt: skip
-    """Every engagement contract p reads (None: all), with its filing state."""
+                units: set[int] | None = None,
+                register: ContractRegister | None = None) -> list[FilingRow]:  # fmt: skip
+    """Every engagement contract p reads (None: all), with its filing state (`register`: the
+    contracts register p already read for `today`)."""
     today = today or today_in_china()
-    register = contract_register(session, p, today=today)
+    register = register or contract_register(session, p, today=today)
     filings = {f.document_id: f for f in session.scalars(select(ContractFiling))}
     rows = []
     for c in register.entries:

@@ -21,7 +21,7 @@ from app.common.clock import today_in_china
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden
 from app.identity.models import RoleGrant, Unit, User
-from app.registers.contracts import ContractEntry, contract_register
+from app.registers.contracts import ContractEntry, ContractRegister, contract_register
 from app.supervision.common import integer, period, refuse, unit_by_code
 from app.supervision.filing import filing_rows
 from app.supervision.models import RankingWeight
@@ -145,46 +145,56 @@ def _public_lawyers(session: Session, units: set[int]) -> list:
     ).all()  # fmt: skip
 
 
-class _Facts:
-    """What the ranking and the drill-down of one quarter read, gathered once."""
+class Facts:
+    """What the rankings and drill-downs of the quarters between `start` and `end` read,
+    gathered once (the dashboard ranks four quarters from one gathering)."""
 
-    def __init__(self, session: Session, p: Principal, units: list[Unit], year: int, quarter: int,
-                 today: dt.date):  # fmt: skip
-        _, _, self.start, self.end = period(year, quarter)
-        self.until = min(self.end, today)
+    def __init__(self, session: Session, p: Principal, units: list[Unit], start: dt.date,
+                 end: dt.date, today: dt.date, register: ContractRegister | None = None):  # fmt: skip
         ids = {u.id for u in units}
-        register = contract_register(session, p, today=today)
-        self.contracts = [c for c in register.entries if c.unit_id in ids]
-        self.filings = [f for f in filing_rows(session, p, today=today, units=ids)
-                        if self.start <= f.signed_on <= self.end]  # fmt: skip
-        self.opinions = _opinions(session, ids, self.start, self.end)
+        self.register = register or contract_register(session, p, today=today)
+        self.contracts = [c for c in self.register.entries if c.unit_id in ids]
+        self.filings = [f for f in filing_rows(session, p, today=today, units=ids,
+                                               register=self.register)
+                        if start <= f.signed_on <= end]  # fmt: skip
+        self.opinions = _opinions(session, ids, start, end)
         self.lawyers = _public_lawyers(session, ids)
-        self.services = collect(session, ids, self.start, self.end)
+        self.services = collect(session, ids, start, end)
         self.today = today
 
-    def of(self, unit_id: int) -> dict:
+    def of(self, unit_id: int, start: dt.date, end: dt.date) -> dict:
         contracts = [c for c in self.contracts if c.unit_id == unit_id and c.start and c.end
-                     and c.start <= self.end and c.end >= self.start]  # fmt: skip
-        filings = [f for f in self.filings if f.unit_id == unit_id
+                     and c.start <= end and c.end >= start]  # fmt: skip
+        filings = [f for f in self.filings if f.unit_id == unit_id and start <= f.signed_on <= end
                    and (f.state == "registered" or f.due_on < self.today)]  # fmt: skip
         return {
             "coverage": contracts,
             "public_lawyers": [row for row in self.lawyers if row[0] == unit_id],
-            "legality_reviews": [row for row in self.opinions if row[1] == unit_id],
+            "legality_reviews": [row for row in self.opinions
+                                 if row[1] == unit_id and start <= row[4] <= end],
             "filing_on_time": filings,
-            "services": [r for r in self.services if r.unit_id == unit_id],
-        }
+            "services": [r for r in self.services
+                         if r.unit_id == unit_id and start <= r.served_on <= end],
+        }  # fmt: skip
+
+
+def gather(session: Session, p: Principal, start: dt.date, end: dt.date,
+           today: dt.date | None = None) -> tuple[list[Unit], Facts]:  # fmt: skip
+    """The ranked units and their facts between `start` and `end`."""
+    units = ranked_units(session, p)
+    return units, Facts(session, p, units, start, end, today or today_in_china())
 
 
 def quarter_ranking(session: Session, p: Principal, year, quarter, *,
-                    today: dt.date | None = None) -> Ranking:  # fmt: skip
-    y, q, _, _ = period(year, quarter if quarter not in (None, "") else 0)
+                    today: dt.date | None = None, facts: tuple[list[Unit], Facts] | None = None,
+                    ) -> Ranking:  # fmt: skip
+    y, q, start, end = period(year, quarter if quarter not in (None, "") else 0)
     today = today or today_in_china()
-    units = ranked_units(session, p)
+    units, found = facts or gather(session, p, start, end, today)
     w = weights(session, p)
-    facts = _Facts(session, p, units, y, q, today)
-    days = max(0, (facts.until - facts.start).days + 1)
-    per_unit = {u.id: facts.of(u.id) for u in units}
+    until = min(end, today)
+    days = max(0, (until - start).days + 1)
+    per_unit = {u.id: found.of(u.id, start, end) for u in units}
     most = {
         k: max([len(per_unit[u.id][k]) for u in units] + [0])
         for k in ("legality_reviews", "services")
@@ -192,7 +202,7 @@ def quarter_ranking(session: Session, p: Principal, year, quarter, *,
     ranking = Ranking(year=y, quarter=q, weights=w)
     for u in units:
         f = per_unit[u.id]
-        covered = _covered_days(f["coverage"], facts.start, facts.until) if days else 0
+        covered = _covered_days(f["coverage"], start, until) if days else 0
         on_time = sum(1 for x in f["filing_on_time"] if x.on_time)
         due = len(f["filing_on_time"])
         values = {
@@ -261,8 +271,9 @@ def drill(session: Session, p: Principal, unit_code: str, indicator: str, year, 
     unit = unit_by_code(session, unit_code)
     if unit.id not in {u.id for u in ranked_units(session, p)}:
         raise Forbidden(f"“{unit.name}”不在您的督导范围内")
-    facts = _Facts(session, p, [unit], y, q, today or today_in_china())
-    items = facts.of(unit.id)[indicator]
+    _, _, start, end = period(y, q)
+    facts = Facts(session, p, [unit], start, end, today or today_in_china())
+    items = facts.of(unit.id, start, end)[indicator]
     rows: list[list[str]] = []
     links: list[int | None] = []
     for x in items:
@@ -292,9 +303,10 @@ def drill(session: Session, p: Principal, unit_code: str, indicator: str, year, 
 
 
 def units_without_adviser(session: Session, p: Principal, units: set[int],
-                          today: dt.date | None = None) -> list[Unit]:  # fmt: skip
+                          today: dt.date | None = None,
+                          register: ContractRegister | None = None) -> list[Unit]:  # fmt: skip
     """不断档: the units among `units` with no engagement contract in force today."""
-    register = contract_register(session, p, today=today or today_in_china())
+    register = register or contract_register(session, p, today=today or today_in_china())
     covered = {c.unit_id for c in register.entries if c.status in {"active", "expiring"}}
     return list(session.scalars(
         select(Unit).where(Unit.id.in_((units - covered) or {-1})).order_by(Unit.code)))  # fmt: skip
