@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.users import add_unit, add_user
-from app.supervision import filing, pool
+from app.supervision import assessment, dashboard, filing, pool, ranking, records
 
 ENTRY = {"name": "云岭明德律师事务所", "kind": "律师事务所", "firm": "",
          "specialties": "行政法、公司法", "contact": "0871-65123456",
@@ -64,6 +64,24 @@ def test_another_county_sees_none_of_the_pool_or_filings(cf, other_county):
     with cf.db.write() as s, pytest.raises(NotFound):
         doc = filing.filing_queue(s, as_user(s, "inspector"))[0].document_id
         filing.register_filing(s, as_user(s, "xc-inspector"), doc, "西司备〔2026〕1号")
+    with cf.db.write() as s:
+        records.add_record(s, as_user(s, "clerk"), {
+            "unit": "FZB", "subject": f"entry:{entry_id}", "kind": "meeting", "matter": "列席会议",
+            "served_on": "2026-03-02", "hours": "2"})  # fmt: skip
+        row = assessment.save_assessment(s, as_user(s, "head"), {
+            "unit": "FZB", "subject": f"entry:{entry_id}", "year": 2026, "ability": 90,
+            "quality": 90, "efficiency": 90})  # fmt: skip
+        xc = as_user(s, "xc-inspector")
+        assert records.service_records(s, xc, year=2026).records == []
+        assert len(records.service_records(s, as_user(s, "inspector"), year=2026).records) == 1
+        assert assessment.list_assessments(s, xc) == []
+        with pytest.raises(NotFound):
+            assessment.visible_assessment(s, xc, row.id)
+        board = dashboard.dashboard(s, xc, 2026, 1)
+        assert [r.unit.code for r in board.ranking.rows] == ["XC-FZB"]
+        assert board.expiring == [] and board.overdue == []
+        with pytest.raises(Forbidden):
+            ranking.drill(s, xc, "FZB", "services", 2026, 1)
 
 
 def test_prefill_takes_the_adviser_from_the_pool_and_the_unit_from_its_last_contract(cf):
