@@ -129,9 +129,9 @@ def build(cf, n_units: int, n_docs: int, n_records: int, seed: int = 13) -> None
         for table, rows in ((Draft, drafts), (DraftVersion, versions), (IssuedDocument, docs),
                             (ReviewStep, steps), (ContractFiling, filings)):  # fmt: skip
             for start in range(0, len(rows), 5000):
-                s.execute(insert(table), rows[start:start + 5000])
+                s.execute(insert(table), rows[start : start + 5000])
         records = []
-        for n in range(n_records):
+        for _ in range(n_records):
             i = rnd.randrange(n_units)
             records.append({"unit_id": units[f"clerk{i}"], "entry_id": pool_ids[i],
                             "kind": rnd.choice(KINDS), "matter": "服务事项",
@@ -139,9 +139,11 @@ def build(cf, n_units: int, n_docs: int, n_records: int, seed: int = 13) -> None
                             + dt.timedelta(days=rnd.randrange(0, 330)),
                             "hours": 2, "created_by": users[f"clerk{i}"]})  # fmt: skip
         for start in range(0, len(records), 5000):
-            s.execute(insert(WorkRecord), records[start:start + 5000])
-    print(f"generated: {len(docs)} issued documents, {len(steps)} review steps, "
-          f"{len(filings)} filings, {len(records)} work records, {n_units} units × {len(YEARS)} years")
+            s.execute(insert(WorkRecord), records[start : start + 5000])
+    print(
+        f"generated: {len(docs)} issued documents, {len(steps)} review steps, "
+        f"{len(filings)} filings, {len(records)} work records, {n_units} units × {len(YEARS)} years"
+    )
 
 
 def timed(fn, runs: int) -> tuple[float, float]:
