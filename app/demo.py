@@ -4,6 +4,8 @@ opinion, meeting minutes and the decision; and an open one holding the risk noti
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import io
 
 from docx import Document
@@ -12,10 +14,13 @@ from sqlalchemy import select
 
 from app.access.policy import principal
 from app.casefiles import service as casefiles
+from app.common.clock import today_in_china
 from app.container import Casefile
+from app.drafting import drafts
 from app.drafting.models import IssuedDocument
 from app.errors import WorkflowError
 from app.identity.models import User
+from app.supervision import assessment, filing, pool, records
 from app.templating.models import TemplateVersion
 
 DECISION = "关于实施《武阳市城镇老旧小区改造项目管理办法》的重大行政决策"
@@ -132,8 +137,6 @@ DEMO_SERVICES = [
 
 def _issue_as(cf: Casefile, template_id: str, data: dict, unit: str, clerk: str, chain: dict,
               date) -> IssuedDocument:  # fmt: skip
-    from app.drafting import drafts  # lazy: the demo drives the workflow like a user
-
     with cf.db.write() as s:
         as_ = {name: principal(s, s.scalars(select(User).where(User.username == name)).one())
                for name in {clerk, *chain.values()}}  # fmt: skip
@@ -148,11 +151,6 @@ def create_demo_supervision(cf: Casefile, contract_sample: dict | None) -> None:
     """The adviser pool of 武阳市, the natural-resources bureau's contract with a pool lawyer,
     filings (one on time, one returned, one overdue), services in every quarter of 2025 and
     2026 and the 2025 assessments (one 不称职, which suspends the entry)."""
-    import copy
-    import datetime as dt
-
-    from app.common.clock import today_in_china
-    from app.supervision import assessment, filing, pool, records  # lazy: optional demo layer
 
     def as_(s, name):
         return principal(s, s.scalars(select(User).where(User.username == name)).one())

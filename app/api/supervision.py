@@ -1,5 +1,8 @@
 """督导考核 over the API: the adviser pool, filings, work records, assessments, the ranking,
-the dashboard and its drill-down (the services of app/supervision)."""
+the dashboard and its drill-down (the services of app/supervision).
+
+Long module: one resource's routes with their request and reply models, declared together.
+"""
 
 from __future__ import annotations
 
@@ -263,6 +266,7 @@ def _entry(e) -> dict:
 @route("POST", "/supervision/pool", tag=TAG, summary="纳入人才库", ok=PoolEntryOut, status=201,
        body=PoolEntryIn, errors=(403,))  # fmt: skip
 def pool_admit():
+    pool.check_may_manage(g.principal)
     data = request_body().model_dump()
     with cf().db.write() as s:
         return jsonify(_entry(pool.admit(s, g.principal, data, remote_addr()))), 201
@@ -273,6 +277,7 @@ def pool_admit():
 def pool_status(entry_id: int):
     with cf().db.write() as s:
         pool.visible_entry(s, g.principal, entry_id)
+        pool.check_may_manage(g.principal)
         body = request_body()
         entry = pool.set_status(s, g.principal, entry_id, body.status, body.reason, remote_addr())
         return jsonify(_entry(entry))
@@ -302,6 +307,7 @@ def _filing(f) -> dict:
        ok=FilingOut, body=RegisterIn, errors=(403, 404))  # fmt: skip
 def filing_register(document_id: int):
     with cf().db.write() as s:
+        filing.contract_for(s, g.principal, document_id)
         body = request_body()
         return jsonify(_filing(filing.register_filing(
             s, g.principal, document_id, body.filing_number, body.filed_on, remote_addr())))  # fmt: skip
@@ -311,6 +317,7 @@ def filing_register(document_id: int):
        ok=FilingOut, body=ReasonIn, errors=(403, 404))  # fmt: skip
 def filing_return(document_id: int):
     with cf().db.write() as s:
+        filing.contract_for(s, g.principal, document_id)
         body = request_body()
         return jsonify(_filing(filing.return_filing(s, g.principal, document_id, body.reason,
                                                     remote_addr())))  # fmt: skip
@@ -320,6 +327,7 @@ def filing_return(document_id: int):
        ok=FilingOut, body=NoteIn, body_required=False, errors=(403, 404))  # fmt: skip
 def filing_resubmit(document_id: int):
     with cf().db.write() as s:
+        filing.contract_for(s, g.principal, document_id)
         body = request_body()
         return jsonify(_filing(filing.resubmit_filing(s, g.principal, document_id, body.note,
                                                       remote_addr())))  # fmt: skip

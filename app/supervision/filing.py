@@ -111,7 +111,8 @@ def filing_queue(session: Session, p: Principal, *, state: str | None = None,
     return rows
 
 
-def _contract(session: Session, p: Principal, document_id) -> IssuedDocument:
+def contract_for(session: Session, p: Principal, document_id) -> IssuedDocument:
+    """The engagement contract p reads, or NotFound; a document of another type is refused."""
     try:
         doc = session.get(IssuedDocument, int(document_id))
     except (TypeError, ValueError):
@@ -134,7 +135,7 @@ def _filing(session: Session, doc: IssuedDocument) -> ContractFiling:
 def register_filing(session: Session, p: Principal, document_id, filing_number: str,
                     filed_on=None, remote_addr: str = "") -> ContractFiling:  # fmt: skip
     """The bureau registers the contract under a filing number (备案号)."""
-    doc = _contract(session, p, document_id)
+    doc = contract_for(session, p, document_id)
     if not can(session, p, "filing.register", doc):
         raise Forbidden("您无权登记该合同的备案")
     number = text(filing_number, "filing_number", "备案号", required=True, limit=50)
@@ -165,7 +166,7 @@ def register_filing(session: Session, p: Principal, document_id, filing_number: 
 def return_filing(session: Session, p: Principal, document_id, reason: str,
                   remote_addr: str = "") -> ContractFiling:  # fmt: skip
     """The bureau returns the contract to its unit, with the reason."""
-    doc = _contract(session, p, document_id)
+    doc = contract_for(session, p, document_id)
     if not can(session, p, "filing.register", doc):
         raise Forbidden("您无权处理该合同的备案")
     why = text(reason, "reason", "退回原因", required=True, limit=500)
@@ -182,7 +183,7 @@ def return_filing(session: Session, p: Principal, document_id, reason: str,
 def resubmit_filing(session: Session, p: Principal, document_id, note: str = "",
                     remote_addr: str = "") -> ContractFiling:  # fmt: skip
     """The unit sends a returned contract again (with what it did about the reason)."""
-    doc = _contract(session, p, document_id)
+    doc = contract_for(session, p, document_id)
     if not can(session, p, "filing.submit", doc):
         raise Forbidden("您无权报送该合同的备案")
     f = _filing(session, doc)

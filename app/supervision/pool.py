@@ -99,6 +99,12 @@ def _validated(data: dict) -> dict:
     }  # fmt: skip
 
 
+def check_may_manage(p: Principal) -> None:
+    """Refuse whoever keeps no pool at all (before their input is looked at)."""
+    if not supervised_units(p):
+        raise Forbidden("您无权管理法律顾问人才库")
+
+
 def admit(session: Session, p: Principal, data: dict, remote_addr: str = "") -> PoolEntry:
     """Admit an entry into the pool kept by `data["keeper"]` (a unit code; default: the unit of
     the principal's inspector grant)."""

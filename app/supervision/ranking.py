@@ -265,11 +265,12 @@ class Drill:
 def drill(session: Session, p: Principal, unit_code: str, indicator: str, year, quarter, *,
           today: dt.date | None = None, via: str = "", remote_addr: str = "") -> Drill:  # fmt: skip
     """The records behind one cell of the ranking (audited: an inspector's read)."""
+    ranked = {u.id for u in ranked_units(session, p)}  # a refusal before any complaint
     if indicator not in INDICATORS:
         raise refuse("indicator", "指标", "指标应为：" + "、".join(INDICATORS.values()))
     y, q, _, _ = period(year, quarter if quarter not in (None, "") else 0)
     unit = unit_by_code(session, unit_code)
-    if unit.id not in {u.id for u in ranked_units(session, p)}:
+    if unit.id not in ranked:
         raise Forbidden(f"“{unit.name}”不在您的督导范围内")
     _, _, start, end = period(y, q)
     facts = Facts(session, p, [unit], start, end, today or today_in_china())
