@@ -163,19 +163,36 @@ class Facts:
         self.today = today
 
     def of(self, unit_id: int, start: dt.date, end: dt.date) -> dict:
-        contracts = [c for c in self.contracts if c.unit_id == unit_id and c.start and c.end
+        by = self._by_unit()
+        contracts = [c for c in by["contracts"].get(unit_id, ()) if c.start and c.end
                      and c.start <= end and c.end >= start]  # fmt: skip
-        filings = [f for f in self.filings if f.unit_id == unit_id and start <= f.signed_on <= end
+        filings = [f for f in by["filings"].get(unit_id, ()) if start <= f.signed_on <= end
                    and (f.state == "registered" or f.due_on < self.today)]  # fmt: skip
         return {
             "coverage": contracts,
-            "public_lawyers": [row for row in self.lawyers if row[0] == unit_id],
-            "legality_reviews": [row for row in self.opinions
-                                 if row[1] == unit_id and start <= row[4] <= end],
+            "public_lawyers": list(by["lawyers"].get(unit_id, ())),
+            "legality_reviews": [row for row in by["opinions"].get(unit_id, ())
+                                 if start <= row[4] <= end],
             "filing_on_time": filings,
-            "services": [r for r in self.services
-                         if r.unit_id == unit_id and start <= r.served_on <= end],
+            "services": [r for r in by["services"].get(unit_id, ()) if start <= r.served_on <= end],
         }  # fmt: skip
+
+    def _by_unit(self) -> dict[str, dict[int, list]]:
+        """Each list grouped by unit once, so a ranking of n units is not n scans of it."""
+        if getattr(self, "_grouped", None) is None:
+            grouped: dict[str, dict[int, list]] = {k: {} for k in (
+                "contracts", "filings", "lawyers", "opinions", "services")}  # fmt: skip
+            for key, items, unit in (
+                ("contracts", self.contracts, lambda x: x.unit_id),
+                ("filings", self.filings, lambda x: x.unit_id),
+                ("lawyers", self.lawyers, lambda x: x[0]),
+                ("opinions", self.opinions, lambda x: x[1]),
+                ("services", self.services, lambda x: x.unit_id),
+            ):  # fmt: skip
+                for item in items:
+                    grouped[key].setdefault(unit(item), []).append(item)
+            self._grouped = grouped
+        return self._grouped
 
 
 def gather(session: Session, p: Principal, start: dt.date, end: dt.date,
