@@ -84,7 +84,7 @@ def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
         by_name = {r.unit.name: r.score for r in past.rows}
         for name in names:
             scores[name].append(by_name.get(name, 0.0))
-    labels = [f"{qy}年Q{qq}" for qy, qq in quarters]
+    labels = [f"{qy}年第{qq}季度" for qy, qq in quarters]
     ids = {u.id for u in units}
     register = facts.register
     expiring = [e for e in register.entries
