@@ -23,6 +23,7 @@ from app.supervision.models import (
     GRADES,
 )
 from app.web.common import cf, login_required, remote_addr
+from app.web.nav import require
 
 bp = Blueprint("supervision", __name__)
 
@@ -53,6 +54,7 @@ def supervision_notes():
 @bp.get("/supervision")
 @login_required
 def index():
+    require("pool.read")  # the menu entry's right: shown and served to the same users
     if g.principal.has("inspector"):
         return redirect(url_for(".dashboard_page"))
     return redirect(url_for(".pool_list"))
