@@ -214,7 +214,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("api.casefile_dossier", "GET"): ("/api/v1/casefiles/{case}/dossier.pdf", api(DOC_READERS)),
     ("api.casefile_package", "GET"): ("/api/v1/casefiles/{case}/package.zip", api(DOC_READERS)),
     # 督导考核 (issue 13): the world's pool entry (kept by GOV) and FZB's unconfirmed assessment
-    ("supervision.index", "GET"): ("/supervision", {r: 302 for r in ROLES}),
+    ("supervision.index", "GET"): ("/supervision", web(POOL_READERS, ok=302, denied=403)),
     ("supervision.pool_list", "GET"): ("/supervision/pool", web(POOL_READERS, denied=403)),
     ("supervision.pool_list", "POST"): (
         "/supervision/pool",

@@ -304,15 +304,13 @@ SERVICE_RECORDERS = ("clerk", "adviser", "public-lawyer")
 
 
 def supervised_units(p: Principal) -> set[int]:
-    """Units whose pool, filings and ranking this principal keeps: an inspector's subtree (the
-    justice bureau's and rule-of-law office's supervisors hold the inspector role)."""
+    """Units whose pool, filings and ranking p keeps: an inspector's subtree."""
     return p.subtree(p.units_with("inspector")) if p.user.active else set()
 
 
 def pool_keepers(p: Principal) -> set[int]:
-    """Units whose adviser pool (人才库) this principal reads: the pools kept at or above any unit
-    where they hold a reading role (a unit chooses from its government's pool), and every pool
-    kept inside an inspector's subtree."""
+    """Units whose adviser pool (人才库) p reads: those at or above a unit where p holds a
+    reading role (a unit chooses from its government's pool), and an inspector's subtree."""
     if not p.user.active:
         return set()
     parents = {kid: parent for parent, kids in p.children.items() for kid in kids}
@@ -329,14 +327,12 @@ def _can_supervise(p: Principal, action: str, obj: object) -> bool:
         return bool(p.units_with(*POOL_READERS))
     if action == "supervision.dashboard":
         return p.has("inspector")
-    if action in {"pool.manage", "filing.register"}:
+    if action in {"pool.manage", "filing.register", "filing.submit"}:
         assert isinstance(obj, Unit | IssuedDocument)
         unit_id = obj.id if isinstance(obj, Unit) else obj.unit_id
+        if action == "filing.submit":  # the unit's legal office sends its contracts
+            return unit_id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return unit_id in supervised_units(p)
-    if action == "filing.submit":
-        assert isinstance(obj, Unit | IssuedDocument)
-        unit_id = obj.id if isinstance(obj, Unit) else obj.unit_id
-        return unit_id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
     if action == "service.record":
         assert isinstance(obj, Unit)
         return any((obj.id, r) in p.grants for r in SERVICE_RECORDERS) or obj.id in p.subtree(

@@ -18,14 +18,14 @@ from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data
-from app.errors import Forbidden, ValidationFailed, WorkflowError
+from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
 from app.renditions import ConversionError, cached_preview_pdf
-from app.supervision import pool
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
 from app.web.nav import require
+from app.web.supervision import engagement_initial_data
 
 bp = Blueprint("drafts", __name__)
 
@@ -152,7 +152,7 @@ def new(template_id: str):
     unit_code = request.values.get("unit") or units[0].code
     action = url_for(".new", template_id=template_id)
     if request.method == "GET":
-        initial, unit_code = _initial_data(template_id, unit_code)
+        initial, unit_code = engagement_initial_data(template_id, unit_code)
         return _form_page(tpl, initial, {}, units, unit_code, action)
     co_sign = request.form.getlist("co_sign_units")
     moved = row_action(tpl.schema, request.form)
@@ -173,22 +173,6 @@ def new(template_id: str):
         return _refused_page(tpl, data, exc, units, unit_code, action, co_sign=co_sign)
     flash("草稿已保存。" + ("已提交审核。" if request.form.get("submit_now") else ""), "ok")
     return redirect(url_for(".show", draft_id=draft_id))
-
-
-def _initial_data(template_id: str, unit_code: str) -> tuple[dict, str]:
-    """An engagement contract chosen from the adviser pool (?pool_entry=) or renewing an
-    expiring one (?renew=) starts prefilled (app/supervision/pool.py); else empty."""
-    entry, renew = request.args.get("pool_entry"), request.args.get("renew")
-    if template_id != pool.CONTRACT or not (entry or renew):
-        return {}, unit_code
-    try:
-        with cf().db.read() as s:
-            if renew:
-                return pool.renewal_prefill(s, g.principal, renew)
-            return pool.engagement_prefill(s, g.principal, entry, unit_code), unit_code
-    except ValidationFailed as exc:
-        flash(exc.message, "error")
-        return {}, unit_code
 
 
 def _visible_draft(s, draft_id: int) -> Draft:

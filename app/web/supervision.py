@@ -51,6 +51,22 @@ def supervision_notes():
         return notes
 
 
+def engagement_initial_data(template_id: str, unit_code: str) -> tuple[dict, str]:
+    """An engagement contract chosen from the adviser pool (?pool_entry=) or renewing an
+    expiring one (?renew=) starts prefilled (app/supervision/pool.py); else empty."""
+    entry, renew = request.args.get("pool_entry"), request.args.get("renew")
+    if template_id != pool.CONTRACT or not (entry or renew):
+        return {}, unit_code
+    try:
+        with cf().db.read() as s:
+            if renew:
+                return pool.renewal_prefill(s, g.principal, renew)
+            return pool.engagement_prefill(s, g.principal, entry, unit_code), unit_code
+    except ValidationFailed as exc:
+        flash(exc.message, "error")
+        return {}, unit_code
+
+
 @bp.get("/supervision")
 @login_required
 def index():
