@@ -128,7 +128,7 @@ DEMO_POOL = [
 DEMO_SERVICES = [
     ("WY-FZB", "clerk", "云岭明德律师事务所", "meeting", "列席市政府常务会议", "3"),
     ("WY-FZB", "clerk", "李文静", "consultation", "征收补偿政策电话咨询", "1"),
-    ("WY-FZB", "clerk", "云岭明德律师事务所", "negotiation", "参与PPP项目合同谈判", "4"),
+    ("WY-FZB", "clerk", "云岭明德律师事务所", "negotiation", "参与政府和社会资本合作项目合同谈判", "4"),
     ("WY-FZB", "clerk", "方立诚", "training", "领导干部依法行政专题培训", "2.5"),
     ("WY-ZRZYJ", "zr-clerk", "杨子涵", "petition", "土地权属争议信访化解", "3"),
     ("WY-ZRZYJ", "zr-clerk", "杨子涵", "consultation", "国有土地出让合同条款咨询", "1.5"),

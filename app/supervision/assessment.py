@@ -104,7 +104,7 @@ def save_assessment(
     session.flush()
     audit.record(session, "assessment.save", actor=p.user, object_type="assessment",
                  object_id=row.id, detail={"unit": pre.unit.code, "year": pre.year,
-                                           "subject": pre.subject, "grade": grade, **scores},
+                                           "subject": pre.subject_name, "grade": grade, **scores},
                  remote_addr=remote_addr)  # fmt: skip
     return row
 
@@ -131,7 +131,7 @@ def sign_assessment(
     session.flush()
     audit.record(session, "assessment.sign", actor=p.user, object_type="assessment",
                  object_id=row.id, detail={"grade": row.grade, "year": row.year,
-                                           "subject": row.subject_key}, remote_addr=remote_addr)  # fmt: skip
+                                           "subject": row.subject_name}, remote_addr=remote_addr)  # fmt: skip
     if row.grade == "不称职" and row.entry_id is not None:
         unit = session.get(Unit, row.unit_id)
         pool.suspend_after_assessment(session, p, session.get(PoolEntry, row.entry_id),

@@ -158,7 +158,9 @@ def _set(session, entry: PoolEntry, status: str, reason: str, p, remote_addr="")
     entry.status, entry.status_reason = status, reason
     session.flush()
     audit.record(session, "pool.status", actor=p.user, object_type="pool_entry",
-                 object_id=entry.id, detail={"from": before, "to": status, "reason": reason},
+                 object_id=entry.id, detail={"before": ENTRY_STATUS_LABELS[before],
+                                                       "after": ENTRY_STATUS_LABELS[status],
+                                                       "reason": reason},
                  remote_addr=remote_addr)  # fmt: skip
 
 

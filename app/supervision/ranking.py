@@ -81,7 +81,8 @@ def set_weights(
         row.weight, row.updated_by = value, p.user.id
         session.add(row)
     session.flush()
-    audit.record(session, "ranking.weights", actor=p.user, detail=new, remote_addr=remote_addr)
+    audit.record(session, "ranking.weights", actor=p.user,
+                 detail={INDICATORS[k]: v for k, v in new.items()}, remote_addr=remote_addr)  # fmt: skip
     return new
 
 
@@ -315,7 +316,7 @@ def drill(session: Session, p: Principal, unit_code: str, indicator: str, year, 
                          str(x.hours or ""), x.source_label])  # fmt: skip
             links.append(int(x.ref.split(":")[1]) if x.ref.startswith("document:") else None)
     audit.record(session, "supervision.drill", actor=p.user,
-                 detail={"unit": unit.code, "indicator": indicator, "year": y, "quarter": q,
+                 detail={"unit": unit.code, "indicator": INDICATORS[indicator], "year": y, "quarter": q,
                          "results": len(rows), "via": via}, remote_addr=remote_addr)  # fmt: skip
     return Drill(unit, indicator, f"{y}年第{q}季度", DRILL_COLUMNS[indicator], rows, links)
 

@@ -260,7 +260,8 @@ def add_record(session: Session, p: Principal, data: dict, remote_addr: str = ""
     session.add(record)
     session.flush()
     audit.record(session, "service.record", actor=p.user, object_type="work_record",
-                 object_id=record.id, detail={"unit": unit.code, "kind": kind, "subject": key,
+                 object_id=record.id, detail={"unit": unit.code, "service": MANUAL_KINDS[kind],
+                                              "subject": _subject_name(session, key),
                                               "hours": str(hours)}, remote_addr=remote_addr)  # fmt: skip
     return record
 
@@ -270,3 +271,9 @@ def _own_keys(session: Session, p: Principal) -> set[str]:
     keys |= {f"entry:{e}" for e in session.scalars(
         select(PoolEntry.id).where(PoolEntry.user_id == p.user.id))}  # fmt: skip
     return keys
+
+
+def _subject_name(session: Session, key: str) -> str:
+    kind, _, ident = key.partition(":")
+    found = session.get(PoolEntry if kind == "entry" else User, int(ident))
+    return found.name if found else ""
