@@ -26,6 +26,9 @@ DRAFTERS = {"clerk", "zr-clerk", "adviser", "head"}
 CONTRACT_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
 # who registers normative documents in their unit (规范性文件统一登记)
 NORMATIVE_KEEPERS = {"clerk", "zr-clerk", "head"}
+# 督导考核: who reads the adviser pool (kept by GOV); the world's assessment is FZB's
+POOL_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
+FZB_READERS = {"clerk", "head", "signatory", "inspector"}
 
 
 def web(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -281,6 +284,85 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("api.casefile_dossier", "GET"): ("/api/v1/casefiles/{case}/dossier.pdf", api(DOC_READERS)),
     ("api.casefile_package", "GET"): ("/api/v1/casefiles/{case}/package.zip", api(DOC_READERS)),
+    # 督导考核 (issue 13): the world's pool entry (kept by GOV) and FZB's unconfirmed assessment
+    ("supervision.index", "GET"): ("/supervision", web(POOL_READERS, ok=302, denied=403)),
+    ("supervision.pool_list", "GET"): ("/supervision/pool", web(POOL_READERS, denied=403)),
+    ("supervision.pool_list", "POST"): (
+        "/supervision/pool",
+        web(set(), denied=403) | {"inspector": None},
+    ),
+    ("supervision.pool_entry", "GET"): ("/supervision/pool/{entry}", web(POOL_READERS)),
+    ("supervision.pool_status", "POST"): (
+        "/supervision/pool/{entry}/status",
+        web(set()) | {r: 403 for r in POOL_READERS} | {"inspector": None},
+    ),
+    ("supervision.filings", "GET"): ("/supervision/filings", web(CONTRACT_READERS, denied=403)),
+    # the world's document is a commission letter: its readers are told it needs no filing
+    ("supervision.filing_act", "POST"): (
+        "/supervision/filings/{doc}/register",
+        web(DOC_READERS, ok=302),
+    ),
+    ("supervision.records_page", "GET"): ("/supervision/records", web(EVERYONE)),
+    ("supervision.records_page", "POST"): ("/supervision/records", web(EVERYONE, ok=422)),
+    ("supervision.assessments", "GET"): ("/supervision/assessments", web(EVERYONE)),
+    ("supervision.assessments", "POST"): ("/supervision/assessments", web(EVERYONE, ok=422)),
+    ("supervision.assessment_sign", "POST"): (
+        "/supervision/assessments/{assessment}/sign",
+        web(set()) | {r: 403 for r in FZB_READERS} | {"signatory": None},
+    ),
+    ("supervision.dashboard_page", "GET"): (
+        "/supervision/dashboard",
+        web({"inspector"}, denied=403),
+    ),
+    ("supervision.set_weights", "POST"): (
+        "/supervision/weights",
+        web(set(), denied=403) | {"inspector": None},
+    ),
+    ("supervision.drill", "GET"): ("/supervision/drill", web({"inspector"}, ok=400, denied=403)),
+    ("api.pool_list", "GET"): ("/api/v1/supervision/pool", api(POOL_READERS, denied=403)),
+    ("api.pool_admit", "POST"): (
+        "/api/v1/supervision/pool",
+        api(set(), denied=403) | {"inspector": 422},
+    ),
+    ("api.pool_status", "POST"): (
+        "/api/v1/supervision/pool/{entry}/status",
+        api(set()) | {r: 403 for r in POOL_READERS} | {"inspector": 422},
+    ),
+    ("api.pool_engage", "GET"): (
+        "/api/v1/supervision/pool/{entry}/engagement",
+        api({"clerk", "zr-clerk", "head"}) | {"signatory": 403, "inspector": 403},
+    ),
+    ("api.filings", "GET"): ("/api/v1/supervision/filings", api(CONTRACT_READERS, denied=403)),
+    ("api.filing_register", "POST"): (
+        "/api/v1/supervision/filings/{doc}/register",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.filing_return", "POST"): (
+        "/api/v1/supervision/filings/{doc}/return",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.filing_resubmit", "POST"): (
+        "/api/v1/supervision/filings/{doc}/resubmit",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.records_list", "GET"): ("/api/v1/supervision/records", api(EVERYONE, ok=422)),
+    ("api.record_add", "POST"): ("/api/v1/supervision/records", api(EVERYONE, ok=422)),
+    ("api.assessments", "GET"): ("/api/v1/supervision/assessments", api(EVERYONE)),
+    ("api.assessment_save", "POST"): ("/api/v1/supervision/assessments", api(EVERYONE, ok=422)),
+    ("api.assessment_sign", "POST"): (
+        "/api/v1/supervision/assessments/{assessment}/sign",
+        api(set()) | {r: 403 for r in FZB_READERS} | {"signatory": None},
+    ),
+    ("api.ranking_view", "GET"): ("/api/v1/supervision/ranking", api(EVERYONE, ok=422)),
+    ("api.weights_set", "PUT"): (
+        "/api/v1/supervision/weights",
+        api(set(), denied=403) | {"inspector": None},
+    ),
+    ("api.dashboard_view", "GET"): (
+        "/api/v1/supervision/dashboard",
+        api({"inspector"}, denied=403),
+    ),
+    ("api.drill_view", "GET"): ("/api/v1/supervision/drill", api(EVERYONE, ok=422)),
 }
 
 
@@ -304,6 +386,16 @@ def world(cf):
 
         entry = register_entry(s, clerk, {"title": "某规范性文件"}, unit_code="FZB")
         ids["normative"] = entry.id
+
+        from app.supervision import assessment, pool  # 督导考核 (issue 13)
+
+        entry = pool.admit(s, as_user(s, "inspector"), {
+            "keeper": "GOV", "name": "某律师事务所", "kind": "律师事务所", "admitted_on": "2026-01-05",
+            "proposed_by": "律师协会", "criteria": "条件", "decision": "通过"})  # fmt: skip
+        graded = assessment.save_assessment(s, as_user(s, "head"), {
+            "unit": "FZB", "subject": f"entry:{entry.id}", "year": 2026, "ability": 90,
+            "quality": 90, "efficiency": 90})  # fmt: skip
+        ids |= {"entry": entry.id, "assessment": graded.id}
     drain(cf)  # index and PDF rendition
     app = create_app({"TESTING": True}, casefile=cf)
     clients, tokens = {}, {}

@@ -25,6 +25,7 @@ EXPECTED = {
     "聘任合同": {"clerk", "head", "signatory", "inspector"},
     "规范性文件": {"clerk", "head", "signatory", "inspector"},
     "合规检查": {"head", "inspector"},
+    "督导考核": {"clerk", "head", "signatory", "inspector"},  # 查阅法律顾问人才库
     "四性检测": {"inspector", "admin"},
     "审计日志": {"inspector", "admin"},
     "用户": {"admin"},

@@ -134,10 +134,12 @@ def test_can_answers_every_cell(cf, world, role):
             for cap, obj in (("draft.create", unit), ("draft.review", draft),
                              ("draft.issue", draft), ("draft.restrict", draft),
                              ("casefile.create", unit), ("casefile.read", case),
-                             ("normative.edit", unit)):  # fmt: skip
+                             ("normative.edit", unit),
+                             ("pool.manage", unit), ("service.record", unit), ("filing.submit", unit),
+                             ("assessment.conduct", unit), ("assessment.sign", unit)):  # fmt: skip
                 assert can(s, p, cap, obj) == _expected(row[cap], code), (role, cap, code)
         for cap in ("contract.register", "archive.compliance", "archive.checks", "audit.read",
-                    "user.manage", "normative.register"):  # fmt: skip
+                    "user.manage", "normative.register", "pool.read", "supervision.dashboard"):  # fmt: skip
             assert can(s, p, cap) == (row[cap] == YES), (role, cap)
         # OWN: what the user drafted or created, anywhere they may create it
         if row["draft.create"] != NO or row["draft.restrict"] == OWN:

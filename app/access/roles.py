@@ -49,6 +49,13 @@ CAPABILITIES = {
     "matter.assign": "指派、办结、退回法律事务，申请或决定调配",
     "matter.handle": "承办法律事务（接受或拒绝指派、承办记录、反馈）",
     "decision_list.manage": "维护决策事项清单",
+    "pool.read": "查阅法律顾问人才库",
+    "pool.manage": "管理人才库、登记合同备案",
+    "filing.submit": "报送合同备案",
+    "service.record": "登记服务记录",
+    "assessment.conduct": "年度考核评议",
+    "assessment.sign": "确认考核结果",
+    "supervision.dashboard": "督导考核看板与季度排名",
 }
 
 ROLE_TABLE: dict[str, dict[str, str]] = {
@@ -59,6 +66,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": UNIT, "document.revoke": NO, "normative.register": YES, "normative.edit": UNIT,
         "audit.read": NO, "user.manage": NO,
         "matter.read": UNIT, "matter.create": UNIT, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": UNIT, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "adviser": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
@@ -67,6 +76,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": PRECEDENT, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
         "matter.read": ASSIGNED, "matter.create": NO, "matter.assign": NO, "matter.handle": ASSIGNED, "decision_list.manage": NO,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "public-lawyer": {
         "document.read": PRECEDENT, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": NO,
@@ -75,6 +86,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": PRECEDENT, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
         "matter.read": ASSIGNED, "matter.create": NO, "matter.assign": NO, "matter.handle": ASSIGNED, "decision_list.manage": NO,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": UNIT,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "office-head": {
         "document.read": SUBTREE, "draft.create": UNIT, "draft.review": UNIT, "draft.issue": UNIT,
@@ -83,6 +96,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": UNIT, "document.revoke": UNIT, "normative.register": YES, "normative.edit": UNIT,
         "audit.read": NO, "user.manage": NO,
         "matter.read": SUBTREE, "matter.create": SUBTREE, "matter.assign": UNIT, "matter.handle": NO, "decision_list.manage": UNIT,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": SUBTREE, "service.record": SUBTREE,
+        "assessment.conduct": UNIT, "assessment.sign": NO, "supervision.dashboard": NO,
     },
     "signatory": {
         "document.read": UNIT, "draft.create": NO, "draft.review": UNIT, "draft.issue": NO,
@@ -91,6 +106,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": NO, "document.revoke": UNIT, "normative.register": YES, "normative.edit": NO,
         "audit.read": NO, "user.manage": NO,
         "matter.read": UNIT, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
+        "pool.read": YES, "pool.manage": NO, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": UNIT, "supervision.dashboard": NO,
     },
     "inspector": {
         "document.read": SUBTREE, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
@@ -99,6 +116,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": NO, "document.revoke": NO, "normative.register": YES, "normative.edit": NO,
         "audit.read": YES, "user.manage": NO,
         "matter.read": SUBTREE, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
+        "pool.read": YES, "pool.manage": SUBTREE, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": YES,
     },
     "admin": {
         "document.read": NO, "draft.create": NO, "draft.review": NO, "draft.issue": NO,
@@ -107,6 +126,8 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "document.correct": NO, "document.revoke": NO, "normative.register": NO, "normative.edit": NO,
         "audit.read": YES, "user.manage": YES,
         "matter.read": NO, "matter.create": NO, "matter.assign": NO, "matter.handle": NO, "decision_list.manage": NO,
+        "pool.read": NO, "pool.manage": NO, "filing.submit": NO, "service.record": NO,
+        "assessment.conduct": NO, "assessment.sign": NO, "supervision.dashboard": NO,
     },
 }  # fmt: skip
 
@@ -122,6 +143,9 @@ NOTES = (
     "another, reads that matter's documents and case file while it is assigned, in hand or "
     "reported, and nothing else of its unit; a deployment is decided by the office head of the "
     "unit it was asked of, who with the head of the lawyer's unit also reads the matter.",
+    "The adviser pool (人才库) a unit reads is the one kept at or above it; inspectors (the "
+    "justice bureau's and the rule-of-law office's supervisors) keep the pools, register the "
+    "contract filings and see the work records, assessments and ranking of their subtree.",
 )
 
 

@@ -17,6 +17,7 @@ from app.api import (  # noqa: F401 - each module adds its routes to bp
     matters,
     normative,
     search,
+    supervision,
     templates,
     tokens,
 )

@@ -73,6 +73,17 @@ ACTION_LABELS = {
     "normative.update": "修改规范性文件登记",
     "normative.read": "查看规范性文件登记簿",
     "normative.export": "导出规范性文件登记簿",
+    "pool.admit": "纳入法律顾问人才库",
+    "pool.status": "调整人才库状态",
+    "filing.register": "登记合同备案",
+    "filing.return": "退回合同备案",
+    "filing.resubmit": "重新报送合同备案",
+    "service.record": "登记服务记录",
+    "assessment.save": "年度考核评议",
+    "assessment.sign": "确认考核结果",
+    "ranking.weights": "设置考核指标权重",
+    "supervision.dashboard": "查看督导考核看板",
+    "supervision.drill": "查看指标明细",
 }
 FAMILY_LABELS = {  # an action without its own label: its family's
     "login": "登录",
@@ -91,6 +102,12 @@ FAMILY_LABELS = {  # an action without its own label: its family's
     "numbers": "发文字号",
     "search": "检索",
     "normative": "规范性文件登记簿",
+    "pool": "法律顾问人才库",
+    "filing": "合同备案",
+    "service": "服务记录",
+    "assessment": "年度考核",
+    "ranking": "季度考核排名",
+    "supervision": "督导考核",
 }
 OBJECT_LABELS = {
     "document": "文书",
@@ -101,6 +118,9 @@ OBJECT_LABELS = {
     "template": "模板",
     "number_sequence": "发文字号序列",
     "normative": "规范性文件",
+    "pool_entry": "人才库条目",
+    "work_record": "服务记录",
+    "assessment": "年度考核",
 }
 DETAIL_LABELS = {
     "via": "途径",
@@ -161,6 +181,21 @@ DETAIL_LABELS = {
     "action": "操作",
     "object": "对象",
     "page": "页码",
+    "keeper": "人才库所属单位",
+    "before": "原状态",
+    "after": "新状态",
+    "filing_number": "备案号",
+    "filed_on": "备案日期",
+    "note": "说明",
+    "service": "服务类型",
+    "subject": "法律顾问或者公职律师",
+    "hours": "用时（小时）",
+    "grade": "考核等次",
+    "ability": "履职能力",
+    "quality": "服务质量",
+    "efficiency": "工作效率",
+    "quarter": "季度",
+    "indicator": "指标",
 }
 VALUE_LABELS: dict[str, str] = {
     "web": "网页",

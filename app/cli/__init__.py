@@ -26,6 +26,7 @@ from app.cli import (
     numbers,
     registers,
     server,
+    supervision,
 )
 from app.cli.common import CliError
 from app.config import ConfigError, Settings
@@ -44,6 +45,7 @@ COMMAND_GROUPS = (
     audit,
     matters,
 )
+COMMAND_GROUPS += (supervision,)
 
 
 def build_parser() -> argparse.ArgumentParser:

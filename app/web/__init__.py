@@ -32,6 +32,7 @@ from app.web import (
     normative,
     restrictions,
     search,
+    supervision,
 )
 from app.web.common import cf, csrf, format_cst, login_required, remote_addr, safe_next
 
@@ -71,6 +72,7 @@ BLUEPRINTS = (
     restrictions,
     matters,
     normative,
+    supervision,
 )
 
 

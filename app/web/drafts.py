@@ -26,6 +26,7 @@ from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
 from app.web.nav import require
+from app.web.supervision import engagement_initial_data
 
 bp = Blueprint("drafts", __name__)
 
@@ -149,10 +150,11 @@ def new(template_id: str):
         units = _drafting_units(s)
     if not units:
         raise Forbidden("您在任何单位都没有起草文书的权限")
-    unit_code = request.form.get("unit") or units[0].code
+    unit_code = request.values.get("unit") or units[0].code
     action = url_for(".new", template_id=template_id)
     if request.method == "GET":
-        return _form_page(tpl, {}, {}, units, unit_code, action)
+        initial, unit_code = engagement_initial_data(template_id, unit_code)
+        return _form_page(tpl, initial, {}, units, unit_code, action)
     co_sign = request.form.getlist("co_sign_units")
     moved = row_action(tpl.schema, request.form)
     if moved is not None:

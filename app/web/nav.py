@@ -32,6 +32,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("聘任合同", "contracts.index", "contract.register"),
     NavEntry("规范性文件", "normative.index", "normative.register"),
     NavEntry("合规检查", "casefiles.compliance", "archive.compliance"),
+    NavEntry("督导考核", "supervision.pool_list", "pool.read"),
     NavEntry("四性检测", "casefiles.checks", "archive.checks"),
     NavEntry("审计日志", "admin.audit_log", "audit.read"),
     NavEntry("用户", "admin.users", "user.manage"),
