@@ -12,7 +12,13 @@ from app.access.policy import principal
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db import migrate
-from app.demo import create_demo_dossiers
+from app.demo import (
+    create_demo_dossiers,
+    create_demo_matters,
+    create_demo_register,
+    create_demo_statuses,
+)
+from app.demo_supervision import create_demo_supervision
 from app.drafting import drafts
 from app.identity.models import Unit, User
 from app.identity.users import add_unit, add_user
@@ -124,6 +130,10 @@ def _demo(cf: Casefile, result: InitResult) -> None:
                 continue  # a template whose chain the demo users cannot staff
 
     create_demo_dossiers(cf)
+    create_demo_statuses(cf)  # 替代、撤销
+    create_demo_register(cf)  # 规范性文件登记簿
+    result.demo_users += create_demo_matters(cf, DEMO_PASSWORD)
+    create_demo_supervision(cf, samples.get("engagement-contract"))
 
 
 def _demo_contracts(sample: dict | None) -> list[tuple[dict, dt.date]]:

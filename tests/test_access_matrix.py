@@ -24,6 +24,11 @@ DRAFT_READERS = {"clerk", "head", "signatory", "inspector", "adviser"}
 DRAFTERS = {"clerk", "zr-clerk", "adviser", "head"}
 # who reads some unit's documents: the register of engagement contracts (聘任合同台账)
 CONTRACT_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
+# who registers normative documents in their unit (规范性文件统一登记)
+NORMATIVE_KEEPERS = {"clerk", "zr-clerk", "head"}
+# 督导考核: who reads the adviser pool (kept by GOV); the world's assessment is FZB's
+POOL_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
+FZB_READERS = {"clerk", "head", "signatory", "inspector"}
 
 
 def web(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -111,6 +116,14 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("admin.templates", "GET"): ("/admin/templates", web({"admin"}, denied=403)),
     ("admin.templates", "POST"): ("/admin/templates", web(set(), denied=403) | {"admin": None}),
+    ("admin.propose_schema", "POST"): (
+        "/admin/templates/propose",
+        web(set(), denied=403) | {"admin": None},
+    ),
+    ("admin.template_download", "GET"): (
+        "/admin/templates/commission-letter/1/template.docx",
+        web({"admin"}, denied=403),
+    ),
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),
     ("admin.audit_csv", "GET"): ("/admin/audit.csv", web({"admin", "inspector"}, denied=403)),
     ("static", "GET"): ("/static/app.css", {r: 200 for r in ROLES}),
@@ -146,6 +159,55 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
     ("contracts.index", "GET"): ("/contracts", web(CONTRACT_READERS, denied=403)),
+    # supersede and revoke (issue 15): who drafts in the unit corrects, an office head or a
+    # signatory of the unit takes part in a revocation; other readers are refused with 403
+    ("documents.correct", "POST"): (
+        "/documents/{doc}/correct",
+        web(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("documents.revoke", "POST"): (
+        "/documents/{doc}/revoke",
+        web(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    ("api.correct", "POST"): (
+        "/api/v1/documents/{doc}/correction",
+        api(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("api.propose_revocation", "POST"): (
+        "/api/v1/documents/{doc}/revocation",
+        api(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    ("api.confirm_revocation", "POST"): (
+        "/api/v1/documents/{doc}/revocation/confirm",
+        api(set()) | {"clerk": 403, "inspector": 403, "head": None, "signatory": None},
+    ),
+    # the register of normative documents (issue 15): read like the contracts register, kept
+    # by the unit's clerk and office head
+    ("normative.index", "GET"): ("/normative", web(CONTRACT_READERS, denied=403)),
+    ("normative.cleanup", "GET"): ("/normative/cleanup", web(CONTRACT_READERS, denied=403)),
+    ("normative.new", "GET"): ("/normative/new", web(NORMATIVE_KEEPERS, denied=403)),
+    ("normative.new", "POST"): (
+        "/normative/new",
+        web(set(), denied=403) | {r: None for r in NORMATIVE_KEEPERS},
+    ),
+    ("normative.show", "GET"): ("/normative/{normative}", web(DOC_READERS)),
+    ("normative.show", "POST"): (
+        "/normative/{normative}",
+        web(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("api.normative_register", "GET"): (
+        "/api/v1/normative-documents",
+        api(CONTRACT_READERS, denied=403),
+    ),
+    ("api.normative_entry", "GET"): ("/api/v1/normative-documents/{normative}", api(DOC_READERS)),
+    ("api.create_normative", "POST"): (
+        "/api/v1/normative-documents",
+        api(set(), denied=403) | {r: None for r in NORMATIVE_KEEPERS},
+    ),
+    ("api.update_normative", "PATCH"): (
+        "/api/v1/normative-documents/{normative}",
+        api(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
     ("api.create_token", "POST"): ("/api/v1/tokens", {r: None for r in ROLES}),
     # the API contract and its documentation page are public (no token)
     ("api.openapi_json", "GET"): ("/api/v1/openapi.json", {r: 200 for r in ROLES}),
@@ -153,6 +215,18 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("api.docs_asset", "GET"): ("/api/v1/docs/docs.js", {r: 200 for r in ROLES}),
     ("api.templates", "GET"): ("/api/v1/templates", api(EVERYONE)),
     ("api.template", "GET"): ("/api/v1/templates/commission-letter", api(EVERYONE)),
+    ("api.upload_template", "POST"): (
+        "/api/v1/templates/memo/versions",
+        api(set(), denied=403) | {"admin": None},
+    ),
+    ("api.template_version_file", "GET"): (
+        "/api/v1/templates/commission-letter/versions/1/schema.yaml",
+        api({"admin"}, denied=403),
+    ),
+    ("api.propose_template_schema", "POST"): (
+        "/api/v1/template-proposals",
+        api(set(), denied=403) | {"admin": None},
+    ),
     ("api.create_draft", "POST"): ("/api/v1/drafts", api(set()) | {r: None for r in LOGGED_IN}),
     ("api.get_draft", "GET"): ("/api/v1/drafts/{draft}", api(DRAFT_READERS)),
     ("api.edit_draft", "PUT"): (
@@ -210,6 +284,85 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("api.casefile_dossier", "GET"): ("/api/v1/casefiles/{case}/dossier.pdf", api(DOC_READERS)),
     ("api.casefile_package", "GET"): ("/api/v1/casefiles/{case}/package.zip", api(DOC_READERS)),
+    # 督导考核 (issue 13): the world's pool entry (kept by GOV) and FZB's unconfirmed assessment
+    ("supervision.index", "GET"): ("/supervision", web(POOL_READERS, ok=302, denied=403)),
+    ("supervision.pool_list", "GET"): ("/supervision/pool", web(POOL_READERS, denied=403)),
+    ("supervision.pool_list", "POST"): (
+        "/supervision/pool",
+        web(set(), denied=403) | {"inspector": None},
+    ),
+    ("supervision.pool_entry", "GET"): ("/supervision/pool/{entry}", web(POOL_READERS)),
+    ("supervision.pool_status", "POST"): (
+        "/supervision/pool/{entry}/status",
+        web(set()) | {r: 403 for r in POOL_READERS} | {"inspector": None},
+    ),
+    ("supervision.filings", "GET"): ("/supervision/filings", web(CONTRACT_READERS, denied=403)),
+    # the world's document is a commission letter: its readers are told it needs no filing
+    ("supervision.filing_act", "POST"): (
+        "/supervision/filings/{doc}/register",
+        web(DOC_READERS, ok=302),
+    ),
+    ("supervision.records_page", "GET"): ("/supervision/records", web(EVERYONE)),
+    ("supervision.records_page", "POST"): ("/supervision/records", web(EVERYONE, ok=422)),
+    ("supervision.assessments", "GET"): ("/supervision/assessments", web(EVERYONE)),
+    ("supervision.assessments", "POST"): ("/supervision/assessments", web(EVERYONE, ok=422)),
+    ("supervision.assessment_sign", "POST"): (
+        "/supervision/assessments/{assessment}/sign",
+        web(set()) | {r: 403 for r in FZB_READERS} | {"signatory": None},
+    ),
+    ("supervision.dashboard_page", "GET"): (
+        "/supervision/dashboard",
+        web({"inspector"}, denied=403),
+    ),
+    ("supervision.set_weights", "POST"): (
+        "/supervision/weights",
+        web(set(), denied=403) | {"inspector": None},
+    ),
+    ("supervision.drill", "GET"): ("/supervision/drill", web({"inspector"}, ok=400, denied=403)),
+    ("api.pool_list", "GET"): ("/api/v1/supervision/pool", api(POOL_READERS, denied=403)),
+    ("api.pool_admit", "POST"): (
+        "/api/v1/supervision/pool",
+        api(set(), denied=403) | {"inspector": 422},
+    ),
+    ("api.pool_status", "POST"): (
+        "/api/v1/supervision/pool/{entry}/status",
+        api(set()) | {r: 403 for r in POOL_READERS} | {"inspector": 422},
+    ),
+    ("api.pool_engage", "GET"): (
+        "/api/v1/supervision/pool/{entry}/engagement",
+        api({"clerk", "zr-clerk", "head"}) | {"signatory": 403, "inspector": 403},
+    ),
+    ("api.filings", "GET"): ("/api/v1/supervision/filings", api(CONTRACT_READERS, denied=403)),
+    ("api.filing_register", "POST"): (
+        "/api/v1/supervision/filings/{doc}/register",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.filing_return", "POST"): (
+        "/api/v1/supervision/filings/{doc}/return",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.filing_resubmit", "POST"): (
+        "/api/v1/supervision/filings/{doc}/resubmit",
+        api(DOC_READERS, ok=422),
+    ),
+    ("api.records_list", "GET"): ("/api/v1/supervision/records", api(EVERYONE, ok=422)),
+    ("api.record_add", "POST"): ("/api/v1/supervision/records", api(EVERYONE, ok=422)),
+    ("api.assessments", "GET"): ("/api/v1/supervision/assessments", api(EVERYONE)),
+    ("api.assessment_save", "POST"): ("/api/v1/supervision/assessments", api(EVERYONE, ok=422)),
+    ("api.assessment_sign", "POST"): (
+        "/api/v1/supervision/assessments/{assessment}/sign",
+        api(set()) | {r: 403 for r in FZB_READERS} | {"signatory": None},
+    ),
+    ("api.ranking_view", "GET"): ("/api/v1/supervision/ranking", api(EVERYONE, ok=422)),
+    ("api.weights_set", "PUT"): (
+        "/api/v1/supervision/weights",
+        api(set(), denied=403) | {"inspector": None},
+    ),
+    ("api.dashboard_view", "GET"): (
+        "/api/v1/supervision/dashboard",
+        api({"inspector"}, denied=403),
+    ),
+    ("api.drill_view", "GET"): ("/api/v1/supervision/drill", api(EVERYONE, ok=422)),
 }
 
 
@@ -229,6 +382,20 @@ def world(cf):
         case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
                                           retention="D10")  # fmt: skip
         ids |= {"case": case.id, "item": casefiles.add_document(s, clerk, case.id, doc.id).id}
+        from app.registers.normative import register_entry  # the register (issue 15)
+
+        entry = register_entry(s, clerk, {"title": "某规范性文件"}, unit_code="FZB")
+        ids["normative"] = entry.id
+
+        from app.supervision import assessment, pool  # 督导考核 (issue 13)
+
+        entry = pool.admit(s, as_user(s, "inspector"), {
+            "keeper": "GOV", "name": "某律师事务所", "kind": "律师事务所", "admitted_on": "2026-01-05",
+            "proposed_by": "律师协会", "criteria": "条件", "decision": "通过"})  # fmt: skip
+        graded = assessment.save_assessment(s, as_user(s, "head"), {
+            "unit": "FZB", "subject": f"entry:{entry.id}", "year": 2026, "ability": 90,
+            "quality": 90, "efficiency": 90})  # fmt: skip
+        ids |= {"entry": entry.id, "assessment": graded.id}
     drain(cf)  # index and PDF rendition
     app = create_app({"TESTING": True}, casefile=cf)
     clients, tokens = {}, {}

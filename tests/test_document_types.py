@@ -145,15 +145,16 @@ def test_a_variant_may_share_a_type_and_an_old_schema_gets_the_defaults():
 @pytest.mark.parametrize(
     ("document_type", "expected"),
     [
-        ({"casefile_role": "evidence"}, "casefile_role: unknown role 'evidence'"),
-        ({"search_type": "Risk Notice"}, "search_type 'Risk Notice'"),
-        ({"search_type": "attachment"}, "search_type 'attachment' is reserved"),
-        ({"label": ""}, "label must be a non-empty text"),
-        ({"aliases": "审查意见书"}, "aliases must be a list"),
-        ({"precedent": "yes"}, "precedent must be true or false"),
-        ({"conclusion_field": "verdict"}, "conclusion_field refers to unknown field 'verdict'"),
-        ({"conclusion_field": "legal_bases"}, "must be a choice, text, textarea field"),
-        ({"role": "legality-review"}, "unknown keys role"),
+        ({"casefile_role": "evidence"}, "casefile_role：未知的材料类别“evidence”"),
+        ({"search_type": "Risk Notice"}, "search_type“Risk Notice”只能由小写字母"),
+        ({"search_type": "attachment"}, "search_type“attachment”是保留名"),
+        ({"label": ""}, "label 不能为空"),
+        ({"aliases": "审查意见书"}, "aliases 应是名称的列表"),
+        ({"precedent": "yes"}, "precedent 只能是 true 或 false"),
+        ({"conclusion_field": "verdict"}, "conclusion_field 引用了不存在的字段“verdict”"),
+        ({"conclusion_field": "legal_bases"}, "应是 choice、text、textarea 字段"),
+        ({"role": "legality-review"}, "未知的键“role”"),
+        ({"format": "公文格式"}, "format：未知的公文格式“公文格式”"),
     ],
 )
 def test_a_bad_document_type_is_refused_by_name(document_type, expected):

@@ -21,8 +21,11 @@ EXPECTED = {
     "起草文书": {"clerk", "adviser", "lawyer", "head"},
     "已发文书": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "案卷": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
+    "法律事务": {"clerk", "adviser", "lawyer", "head", "signatory", "inspector"},
     "聘任合同": {"clerk", "head", "signatory", "inspector"},
+    "规范性文件": {"clerk", "head", "signatory", "inspector"},
     "合规检查": {"head", "inspector"},
+    "督导考核": {"clerk", "head", "signatory", "inspector"},  # 查阅法律顾问人才库
     "四性检测": {"inspector", "admin"},
     "审计日志": {"inspector", "admin"},
     "用户": {"admin"},

@@ -79,16 +79,19 @@ def test_schema_parses_reference_types():
     [
         (
             "{name: lawyer, label: 律师, type: user, role: lawyer}",
-            "'lawyer': unknown role 'lawyer'",
+            "字段“lawyer”：未知的角色“lawyer”",
         ),
         (
             "{name: dept, label: 部门, type: unit, role: clerk}",
-            "'dept': role applies only to a user",
+            "字段“dept”：role 只适用于 user",
         ),
-        ("{name: who, label: 人, type: user, same_unit: yes please}", "'who': same_unit must be"),
+        (
+            "{name: who, label: 人, type: user, same_unit: yes please}",
+            "字段“who”：same_unit 只能是",
+        ),
         (
             "{name: dept, label: 部门, type: text, same_unit: true}",
-            "'dept': same_unit applies only",
+            "字段“dept”：same_unit 只适用于",
         ),
     ],
 )

@@ -126,17 +126,20 @@ def test_can_answers_every_cell(cf, world, role):
             for template, is_precedent in (("legality-review-opinion", True),
                                            ("commission-letter", False)):  # fmt: skip
                 doc = s.get(IssuedDocument, docs[code, template])
-                assert can(s, p, "document.read", doc) == _expected(
-                    row["document.read"], code, is_precedent
-                ), (role, "document.read", code, template)
+                for cap in ("document.read", "document.correct", "document.revoke"):
+                    assert can(s, p, cap, doc) == _expected(row[cap], code, is_precedent), (
+                        role, cap, code, template)  # fmt: skip
             draft = s.get(Draft, drafts[code])
             case = s.get(CaseFile, cases[code])
             for cap, obj in (("draft.create", unit), ("draft.review", draft),
                              ("draft.issue", draft), ("draft.restrict", draft),
-                             ("casefile.create", unit), ("casefile.read", case)):  # fmt: skip
+                             ("casefile.create", unit), ("casefile.read", case),
+                             ("normative.edit", unit),
+                             ("pool.manage", unit), ("service.record", unit), ("filing.submit", unit),
+                             ("assessment.conduct", unit), ("assessment.sign", unit)):  # fmt: skip
                 assert can(s, p, cap, obj) == _expected(row[cap], code), (role, cap, code)
         for cap in ("contract.register", "archive.compliance", "archive.checks", "audit.read",
-                    "user.manage"):  # fmt: skip
+                    "user.manage", "normative.register", "pool.read", "supervision.dashboard"):  # fmt: skip
             assert can(s, p, cap) == (row[cap] == YES), (role, cap)
         # OWN: what the user drafted or created, anywhere they may create it
         if row["draft.create"] != NO or row["draft.restrict"] == OWN:

@@ -155,7 +155,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(app, cf):
             or endpoint.startswith("auth.")
         ):
             continue
-        path = template.format(draft=1, doc=1, case=1, item=1, step=1)
+        path = template.format(draft=1, doc=1, case=1, item=1, step=1, normative=1)
         client = c if endpoint.startswith("admin.") else head
         r = client.open(path, method=method, data={"comment": "x"})
         assert r.status_code == 400 and "页面已过期" in r.get_data(as_text=True), (

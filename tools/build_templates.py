@@ -37,6 +37,11 @@ Blocks (each a one-key mapping, or a bare keyword such as `blank`):
     attachments: FIELD               附件说明 for a list of attachment names
     signature: {name: TEXT, date: TEXT}  署名 and 成文日期 (defaults: unit name, issue_date)
     note: TEXT                       附注, in parentheses under the date
+    imprint: {cc: FIELD}             版记 (文件格式 only, GB/T 9704 7.4): 抄送 (a list field; left
+                                     out when empty), 印发机关 (the unit) and 印发日期 between a
+                                     thick first and last rule and thin rules between, in a frame
+                                     at the foot of the last page; the last rule is the text
+                                     block's lower edge
     parties: [[LABEL, TEXT], ...]    contract party block (label: value lines)
     sign_table: {left: [TEXT...], right: [TEXT...]}   contract signature table
     blank / pagebreak                an empty line (kept with what follows) / a page break
@@ -60,10 +65,10 @@ import yaml
 from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor, Twips
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +96,8 @@ FONT_H1 = "黑体"
 FONT_H2 = "楷体_GB2312"
 FONT_PAGE_NO = "宋体"
 BODY_PT, TITLE_PT, PAGE_NO_PT = 16, 22, 14
+IMPRINT_PT = 14  # 版记: 4号仿宋
+TEXT_W = 8845  # the 156 mm text block, in twips
 RED = RGBColor(0xFF, 0x00, 0x00)
 
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.UTC)
@@ -357,6 +364,7 @@ def _add_styles(doc) -> None:
     _style(doc, "CFHeading1", "一级标题", FONT_H1, BODY_PT, keep_with_next=True)
     _style(doc, "CFHeading2", "二级标题", FONT_H2, BODY_PT, keep_with_next=True)
     _style(doc, "CFSignature", "落款", FONT_BODY, BODY_PT, keep_with_next=True)
+    _style(doc, "CFImprint", "版记", FONT_BODY, IMPRINT_PT, line_spacing=1.0, keep_together=True)
 
 
 def _page_number_footer(footer, *, odd: bool) -> None:
@@ -382,6 +390,41 @@ def _letter_first_footer(footer) -> None:
     # 上细下粗 red rule on a 1 pt empty line at the footer's foot.
     add_border(p, "bottom", "thinThickSmallGap", 24, 0, "FF0000")
 
+
+# The 版记's text box: the width of the text block, centred on it and aligned to its foot; no
+# line, no fill, no insets.
+# thick (0.35 mm) top and bottom, thin (0.25 mm) between the rows; no sides; no cell margins
+IMPRINT_TABLE_PR = (
+    '<w:tblPr {ns}><w:tblW w:w="{w}" w:type="dxa"/><w:jc w:val="center"/><w:tblBorders>'
+    '<w:top w:val="single" w:sz="8" w:space="0" w:color="000000"/>'
+    '<w:left w:val="nil"/>'
+    '<w:bottom w:val="single" w:sz="8" w:space="0" w:color="000000"/>'
+    '<w:right w:val="nil"/>'
+    '<w:insideH w:val="single" w:sz="6" w:space="0" w:color="000000"/>'
+    '<w:insideV w:val="nil"/></w:tblBorders><w:tblLayout w:type="fixed"/>'
+    '<w:tblCellMar><w:left w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+    "</w:tblPr>"
+)
+IMPRINT_NS = (
+    ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+    ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+)
+IMPRINT_BOX = (
+    '<mc:AlternateContent {ns}><mc:Choice Requires="wps"><w:drawing>'
+    '<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="251659264"'
+    ' behindDoc="0" locked="0" layoutInCell="1" allowOverlap="0"><wp:simplePos x="0" y="0"/>'
+    '<wp:positionH relativeFrom="margin"><wp:align>center</wp:align></wp:positionH>'
+    '<wp:positionV relativeFrom="margin"><wp:align>bottom</wp:align></wp:positionV>'
+    '<wp:extent cx="{w}" cy="{h}"/><wp:effectExtent l="0" t="0" r="0" b="0"/><wp:wrapTopAndBottom/>'
+    '<wp:docPr id="9704" name="版记"/><wp:cNvGraphicFramePr/><a:graphic><a:graphicData'
+    ' uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+    '<wps:cNvSpPr txBox="1"/><wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{w}" cy="{h}"/>'
+    '</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln>'
+    '</wps:spPr><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr rot="0" vert="horz" wrap="square"'
+    ' lIns="0" tIns="0" rIns="0" bIns="0" anchor="b" anchorCtr="0"><a:noAutofit/></wps:bodyPr>'
+    "</wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+    "</mc:AlternateContent>"
+)
 
 # --------------------------------------------------------------------------- block emitter
 
@@ -640,6 +683,73 @@ class Builder:
         p = self.body_text(["（", value, "）"] if isinstance(value, str) else value, where)
         p.paragraph_format.keep_together = True
 
+    def block_imprint(self, value, block, conds, where):
+        # GB/T 9704 7.4: 版记 on the last page, its last rule on the text block's lower edge.
+        # A one-column table whose borders are the rules (thick top and bottom, thin between
+        # rows, as wide as the text block whatever the indents of its lines) sits in a text box
+        # anchored to the document's last paragraph and aligned to the foot of the text block,
+        # so however long the body is, the 版记 stands at the foot of the page the document
+        # ends on. (Word's paragraph frames, w:framePr, would be simpler, but LibreOffice 7.4
+        # lays them out inline and drops their borders.)
+        if self.layout != "document":
+            raise SourceError(f"{where}: a 版记 belongs to the document layout (文件格式) only")
+        cc = (value or {}).get("cc")
+        printer = (value or {}).get("printer", "{{ unit.name }}")
+        date = "{{ issue_date }}{% if is_issued %}印发{% endif %}"
+        lines = []  # (tag, segments, paragraph format)
+        if cc:
+            lines += [("if " + cc, None, None),
+                      (None, ["抄送：", f"{{{{ {cc}|join('，') }}}}。"], "cc"),
+                      ("endif", None, None)]  # fmt: skip
+        lines.append((None, [printer, "\t", date], "printer"))
+        table = self.doc.add_table(rows=len(lines), cols=1)
+        table._tbl.replace(
+            table._tbl.tblPr, parse_xml(IMPRINT_TABLE_PR.format(ns=nsdecls("w"), w=TEXT_W))
+        )
+        for row, (tag, segments, kind) in zip(table.rows, lines, strict=True):
+            cell = row.cells[0]
+            cell.width = Twips(TEXT_W)
+            p = cell.paragraphs[0]
+            p.style = self.doc.styles.get_by_id("CFImprint", WD_STYLE_TYPE.PARAGRAPH)
+            # one grid line high at least, the text centred between the rules
+            set_spacing(p, exact_twips=None, grid=False)
+            row.height, row.height_rule = Twips(LINE_PITCH), WD_ROW_HEIGHT_RULE.AT_LEAST
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            if tag:
+                run = p.add_run("{%tr " + tag + " %}")
+                set_run_font(run, FONT_BODY, IMPRINT_PT)
+                continue
+            pf = p.paragraph_format
+            if kind == "cc":  # 左右各空一字；回行时与冒号后的首字对齐
+                pf.left_indent, pf.right_indent = Pt(4 * IMPRINT_PT), Pt(IMPRINT_PT)
+                pf.first_line_indent = Pt(-3 * IMPRINT_PT)
+            else:  # 印发机关左空一字，印发日期右空一字
+                pf.left_indent = pf.right_indent = Pt(IMPRINT_PT)
+                pf.tab_stops.add_tab_stop(Twips(TEXT_W - IMPRINT_PT * 20), WD_TAB_ALIGNMENT.RIGHT)
+            self.runs(p, segments, where, size=IMPRINT_PT)
+        anchor = self.para("Normal")
+        set_spacing(anchor, exact_twips=20, grid=False)  # one point high: it never adds a page
+        # The box is as high as its lines (a 抄送 line holds 25 characters of 4号 type), its
+        # text at its foot; a box that grew with its text would stand a few points too high in
+        # LibreOffice.
+        line = LINE_PITCH * 635  # EMU
+        height = (
+            f"{{{{ {line} * (1 + (({cc}|join('，')|length + 25) // 25 if {cc} else 0)) }}}}"
+            if cc
+            else str(line)
+        )
+        box = parse_xml(IMPRINT_BOX.format(ns=nsdecls("w", "wp", "a") + IMPRINT_NS, w=TEXT_W * 635,
+                                           h=height))  # fmt: skip
+        content = box.find(".//" + qn("w:txbxContent"))
+        content.append(table._tbl)  # lxml moves it out of the body
+        closing = OxmlElement("w:p")  # a cell-less paragraph must end a text box's content
+        content.append(closing)
+        spacing = parse_xml(
+            f'<w:pPr {nsdecls("w")}><w:spacing w:line="20" w:lineRule="exact"/></w:pPr>'
+        )
+        closing.append(spacing)
+        anchor.add_run()._r.append(box)
+
     def block_parties(self, value, block, conds, where):
         for label, text in value:
             p = self.body_text([{"hei": label} if label else "", text], where, first=0)
@@ -684,11 +794,11 @@ def build_document(source: dict, schema: dict):
         raise SourceError(f"unknown layout {layout!r}")
     doc = setup_document(layout)
     Builder(doc, layout, schema).emit(source["body"], [], "body")
-    slim(doc)
+    slim(doc, layout)
     return doc
 
 
-def slim(doc) -> None:
+def slim(doc, layout: str = "document") -> None:
     """Drop what python-docx's default document carries but a template does not use.
 
     Its 160 unused table and list styles (with stylesWithEffects.xml, a Word 2010 copy of them)
@@ -713,6 +823,8 @@ def slim(doc) -> None:
         for tag in ("w:pStyle", "w:rStyle", "w:tblStyle"):
             used |= {el.get(qn("w:val")) for el in part.iter(qn(tag))}
     used |= {"CFBody", "CFTitle", "CFHeading1", "CFHeading2", "CFSignature"}  # for editors
+    if layout == "document":
+        used.add("CFImprint")
     pending = list(used)
     while pending:  # follow basedOn / link / next
         el = by_id.get(pending.pop())

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from app.access.matters import (
+    held_attachments,
+    held_matter_documents,
+    held_matters,
+    matter_runners,
+    visible_matters,
+)
 from app.access.readers import allowed_readers, documents_visible_to
 from app.access.roles import NO, ROLE_TABLE
 from app.access.scope import SearchScope
@@ -26,6 +33,7 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
+from app.matters.models import Deployment, Matter
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -34,6 +42,7 @@ UNIT_READERS = {"clerk", "office-head", "signatory"}
 ISSUING_ROLES = {"clerk", "office-head"}
 REVIEWER_ROLES = {"adviser", "public-lawyer", "office-head", "signatory"}
 CO_SIGN_ROLES = ("office-head", "signatory")  # who may co-sign (会签) for a listed unit
+REVOKING_ROLES = ("office-head", "signatory")  # 撤销: one proposes, the other confirms
 # Advisers and public lawyers read what their units have said before: the issued documents of
 # the types the template registry marks as precedent (legality-review opinions, risk notices).
 PRECEDENT_ROLES = ("adviser", "public-lawyer")
@@ -42,6 +51,8 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
+# 法律事务: who handles them (the lawyer the matter is assigned to); rules in access/matters.py
+MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,7 @@ def visible_documents(p: Principal) -> ColumnElement[bool]:
     readable = p.readable_units()
     if readable:
         ways.append(doc.unit_id.in_(readable))
+    ways.append(doc.id.in_(held_matter_documents(user.id)))
     precedent = p.precedent_units()
     if precedent and p.precedent_templates:
         ways.append(
@@ -151,7 +163,10 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
     if not p.user.active:
         return false()
     readable = p.readable_units()
-    ways: list[ColumnElement[bool]] = [CaseFile.created_by == p.user.id]
+    ways: list[ColumnElement[bool]] = [
+        CaseFile.created_by == p.user.id,
+        CaseFile.id.in_(held_matters(p.user.id, Matter.case_file_id)),
+    ]
     if readable:
         ways.append(CaseFile.unit_id.in_(readable))
     return or_(*ways)
@@ -168,10 +183,14 @@ def search_scope(session: Session, p: Principal) -> SearchScope:
     )
     if p.has("inspector") and readable >= set(codes):
         return SearchScope(units=None, user_id=p.user.id, precedent=precedent)
+    documents = frozenset(session.scalars(held_matter_documents(p.user.id)))
+    attachments = frozenset(session.scalars(held_attachments(p.user.id)))
     return SearchScope(
         units=frozenset(codes[i] for i in readable if i in codes),
         user_id=p.user.id,
         precedent=precedent,
+        documents=documents,
+        attachments=attachments,
     )
 
 
@@ -188,9 +207,28 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
             select(IssuedDocument.id).where(IssuedDocument.id == obj.id, visible_documents(p))
         )
         return found is not None
+    if action == "document.correct":
+        # 更正: draft in the document's unit, from a document one reads
+        assert isinstance(obj, IssuedDocument)
+        return any((obj.unit_id, r) in p.grants for r in DRAFTING_ROLES) and can(
+            session, p, "document.read", obj
+        )
+    if action == "document.revoke":
+        # 撤销: an office head and a signatory of the document's unit decide it together
+        assert isinstance(obj, IssuedDocument)
+        return any((obj.unit_id, r) in p.grants for r in REVOKING_ROLES) and can(
+            session, p, "document.read", obj
+        )
     if action in {"casefile.read", "casefile.export"}:
         assert isinstance(obj, CaseFile)
-        return obj.created_by == p.user.id or obj.unit_id in p.readable_units()
+        found = session.scalar(
+            select(CaseFile.id).where(CaseFile.id == obj.id, visible_case_files(p))
+        )
+        return found is not None
+    if action == "matter.read":
+        assert isinstance(obj, Matter)
+        found = session.scalar(select(Matter.id).where(Matter.id == obj.id, visible_matters(p)))
+        return found is not None
     if not _can(session, p, action, obj):
         return False
     # 知悉范围: a restricted draft is readable only by its readers, on top of every rule above.
@@ -230,6 +268,8 @@ REFUSALS = {  # how a refusal by `may` reads, on every surface
     "unit.manage": "只有管理员可以管理单位",
     "user.manage": "只有管理员可以管理用户和角色",
     "template.manage": "只有管理员可以管理模板",
+    "matter.read": "您的角色不能查看法律事务",
+    "pool.read": "您无权查阅法律顾问人才库",
 }
 
 
@@ -276,6 +316,13 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
     if action == "contract.register":
         # 聘任合同台账: for those who read a unit's documents; rows come through the scope
         return bool(p.readable_units())
+    if action == "normative.register":
+        # 规范性文件登记簿: for those who read a unit's documents; rows come through the scope
+        return bool(p.readable_units())
+    if action == "normative.edit":
+        # 统一登记、编号 and the later steps: the unit's legal office
+        assert isinstance(obj, Unit)
+        return any((obj.id, r) in p.grants for r in ISSUING_ROLES)
     if action == "casefile.create":
         assert isinstance(obj, Unit)
         return bool(
@@ -287,12 +334,79 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             return False
         keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return obj.created_by == user.id or obj.unit_id in keepers
+    if action == "matter.create":
+        assert isinstance(obj, Unit)
+        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+    if action == "matter.assign":
+        # assign, close, return, ask the level above for a lawyer: the unit's office head
+        assert isinstance(obj, Matter)
+        return obj.unit_id in matter_runners(p)
+    if action == "matter.deploy":
+        # pick a lawyer for a deployment asked of this unit: its office head
+        assert isinstance(obj, Deployment)
+        return obj.upper_unit_id in matter_runners(p)
+    if action == "matter.handle":
+        assert isinstance(obj, Matter)
+        return obj.lawyer_id == user.id and any(p.has(r) for r in MATTER_HANDLERS)
+    if action == "decision_list.manage":
+        assert isinstance(obj, Unit)
+        return obj.id in matter_runners(p)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":
         return p.has("admin") or p.has("inspector")
     if action == "archive.import":
         return p.has("admin")
+    return _can_supervise(p, action, obj)
+
+
+# ---- 督导考核: the adviser pool, filings, work records, assessments, the ranking ---------------
+
+POOL_READERS = ("clerk", "office-head", "signatory", "inspector")
+SERVICE_RECORDERS = ("clerk", "adviser", "public-lawyer")
+
+
+def supervised_units(p: Principal) -> set[int]:
+    """Units whose pool, filings and ranking p keeps: an inspector's subtree."""
+    return p.subtree(p.units_with("inspector")) if p.user.active else set()
+
+
+def pool_keepers(p: Principal) -> set[int]:
+    """Units whose adviser pool (人才库) p reads: those at or above a unit where p holds a
+    reading role (a unit chooses from its government's pool), and an inspector's subtree."""
+    if not p.user.active:
+        return set()
+    parents = {kid: parent for parent, kids in p.children.items() for kid in kids}
+    out = set(supervised_units(p))
+    for unit in p.units_with(*POOL_READERS):
+        while unit is not None and unit not in out:
+            out.add(unit)
+            unit = parents.get(unit)
+    return out
+
+
+def _can_supervise(p: Principal, action: str, obj: object) -> bool:
+    if action == "pool.read":
+        return bool(p.units_with(*POOL_READERS))
+    if action == "supervision.dashboard":
+        return p.has("inspector")
+    if action in {"pool.manage", "filing.register", "filing.submit"}:
+        assert isinstance(obj, Unit | IssuedDocument)
+        unit_id = obj.id if isinstance(obj, Unit) else obj.unit_id
+        if action == "filing.submit":  # the unit's legal office sends its contracts
+            return unit_id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+        return unit_id in supervised_units(p)
+    if action == "service.record":
+        assert isinstance(obj, Unit)
+        return any((obj.id, r) in p.grants for r in SERVICE_RECORDERS) or obj.id in p.subtree(
+            p.units_with("office-head")
+        )
+    if action == "assessment.conduct":
+        assert isinstance(obj, Unit)
+        return (obj.id, "office-head") in p.grants
+    if action == "assessment.sign":
+        assert isinstance(obj, Unit)
+        return (obj.id, "signatory") in p.grants
     return False
 
 

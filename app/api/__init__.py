@@ -14,7 +14,10 @@ from app.api import (  # noqa: F401 - each module adds its routes to bp
     docs,
     documents,
     drafts,
+    matters,
+    normative,
     search,
+    supervision,
     templates,
     tokens,
 )

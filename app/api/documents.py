@@ -7,32 +7,43 @@ import io
 from flask import g, jsonify, send_file
 
 from app.api.base import cf, remote_addr
-from app.api.contract import Binary, route
-from app.api.links import document_links
-from app.api.schemas import Document, DocumentList, DocumentsQuery
+from app.api.contract import Binary, request_body, route
+from app.api.links import document_links, draft_links
+from app.api.schemas import Document, DocumentList, DocumentsQuery, RevocationRequest
+from app.api.schemas import Draft as DraftReply
 from app.common.media_types import DOCX, PDF
+from app.drafting import corrections
 from app.drafting import documents as document_service
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.presenters.documents import document_payload
+from app.presenters.drafts import draft_payload
 
 TAG = "已发文书"
 
 
-@route("GET", "/documents", tag=TAG, summary="我可查阅的已发文书（可按类型、单位、年度筛选，按成文日期排序）",
+@route("GET", "/documents", tag=TAG, summary="我可查阅的已发文书（可按类型、单位、年度筛选，按成文日期排序、按状态筛选）",
        ok=DocumentList, query=DocumentsQuery, errors=(422,))  # fmt: skip
 def documents(query: DocumentsQuery):
     """The same list and filter as the 已发文书 page: a bad filter is a 422 naming its field
-    (type, unit, year, sort)."""
+    (type, unit, year, sort, status)."""
     page, per_page = query.page, min(100, query.per_page)
     with cf().db.read() as s:
         filters = document_service.document_filter(
-            s, doc_type=query.type, unit=query.unit, year=query.year, sort=query.sort
+            s,
+            doc_type=query.type,
+            unit=query.unit,
+            year=query.year,
+            sort=query.sort,
+            status=query.status,
         )
         listing = document_service.list_documents(s, g.principal, page, per_page, filters)
         return jsonify({"total": listing.total, "page": page, "per_page": per_page,
                         "documents": [{"id": d.id, "number": d.number, "title": d.title,
                                        "unit": d.unit.code, "issue_date": d.issue_date.isoformat(),
-                                       "sha256": d.docx_sha256, "links": document_links(d.id)}
+                                       "sha256": d.docx_sha256, "links": document_links(d.id),
+                                       "status": listing.status_of(d),
+                                       "status_label": listing.status_label(d)}
                                       for d in listing.documents]})  # fmt: skip
 
 
@@ -71,3 +82,38 @@ def _file(doc_id: int, fmt: str):
         )
     return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
                      download_name=found.name)  # fmt: skip
+
+
+@route("POST", "/documents/<id:doc_id>/correction", tag=TAG, status=201, ok=DraftReply,
+       summary="起草更正文书（发文后替代原文书）", errors=(403, 404, 409))  # fmt: skip
+def correct(doc_id: int):
+    """A new draft prefilled with the document's approved data; edit it (PUT /drafts/{id}),
+    submit and issue it like any other: on issue it supersedes this document."""
+    with cf().db.write() as s:
+        draft = corrections.start_correction(cf(), s, g.principal, doc_id, via="api",
+                                             remote_addr=remote_addr())  # fmt: skip
+        payload = draft_payload(cf(), s, draft)
+    return jsonify(payload | {"links": draft_links(draft.id, payload["version"])}), 201
+
+
+@route("POST", "/documents/<id:doc_id>/revocation", tag=TAG, ok=Document, body=RevocationRequest,
+       summary="提出撤销（负责人或签发人，写明理由）", errors=(403, 404, 409))  # fmt: skip
+def propose_revocation(doc_id: int):
+    """The first of the two decisions: an office head or a signatory of the document's unit;
+    the other role confirms with POST …/revocation/confirm."""
+    with cf().db.write() as s:
+        doc = document_status.revocable(s, g.principal, doc_id)  # refusals before the body
+        body = request_body()
+        document_status.propose_revocation(s, g.principal, doc_id, body.reason, via="api",
+                                           remote_addr=remote_addr())  # fmt: skip
+        return jsonify(document_payload(cf(), s, doc) | {"links": document_links(doc.id)})
+
+
+@route("POST", "/documents/<id:doc_id>/revocation/confirm", tag=TAG, ok=Document,
+       summary="确认撤销（另一角色，文书即为已撤销）", errors=(403, 404, 409))  # fmt: skip
+def confirm_revocation(doc_id: int):
+    with cf().db.write() as s:
+        document_status.confirm_revocation(s, g.principal, doc_id, via="api",
+                                           remote_addr=remote_addr())  # fmt: skip
+        doc = s.get(IssuedDocument, doc_id)
+        return jsonify(document_payload(cf(), s, doc) | {"links": document_links(doc.id)})

@@ -109,6 +109,54 @@ class TemplateList(Reply):
     templates: list[Template]
 
 
+BinaryPart = Annotated[Any, WithJsonSchema({"type": "string", "format": "binary"})]
+
+
+class TemplateUploadForm(Query):
+    """multipart/form-data: the DOCX, schema.yaml and (recommended) sample.json."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["docx", "schema"]})
+
+    docx: BinaryPart = Field(None, title="模板文件（DOCX）")
+    schema_: BinaryPart = Field(None, alias="schema", title="字段定义（schema.yaml）")
+    sample: BinaryPart = Field(None, title="示例数据（sample.json）")
+
+
+class TemplateUploadReply(Reply):
+    """The version recorded and the check's report (warnings do not refuse an upload)."""
+
+    template_id: str
+    version: int
+    sha256: Sha256
+    placeholders: list[str]
+    unused: list[str]
+    warnings: list[str]
+
+
+class SchemaProposalForm(Query):
+    """multipart/form-data: a DOCX with placeholders and, optionally, the template id."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["docx"]})
+
+    docx: BinaryPart = Field(None, title="模板文件（DOCX）")
+    template_id: str | None = Field(None, title="模板编号", max_length=64)
+
+
+class ProposedField(Reply):
+    name: str
+    type: str
+    where: str
+
+
+class SchemaProposalReply(Reply):
+    """The DOCX's placeholders and a schema.yaml declaring each, to edit before uploading."""
+
+    placeholders: list[str]
+    fields: list[ProposedField]
+    problems: list[str]
+    schema_yaml: str
+
+
 # ---- drafts and review ---------------------------------------------------------------------
 
 
@@ -206,8 +254,28 @@ class DocumentLinks(Reply):
     pdf: str = Field(description="the PDF rendition (409 while it is being made)")
 
 
+DocumentStatusKey = Literal["issued", "superseded", "revoked"]
+
+
+class DocumentRef(Reply):
+    id: int
+    number: str
+    title: str
+
+
+class RevocationPending(Reply):
+    proposed_by: str
+    reason: str
+    role: Literal["office-head", "signatory"]
+
+
+class RevocationRequest(Body):
+    reason: str = Field(title="撤销理由", max_length=2000)
+
+
 class Document(Reply):
-    """An issued document (已发文书) with its review record."""
+    """An issued document (已发文书) with its review record and its status (有效, 已被替代 with
+    the correction that superseded it, 已撤销 with the reason)."""
 
     id: int
     number: str
@@ -226,6 +294,15 @@ class Document(Reply):
     draft: int
     steps: list[Step]
     links: DocumentLinks
+    status: DocumentStatusKey = Field(description="issued: 有效 (in force)")
+    status_label: str
+    effective_on: Date | None = Field(description="the day it was superseded or revoked")
+    reason: str | None = Field(description="why it was superseded or revoked")
+    superseded_by: DocumentRef | None = Field(description="the correction that superseded it")
+    supersedes: DocumentRef | None = Field(description="the document this one superseded")
+    revocation_pending: RevocationPending | None = Field(
+        description="a revocation proposed, waiting for the other role's confirmation"
+    )
 
 
 class DocumentSummary(Reply):
@@ -236,6 +313,8 @@ class DocumentSummary(Reply):
     issue_date: Date
     sha256: Sha256
     links: DocumentLinks
+    status: DocumentStatusKey
+    status_label: str
 
 
 class DocumentList(Reply):
@@ -270,6 +349,10 @@ class DocumentsQuery(Paging):
         description="date_desc (default: 成文日期 newest first) or date_asc",
         json_schema_extra={"enum": ["", "date_desc", "date_asc"]},
     )
+    status: str | None = Field(
+        None, title="状态", description="issued (有效), superseded (已被替代), revoked (已撤销), "
+        "or the Chinese name; empty: all",
+    )  # fmt: skip
 
 
 # ---- contracts register --------------------------------------------------------------------
@@ -310,6 +393,8 @@ class Contract(Reply):
     status: str
     status_label: str
     renewed_by: str | None
+    ended_on: Date | None = Field(description="superseded or revoked: the day it ended")
+    superseded_by: str | None = Field(description="发文字号 of the correction that superseded it")
     fee: str | None = Field(description="decimal, as text")
     filing_body: str
     links: DocumentLinks
@@ -343,7 +428,9 @@ class SearchParams(Query):
     year_to: YearText = Field(None, title="截止年度")
     reviewer: str = Field("", title="审核人")
     conclusion: str = Field("", title="审查结论")
-    status: str = Field("", title="状态")
+    status: str = Field(
+        "", title="状态", description="有效 (issued), 已被替代 (superseded), 已撤销 (revoked)"
+    )
     sort: Literal["relevance", "date"] = Field("relevance", title="排序")
     page: int = Field(1, ge=1, le=1000, title="页码")
     per_page: int = Field(20, ge=1, le=10_000, title="每页条数", description="at most 100")
@@ -370,6 +457,8 @@ class SearchHit(Reply):
     case_file_id: int | None = None
     case_title: str | None = None
     item_id: int | None = None
+    status: str = Field(description="issued (有效), superseded, revoked; filed (attachment)")
+    status_label: str
 
 
 class SearchReply(Reply):
@@ -494,6 +583,10 @@ class CaseItem(Reply):
     reply_to: int | None
     archival_code: str | None = Field(description="档号, once the case file is closed")
     restricted: bool | None = None
+    document_status: str | None = Field(
+        None, description="a filed document's status: issued (有效), superseded, revoked"
+    )
+    document_status_label: str | None = None
     links: ItemLinks
 
 
@@ -543,3 +636,94 @@ class CaseFileList(Reply):
     page: int
     per_page: int
     case_files: list[CaseFileSummary]
+
+
+# ---- the register of normative documents (规范性文件登记簿) ------------------------------------
+
+
+class NormativeQuery(Query):
+    unit: str | None = Field(None, title="单位", description="unit code; its sub-units included")
+    state: str | None = Field(
+        None, title="状态", description="in_force, expired, repealed, amended"
+    )
+    year: YearText = Field(None, title="登记年度")
+    q: str = Field("", title="文件名称或编号", max_length=100)
+    problems: bool = Field(False, title="只列有问题的")
+
+
+class NormativeValues(Body):
+    """The fields of an entry; on PATCH only those given change (the number never does)."""
+
+    title: str | None = Field(None, title="文件名称", max_length=200)
+    case_file: int | None = Field(None, title="制定案卷", ge=1, le=10**18 - 1)
+    comment_from: str | None = Field(None, title="公开征求意见起始日期", description="YYYY-MM-DD")
+    comment_to: str | None = Field(None, title="公开征求意见截止日期", description="YYYY-MM-DD")
+    expert_on: str | None = Field(None, title="专家论证日期", description="YYYY-MM-DD")
+    review_document: str | None = Field(
+        None, title="合法性审查意见书", description="发文字号 or id"
+    )
+    review_on: str | None = Field(None, title="合法性审查日期", description="YYYY-MM-DD")
+    meeting: str | None = Field(None, title="集体讨论决定的会议", max_length=200)
+    decided_on: str | None = Field(None, title="集体讨论决定日期", description="YYYY-MM-DD")
+    registered_on: str | None = Field(None, title="登记日期", description="YYYY-MM-DD; POST only")
+    published_on: str | None = Field(None, title="公布日期", description="YYYY-MM-DD")
+    channel: str | None = Field(None, title="公布载体", max_length=200)
+    filed_on: str | None = Field(None, title="备案日期", description="YYYY-MM-DD")
+    filing_number: str | None = Field(None, title="备案号", max_length=64)
+    filing_body: str | None = Field(None, title="备案机关", max_length=200)
+    valid_from: str | None = Field(None, title="施行日期", description="YYYY-MM-DD")
+    valid_years: int | None = Field(None, title="有效期（年）", ge=1, le=50)
+    state: str | None = Field(None, title="状态")
+    note: str | None = Field(None, title="备注", max_length=2000)
+
+
+class NormativeCreate(NormativeValues):
+    unit: str | None = Field(None, title="制定单位", description="unit code; default: the caller's")
+
+
+class NormativeStep(Reply):
+    step: str
+    label: str
+    date: Date | None
+
+
+class NormativeFinding(Reply):
+    category: str
+    label: str
+    detail: str
+
+
+class NormativeEntry(Reply):
+    """规范性文件: its unified number, the procedure's dates, publication, filing, validity."""
+
+    id: int
+    number: str = Field(description="统一编号, e.g. 武政规〔2026〕1号")
+    title: str
+    unit: str
+    unit_name: str
+    case_file_id: int | None
+    case_title: str | None
+    review_document_id: int | None
+    review_number: str | None
+    steps: list[NormativeStep]
+    comment_from: Date | None
+    comment_to: Date | None
+    meeting: str
+    channel: str
+    filing_number: str
+    filing_body: str
+    valid_from: Date | None
+    valid_until: Date | None
+    state: Literal["in_force", "expired", "repealed", "amended"]
+    state_label: str
+    note: str
+    findings: list[NormativeFinding]
+
+
+class NormativeRegister(Reply):
+    """规范性文件登记簿: the entries the caller reads."""
+
+    today: Date
+    total: int
+    counts: dict[str, int]
+    entries: list[NormativeEntry]

@@ -31,7 +31,7 @@ from docx.shared import Cm, Pt
 from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app import audit
 from app.access.policy import Principal, can
@@ -55,7 +55,7 @@ from app.common.hashing import sha256_hex
 from app.common.text import printable, text_problem
 from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import Casefile
-from app.drafting.models import DraftVersion, ReviewStep
+from app.drafting.models import DraftVersion, IssuedDocument, ReviewStep
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit, User
 from app.identity.users import add_unit
@@ -235,6 +235,22 @@ def item_metadata(session: Session, item: CaseFileItem, ref: ArchivalReference |
 # ---- the dossier PDF ------------------------------------------------------------------------
 
 
+STATUS_NOTES = {"superseded": "已被替代", "revoked": "已撤销"}
+
+
+def dossier_note(item: CaseFileItem) -> str:
+    """What the 卷内文件目录 says beside a filed document no longer in force (已被替代 with
+    its successor's number, 已撤销), read from the status record beside the document."""
+    record = item.document.status_record if item.document_id else None
+    if record is None:
+        return ""
+    note = STATUS_NOTES.get(record.status, record.status)
+    if record.successor_id:
+        found = object_session(item).get(IssuedDocument, record.successor_id)
+        note += f"，由 {found.number} 替代" if found else ""
+    return note
+
+
 @dataclass
 class DossierEntry:
     position: int
@@ -390,8 +406,9 @@ def build_dossier(cf: Casefile, case_id: int, converter=None) -> Dossier:
                 date=item.doc_date.isoformat() if item.doc_date else "", first_page=None,
                 last_page=None,
             )  # fmt: skip
+            entry.note = dossier_note(item)
             if pdf is None:
-                entry.note = "OFD 原件"
+                entry.note = "、".join(filter(None, (entry.note, "OFD 原件")))
                 try:
                     pdf = converter.convert(_placeholder_docx(entry))
                 except ConversionError as exc:

@@ -15,13 +15,37 @@ import os
 import sys
 
 from app import bootstrap
-from app.cli import admin, audit, backup, casefiles, documents, drafts, numbers, registers, server
+from app.cli import (
+    admin,
+    audit,
+    backup,
+    casefiles,
+    documents,
+    drafts,
+    matters,
+    numbers,
+    registers,
+    server,
+    supervision,
+)
 from app.cli.common import CliError
 from app.config import ConfigError, Settings
 from app.container import open_casefile
 from app.errors import WorkflowError
 
-COMMAND_GROUPS = (admin, server, drafts, documents, casefiles, registers, numbers, backup, audit)
+COMMAND_GROUPS = (
+    admin,
+    server,
+    drafts,
+    documents,
+    casefiles,
+    registers,
+    numbers,
+    backup,
+    audit,
+    matters,
+)
+COMMAND_GROUPS += (supervision,)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app import bootstrap
-from app.cli.common import out, read_file
+from app.cli.common import CliError, out, read_file
 from app.container import Casefile
 from app.identity import users as user_admin
 from app.identity.models import ROLE_LABELS, ROLES, Unit, User
-from app.templating.upload import add_template, check_template
+from app.templating.upload import add_template, check_template, propose, template_file
 
 
 def cmd_init(cf: Casefile, args) -> int:
@@ -178,6 +180,44 @@ def cmd_templates_check(cf: Casefile, args) -> int:
     return 0 if report.ok else 2
 
 
+def cmd_templates_download(cf: Casefile, args) -> int:
+    """Write the DOCX and schema.yaml of a stored version (default: the newest) into --out."""
+    target = Path(args.out)
+    with cf.db.read() as session:
+        files = [
+            template_file(cf, session, None, args.template_id, args.version, which)
+            for which in ("docx", "schema")
+        ]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for found in files:
+            (target / found.name).write_bytes(found.data)
+    except OSError as exc:
+        raise CliError(f"无法写入 {target}：{exc.strerror}") from exc
+    written = [str(target / f.name) for f in files]
+    out(args, {"files": written}, ["已保存：" + "、".join(written)])
+    return 0
+
+
+def cmd_templates_propose(cf: Casefile, args) -> int:
+    """List a DOCX's placeholders and write (or print) a proposed schema.yaml."""
+    docx = read_file(args.docx, "模板文件")
+    with cf.db.read() as session:
+        proposal = propose(session, None, args.template_id or "", docx)
+    lines = [f"  ✗ {p}" for p in proposal.problems]
+    lines.append("占位符：" + ("、".join(proposal.placeholders) or "（没有）"))
+    if args.out and proposal.schema_yaml:
+        try:
+            Path(args.out).write_text(proposal.schema_yaml, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"无法写入 {args.out}：{exc.strerror}") from exc
+        lines.append(f"建议的字段定义已保存到 {args.out}：请把“待填写”改为中文名称并核对类型")
+    elif proposal.schema_yaml:
+        lines.append(proposal.schema_yaml.rstrip())
+    out(args, proposal.as_dict(), lines)
+    return 0 if proposal.schema_yaml else 2
+
+
 def register(sub, common, acting) -> None:
     p = sub.add_parser("init", parents=[common], help="create the store (and demo data)")
     p.add_argument("--demo", action="store_true")
@@ -227,3 +267,15 @@ def register(sub, common, acting) -> None:
         p.add_argument("--schema", required=True)
         p.add_argument("--sample")
         p.set_defaults(func=cmd_templates_check)
+    p = tpl.add_parser("download", parents=[common],
+                       help="write a version's template.docx and schema.yaml")  # fmt: skip
+    p.add_argument("template_id")
+    p.add_argument("--version", type=int, help="default: the newest")
+    p.add_argument("--out", default=".", help="directory (default: the current one)")
+    p.set_defaults(func=cmd_templates_download)
+    p = tpl.add_parser("propose", parents=[common],
+                       help="list a DOCX's placeholders and propose a schema.yaml")  # fmt: skip
+    p.add_argument("--docx", required=True)
+    p.add_argument("--id", dest="template_id", help="the template id to write into the schema")
+    p.add_argument("--out", help="write schema.yaml here (default: print it)")
+    p.set_defaults(func=cmd_templates_propose)

@@ -1,14 +1,17 @@
-"""`casefile document show`, `search`, `reindex` and `verify`: reading the archive."""
+"""`casefile document show | correct | revoke`, `search`, `reindex` and `verify`: reading the
+archive, and the status of an issued document (更正替代, 撤销)."""
 
 from __future__ import annotations
 
-from app.cli.common import CliError, acting_as, out, record_id, step_lines
+from app.cli.common import CliError, acting_as, need_as, out, record_id, step_lines
 from app.container import Casefile
-from app.drafting import documents
+from app.drafting import corrections, documents
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.integrity import checkpoint
 from app.integrity.verify import verify_store
 from app.presenters.documents import document_payload
+from app.presenters.drafts import draft_payload
 from app.presenters.search import search_page_payload
 from app.search import SearchUnavailable
 from app.search.indexing import rebuild_index
@@ -31,8 +34,47 @@ def cmd_document_show(cf: Casefile, args) -> int:
         f"模板：{payload['template']} 第{payload['template_version']}版",
         f"发文稿 sha256：{payload['sha256']}", f"审核稿 sha256：{payload['approved_sha256']}",
         f"发文稿纸 sha256：{payload['slip_sha256'] or '—'}",
+        *_status_lines(payload),
         "办理记录：", *step_lines(payload["steps"]),
     ])  # fmt: skip
+    return 0
+
+
+def _status_lines(payload: dict) -> list[str]:
+    line = f"状态：{payload['status_label']}"
+    if payload["superseded_by"]:
+        line += f"（{payload['effective_on']} 起由 {payload['superseded_by']['number']} 替代）"
+    elif payload["status"] == "revoked":
+        line += f"（{payload['effective_on']} 起；理由：{payload['reason']}）"
+    lines = [line]
+    if payload["supersedes"]:
+        lines.append(f"更正替代：{payload['supersedes']['number']}")
+    if payload["revocation_pending"]:
+        lines.append(f"撤销申请待确认：{payload['revocation_pending']['reason']}")
+    return lines
+
+
+def cmd_document_correct(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        draft = corrections.start_correction(cf, session, need_as(session, args), args.id,
+                                             via="cli")  # fmt: skip
+        payload = draft_payload(cf, session, draft)
+    out(args, payload, [f"已起草更正稿：草稿 {payload['id']}（{payload['title']}），"
+                        "修改后提交审核；发文后原文书即为已被替代"])  # fmt: skip
+    return 0
+
+
+def cmd_document_revoke(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        p = need_as(session, args)
+        if args.confirm:
+            document_status.confirm_revocation(session, p, args.id, via="cli")
+            line = f"文书 {args.id} 已撤销"
+        else:
+            document_status.propose_revocation(session, p, args.id, args.reason or "", via="cli")
+            line = f"已提出撤销文书 {args.id}，待另一角色（负责人或签发人）确认"
+        payload = document_payload(cf, session, session.get(IssuedDocument, args.id))
+    out(args, payload, [line])
     return 0
 
 
@@ -66,7 +108,8 @@ def cmd_verify(cf: Casefile, args) -> int:
 
 def cmd_search(cf: Casefile, args) -> int:
     query = search_query(args.query, types=args.type or (), units=args.unit or (),
-                         page=args.page, per_page=args.per_page, sort=args.sort)  # fmt: skip
+                         page=args.page, per_page=args.per_page, sort=args.sort,
+                         status=args.status or "")  # fmt: skip
     with cf.db.write() as session:
         try:
             found = run_search(cf, session, acting_as(session, args.as_user), query, via="cli")
@@ -82,8 +125,10 @@ def cmd_search(cf: Casefile, args) -> int:
             lines.append(f"{h.search_id:>6}  [{h.type_label}] {number}{h.title}  "
                          f"[{h.unit_code} {h.issued_on.isoformat()}]  {where}")  # fmt: skip
         else:
+            state = "" if h.status == "issued" else f"（{h.status_label}）"
             lines.append(
-                f"{h.record_id:>6}  {h.number}  {h.title}  [{h.unit_code} {h.issued_on.isoformat()}]"
+                f"{h.record_id:>6}  {h.number}  {h.title}{state}  "
+                f"[{h.unit_code} {h.issued_on.isoformat()}]"
             )
         lines.append(f"        {h.snippet_text}")
     out(args, search_page_payload(found), lines)
@@ -108,6 +153,16 @@ def register(sub, common, acting) -> None:
     p = doc.add_parser("show", parents=[common, acting])
     p.add_argument("id", type=record_id)
     p.set_defaults(func=cmd_document_show)
+    p = doc.add_parser("correct", parents=[common, acting],
+                       help="draft a correction that supersedes the document when issued")  # fmt: skip
+    p.add_argument("id", type=record_id)
+    p.set_defaults(func=cmd_document_correct)
+    p = doc.add_parser("revoke", parents=[common, acting],
+                       help="propose revoking (office head or signatory, --reason) or --confirm")  # fmt: skip
+    p.add_argument("id", type=record_id)
+    p.add_argument("--reason", help="撤销理由 (when proposing)")
+    p.add_argument("--confirm", action="store_true", help="confirm the pending proposal")
+    p.set_defaults(func=cmd_document_revoke)
 
     p = sub.add_parser(
         "search",
@@ -124,6 +179,7 @@ def register(sub, common, acting) -> None:
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", dest="per_page", type=int, default=20)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.add_argument("--status", help="有效, 已被替代 or 已撤销")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser(

@@ -1,10 +1,14 @@
-"""`casefile contracts`: the registers kept from the archive (聘任合同台账)."""
+"""`casefile contracts` (聘任合同台账) and `casefile normative list | show | register | update |
+cleanup` (规范性文件登记簿)."""
 
 from __future__ import annotations
 
-from app.cli.common import acting_as, out
+from pathlib import Path
+
+from app.cli.common import CliError, acting_as, need_as, out, read_data, record_id
 from app.container import Casefile
 from app.presenters.contracts import contract_register_payload
+from app.registers import normative, normative_export
 from app.registers.contracts import STATUS_LABELS, contract_register_for
 
 
@@ -28,7 +32,113 @@ def cmd_contracts(cf: Casefile, args) -> int:
     return 0
 
 
+def _entry_line(row: normative.Entry) -> str:
+    e = row.entry
+    problems = "；".join(f.label for f in row.findings)
+    return (f"  {e.number}  {e.title}  [{e.unit.code} {row.state_label}]"
+            f"  公布 {e.published_on or '—'}  备案号 {e.filing_number or '—'}"
+            f"  有效期至 {e.valid_until or '—'}" + (f"  问题：{problems}" if problems else ""))  # fmt: skip
+
+
+def _write_xlsx(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"无法写入 {path}：{exc.strerror}") from exc
+
+
+def cmd_normative_list(cf: Casefile, args) -> int:
+    with cf.db.write() as s:
+        found = normative.list_register(
+            s, acting_as(s, args.as_user), unit_code=args.unit, state=args.state, year=args.year,
+            q=args.q or "", problems=args.problems, export=bool(args.xlsx), via="cli",
+        )  # fmt: skip
+        lines = [f"规范性文件登记簿（{found.today.isoformat()}）：共 {len(found.entries)} 件"]
+        lines += [_entry_line(row) for row in found.entries]
+        if args.xlsx:
+            _write_xlsx(args.xlsx, normative_export.to_xlsx(found.entries))
+            lines.append(f"已导出：{args.xlsx}")
+        payload = found.as_dict()
+    out(args, payload, lines)
+    return 0
+
+
+def cmd_normative_show(cf: Casefile, args) -> int:
+    with cf.db.read() as s:
+        row = normative.entry_view(s, acting_as(s, args.as_user), args.id)
+        payload = row.as_dict()
+    lines = [f"{payload['number']}  {payload['title']}（{payload['state_label']}）"]
+    lines += [f"  {st['label']}：{st['date'] or '未记录'}" for st in payload["steps"]]
+    lines += [f"  问题：{f['label']}：{f['detail']}" for f in payload["findings"]]
+    out(args, payload, lines)
+    return 0
+
+
+def cmd_normative_register(cf: Casefile, args) -> int:
+    data = read_data(args.data)
+    if not isinstance(data, dict):
+        raise CliError("数据文件应为 JSON 对象（字段见 casefile normative show --json）")
+    with cf.db.write() as s:
+        p = need_as(s, args)
+        if args.id is None:
+            found = normative.register_entry(s, p, data, unit_code=args.unit, via="cli")
+        else:
+            found = normative.update_entry(s, p, args.id, data, via="cli")
+        payload = normative.entry_view(s, p, found.id).as_dict()
+    verb = "已登记" if args.id is None else "已更新"
+    out(args, payload, [f"{verb}：{payload['number']}  {payload['title']}"])
+    return 0
+
+
+def cmd_normative_cleanup(cf: Casefile, args) -> int:
+    with cf.db.write() as s:
+        rows = normative_export.cleanup(s, acting_as(s, args.as_user), args.year, unit_code=args.unit,
+                                 via="cli")  # fmt: skip
+        lines = [f"{args.year} 年规范性文件清理：{len(rows)} 件有效文件待评估"]
+        lines += [_entry_line(r.entry) + f"  → {r.advice}" for r in rows]
+        if args.xlsx:
+            _write_xlsx(args.xlsx, normative_export.to_xlsx([r.entry for r in rows],
+                                                     f"{args.year}年规范性文件清理",
+                                                     [r.advice for r in rows]))  # fmt: skip
+            lines.append(f"已导出：{args.xlsx}")
+        payload = {"year": args.year, "entries": [r.entry.as_dict() | {"advice": r.advice}
+                                                  for r in rows]}  # fmt: skip
+    out(args, payload, lines)
+    return 0
+
+
 def register(sub, common, acting) -> None:
+    group = sub.add_parser("normative", help="register of normative documents (规范性文件登记簿)")
+    cmds = group.add_subparsers(dest="command", required=True)
+    p = cmds.add_parser("list", parents=[common, acting], help="the register, filtered")
+    p.add_argument("--unit", metavar="CODE")
+    p.add_argument(
+        "--state", help="in_force / 有效, expired / 失效, repealed / 废止, amended / 已修改"
+    )
+    p.add_argument("--year", help="year of registration")
+    p.add_argument("--q", help="text in the title or the unified number")
+    p.add_argument("--problems", action="store_true", help="only entries with findings")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the list as XLSX")
+    p.set_defaults(func=cmd_normative_list)
+    p = cmds.add_parser("show", parents=[common, acting])
+    p.add_argument("id", type=record_id)
+    p.set_defaults(func=cmd_normative_show)
+    p = cmds.add_parser("register", parents=[common, acting],
+                        help="register (统一登记编号) from a JSON file of fields")  # fmt: skip
+    p.add_argument("--data", required=True, help="JSON file ('-': stdin)")
+    p.add_argument("--unit", metavar="CODE")
+    p.set_defaults(func=cmd_normative_register, id=None)
+    p = cmds.add_parser("update", parents=[common, acting],
+                        help="record publication, filing, validity or state from a JSON file")  # fmt: skip
+    p.add_argument("id", type=record_id)
+    p.add_argument("--data", required=True, help="JSON file ('-': stdin)")
+    p.set_defaults(func=cmd_normative_register, unit=None)
+    p = cmds.add_parser("cleanup", parents=[common, acting], help="yearly clean-up (清理)")
+    p.add_argument("--year", required=True)
+    p.add_argument("--unit", metavar="CODE")
+    p.add_argument("--xlsx", metavar="FILE")
+    p.set_defaults(func=cmd_normative_cleanup)
+
     p = sub.add_parser(
         "contracts",
         parents=[common, acting],

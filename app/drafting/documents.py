@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
 from app.common import media_types
 from app.common.download import Download
 from app.container import Casefile
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
@@ -38,6 +39,14 @@ class DocumentPage:
     page: int
     per_page: int
     documents: list[IssuedDocument]
+    statuses: dict[int, str] = field(default_factory=dict)  # id → issued | superseded | revoked
+    status: str | None = None  # the status filter it was asked for
+
+    def status_of(self, doc: IssuedDocument) -> str:
+        return self.statuses.get(doc.id, document_status.VALID)
+
+    def status_label(self, doc: IssuedDocument) -> str:
+        return document_status.label(self.status_of(doc))
 
 
 # 成文日期 newest first (the default) or oldest first; ties by the order of issuing
@@ -58,6 +67,7 @@ class DocumentFilter:
     doc_type: str = ""  # 文书类型: a search type of the document-type registry
     unit: str = ""  # unit code of the issuing unit
     year: int | None = None  # the year of 成文日期
+    status: str = ""  # issued | superseded | revoked (app/drafting/status.py)
     sort: str = "date_desc"
     template_ids: frozenset[str] = field(default=frozenset(), repr=False)  # of doc_type
 
@@ -76,16 +86,18 @@ class DocumentFilter:
             )
         if self.year is not None:
             query = query.where(IssuedDocument.number_year == self.year)
+        if self.status:
+            query = query.where(document_status.status_condition(self.status))
         return query.order_by(*SORTS[self.sort])
 
     @property
     def active(self) -> bool:
-        return bool(self.doc_type or self.unit or self.year is not None)
+        return bool(self.doc_type or self.unit or self.year is not None or self.status)
 
 
 def document_filter(
     session: Session, *, doc_type: str | None = None, unit: str | None = None,
-    year: int | str | None = None, sort: str | None = None,
+    year: int | str | None = None, sort: str | None = None, status: str | None = None,
 ) -> DocumentFilter:  # fmt: skip
     """The filter as the user gave it; a bad value is refused naming its field: type (a
     document type of the registry), unit (a unit code), year (YYYY), sort (date_desc |
@@ -110,24 +122,29 @@ def document_filter(
                 "message": "应为 date_desc（成文日期由近及远）或 date_asc（由远及近）",
             }
         )
+    try:
+        status = document_status.parse_status((status or "").strip()) or ""
+    except ValidationFailed as exc:
+        errors += exc.errors
     if errors:
         raise ValidationFailed("筛选条件有误：" + "；".join(e["label"] for e in errors), errors)
     return DocumentFilter(
-        doc_type=doc_type, unit=unit, year=int(year_text) if year_text else None,
+        doc_type=doc_type, unit=unit, year=int(year_text) if year_text else None, status=status,
         sort=sort or "date_desc",
         template_ids=frozenset(types[doc_type].template_ids) if doc_type else frozenset(),
     )  # fmt: skip
 
 
 def filter_choices(session: Session) -> dict[str, dict[str, str]]:
-    """What the filter offers: document types {search type: label} and units {code: name}."""
+    """What the filter offers: document types {search type: label}, units {code: name} and
+    statuses {key: label}."""
     types = {
         t.search_type: t.label
         for t in doctypes.registry_for(session).types.values()
         if t.template_ids
     }
     units = {u.code: u.name for u in session.scalars(select(Unit).order_by(Unit.code))}
-    return {"types": types, "units": units}
+    return {"types": types, "units": units, "statuses": dict(document_status.STATUS_LABELS)}
 
 
 def list_documents(
@@ -140,10 +157,18 @@ def list_documents(
     query = select(IssuedDocument).where(visible_documents(p))
     query = (filters or DocumentFilter()).apply(query)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    docs = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    docs = list(
+        session.scalars(
+            query.options(selectinload(IssuedDocument.status_record))  # the status badges
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     for d in docs:
         _ = d.unit.name  # loaded while the session is open
-    return DocumentPage(total=total, page=page, per_page=per_page, documents=docs)
+    return DocumentPage(total=total, page=page, per_page=per_page, documents=docs,
+                        statuses=document_status.statuses_of(session, [d.id for d in docs]),
+                        status=(filters.status if filters else None) or None)  # fmt: skip
 
 
 def count_documents(session: Session, p: Principal, filters: DocumentFilter | None = None) -> int:

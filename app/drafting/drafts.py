@@ -31,7 +31,7 @@ from app.common.clock import today_in_china
 from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting import notify, sequences
+from app.drafting import decision_list, notify, sequences, status
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -688,6 +688,10 @@ def _decide(
     if decision == "approve":  # after the refusals: who may not act hears why, not "confirm"
         require_confirmation(confirmed, APPROVE_CONFIRMATION)
     pending = slot.state
+    if decision == "approve" and pending.step.role in decision_list.SIGN_OFF_ROLES:
+        refusal = decision_list.sign_off_refusal(session, draft, version)  # 决策事项清单
+        if refusal:
+            raise WorkflowError(refusal)
     step = _step(session, p, draft, version, decision, index=pending.index,
                  name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
                  comment=comment)  # fmt: skip
@@ -756,12 +760,16 @@ def issue(
         raise WorkflowError(
             "审核尚未完成，不能发文" + (f"：待办环节 {'、'.join(missing)}" if missing else "")
         )
+    refusal = decision_list.sign_off_refusal(session, draft, version)  # 决策事项清单
+    if refusal:
+        raise WorkflowError(refusal)
     unit = session.get(Unit, draft.unit_id)
     if not unit.doc_code:
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
     require_confirmation(confirmed, ISSUE_CONFIRMATION)
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
+    status.refuse_if_target_closed(session, draft)  # a correction of a document still in force
     sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
     seq = allocate_number(session, unit.id, code, date.year)
     number = format_number(code, date.year, seq)
@@ -792,6 +800,7 @@ def issue(
     session.flush()
     for kind in ("slip", "index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
+    status.supersede_on_issue(session, p, draft, doc, remote_addr)  # 替代, for a correction
     audit.record(session, "document.issue", actor=p.user, object_type="document",
                  object_id=doc.id, detail={"number": number, "sha256": sha,
                  "approved_sha256": version.docx_sha256, "draft": draft.id, "title": doc.title,

@@ -116,6 +116,10 @@ class IssuedDocument(Base):
     unit: Mapped[Unit] = relationship()
     template_version: Mapped[TemplateVersion] = relationship()
     draft: Mapped[Draft] = relationship()
+    # 已被替代 / 已撤销, recorded beside the document (never in it); None while in force
+    status_record: Mapped[DocumentStatus | None] = relationship(
+        "DocumentStatus", foreign_keys="DocumentStatus.document_id", viewonly=True, uselist=False
+    )
 
 
 class DraftRestriction(Base):
@@ -163,4 +167,46 @@ class ProcessingSlip(Base):
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
     docx_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DraftCorrection(Base):
+    """A draft that corrects an issued document: when it is issued it supersedes that document
+    (替代). Set when the draft is created; write-once."""
+
+    __tablename__ = "draft_corrections"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RevocationProposal(Base):
+    """撤销申请: the first of the two decisions a revocation needs (an office head's or a
+    signatory's, with the reason); write-once."""
+
+    __tablename__ = "revocation_proposals"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), index=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DocumentStatus(Base):
+    """The status of an issued document beside it, never in it: 已被替代 (superseded, with its
+    successor) or 已撤销 (revoked, with the proposal and the confirming decision). At most one
+    per document; write-once. A document without one is 有效."""
+
+    __tablename__ = "document_statuses"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # superseded | revoked
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("issued_documents.id"), unique=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("revocation_proposals.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -35,20 +35,22 @@ def parse_number(number: str) -> tuple[str, int, int] | None:
 
 def allocate_number(session: Session, unit_id: int, code: str, year: int) -> int:
     """Take the next number of the (unit, code, year) sequence in the caller's transaction."""
+    return next_in_sequence(session, NumberSequence, unit_id=unit_id, code=code, year=year)
+
+
+def next_in_sequence(session: Session, model, **key) -> int:
+    """Take the next value of one gapless sequence row of `model` (a table with the `key`
+    columns, unique together, and `last_value`) in the caller's transaction: the row is
+    created at 0 if missing, then raised by one under its row lock. Used for 发文字号 and for
+    the unified numbers of the normative-documents register."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(NumberSequence)
-        .values(unit_id=unit_id, code=code, year=year, last_value=0)
-        .on_conflict_do_nothing(index_elements=["unit_id", "code", "year"])
+        insert(model).values(**key, last_value=0).on_conflict_do_nothing(index_elements=list(key))
     )
     seq = session.execute(
-        update(NumberSequence)
-        .where(
-            NumberSequence.unit_id == unit_id,
-            NumberSequence.code == code,
-            NumberSequence.year == year,
-        )
-        .values(last_value=NumberSequence.last_value + 1)
-        .returning(NumberSequence.last_value)
+        update(model)
+        .where(*(getattr(model, name) == value for name, value in key.items()))
+        .values(last_value=model.last_value + 1)
+        .returning(model.last_value)
     ).scalar_one()
     return seq

@@ -11,7 +11,8 @@ and the hash chain makes the log evident to change, so:
   event (who, which step, which text), and every such event's step exists;
 - every `casefile.add` event's item exists and holds what was filed;
 - every number sequence runs 1..last_value, each number issued once (or raised past by an
-  administrator after a restore: `numbers.raise` events).
+  administrator after a restore: `numbers.raise` events);
+- document statuses and the normative-documents register, likewise (status_records.py).
 
 Every problem names the document by its 发文字号.
 """
@@ -31,6 +32,7 @@ from app.drafting.models import Draft, IssuedDocument, NumberSequence, ReviewSte
 from app.drafting.numbering import format_number
 from app.drafting.sequences import RAISE_ACTION
 from app.identity.models import Unit, User
+from app.integrity.status_records import check_normative, check_statuses
 
 STEP_ACTIONS = {
     "draft.submit": "submit",
@@ -352,4 +354,6 @@ def cross_check(session: Session) -> list[str]:
         + check_steps(session)
         + check_filings(session)
         + check_sequences(session)
+        + check_statuses(session)
+        + check_normative(session)
     )

@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.casefiles.contents import CaseFileView, item_sha256
 from app.casefiles.models import ArchivalReference, CaseFile, CaseFileItem
+from app.drafting import status as document_status
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -51,7 +52,16 @@ def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> di
         "type": "docx" if item.document_id else item.attachment.file_type,
         "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
         "archival_code": ref.reference if ref is not None else None,
-    }  # fmt: skip
+    } | _document_status(item)  # fmt: skip
+
+
+def _document_status(item: CaseFileItem) -> dict:
+    """A filed document's status (有效 / 已被替代 / 已撤销), read beside the document."""
+    if not item.document_id:
+        return {}
+    record = item.document.status_record
+    key = record.status if record is not None else document_status.VALID
+    return {"document_status": key, "document_status_label": document_status.label(key)}
 
 
 def masked_item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.container import Casefile
-from app.drafting import drafts
+from app.drafting import drafts, status
 from app.drafting.models import Draft, IssuedDocument
 from app.drafting.slip import slip_record
 from app.identity.models import User
@@ -32,4 +32,4 @@ def document_payload(cf: Casefile, session, doc: IssuedDocument) -> dict:
         "slip_sha256": slip.docx_sha256 if (slip := slip_record(session, doc)) else None,
         "draft": draft.id,
         "steps": [step_payload(s) for s in drafts.steps_of(session, draft)],
-    }
+    } | status.status_view(session, doc).as_dict()

@@ -13,6 +13,7 @@ def search_hit_payload(hit: SearchHit) -> dict:
         "title": hit.title, "type": hit.doc_type, "type_label": hit.type_label,
         "unit": hit.unit_code, "unit_name": hit.unit_name, "issued_on": hit.issued_on.isoformat(),
         "score": hit.score, "snippet_html": hit.snippet_html, "snippet": hit.snippet_text,
+        "status": hit.status, "status_label": hit.status_label,
     }  # fmt: skip
     if hit.kind == "attachment":
         out |= {"attachment_id": hit.attachment_id, "case_file_id": hit.case_file_id,

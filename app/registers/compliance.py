@@ -7,6 +7,10 @@
   answering nothing in particular).
 - 合同 issued without review: an issued contract, or a contract filed in a case file, with no
   legality-review opinion dated on or before it in a case file that holds it.
+- 规范性文件 (the register, normative.py): a procedure step missing or out of order, a filing
+  overdue or late, a document past its validity still marked 有效.
+- 决策事项清单: an issued document of a type on its unit's decision list with no approving
+  review step by a public lawyer or adviser on the version that was issued.
 
 Which issued documents are risk notices and contracts is what their templates declare
 (`document_type.casefile_role` risk-notice / contract, the template registry), so a template
@@ -29,9 +33,12 @@ from app import audit
 from app.access.policy import Principal, can, visible_documents
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.common.spreadsheet import keep_text_as_text
-from app.drafting.models import DraftVersion, IssuedDocument
+from app.drafting.decision_list import LAWYER_ROLES, DecisionListEntry
+from app.drafting.models import DraftVersion, IssuedDocument, ReviewStep
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
+from app.registers import normative_rules
+from app.registers.models import NormativeDocument
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
@@ -40,7 +47,8 @@ CATEGORIES = {
     "no_review": "重大行政决策无合法性审查意见",
     "overdue_reply": "风险提示函逾期未反馈",
     "contract_unreviewed": "合同未经合法性审查",
-}
+    "decision_unreviewed": "清单事项未听取公职律师意见",
+} | normative_rules.CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,37 @@ def compliance_findings(
         if not reviewed:
             finding("contract_unreviewed", case, number, day,
                     f"《{title}》未见签订前的合法性审查意见", unit_id=unit_id)  # fmt: skip
+    # 4. normative documents: the procedure, the filing, the validity
+    entries = session.scalars(
+        select(NormativeDocument).where(NormativeDocument.unit_id.in_(allowed or {-1}))
+    )
+    for entry in entries:
+        for found in normative_rules.findings(entry, today):
+            if not in_period(found.date):
+                continue
+            case = cases.get(entry.case_file_id) if entry.case_file_id else None
+            finding(found.category, case, entry.number, found.date,
+                    f"《{entry.title}》{found.detail}", unit_id=entry.unit_id)  # fmt: skip
+    # 5. decisions on the unit's list (决策事项清单) taken without a public lawyer's review
+    listed = session.execute(
+        select(IssuedDocument)
+        .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
+        .join(DecisionListEntry, (DecisionListEntry.unit_id == IssuedDocument.unit_id)
+              & (DecisionListEntry.template_id == TemplateVersion.template_id))
+        .where(true() if p is None else visible_documents(p))
+        .where(~select(ReviewStep.id).where(
+            ReviewStep.version_id == IssuedDocument.approved_version_id,
+            ReviewStep.decision == "approve", ReviewStep.role.in_(LAWYER_ROLES)).exists())
+        .order_by(IssuedDocument.id)
+    ).scalars()  # fmt: skip
+    for doc in listed:
+        if doc.unit_id not in allowed or not in_period(doc.issue_date):
+            continue
+        places = filed.get(doc.id, [])
+        finding("decision_unreviewed", cases[places[0].case_file_id] if places else None,
+                doc.number, doc.issue_date,
+                f"《{doc.title}》属于本单位决策事项清单所列事项，未见公职律师或法律顾问审核",
+                unit_id=doc.unit_id)  # fmt: skip
     out.sort(key=lambda f: (f.category, f.unit_code, f.date or dt.date.min, f.case_title))
     return out
 

@@ -13,6 +13,10 @@ Status on a given day (China time):
   so a term ending today is 即将到期 with 0 days remaining;
 - 履行中 otherwise.
 
+A contract superseded by a correction (已被替代) or revoked (已撤销) has ended on the day that took
+effect, whatever its term said: it is listed with that status and the day, never reminded of,
+and neither renews nor is renewed.
+
 A contract is 已续聘 when a later contract of the same unit with the same adviser, service type
 and (for 专项) project ends after it. A unit must re-engage before a term ends; once it has,
 the contract no longer counts towards the reminder (`ContractRegister.due`).
@@ -40,7 +44,7 @@ from app import audit
 from app.access.policy import Principal, can, visible_documents
 from app.common.clock import today_in_china
 from app.common.spreadsheet import keep_text_as_text
-from app.drafting.models import DraftVersion, IssuedDocument
+from app.drafting.models import DocumentStatus, DraftVersion, IssuedDocument
 from app.errors import Forbidden, ValidationFailed
 from app.identity.models import Unit
 from app.templating import doctypes
@@ -56,7 +60,10 @@ STATUS_LABELS = {
     "not_started": "未开始",
     "expired": "已到期",
     "unknown": "期限不明",
+    "superseded": "已被替代",
+    "revoked": "已撤销",
 }
+ENDED = ("superseded", "revoked")  # ended by a record beside the document, not by its term
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class ContractEntry:
     days_remaining: int | None  # days from today to the last day of the term; < 0 once ended
     starts_in: int | None = None  # days until the term starts, while 未开始
     renewed_by: str = ""  # 发文字号 of the contract that renews this one
+    ended_on: dt.date | None = None  # superseded or revoked: the day it ended
+    superseded_by: str = ""  # 发文字号 of the correction that superseded it
 
     @property
     def status_label(self) -> str:
@@ -87,6 +96,10 @@ class ContractEntry:
 
     @property
     def remaining_label(self) -> str:
+        if self.status == "superseded":
+            return f"{self.ended_on.isoformat()} 起由 {self.superseded_by} 替代"
+        if self.status == "revoked":
+            return f"{self.ended_on.isoformat()} 起撤销"
         days = self.days_remaining
         if days is None:
             return "—"
@@ -116,6 +129,8 @@ class ContractEntry:
             "status": self.status,
             "status_label": self.status_label,
             "renewed_by": self.renewed_by or None,
+            "ended_on": self.ended_on.isoformat() if self.ended_on else None,
+            "superseded_by": self.superseded_by or None,
             "fee": str(self.fee) if self.fee is not None else None,
             "filing_body": self.filing_body,
         }
@@ -237,6 +252,14 @@ def contract_register(
         .where(true() if p is None else visible_documents(p))
         .order_by(IssuedDocument.id)
     ).all()  # fmt: skip
+    ended = {
+        r.document_id: (r, number)
+        for r, number in session.execute(
+            select(DocumentStatus, IssuedDocument.number)
+            .outerjoin(IssuedDocument, IssuedDocument.id == DocumentStatus.successor_id)
+            .where(DocumentStatus.document_id.in_([doc.id for doc, _ in rows] or [-1]))
+        )
+    }
     entries: list[ContractEntry] = []
     for doc, data in rows:
         data = data if isinstance(data, dict) else {}
@@ -255,6 +278,11 @@ def contract_register(
             status=state, days_remaining=remaining,
             starts_in=(start - today).days if state == "not_started" else None,
         ))  # fmt: skip
+        if doc.id in ended:
+            record, successor = ended[doc.id]
+            entries[-1] = replace(entries[-1], status=record.status, days_remaining=None,
+                                  starts_in=None, ended_on=record.effective_on,
+                                  superseded_by=successor or "")  # fmt: skip
     entries = _mark_renewals(entries)
     entries.sort(key=lambda e: (e.end or dt.date.max, e.start or dt.date.max, e.document_id))
     counts = {key: 0 for key in STATUS_LABELS}
@@ -321,12 +349,12 @@ def _mark_renewals(entries: list[ContractEntry]) -> list[ContractEntry]:
     """Each contract with the number of the earliest later contract that continues it."""
     groups: dict[tuple, list[ContractEntry]] = {}
     for e in entries:
-        if e.start and e.end and e.adviser:
+        if e.start and e.end and e.adviser and e.status not in ENDED:
             groups.setdefault((e.unit_id, e.adviser, e.service_type, e.project), []).append(e)
     out = []
     for e in entries:
         key = (e.unit_id, e.adviser, e.service_type, e.project)
-        candidates = groups.get(key, []) if e.start and e.end else []
+        candidates = groups.get(key, []) if e.start and e.end and e.status not in ENDED else []
         later = [o for o in candidates if o.start > e.start and o.end > e.end]
         if later:
             e = replace(e, renewed_by=min(later, key=lambda o: (o.start, o.document_id)).number)
@@ -343,14 +371,15 @@ def to_xlsx(register: ContractRegister) -> bytes:
     ws = wb.active
     ws.title = "聘任合同台账"
     header = ["序号", "发文字号", "聘任单位（甲方）", "法律顾问（乙方）", "乙方类型", "顾问类型",
-              "专项事项", "聘任起始日期", "聘任截止日期", "剩余天数", "状态", "续聘合同",
+              "专项事项", "聘任起始日期", "聘任截止日期", "剩余天数", "状态", "续聘或替代合同",
               "服务费（元）", "备案机关", "成文日期"]  # fmt: skip
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for i, e in enumerate(register.entries, start=1):
         ws.append([i, e.number, e.unit_name, e.adviser, e.adviser_kind, e.service_type, e.project,
-                   e.start, e.end, e.days_remaining, e.status_label, e.renewed_by, e.fee,
+                   e.start, e.end, e.days_remaining, e.status_label,
+                   e.superseded_by or e.renewed_by, e.fee,
                    e.filing_body, e.issue_date])  # fmt: skip
     keep_text_as_text(ws)
     for row in ws.iter_rows(min_row=2):

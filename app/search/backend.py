@@ -55,7 +55,7 @@ class IndexDoc:
     reviewers: tuple[str, ...] = ()  # display names
     signatory: str = ""
     conclusion: str = ""  # for opinions: 合法 / 修改后合法 / 不合法 or ""
-    status: str = "issued"  # issued | revoked | superseded
+    status: str = "issued"  # issued (有效) | superseded (已被替代) | revoked (已撤销); filed
     restricted_to: tuple[int, ...] = ()  # 知悉范围: only these user ids, when not empty
     actors: tuple[int, ...] = ()  # user ids of its drafter, reviewers, co-signers and issuer
     content_hash: str = ""  # sha256 of the issued DOCX; for staleness checks
@@ -96,6 +96,7 @@ class Hit:
     issued_on: datetime.date
     score: float
     snippet_html: str  # HTML-escaped text with <mark>…</mark> around each match
+    status: str = "issued"  # issued | superseded | revoked (documents); filed (attachments)
 
 
 @dataclass
@@ -139,7 +140,8 @@ class SearchBackend(Protocol):
         QuerySyntaxError."""
 
     def facets(self, query: SearchQuery, scope: SearchScope) -> dict[str, dict[str, int]]:
-        """Exact facet counts (doc_type, unit, year, reviewer) for *query* in *scope*."""
+        """Exact facet counts (doc_type, unit, year, reviewer, status) for *query* in
+        *scope*."""
 
     def similar(self, doc_id: str, scope: SearchScope, limit: int = 10) -> list[Hit]:
         """Documents most like *doc_id* (more-like-this), within *scope*."""

@@ -22,7 +22,7 @@ from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFi
 from app.common.clock import CHINA_TZ
 from app.common.docx_text import docx_text
 from app.container import Casefile
-from app.drafting import drafts
+from app.drafting import drafts, status
 from app.drafting.models import Draft, DraftVersion, IssuedDocument
 from app.identity.models import Unit, User
 from app.search import IndexDoc
@@ -143,8 +143,12 @@ def expected_fingerprints(session: Session) -> dict[str, str]:
     file (for `casefile verify`)."""
     out: dict[str, str] = {}
     doc_filings = filings(session, "document")
-    for doc_id, sha in session.execute(select(IssuedDocument.id, IssuedDocument.docx_sha256)):
-        out[str(doc_id)] = index_fingerprint(sha, *document_case_files(doc_filings.get(doc_id, [])))
+    rows = session.execute(select(IssuedDocument.id, IssuedDocument.docx_sha256)).all()
+    states = status.statuses_of(session, [doc_id for doc_id, _ in rows])
+    for doc_id, sha in rows:
+        out[str(doc_id)] = index_fingerprint(
+            sha, *document_case_files(doc_filings.get(doc_id, [])), *_status_mark(states[doc_id])
+        )
     att_filings = filings(session, "attachment")
     for att_id, sha, name in session.execute(
         select(Attachment.id, Attachment.sha256, Attachment.original_name)
@@ -152,6 +156,12 @@ def expected_fingerprints(session: Session) -> dict[str, str]:
         _title, number, case_files = _attachment_fields(name, att_filings.get(att_id, []))
         out[attachment_doc_id(att_id)] = index_fingerprint(sha, number, *case_files)
     return out
+
+
+def _status_mark(state: str) -> tuple[str, ...]:
+    """The status in IndexDoc.content_hash: nothing while the document is in force (so indexes
+    made before statuses existed stay valid), else a mark that a missed re-index shows up."""
+    return () if state == status.VALID else (f"status:{state}",)
 
 
 # ---- IndexDoc of an issued document and of an attachment -----------------------------------
@@ -179,6 +189,7 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
     doc_type = doctypes.registry(cf.catalog, session).of_template(tv.template_id)
     conclusion = str(data.get(doc_type.conclusion_field) or "") if doc_type.conclusion_field else ""
     case_files = document_case_files(filings(session, "document", [doc.id]).get(doc.id, []))
+    state = status.statuses_of(session, [doc.id])[doc.id]
     return IndexDoc(
         doc_id=str(doc.id),
         number=doc.number,
@@ -194,10 +205,10 @@ def index_doc_for(cf: Casefile, session: Session, doc: IssuedDocument) -> IndexD
         reviewers=tuple(reviewers),
         signatory=signatory,
         conclusion=conclusion,
-        status="issued",
+        status=state,
         restricted_to=tuple(sorted(allowed_readers(session, doc.draft_id) or ())),
         actors=tuple(sorted({draft.created_by, doc.issued_by, *(s.user_id for s in steps)})),
-        content_hash=index_fingerprint(doc.docx_sha256, *case_files),
+        content_hash=index_fingerprint(doc.docx_sha256, *case_files, *_status_mark(state)),
     )
 
 

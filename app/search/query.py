@@ -6,7 +6,7 @@
     -撤销                  documents containing the string are left out
     title:风险  number:〔2026〕   the string must occur in that field
     type:risk-notice 类型:风险提示函  unit:WHSFJ  year:2024  year:2020-2023  date:2026-01-01..2026-03-31
-    reviewer:张三  conclusion:不合法  status:revoked     filters (exact values)
+    reviewer:张三  conclusion:不合法  状态:有效 status:revoked   filters (exact values)
 
 Full-width quotes, colon, minus and bar work like their ASCII forms.  A ``name:value``
 with an unknown name is searched literally (so "12:30" is text, not a field).
@@ -56,7 +56,16 @@ TEXT_FIELDS = ("title", "number")
 # {name: search type} for a type filter, or a function giving it (called only when needed).
 # None: no registry (a bare index, benchmarks): the value is taken as the index's type.
 TypeNames = Mapping[str, str] | Callable[[], Mapping[str, str]] | None
-STATUS_LABELS = {"已发文": "issued", "已撤销": "revoked", "已被替代": "superseded"}
+STATUS_LABELS = {
+    "有效": "issued",
+    "已发文": "issued",
+    "已撤销": "revoked",
+    "撤销": "revoked",
+    "已作废": "revoked",
+    "已被替代": "superseded",
+    "已替代": "superseded",
+    "被替代": "superseded",
+}
 
 _FIELD_RE = re.compile(r"^([A-Za-z\u4e00-\u9fff]+)[:：](.*)$", re.S)
 _YEAR_RANGE_RE = re.compile(r"^(\d{4})(?:\s*(?:-|–|—|\.\.|~|～|至)\s*(\d{4}))?$")

@@ -20,6 +20,7 @@ from app.access.policy import Principal, search_scope
 from app.casefiles.models import Attachment
 from app.common.text import check_text
 from app.container import Casefile
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.errors import ValidationFailed
 from app.search import (
@@ -30,7 +31,8 @@ from app.search import (
     SearchScope,
     SearchUnavailable,
 )
-from app.search.indexing import attachment_locations, parse_doc_id
+from app.search.indexing import ATTACHMENT_STATUS, attachment_locations, parse_doc_id
+from app.search.query import STATUS_LABELS as STATUS_WORDS
 from app.templating import doctypes
 
 
@@ -43,6 +45,8 @@ class IndexBuilding(SearchUnavailable):
 INDEX_BUILDING = "检索索引正在建立，请稍后再试。"
 SEARCH_ACTION = "search"  # the audit action of an inspector's search, whatever the surface
 MAX_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 1000, 100, 20
+# the index's status values and what a user reads (有效 / 已被替代 / 已撤销; 案卷材料)
+STATUS_LABELS = document_status.STATUS_LABELS | {ATTACHMENT_STATUS: "案卷材料"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,11 @@ class SearchHit:
     case_file_id: int | None = None
     case_title: str = ""
     item_id: int | None = None
+    status: str = "issued"  # issued (有效) | superseded | revoked; filed for an attachment
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def document_id(self) -> int | None:
@@ -124,6 +133,17 @@ def _number(value, name: str, label: str, default: int, top: int) -> int:
     return min(number, top)
 
 
+def _status(value) -> str:
+    """A status filter: the index's value or its Chinese name (有效, 已被替代, 已撤销)."""
+    value = str(value or "").strip()
+    if not value:
+        return ""
+    found = STATUS_WORDS.get(value) or (value if value in STATUS_LABELS else None)
+    if found is None:
+        raise _invalid("status", "状态", "应为 有效、已被替代 或 已撤销")
+    return found
+
+
 def search_query(
     text: str = "",
     *,
@@ -140,7 +160,7 @@ def search_query(
     per_page: int | str | None = None,
 ) -> SearchQuery:
     """A SearchQuery from what the user typed; a bad value is refused naming its field
-    (type, year, year_from, year_to, sort, page, per_page)."""
+    (type, year, year_from, year_to, status, sort, page, per_page)."""
     doc_types = frozenset(t for t in types if t)  # checked against the registry when run
     if sort not in ("relevance", "date", "", None):
         raise _invalid("sort", "排序", "应为 relevance（相关度）或 date（日期）")
@@ -155,7 +175,7 @@ def search_query(
         year_to=_year(year_to, "year_to") if year_to not in (None, "") else _year(year, "year"),
         reviewer=(reviewer or "")[:50],
         conclusion=(conclusion or "")[:20],
-        status=(status or "")[:20],
+        status=_status(status),
         sort="date" if sort == "date" else "relevance",
         page=_number(page, "page", "页码", 1, MAX_PAGE),
         per_page=_number(per_page, "per_page", "每页条数", DEFAULT_PER_PAGE, MAX_PER_PAGE),
@@ -192,6 +212,7 @@ def resolve_hits(
             unit_name=h.unit_name, issued_on=h.issued_on, score=h.score,
             snippet_html=h.snippet_html, case_file_id=place.case_file_id if place else None,
             case_title=place.case_title if place else "", item_id=place.item_id if place else None,
+            status=h.status,
         ))  # fmt: skip
     return out
 
@@ -229,7 +250,8 @@ def run_search(
         audit.record(session, SEARCH_ACTION, actor=p.user, detail={
             "query": query.text, "types": sorted(query.doc_types), "units": sorted(query.units),
             "year_from": query.year_from, "year_to": query.year_to, "reviewer": query.reviewer,
-            "conclusion": query.conclusion, "results": results.total, "via": via,
+            "conclusion": query.conclusion, "status": query.status, "results": results.total,
+            "via": via,
         }, remote_addr=remote_addr)  # fmt: skip
     return SearchPage(
         query=query, total=results.total, page=results.page, per_page=results.per_page,

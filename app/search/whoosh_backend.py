@@ -54,6 +54,7 @@ from app.search.backend import (
     SearchScope,
     SearchUnavailable,
 )
+from app.search.indexing import attachment_doc_id
 from app.search.normalize import FIELD_SEP, is_exact_gram, query_grams
 from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, resolve_doc_types
 from app.search.snippets import build_snippet
@@ -442,7 +443,8 @@ class WhooshBackend:
         page = max(1, q.page)
         need = page * per_page
         total = 0
-        fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter()}
+        fac = {"doc_type": Counter(), "unit": Counter(), "year": Counter(), "reviewer": Counter(),
+               "status": Counter()}  # fmt: skip
         tops: list[tuple] = []  # (score, date, seg_index, docnum)
         for li, leaf in enumerate(leaves):
             base = self._base_mask(leaf, q, pq, scope)
@@ -456,6 +458,7 @@ class WhooshBackend:
             if q.facets:
                 fac["doc_type"].update(m.coded["t"].counts(hits))
                 fac["unit"].update(m.coded["u"].counts(hits))
+                fac["status"].update(m.coded["s"].counts(hits))
                 fac["year"].update(m.year_counts(hits))
                 hit_mask = np.zeros(leaf.n, dtype=bool)
                 hit_mask[hits] = True
@@ -485,7 +488,8 @@ class WhooshBackend:
     def _scope_mask(self, leaf: Leaf, scope: SearchScope) -> np.ndarray:
         """Live documents of the segment that *scope* may read (cached; do not modify)."""
         m = leaf.meta
-        key = (leaf.key, scope.units, scope.user_id, scope.precedent)
+        key = (leaf.key, scope.units, scope.user_id, scope.precedent, scope.documents,
+               scope.attachments)  # fmt: skip
         cached = m.scope_cache.get(key)
         if cached is not None:
             return cached
@@ -497,6 +501,11 @@ class WhooshBackend:
                 readable |= m.coded["u"].mask({unit_code}) & m.coded["t"].mask({doc_type})
             if scope.user_id is not None:
                 readable |= m.actor_mask(scope.user_id)
+            # the records of the matters the user holds (法律事务, 调配)
+            held = [str(d) for d in scope.documents]
+            held += [attachment_doc_id(a) for a in scope.attachments]
+            for doc_id in held:
+                readable[m.docnums_of(doc_id)] = True
             allowed = leaf.live & readable
         for docnum, users in m.restricted.items():
             if scope.user_id not in users:
@@ -877,4 +886,5 @@ def _hit(payload: dict, score: float, snippet: str) -> Hit:
         issued_on=datetime.date.fromisoformat(payload["issued_on"]),
         score=score,
         snippet_html=snippet,
+        status=payload.get("status", "issued"),
     )

@@ -27,9 +27,12 @@ from app.web import (
     drafts,
     history,
     main,
+    matters,
     nav,
+    normative,
     restrictions,
     search,
+    supervision,
 )
 from app.web.common import cf, csrf, format_cst, login_required, remote_addr, safe_next
 
@@ -67,6 +70,9 @@ BLUEPRINTS = (
     contracts,
     admin,
     restrictions,
+    matters,
+    normative,
+    supervision,
 )
 
 

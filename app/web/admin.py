@@ -6,7 +6,18 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import func, select
 
 from app import audit
@@ -16,7 +27,13 @@ from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
-from app.templating.upload import MAX_TEMPLATE_BYTES, add_template, check_template
+from app.templating.upload import (
+    MAX_TEMPLATE_BYTES,
+    add_template,
+    check_template,
+    propose,
+    template_file,
+)
 from app.web.common import cf, format_cst, login_required, page_arg, remote_addr
 from app.web.nav import require
 
@@ -257,6 +274,10 @@ def templates():
             if upload.ok:
                 flash(f"模板“{template_id}”第{upload.version}版已上传，可以立即使用。", "ok")
                 return redirect(url_for(".templates"))
+    return _templates_page(report=report, form_error=form_error)
+
+
+def _templates_page(report=None, form_error=None, proposal=None, propose_error=None):
     with cf().db.read() as s:
         rows = list(
             s.scalars(
@@ -265,6 +286,37 @@ def templates():
                 )
             )
         )
-    status = 422 if (form_error or (report and not report.ok)) else 200
+    bad = form_error or propose_error or (report and not report.ok)
     return render_template("admin_templates.html", rows=rows, report=report, form_error=form_error,
-                           form=request.form), status  # fmt: skip
+                           proposal=proposal, propose_error=propose_error,
+                           form=request.form), (422 if bad else 200)  # fmt: skip
+
+
+@bp.post("/templates/propose")
+@login_required
+def propose_schema():
+    """List a DOCX's placeholders and propose a schema.yaml for it (shown, or downloaded)."""
+    _require("template.manage")
+    upload = request.files.get("proposal_docx")
+    data = upload.read(MAX_TEMPLATE_BYTES + 1) if upload and upload.filename else None
+    template_id = (request.form.get("proposal_id") or "").strip()
+    try:
+        with cf().db.read() as s:
+            proposal = propose(s, g.principal, template_id, data)
+    except ValidationFailed as exc:
+        return _templates_page(propose_error=exc.message)
+    if request.form.get("download") and proposal.schema_yaml:
+        return Response(proposal.schema_yaml, mimetype="application/yaml; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=schema.yaml"})  # fmt: skip
+    return _templates_page(proposal=proposal)
+
+
+@bp.get("/templates/<template_id>/<int:version>/<any('template.docx', 'schema.yaml'):name>")
+@login_required
+def template_download(template_id: str, version: int, name: str):
+    """The DOCX or schema.yaml of a stored template version, as recorded."""
+    which = "docx" if name == "template.docx" else "schema"
+    with cf().db.read() as s:
+        found = template_file(cf(), s, g.principal, template_id, version, which)
+    return send_file(io.BytesIO(found.data), mimetype=found.media_type, as_attachment=True,
+                     download_name=found.name)  # fmt: skip

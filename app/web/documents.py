@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, g, jsonify, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy import select
 
 from app import audit
 from app.access.policy import can
-from app.drafting import documents, drafts
+from app.drafting import corrections, documents, drafts
+from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.drafting.slip import slip_for_document
 from app.errors import ValidationFailed
@@ -33,7 +44,7 @@ def list_filters(s, action: str) -> tuple[documents.DocumentFilter, dict]:
     try:
         filters, errors = documents.document_filter(
             s, doc_type=args.get("type"), unit=args.get("unit"), year=args.get("year"),
-            sort=args.get("sort"),
+            sort=args.get("sort"), status=args.get("status"),
         ), []  # fmt: skip
     except ValidationFailed as exc:
         filters, errors = documents.DocumentFilter(), exc.errors
@@ -52,7 +63,9 @@ def index():
         listing = documents.list_documents(s, g.principal, page, PER_PAGE, filters)
         docs, total = listing.documents, listing.total
         query = {
-            k: v for k, v in request.args.items() if k in {"type", "unit", "year", "sort"} and v
+            k: v
+            for k, v in request.args.items()
+            if k in {"type", "unit", "year", "sort", "status"} and v
         }
         return render_template(
             "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE, query=query,
@@ -81,8 +94,20 @@ def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:
 @bp.get("/documents/<int:doc_id>")
 @login_required
 def show(doc_id: int):
+    return _show(doc_id)
+
+
+def _show(doc_id: int, errors: dict[str, str] | None = None, code: int = 200):
     with cf().db.write() as s:
         doc = _readable(s, doc_id)
+        state = document_status.status_view(s, doc)
+        p = g.principal
+        acts = {  # what this user may do to it here (not `may`: the templates' policy function)
+            "correct": state.in_force and can(s, p, "document.correct", doc)
+            and corrections.open_correction(s, doc.id) is None,
+            "revoke": state.in_force and can(s, p, "document.revoke", doc),
+        }  # fmt: skip
+        correction = corrections.open_correction(s, doc.id)
         draft = doc.draft
         history = drafts.steps_of(s, draft)
         for step in history:
@@ -95,7 +120,45 @@ def show(doc_id: int):
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
                                draft=draft, rendition=rendition, similar=similar,
                                may_read_draft=can(s, g.principal, "draft.read", draft),
-                               hit_url=hit_url)  # fmt: skip
+                               hit_url=hit_url, state=state, acts=acts, correction=correction,
+                               errors=errors or {},
+                               reason=request.form.get("reason", "")), code  # fmt: skip
+
+
+@bp.post("/documents/<int:doc_id>/correct")
+@login_required
+def correct(doc_id: int):
+    """起草更正文书: a new draft prefilled from this document, opened for editing."""
+    with cf().db.write() as s:
+        draft = corrections.start_correction(cf(), s, g.principal, doc_id, via="web",
+                                             remote_addr=remote_addr())  # fmt: skip
+        draft_id = draft.id
+    flash(
+        "已根据原文书起草更正稿：请修改需要更正的内容后提交审核；发文后原文书将显示为“已被替代”。",
+        "ok",
+    )
+    return redirect(url_for("drafts.edit", draft_id=draft_id))
+
+
+@bp.post("/documents/<int:doc_id>/revoke")
+@login_required
+def revoke(doc_id: int):
+    """提出撤销 (with the reason), or 确认撤销 (`confirm`): one office head and one signatory."""
+    try:
+        with cf().db.write() as s:
+            if request.form.get("confirm"):
+                document_status.confirm_revocation(s, g.principal, doc_id, via="web",
+                                                   remote_addr=remote_addr())  # fmt: skip
+                message = "已确认撤销：该文书现为“已撤销”。"
+            else:
+                document_status.propose_revocation(s, g.principal, doc_id,
+                                                   request.form.get("reason", ""), via="web",
+                                                   remote_addr=remote_addr())  # fmt: skip
+                message = "已提出撤销，待另一位负责人或签发人确认后生效。"
+    except ValidationFailed as exc:
+        return _show(doc_id, {e["field"]: e["message"] for e in exc.errors}, 422)
+    flash(message, "ok")
+    return redirect(url_for("documents.show", doc_id=doc_id))
 
 
 @bp.get("/documents/<int:doc_id>/pdf")

@@ -14,6 +14,7 @@ from app.access.policy import can
 from app.common.ids import in_range
 from app.db.base import utcnow
 from app.drafting import drafts, history
+from app.drafting import status as document_status
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
@@ -25,6 +26,7 @@ from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
 from app.web.nav import require
+from app.web.supervision import engagement_initial_data
 
 bp = Blueprint("drafts", __name__)
 
@@ -148,10 +150,11 @@ def new(template_id: str):
         units = _drafting_units(s)
     if not units:
         raise Forbidden("您在任何单位都没有起草文书的权限")
-    unit_code = request.form.get("unit") or units[0].code
+    unit_code = request.values.get("unit") or units[0].code
     action = url_for(".new", template_id=template_id)
     if request.method == "GET":
-        return _form_page(tpl, {}, {}, units, unit_code, action)
+        initial, unit_code = engagement_initial_data(template_id, unit_code)
+        return _form_page(tpl, initial, {}, units, unit_code, action)
     co_sign = request.form.getlist("co_sign_units")
     moved = row_action(tpl.schema, request.form)
     if moved is not None:
@@ -216,6 +219,7 @@ def show(draft_id: int):
             "draft.html", draft=draft, tpl=tpl, version=version, states=states, pending=pending,
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
             why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
+            corrects=document_status.correction_target(s, draft.id),
             opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
             may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},

@@ -20,8 +20,10 @@ from app.web.nav import SEARCH_ACTION, require
 
 bp = Blueprint("search", __name__)
 
-FACET_LABELS = {"doc_type": "文书类型", "unit": "单位", "year": "年度", "reviewer": "审核人"}
-FILTER_PARAMS = {"doc_type": "type", "unit": "unit", "year": "year", "reviewer": "reviewer"}
+FACET_LABELS = {"doc_type": "文书类型", "unit": "单位", "year": "年度", "reviewer": "审核人",
+                "status": "状态"}  # fmt: skip
+FILTER_PARAMS = {"doc_type": "type", "unit": "unit", "year": "year", "reviewer": "reviewer",
+                 "status": "status"}  # fmt: skip
 
 
 def hit_url(hit: SearchHit) -> str | None:
@@ -50,7 +52,17 @@ def search():
     status = 200
     if any(
         args.get(k)
-        for k in ("q", "type", "unit", "year", "year_from", "year_to", "reviewer", "conclusion")
+        for k in (
+            "q",
+            "type",
+            "unit",
+            "year",
+            "year_from",
+            "year_to",
+            "reviewer",
+            "conclusion",
+            "status",
+        )  # fmt: skip
     ):
         try:
             query = query_from_params(args)
@@ -79,7 +91,7 @@ def search():
         type_labels = doctypes.registry(cf().catalog, s).labels()
     chips = [
         (FILTER_PARAMS.get(k, k), k, v)
-        for k in ("type", "unit", "year", "reviewer", "conclusion")
+        for k in ("type", "unit", "year", "reviewer", "conclusion", "status")
         for v in args.getlist(k)
         if v
     ]
@@ -87,5 +99,5 @@ def search():
         "search.html", q=args.get("q", ""), results=results, error=error, link=link, chips=chips,
         FACET_LABELS=FACET_LABELS, FILTER_PARAMS=FILTER_PARAMS, TYPE_LABELS=type_labels,
         sort=args.get("sort", "relevance"), unit_names=unit_names, hit_url=hit_url,
-        download_url=download_url,
+        download_url=download_url, STATUS_LABELS=search_service.STATUS_LABELS,
     ), status  # fmt: skip

@@ -1,0 +1,90 @@
+"""The matter rules of the access policy (法律事务): which matters a user reads, and the
+records a lawyer holding a matter reads through it (its documents, case file and attachments;
+for a lawyer deployed from another unit, 调配, that is all they read of the unit).
+
+Used by policy.py's visible_documents, visible_case_files, search_scope and can().
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from app.casefiles.models import CaseFileItem
+from app.drafting.models import IssuedDocument
+from app.matters.models import ACTIVE as MATTER_ACTIVE
+from app.matters.models import Deployment, Matter, MatterDocument, MatterEvent
+
+if TYPE_CHECKING:
+    from app.access.policy import Principal
+
+
+def held_matters(user_id: int, column=Matter.id):
+    """`column` of the matters assigned to this user and not yet closed or returned: the
+    lawyer (of the unit, or deployed from another, 调配) holds their records while working."""
+    return select(column).where(
+        Matter.lawyer_id == user_id, Matter.status.in_(MATTER_ACTIVE), column.is_not(None)
+    )
+
+
+def held_matter_documents(user_id: int):
+    """Ids of the issued documents of the matters this user holds: those linked to the matter
+    and those filed in its case file. Exactly what the matter needs, nothing else of its unit."""
+    linked = select(MatterDocument.document_id).where(
+        MatterDocument.matter_id.in_(held_matters(user_id))
+    )
+    filed = select(CaseFileItem.document_id).where(
+        CaseFileItem.case_file_id.in_(held_matters(user_id, Matter.case_file_id)),
+        CaseFileItem.document_id.is_not(None),
+    )
+    letter = select(IssuedDocument.id).where(
+        IssuedDocument.draft_id.in_(held_matters(user_id, Matter.letter_draft_id))
+    )
+    return linked.union(filed, letter)
+
+
+def held_attachments(user_id: int):
+    """Ids of the attachments filed in the case files of the matters this user holds."""
+    return select(CaseFileItem.attachment_id).where(
+        CaseFileItem.case_file_id.in_(held_matters(user_id, Matter.case_file_id)),
+        CaseFileItem.attachment_id.is_not(None),
+    )
+
+
+def matter_runners(p: Principal) -> set[int]:
+    """Units whose matters this principal runs as office head (assign, close, return)."""
+    return p.units_with("office-head") if p.user.active else set()
+
+
+def visible_matters(p: Principal) -> ColumnElement[bool]:
+    """SQL condition on Matter: the matters this principal may read.
+
+    Readers of the unit (as for documents: clerks, signatories, office heads and inspectors
+    over their subtree), the lawyer it is assigned to, whoever registered it or acted on it,
+    and the office heads of the unit a deployment was asked of (and of the deployed lawyer's
+    unit), over their subtree."""
+    user = p.user
+    if not user.active:
+        return false()
+    ways: list[ColumnElement[bool]] = [
+        Matter.lawyer_id == user.id,
+        Matter.created_by == user.id,
+        select(MatterEvent.id)
+        .where(MatterEvent.matter_id == Matter.id, MatterEvent.user_id == user.id)
+        .exists(),
+    ]
+    readable = p.readable_units()
+    if readable:
+        ways.append(Matter.unit_id.in_(readable))
+    heads = p.subtree(p.units_with("office-head"))
+    if heads:
+        ways.append(
+            select(Deployment.id)
+            .where(
+                Deployment.matter_id == Matter.id,
+                or_(Deployment.upper_unit_id.in_(heads), Deployment.lawyer_unit_id.in_(heads)),
+            )
+            .exists()
+        )
+    return or_(*ways)
