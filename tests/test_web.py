@@ -149,3 +149,9 @@ def test_a_list_row_shows_its_filled_sub_fields_without_a_dangling_separator(app
     page = c.get(r.headers["Location"]).get_data(as_text=True)
     assert "<li>法律法规名称：城市绿化条例</li>" in page
     assert "<li>法律法规名称：行政许可法；条款：第十二条</li>" in page
+
+
+def test_a_row_of_a_one_value_list_has_a_label(app):
+    """附件 rows are single inputs: each is named for screen readers ("附件第1项")."""
+    html = _client(app, "clerk").get("/drafts/new/commission-letter").get_data(as_text=True)
+    assert re.search(r'<label for="attachments\.0"[^>]*>附件第1项</label>', html), html[:200]

@@ -8,7 +8,7 @@ import io
 import re
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import Page, expect
@@ -379,26 +379,29 @@ def download_package(actor: Actor) -> zipfile.ZipFile:
 def upload_template(
     actor: Actor, template_id: str, docx: bytes, schema: bytes, sample: bytes | None = None
 ) -> None:
-    """模板 → 检查并上传. A refused upload answers 422 with the report on the same page."""
+    """模板 → 上传模板或新版本 → 检查并上传. A refused upload answers 422 with the report on
+    the same page."""
     page = actor.page
-    page.get_by_label(re.compile("^模板编号")).fill(template_id)
-    page.get_by_label("模板文件（.docx）").set_input_files(
+    form = page.locator("form").filter(has=page.get_by_role("button", name="检查并上传"))
+    form.get_by_label(re.compile("^模板编号")).fill(template_id)
+    form.get_by_label("模板文件（.docx）").set_input_files(
         {"name": "template.docx", "mimeType": "application/octet-stream", "buffer": docx}
     )
-    page.get_by_label("字段定义（schema.yaml）").set_input_files(
+    form.get_by_label("字段定义（schema.yaml）").set_input_files(
         {"name": "schema.yaml", "mimeType": "application/x-yaml", "buffer": schema}
     )
     if sample is not None:
-        page.get_by_label(re.compile("^示例数据")).set_input_files(
+        form.get_by_label(re.compile("^示例数据")).set_input_files(
             {"name": "sample.json", "mimeType": "application/json", "buffer": sample}
         )
     with actor.expecting(422):
-        page.get_by_role("button", name="检查并上传").click()
+        form.get_by_role("button", name="检查并上传").click()
         page.wait_for_load_state()
 
 
 def template_report(page: Page) -> list[str]:
-    return page.locator("ul.problems li").all_inner_texts()
+    """The problems of a refused upload, one item each."""
+    return page.locator("#template-problems li").all_inner_texts()
 
 
 # --- layout and keyboard -------------------------------------------------------------------
@@ -451,18 +454,16 @@ def submitted_opinion(actor: Actor) -> int:
     return draft_id(actor.page)
 
 
-def visible_codes(page: Page, own: str | None = None) -> list[str]:
+def visible_codes(page: Page, own: Iterable[str] = ()) -> list[str]:
     """Internal codes showing through on the page: lowercase words joined by - _ or .
     (adviser-review, document.read, year_from), leaving out file names a user is asked for
     (schema.yaml); uppercase codes (档号 Y-WY-FZB-0001, unit codes) are the user's own. So are
-    the identifiers an administrator assigns and types back (login names, template ids): `own`
-    is a selector for the cells that list them, and they are left out wherever they appear."""
+    the identifiers an administrator assigns and users type (login names, template ids): `own`."""
     text = page.locator("main").inner_text() + " " + page.locator("header").inner_text()
     found = re.findall(r"\b[a-z]+(?:[-_.][a-z0-9]+)+\b", text)  # codes are lowercase
     files = re.compile(r".*\.(docx|yaml|yml|json|pdf|zip|md|ofd|png|jpg)$", re.I)
     found += re.findall(r"casefile [a-z]+", text)  # a command to run, shown to a clerk
-    assigned = {t.strip() for t in page.locator(own).all_inner_texts()} if own else set()
-    return sorted({w for w in found if not files.match(w) and w not in assigned})
+    return sorted({w for w in found if not files.match(w) and w not in set(own)})
 
 
 def nav_labels(page: Page) -> list[str]:

@@ -12,7 +12,8 @@ from .conftest import PHONE, REPO
 
 FORM = "/drafts/new/legality-review-opinion"
 NARROW = ["/", "/documents", "/documents/1", "/casefiles", "/casefiles/1", "/contracts",
-          "/templates", FORM, "/search?q=老旧小区"]  # fmt: skip
+          "/templates", FORM, "/search?q=老旧小区", "/matters", "/normative",
+          "/supervision/pool"]  # fmt: skip
 
 
 def required_fields(template_id: str) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 import yaml
 from docx import Document
 from playwright.sync_api import expect
@@ -75,9 +74,6 @@ def test_admin_fixes_a_refused_template_and_a_clerk_uses_it(open_as, shot):
     shot(clerk, "template-used")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs branch templates: every problem in one Chinese report"
-)
 def test_template_report_names_every_problem_at_once(open_as):
     admin = open_as("admin")
     steps.open_nav(admin, "模板")

@@ -47,6 +47,8 @@
       });
       var no = row.querySelector("[data-row-no]");
       if (no) no.textContent = (i + 1) + ".";
+      var label = row.querySelector("[data-row-label]"); // a one-value row's hidden label
+      if (label) label.textContent = label.getAttribute("data-row-label") + "第" + (i + 1) + "项";
       row.querySelectorAll("button[data-row-action]").forEach(function (b) {
         b.setAttribute("aria-label", b.textContent.trim() + "第" + (i + 1) + "项");
       });
