@@ -12,10 +12,10 @@ from pypdf import PdfReader
 
 from . import steps
 
-# demo commission letters, in no case file yet: one typed with square brackets and sent as is,
-# one typed with half-width parentheses and chosen from the picker (which fills in 〔〕)
-LETTER_SQUARE = "武政法函[2026]1号"
-LETTER_HALF_WIDTH, LETTER_PICKED = "武政法函(2026)2号", "武政法函〔2026〕2号"
+# demo documents in force and in no case file yet: a letter typed with square brackets and sent
+# as is, a contract typed with half-width parentheses and chosen from the picker (〔〕 filled in)
+LETTER_SQUARE = "武政法函[2026]3号"
+LETTER_HALF_WIDTH, LETTER_PICKED = "武政法聘(2026)1号", "武政法聘〔2026〕1号"
 
 
 def material_docx() -> bytes:
@@ -48,7 +48,7 @@ def test_clerk_builds_closes_and_downloads_a_case_file(open_as, shot):
     )  # fmt: skip
     items = steps.case_items(clerk.page)
     assert len(items) == 3 and "专家论证意见" in items[2], items
-    assert "武政法函〔2026〕1号" in steps.case_numbers(clerk.page)[0]
+    assert "武政法函〔2026〕3号" in steps.case_numbers(clerk.page)[0]
     steps.close_case_file(clerk)
     expect(clerk.page.locator("dl.data")).to_contain_text("已归档")
     shot(clerk, "casefile-closed")
