@@ -15,6 +15,8 @@ from typing import Any
 from app.casefiles.models import KINDS, RETENTION
 from app.casefiles.models import ROLES as ITEM_ROLES
 from app.identity.models import ROLE_LABELS
+from app.matters.models import KINDS as MATTER_KINDS
+from app.matters.models import STATUS_LABELS as MATTER_STATUS
 
 ACTION_LABELS = {
     "login": "登录",
@@ -84,6 +86,11 @@ ACTION_LABELS = {
     "ranking.weights": "设置考核指标权重",
     "supervision.dashboard": "查看督导考核看板",
     "supervision.drill": "查看指标明细",
+    "matter.read": "查看法律事务",
+    "matter.download": "下载法律事务材料",
+    "decision_list.add": "列入决策事项清单",
+    "decision_list.remove": "移出决策事项清单",
+    "lawyer.profile": "修改律师执业信息",
 }
 FAMILY_LABELS = {  # an action without its own label: its family's
     "login": "登录",
@@ -108,6 +115,9 @@ FAMILY_LABELS = {  # an action without its own label: its family's
     "assessment": "年度考核",
     "ranking": "季度考核排名",
     "supervision": "督导考核",
+    "matter": "法律事务",
+    "decision_list": "决策事项清单",
+    "lawyer": "律师执业信息",
 }
 OBJECT_LABELS = {
     "document": "文书",
@@ -121,6 +131,7 @@ OBJECT_LABELS = {
     "pool_entry": "人才库条目",
     "work_record": "服务记录",
     "assessment": "年度考核",
+    "matter": "法律事务",
 }
 DETAIL_LABELS = {
     "via": "途径",
@@ -220,6 +231,8 @@ VALUE_LABELS: dict[str, str] = {
     **RETENTION,
     **ITEM_ROLES,
 }
+# a matter's kind and status (法律事务); a code the labels above already name keeps that name
+VALUE_LABELS |= {k: v for k, v in (MATTER_KINDS | MATTER_STATUS).items() if k not in VALUE_LABELS}
 CODE_KEYS = {
     "via",
     "format",
