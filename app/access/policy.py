@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.access.matters import (
+    MATTER_ACTIONS,
     held_attachments,
     held_matter_documents,
     held_matters,
-    matter_runners,
+    may_act_on_matter,
     visible_matters,
 )
 from app.access.readers import allowed_readers, documents_visible_to
@@ -33,7 +34,7 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
-from app.matters.models import Deployment, Matter
+from app.matters.models import Matter
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -51,8 +52,6 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
-# 法律事务: who handles them (the lawyer the matter is assigned to); rules in access/matters.py
-MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
 @dataclass(frozen=True)
@@ -333,23 +332,8 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             return False
         keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return obj.created_by == user.id or obj.unit_id in keepers
-    if action == "matter.create":
-        assert isinstance(obj, Unit)
-        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
-    if action == "matter.assign":
-        # assign, close, return, ask the level above for a lawyer: the unit's office head
-        assert isinstance(obj, Matter)
-        return obj.unit_id in matter_runners(p)
-    if action == "matter.deploy":
-        # pick a lawyer for a deployment asked of this unit: its office head
-        assert isinstance(obj, Deployment)
-        return obj.upper_unit_id in matter_runners(p)
-    if action == "matter.handle":
-        assert isinstance(obj, Matter)
-        return obj.lawyer_id == user.id and any(p.has(r) for r in MATTER_HANDLERS)
-    if action == "decision_list.manage":
-        assert isinstance(obj, Unit)
-        return obj.id in matter_runners(p)
+    if action in MATTER_ACTIONS:
+        return may_act_on_matter(p, action, obj)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":
