@@ -301,7 +301,9 @@ def decision_list():
                       for e in decisions.decision_list(s, u.id)]) for u in units]  # fmt: skip
         templates = [(r.template_id, cf().catalog.load(r).schema.title)
                      for r in cf().catalog.latest_versions(s)]  # fmt: skip
-        return render_template("matter_decisions.html", lists=lists, templates=templates)
+        # the type by its title, never its id
+        return render_template("matter_decisions.html", lists=lists, templates=templates,
+                               titles=dict(templates))  # fmt: skip
 
 
 @bp.get("/matters/stats")
