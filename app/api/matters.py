@@ -32,7 +32,7 @@ from app.api.matter_schemas import MatterEvent as EventReply
 from app.errors import Forbidden
 from app.identity.models import Unit
 from app.matters import deployment, letters, service
-from app.matters.stats import matter_counts
+from app.matters.stats import matter_counts, require_counts_reader
 from app.presenters.matters import (
     deployment_payload,
     event_payload,
@@ -201,8 +201,7 @@ def draft_letter(matter_id: int):
        query=StatsQuery, errors=(403,))  # fmt: skip
 def matter_stats(query: StatsQuery):
     p = g.principal
-    if not (p.has("office-head") or p.has("inspector")):
-        raise Forbidden("只有法律顾问室负责人和督查人员可以查看统计")
+    require_counts_reader(p)
     errors, dates = [], {}
     if query.by not in ("lawyer", "unit"):
         errors.append({"field": "by", "label": "统计口径", "message": "应为 lawyer 或 unit"})

@@ -26,7 +26,7 @@ from app.matters.models import (
     STATUS_LABELS,
     Matter,
 )
-from app.matters.stats import matter_counts
+from app.matters.stats import matter_counts, require_counts_reader
 from app.web.common import cf, login_required, remote_addr
 from app.web.nav import require
 
@@ -310,8 +310,7 @@ def decision_list():
 @login_required
 def stats():
     p, args = g.principal, request.args
-    if not (p.has("office-head") or p.has("inspector")):
-        raise Forbidden("只有法律顾问室负责人和督查人员可以查看统计")
+    require_counts_reader(p)
     errors = {}
     dates = {}
     for key, label in (("from", "起始日期"), ("to", "截止日期")):
