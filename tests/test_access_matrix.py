@@ -8,12 +8,17 @@ refused (they are sent a valid CSRF token, so a refusal is the policy's, not the
 from __future__ import annotations
 
 import pytest
+from casefile_factories import make_docx
 from conftest import PASSWORD, as_user, issue_letter, sample
+from matterutil import act, new_matter
 from webutil import csrf_from, login
 
 from app import create_app
+from app.casefiles.attachments import inspect_upload
 from app.drafting import drafts
 from app.jobs.outbox import drain
+from app.matters import deployment
+from app.matters import service as matters
 
 ROLES = ["anon", "clerk", "zr-clerk", "adviser", "head", "signatory", "inspector", "admin"]
 LOGGED_IN = ROLES[1:]
@@ -29,6 +34,13 @@ NORMATIVE_KEEPERS = {"clerk", "zr-clerk", "head"}
 # 督导考核: who reads the adviser pool (kept by GOV); the world's assessment is FZB's
 POOL_READERS = {"clerk", "zr-clerk", "head", "signatory", "inspector"}
 FZB_READERS = {"clerk", "head", "signatory", "inspector"}
+# 法律事务 (see the world fixture): who reads the FZB matter (its unit's readers; the lawyer
+# holding it is not a role here), who registers matters, who reads the counts, and who reads
+# the ZRJ matter whose deployment (调配) is asked of GOV (no GOV office head here to pick one)
+MATTER_READERS = {"clerk", "head", "signatory", "inspector"}
+MATTER_REGISTRARS = {"clerk", "zr-clerk", "head"}
+MATTER_COUNTERS = {"head", "inspector"}
+DEPLOYMENT_READERS = {"zr-clerk", "inspector"}
 
 
 def web(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
@@ -363,6 +375,88 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         api({"inspector"}, denied=403),
     ),
     ("api.drill_view", "GET"): ("/api/v1/supervision/drill", api(EVERYONE, ok=422)),
+    # 法律事务: the FZB matter, in hand (承办中) by the FZB public lawyer, with a progress note's
+    # file; its readers who do not run it (only the office head does) are refused with 403
+    ("matters.index", "GET"): ("/matters", web(READERS, denied=403)),
+    ("matters.new", "GET"): ("/matters/new", web(MATTER_REGISTRARS, denied=403)),
+    ("matters.new", "POST"): (
+        "/matters/new",
+        web(set(), denied=403) | {r: None for r in MATTER_REGISTRARS},
+    ),
+    ("matters.show", "GET"): ("/matters/{matter}", web(MATTER_READERS)),
+    ("matters.act", "POST"): (
+        "/matters/{matter}/assign",
+        web(set()) | {r: 403 for r in MATTER_READERS} | {"head": None},
+    ),
+    ("matters.event_file", "GET"): (
+        "/matters/{matter}/events/{matter_event}/file",
+        web(MATTER_READERS),
+    ),
+    ("matters.pick", "GET"): (
+        "/matters/deployments/{deployment}",
+        web(set()) | {r: 403 for r in DEPLOYMENT_READERS},
+    ),
+    ("matters.pick", "POST"): (
+        "/matters/deployments/{deployment}",
+        web(set()) | {r: 403 for r in DEPLOYMENT_READERS},
+    ),
+    ("matters.decision_list", "GET"): ("/matters/decisions", web({"head"}, denied=403)),
+    ("matters.decision_list", "POST"): (
+        "/matters/decisions",
+        web(set(), denied=403) | {"head": None},
+    ),
+    ("matters.stats", "GET"): ("/matters/stats", web(MATTER_COUNTERS, denied=403)),
+    # one's own 执业信息: an empty form clears it, then back to the page
+    ("matters.profile", "GET"): ("/matters/profile", web(EVERYONE)),
+    ("matters.profile", "POST"): ("/matters/profile", web(EVERYONE, ok=302)),
+    ("api.matters", "GET"): ("/api/v1/matters", api(EVERYONE)),
+    ("api.create_matter", "POST"): (
+        "/api/v1/matters",
+        api(set(), denied=403) | {r: None for r in MATTER_REGISTRARS},
+    ),
+    ("api.matter", "GET"): ("/api/v1/matters/{matter}", api(MATTER_READERS)),
+    ("api.assign_matter", "POST"): (
+        "/api/v1/matters/{matter}/assign",
+        api(set()) | {r: 403 for r in MATTER_READERS} | {"head": None},
+    ),
+    ("api.accept_matter", "POST"): (
+        "/api/v1/matters/{matter}/accept",
+        api(set()) | {r: 403 for r in MATTER_READERS},
+    ),
+    ("api.decline_matter", "POST"): (
+        "/api/v1/matters/{matter}/decline",
+        api(set()) | {r: 403 for r in MATTER_READERS},
+    ),
+    ("api.matter_progress", "POST"): (
+        "/api/v1/matters/{matter}/progress",
+        api(set()) | {r: 403 for r in MATTER_READERS},
+    ),
+    ("api.close_matter", "POST"): (
+        "/api/v1/matters/{matter}/close",
+        api(set()) | {r: 403 for r in MATTER_READERS} | {"head": None},
+    ),
+    ("api.return_matter", "POST"): (
+        "/api/v1/matters/{matter}/return",
+        api(set()) | {r: 403 for r in MATTER_READERS} | {"head": None},
+    ),
+    ("api.request_deployment", "POST"): (
+        "/api/v1/matters/{matter}/deployments",
+        api(set()) | {r: 403 for r in MATTER_READERS} | {"head": None},
+    ),
+    # the commission letter is drafted by whoever reads the matter and drafts in its unit
+    ("api.draft_letter", "POST"): (
+        "/api/v1/matters/{matter}/letter",
+        api(set()) | {"signatory": 403, "inspector": 403, "clerk": None, "head": None},
+    ),
+    ("api.deployment_candidates", "GET"): (
+        "/api/v1/deployments/{deployment}/candidates",
+        api(set()) | {r: 403 for r in DEPLOYMENT_READERS},
+    ),
+    ("api.deploy", "POST"): (
+        "/api/v1/deployments/{deployment}/deploy",
+        api(set()) | {r: 403 for r in DEPLOYMENT_READERS},
+    ),
+    ("api.matter_stats", "GET"): ("/api/v1/matters/stats", api(MATTER_COUNTERS, denied=403)),
 }
 
 
@@ -396,6 +490,16 @@ def world(cf):
             "unit": "FZB", "subject": f"entry:{entry.id}", "year": 2026, "ability": 90,
             "quality": 90, "efficiency": 90})  # fmt: skip
         ids |= {"entry": entry.id, "assessment": graded.id}
+    # 法律事务: an FZB matter in hand with a file, and a ZRJ matter asking GOV for a lawyer
+    matter = new_matter(cf)
+    act(cf, "head", matters.assign, matter, "lawyer")
+    act(cf, "lawyer", matters.accept, matter)
+    note = inspect_upload(make_docx("答辩状"), "答辩状.docx", cf.settings.max_upload_bytes)
+    with cf.db.write() as s:
+        event = matters.record_progress(cf, s, as_user(s, "lawyer"), matter, "已阅卷", note)
+        ids |= {"matter": matter, "matter_event": event.id}
+    asked = new_matter(cf, "zr-head", "ZRJ", kind="contract-review", case_number="")
+    ids["deployment"] = act(cf, "zr-head", deployment.request_deployment, asked).id
     drain(cf)  # index and PDF rendition
     app = create_app({"TESTING": True}, casefile=cf)
     clients, tokens = {}, {}

@@ -69,3 +69,14 @@ def test_the_audit_page_and_casefile_audit_read_in_chinese(cf, app, run_cli):
     assert "document.read" not in out and "draft.approve" not in out
     code, out, _ = run_cli("audit", "--json", "--action", "document.read")
     assert code == 0 and '"action": "document.read"' in out and "阅读文书" in out
+
+
+def test_a_matter_detail_reads_its_own_codes():
+    detail = {"status": "closed", "kind": "admin-litigation", "justified": False}
+    assert (
+        detail_text(detail, action="matter.close") == "状态：办结；类别：行政诉讼；有正当理由：否"
+    )
+    assert detail_text({"status": "closed"}, action="casefile.close") == "状态：已归档"
+    assert (
+        action_label("matter.assign") == "指派承办人" and action_label("matter.new") == "法律事务"
+    )

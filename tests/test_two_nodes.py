@@ -126,16 +126,21 @@ class Node:
     def search_total(self, headers: dict, text: str) -> int:
         query = urllib.parse.urlencode({"q": text})
         status, reply = _http("GET", f"{self.url}/api/v1/search?{query}", headers=headers)
+        if status == 503 and reply.get("error") == "search_index_building":
+            return 0  # this node's index holds nothing yet: not found so far
         assert status == 200, reply
         return reply["total"]
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
+    """Children of every thread of *pid* (a process started by a thread is that thread's)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
 
 
 def _wait_found(node: Node, headers: dict, text: str, expected: int, seconds: float) -> float:

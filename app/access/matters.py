@@ -2,7 +2,9 @@
 records a lawyer holding a matter reads through it (its documents, case file and attachments;
 for a lawyer deployed from another unit, 调配, that is all they read of the unit).
 
-Used by policy.py's visible_documents, visible_case_files, search_scope and can().
+Used by policy.py's visible_documents, visible_case_files, search_scope and can(); the
+matter actions of can() (register, assign, deploy, handle, keep the decision list) are
+`may_act_on_matter` here.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from sqlalchemy import ColumnElement, false, or_, select
 
 from app.casefiles.models import CaseFileItem
 from app.drafting.models import IssuedDocument
+from app.identity.models import Unit
 from app.matters.models import ACTIVE as MATTER_ACTIVE
 from app.matters.models import Deployment, Matter, MatterDocument, MatterEvent
 
 if TYPE_CHECKING:
     from app.access.policy import Principal
+
+# who handles a matter: the public lawyer (or adviser) it is assigned to
+MATTER_HANDLERS = ("public-lawyer", "adviser")
+# the actions of can() answered by `may_act_on_matter`
+MATTER_ACTIONS = frozenset(
+    {"matter.create", "matter.assign", "matter.deploy", "matter.handle", "decision_list.manage"}
+)
 
 
 def held_matters(user_id: int, column=Matter.id):
@@ -88,3 +98,26 @@ def visible_matters(p: Principal) -> ColumnElement[bool]:
             .exists()
         )
     return or_(*ways)
+
+
+def may_act_on_matter(p: Principal, action: str, obj: object) -> bool:
+    """can() for the matter actions (MATTER_ACTIONS); `p` is an active user."""
+    if action == "matter.create":
+        # 登记: the unit's clerks, and the office heads over their subtree
+        assert isinstance(obj, Unit)
+        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
+    if action == "matter.assign":
+        # assign, close, return, ask the level above for a lawyer: the unit's office head
+        assert isinstance(obj, Matter)
+        return obj.unit_id in matter_runners(p)
+    if action == "matter.deploy":
+        # pick a lawyer for a deployment asked of this unit: its office head
+        assert isinstance(obj, Deployment)
+        return obj.upper_unit_id in matter_runners(p)
+    if action == "matter.handle":
+        assert isinstance(obj, Matter)
+        return obj.lawyer_id == p.user.id and any(p.has(r) for r in MATTER_HANDLERS)
+    if action == "decision_list.manage":
+        assert isinstance(obj, Unit)
+        return obj.id in matter_runners(p)
+    return False

@@ -15,15 +15,17 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.access.matters import (
+    MATTER_ACTIONS,
     held_attachments,
     held_matter_documents,
     held_matters,
-    matter_runners,
+    may_act_on_matter,
     visible_matters,
 )
 from app.access.readers import allowed_readers, documents_visible_to
 from app.access.roles import NO, ROLE_TABLE
 from app.access.scope import SearchScope
+from app.access.supervision import can_supervise, pool_keepers, supervised_units  # noqa: F401
 from app.casefiles.models import CaseFile
 from app.drafting.models import (
     Draft,
@@ -33,7 +35,7 @@ from app.drafting.models import (
     VersionCoSignUnit,
 )
 from app.identity.models import Unit, User
-from app.matters.models import Deployment, Matter
+from app.matters.models import Matter
 from app.templating.models import TemplateVersion
 
 DRAFTING_ROLES = {"clerk", "adviser", "public-lawyer", "office-head"}
@@ -51,8 +53,6 @@ PRECEDENT_ROLES = ("adviser", "public-lawyer")
 # the shipped ones, for a session without a registry (maintenance scripts, some tests).
 DEFAULT_PRECEDENT_TEMPLATES = frozenset({"legality-review-opinion", "risk-notice"})
 PRECEDENT_KEY = "precedent_reading"
-# 法律事务: who handles them (the lawyer the matter is assigned to); rules in access/matters.py
-MATTER_HANDLERS = ("public-lawyer", "adviser")
 
 
 @dataclass(frozen=True)
@@ -334,80 +334,15 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
             return False
         keepers = p.units_with("clerk") | p.subtree(p.units_with("office-head"))
         return obj.created_by == user.id or obj.unit_id in keepers
-    if action == "matter.create":
-        assert isinstance(obj, Unit)
-        return obj.id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
-    if action == "matter.assign":
-        # assign, close, return, ask the level above for a lawyer: the unit's office head
-        assert isinstance(obj, Matter)
-        return obj.unit_id in matter_runners(p)
-    if action == "matter.deploy":
-        # pick a lawyer for a deployment asked of this unit: its office head
-        assert isinstance(obj, Deployment)
-        return obj.upper_unit_id in matter_runners(p)
-    if action == "matter.handle":
-        assert isinstance(obj, Matter)
-        return obj.lawyer_id == user.id and any(p.has(r) for r in MATTER_HANDLERS)
-    if action == "decision_list.manage":
-        assert isinstance(obj, Unit)
-        return obj.id in matter_runners(p)
+    if action in MATTER_ACTIONS:
+        return may_act_on_matter(p, action, obj)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":
         return p.has("admin") or p.has("inspector")
     if action == "archive.import":
         return p.has("admin")
-    return _can_supervise(p, action, obj)
-
-
-# ---- 督导考核: the adviser pool, filings, work records, assessments, the ranking ---------------
-
-POOL_READERS = ("clerk", "office-head", "signatory", "inspector")
-SERVICE_RECORDERS = ("clerk", "adviser", "public-lawyer")
-
-
-def supervised_units(p: Principal) -> set[int]:
-    """Units whose pool, filings and ranking p keeps: an inspector's subtree."""
-    return p.subtree(p.units_with("inspector")) if p.user.active else set()
-
-
-def pool_keepers(p: Principal) -> set[int]:
-    """Units whose adviser pool (人才库) p reads: those at or above a unit where p holds a
-    reading role (a unit chooses from its government's pool), and an inspector's subtree."""
-    if not p.user.active:
-        return set()
-    parents = {kid: parent for parent, kids in p.children.items() for kid in kids}
-    out = set(supervised_units(p))
-    for unit in p.units_with(*POOL_READERS):
-        while unit is not None and unit not in out:
-            out.add(unit)
-            unit = parents.get(unit)
-    return out
-
-
-def _can_supervise(p: Principal, action: str, obj: object) -> bool:
-    if action == "pool.read":
-        return bool(p.units_with(*POOL_READERS))
-    if action == "supervision.dashboard":
-        return p.has("inspector")
-    if action in {"pool.manage", "filing.register", "filing.submit"}:
-        assert isinstance(obj, Unit | IssuedDocument)
-        unit_id = obj.id if isinstance(obj, Unit) else obj.unit_id
-        if action == "filing.submit":  # the unit's legal office sends its contracts
-            return unit_id in p.units_with("clerk") | p.subtree(p.units_with("office-head"))
-        return unit_id in supervised_units(p)
-    if action == "service.record":
-        assert isinstance(obj, Unit)
-        return any((obj.id, r) in p.grants for r in SERVICE_RECORDERS) or obj.id in p.subtree(
-            p.units_with("office-head")
-        )
-    if action == "assessment.conduct":
-        assert isinstance(obj, Unit)
-        return (obj.id, "office-head") in p.grants
-    if action == "assessment.sign":
-        assert isinstance(obj, Unit)
-        return (obj.id, "signatory") in p.grants
-    return False
+    return can_supervise(p, action, obj)
 
 
 def _reviewed(session: Session, user: User, draft_id: int) -> bool:

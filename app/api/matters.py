@@ -32,7 +32,7 @@ from app.api.matter_schemas import MatterEvent as EventReply
 from app.errors import Forbidden
 from app.identity.models import Unit
 from app.matters import deployment, letters, service
-from app.matters.stats import matter_counts
+from app.matters.stats import matter_counts, require_counts_reader
 from app.presenters.matters import (
     deployment_payload,
     event_payload,
@@ -91,9 +91,9 @@ def matter(matter_id: int):
         return jsonify(_matter_json(s, matter_id))
 
 
-def _act(matter_id: int, call) -> tuple:
-    with cf().db.read() as s:  # 404 before any complaint about the body
-        service.get_matter(s, g.principal, matter_id)
+def _act(matter_id: int, act: str, call) -> tuple:
+    with cf().db.read() as s:  # 404, then 403, before any complaint about the body
+        service.authorize(s, g.principal, matter_id, act)
     body = request_body()
     with cf().db.write() as s:
         call(s, body, {"remote_addr": remote_addr(), "via": "api"})
@@ -106,21 +106,21 @@ ACT_ERRORS = (403, 404, 409)
 @route("POST", "/matters/<id:matter_id>/assign", tag=TAG, summary="指派承办人",
        ok=MatterReply, body=MatterAssign, errors=ACT_ERRORS)  # fmt: skip
 def assign_matter(matter_id: int):
-    return _act(matter_id, lambda s, b, kw: service.assign(
+    return _act(matter_id, "assign", lambda s, b, kw: service.assign(
         s, g.principal, matter_id, b.lawyer, b.comment or "", **kw))  # fmt: skip
 
 
 @route("POST", "/matters/<id:matter_id>/accept", tag=TAG, summary="接受指派", ok=MatterReply,
        body=MatterComment, body_required=False, errors=ACT_ERRORS)  # fmt: skip
 def accept_matter(matter_id: int):
-    return _act(matter_id, lambda s, b, kw: service.accept(
+    return _act(matter_id, "accept", lambda s, b, kw: service.accept(
         s, g.principal, matter_id, b.comment or "", **kw))  # fmt: skip
 
 
 @route("POST", "/matters/<id:matter_id>/decline", tag=TAG, summary="拒绝指派（写明理由）",
        ok=MatterReply, body=MatterReason, errors=ACT_ERRORS)  # fmt: skip
 def decline_matter(matter_id: int):
-    return _act(matter_id, lambda s, b, kw: service.decline(
+    return _act(matter_id, "decline", lambda s, b, kw: service.decline(
         s, g.principal, matter_id, b.reason, **kw))  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def decline_matter(matter_id: int):
 def matter_progress(matter_id: int):
     """`final: true` is the 办理反馈 that moves the matter to 已反馈."""
     with cf().db.read() as s:
-        service.get_matter(s, g.principal, matter_id)
+        service.authorize(s, g.principal, matter_id, "note")
     body = request_body()
     with cf().db.write() as s:
         event = service.record_progress(cf(), s, g.principal, matter_id, body.text,
@@ -140,14 +140,14 @@ def matter_progress(matter_id: int):
 @route("POST", "/matters/<id:matter_id>/close", tag=TAG, summary="办结", ok=MatterReply,
        body=MatterComment, body_required=False, errors=ACT_ERRORS)  # fmt: skip
 def close_matter(matter_id: int):
-    return _act(matter_id, lambda s, b, kw: service.close(
+    return _act(matter_id, "close", lambda s, b, kw: service.close(
         s, g.principal, matter_id, b.comment or "", **kw))  # fmt: skip
 
 
 @route("POST", "/matters/<id:matter_id>/return", tag=TAG, summary="退回（写明理由）",
        ok=MatterReply, body=MatterReason, errors=ACT_ERRORS)  # fmt: skip
 def return_matter(matter_id: int):
-    return _act(matter_id, lambda s, b, kw: service.return_matter(
+    return _act(matter_id, "return", lambda s, b, kw: service.return_matter(
         s, g.principal, matter_id, b.reason, **kw))  # fmt: skip
 
 
@@ -156,7 +156,7 @@ def return_matter(matter_id: int):
        errors=ACT_ERRORS)  # fmt: skip
 def request_deployment(matter_id: int):
     with cf().db.read() as s:
-        service.get_matter(s, g.principal, matter_id)
+        service.authorize(s, g.principal, matter_id, "request")
     body = request_body()
     with cf().db.write() as s:
         d = deployment.request_deployment(s, g.principal, matter_id,
@@ -180,7 +180,7 @@ def deployment_candidates(deployment_id: int, query: CandidatesQuery):
        ok=MatterDeployment, body=DeploymentPick, errors=ACT_ERRORS)  # fmt: skip
 def deploy(deployment_id: int):
     with cf().db.read() as s:
-        deployment.get_deployment(s, g.principal, deployment_id)
+        deployment.pickable(s, g.principal, deployment_id)
     body = request_body()
     with cf().db.write() as s:
         d = deployment.deploy(s, g.principal, deployment_id, body.lawyer, body.comment or "",
@@ -201,8 +201,7 @@ def draft_letter(matter_id: int):
        query=StatsQuery, errors=(403,))  # fmt: skip
 def matter_stats(query: StatsQuery):
     p = g.principal
-    if not (p.has("office-head") or p.has("inspector")):
-        raise Forbidden("只有法律顾问室负责人和督查人员可以查看统计")
+    require_counts_reader(p)
     errors, dates = [], {}
     if query.by not in ("lawyer", "unit"):
         errors.append({"field": "by", "label": "统计口径", "message": "应为 lawyer 或 unit"})

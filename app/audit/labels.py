@@ -15,6 +15,7 @@ from typing import Any
 from app.casefiles.models import KINDS, RETENTION
 from app.casefiles.models import ROLES as ITEM_ROLES
 from app.identity.models import ROLE_LABELS
+from app.matters.models import DEPLOYMENT_LABELS as MATTER_DEPLOYMENTS
 from app.matters.models import KINDS as MATTER_KINDS
 from app.matters.models import STATUS_LABELS as MATTER_STATUS
 
@@ -86,11 +87,24 @@ ACTION_LABELS = {
     "ranking.weights": "设置考核指标权重",
     "supervision.dashboard": "查看督导考核看板",
     "supervision.drill": "查看指标明细",
+    "matter.create": "登记法律事务",
     "matter.read": "查看法律事务",
-    "matter.download": "下载法律事务材料",
+    "matter.download": "下载法律事务附件",
+    "matter.assign": "指派承办人",
+    "matter.accept": "接受指派",
+    "matter.decline": "拒绝指派",
+    "matter.rule": "认定拒绝理由",
+    "matter.note": "填写承办记录",
+    "matter.feedback": "办理反馈",
+    "matter.close": "办结法律事务",
+    "matter.return": "退回法律事务",
+    "matter.link": "关联文书",
+    "matter.request": "申请调配",
+    "matter.deploy": "选派公职律师",
+    "matter.letter": "起草委托公函",
+    "lawyer.profile": "维护执业信息",
     "decision_list.add": "列入决策事项清单",
     "decision_list.remove": "移出决策事项清单",
-    "lawyer.profile": "修改律师执业信息",
 }
 FAMILY_LABELS = {  # an action without its own label: its family's
     "login": "登录",
@@ -116,8 +130,8 @@ FAMILY_LABELS = {  # an action without its own label: its family's
     "ranking": "季度考核排名",
     "supervision": "督导考核",
     "matter": "法律事务",
+    "lawyer": "执业信息",
     "decision_list": "决策事项清单",
-    "lawyer": "律师执业信息",
 }
 OBJECT_LABELS = {
     "document": "文书",
@@ -207,6 +221,15 @@ DETAIL_LABELS = {
     "efficiency": "工作效率",
     "quarter": "季度",
     "indicator": "指标",
+    "event": "办理记录",
+    "lawyer": "承办人",
+    "decline": "拒绝记录",
+    "justified": "有正当理由",
+    "deployment": "调配申请",
+    "upper_unit": "上级单位",
+    "lawyer_unit": "承办人单位",
+    "licence": "公职律师证号",
+    "specialty": "专长",
 }
 VALUE_LABELS: dict[str, str] = {
     "web": "网页",
@@ -231,8 +254,6 @@ VALUE_LABELS: dict[str, str] = {
     **RETENTION,
     **ITEM_ROLES,
 }
-# a matter's kind and status (法律事务); a code the labels above already name keeps that name
-VALUE_LABELS |= {k: v for k, v in (MATTER_KINDS | MATTER_STATUS).items() if k not in VALUE_LABELS}
 CODE_KEYS = {
     "via",
     "format",
@@ -243,6 +264,10 @@ CODE_KEYS = {
     "retention",
     "status",
 }  # coded values
+# a family's own codes, read before VALUE_LABELS: a matter's "closed" is 办结, a case file's 已归档
+FAMILY_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "matter": {**MATTER_KINDS, **MATTER_STATUS, **MATTER_DEPLOYMENTS},
+}
 HASH_KEYS = {"sha256", "approved_sha256", "package_sha256"}
 
 
@@ -269,17 +294,20 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def value_text(key: str, value: Any, names: Mapping[str, str] | None = None) -> str:
+def value_text(
+    key: str, value: Any, names: Mapping[str, str] | None = None, action: str = ""
+) -> str:
     """One detail value as a person reads it: lists joined with 、, codes by their Chinese
-    name (`names` adds the store's own: template titles, review steps), hashes shortened."""
+    name (`names` adds the store's own: template titles, review steps; `action` picks its
+    family's codes), hashes shortened."""
     names = names or {}
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list | tuple):
-        return "、".join(value_text(key, v, names) for v in value if not _empty(v))
+        return "、".join(value_text(key, v, names, action) for v in value if not _empty(v))
     if isinstance(value, dict):
         return "；".join(
-            f"{DETAIL_LABELS.get(k, k)}：{value_text(k, v, names)}"
+            f"{DETAIL_LABELS.get(k, k)}：{value_text(k, v, names, action)}"
             for k, v in value.items()
             if not _empty(v)
         )
@@ -292,18 +320,21 @@ def value_text(key: str, value: Any, names: Mapping[str, str] | None = None) -> 
     if key == "step_id":
         return f"第{text}号"
     if key in CODE_KEYS:
-        return VALUE_LABELS.get(text, text)
+        family = FAMILY_VALUE_LABELS.get(action.split(".", 1)[0], {})
+        return family.get(text) or VALUE_LABELS.get(text, text)
     return names.get(text, text) if key in {"step", "template"} else text
 
 
-def detail_text(detail: Mapping[str, Any] | None, names: Mapping[str, str] | None = None) -> str:
+def detail_text(
+    detail: Mapping[str, Any] | None, names: Mapping[str, str] | None = None, action: str = ""
+) -> str:
     """The detail of an entry as one line: "途径：网页；检索词：合同"; empty values left out,
-    keys without a label shown as "其他"."""
+    keys without a label shown as "其他"; `action` (the entry's) reads its family's codes."""
     parts = []
     for key, value in (detail or {}).items():
         if _empty(value):
             continue
-        shown = value_text(key, value, names)
+        shown = value_text(key, value, names, action)
         if shown:
             parts.append(f"{DETAIL_LABELS.get(key, '其他')}：{shown}")
     return "；".join(parts)
@@ -324,5 +355,5 @@ def entry_line(entry, names: Mapping[str, str] | None = None, when: str = "") ->
     """One entry as one line for a terminal: 序号 时间 用户 操作 对象 详情."""
     parts = [f"{entry.seq:>6}", when, entry.actor or "—", action_label(entry.action)]
     parts.append(object_label(entry.object_type, entry.object_id, names))
-    parts.append(detail_text(entry.detail, names))
+    parts.append(detail_text(entry.detail, names, entry.action))
     return "  ".join(p for p in parts if p)

@@ -30,7 +30,7 @@ def cmd_audit(cf: Casefile, args) -> int:
                 "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                 "action_label": labels.action_label(e.action), "object_type": e.object_type,
                 "object_id": e.object_id, "detail": e.detail,
-                "detail_text": labels.detail_text(e.detail, names),
+                "detail_text": labels.detail_text(e.detail, names, e.action),
             }
             for e in entries
         ]  # fmt: skip

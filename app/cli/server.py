@@ -4,8 +4,9 @@
 following node, the index follower run as threads beside it): what a county office on one
 machine needs. `run --processes N` is the production shape of a node: N gunicorn worker
 processes (each with its own threads and database pool, all reading the same search index,
-which each query checks for a newer commit) and one `casefile worker` process beside them
-that alone drains the outbox and follows the index, so exactly one process per node writes it.
+which each query checks for a newer commit), one `casefile worker` process beside them that
+drains the outbox, and on a following node one `casefile worker --follow-index --no-outbox`
+that alone writes the node's index.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ def _serve_processes(cf: Casefile, args) -> int:
     cf.close()  # nothing of this process's pool or index handles may be shared by the forks
     background = None
     if cf.settings.background_workers or cf.settings.index_follow:
-        background = _Background(outbox=cf.settings.background_workers)
+        background = _Background(
+            outbox=cf.settings.background_workers, follow=cf.settings.index_follow
+        )
     print(
         f"casefile 已启动：http://{args.host}:{args.port}/ （{args.processes} 个服务进程，"
         "按 Ctrl+C 停止）",
@@ -100,38 +103,43 @@ def _serve_processes(cf: Casefile, args) -> int:
 
 
 class _Background(threading.Thread):
-    """`casefile worker --follow-index` beside the web processes, started again if it dies
-    (a killed follower resumes from its cursor, a killed worker's claims expire)."""
+    """The background processes beside the web processes, each started again if it dies: the
+    outbox worker (`casefile worker`) and the index follower (`casefile worker --follow-index
+    --no-outbox`), apart so that a follower killed mid-apply leaves no outbox claim behind (a
+    killed worker's claims wait for their lease) and resumes from its cursor."""
 
-    def __init__(self, outbox: bool):
+    def __init__(self, outbox: bool, follow: bool):
         super().__init__(name="casefile-background", daemon=True)
-        self.outbox = outbox
+        base = [sys.executable, "-m", "app.cli", "worker"]
+        self.commands = ([base] if outbox else []) + (
+            [[*base, "--follow-index", "--no-outbox"]] if follow else []
+        )
         self.stopping = threading.Event()
-        self.proc = self._spawn()
+        self.procs = [self._spawn(c) for c in self.commands]
         self.start()
 
-    def _spawn(self) -> subprocess.Popen:
-        command = [sys.executable, "-m", "app.cli", "worker", "--follow-index"]
-        if not self.outbox:
-            command.append("--no-outbox")
+    @staticmethod
+    def _spawn(command: list[str]) -> subprocess.Popen:
         return subprocess.Popen(
-            command,
-            env={**os.environ, "CASEFILE_PARENT_PID": str(os.getpid())},
+            command, env={**os.environ, "CASEFILE_PARENT_PID": str(os.getpid())}
         )
 
     def run(self) -> None:
         while not self.stopping.wait(1.0):
-            if self.proc.poll() is not None and not self.stopping.is_set():
-                print(f"后台任务进程已退出（{self.proc.returncode}），正在重新启动", flush=True)
-                self.proc = self._spawn()
+            for i, proc in enumerate(self.procs):
+                if proc.poll() is not None and not self.stopping.is_set():
+                    print(f"后台任务进程已退出（{proc.returncode}），正在重新启动", flush=True)
+                    self.procs[i] = self._spawn(self.commands[i])
 
     def stop(self) -> None:
         self.stopping.set()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _log_to_stderr() -> None:

@@ -33,8 +33,7 @@ class Candidate:
 def request_deployment(session: Session, p: Principal, matter_id: int, *, specialty: str = "",
                        reason: str = "", remote_addr: str = "", via: str = "") -> Deployment:  # fmt: skip
     """申请调配: the unit's office head asks the parent unit for a public lawyer."""
-    matter = service._load(session, p, matter_id, "matter.assign",
-                           "只有本单位法律顾问室负责人可以申请调配")  # fmt: skip
+    matter = service._load(session, p, matter_id, *service.RIGHTS["request"])
     if matter.status != "pending":
         raise WorkflowError(f"该法律事务当前状态为“{service.STATUS_LABELS[matter.status]}”，"
                             "只有待指派的事务可以申请调配")  # fmt: skip
@@ -72,6 +71,15 @@ def get_deployment(session: Session, p: Principal, deployment_id: int) -> Deploy
     return deployment
 
 
+def pickable(session: Session, p: Principal, deployment_id: int) -> Deployment:
+    """The deployment if `p` may pick its lawyer (the upper unit's office head): NotFound
+    unless its matter is readable, Forbidden otherwise."""
+    deployment = get_deployment(session, p, deployment_id)
+    if not can(session, p, "matter.deploy", deployment):
+        raise Forbidden("只有受理申请的上级单位法律顾问室负责人可以选派公职律师")
+    return deployment
+
+
 def pending_requests(session: Session, p: Principal) -> list[Deployment]:
     """Requests waiting for this principal to pick a lawyer (the upper unit's office head)."""
     units = p.units_with("office-head")
@@ -88,9 +96,7 @@ def candidates(session: Session, p: Principal, deployment_id: int,
                specialty: str | None = None) -> list[Candidate]:  # fmt: skip
     """The upper unit's system's public lawyers, least loaded first; with `specialty`, only
     those whose recorded specialties mention it."""
-    deployment = get_deployment(session, p, deployment_id)
-    if not can(session, p, "matter.deploy", deployment):
-        raise Forbidden("只有受理申请的上级单位法律顾问室负责人可以选派公职律师")
+    deployment = pickable(session, p, deployment_id)
     system = p.subtree({deployment.upper_unit_id})
     rows = session.execute(
         select(User, Unit).join(RoleGrant, RoleGrant.user_id == User.id)
@@ -116,9 +122,7 @@ def deploy(session: Session, p: Principal, deployment_id: int, lawyer, comment: 
            remote_addr: str = "", via: str = "") -> Deployment:  # fmt: skip
     """选派: the upper unit's head picks a public lawyer of its system; the matter is assigned
     to them (已指派) and they accept or decline as for any assignment."""
-    deployment = get_deployment(session, p, deployment_id)
-    if not can(session, p, "matter.deploy", deployment):
-        raise Forbidden("只有受理申请的上级单位法律顾问室负责人可以选派公职律师")
+    deployment = pickable(session, p, deployment_id)
     if deployment.status != "requested":
         raise WorkflowError("该调配申请已办理")
     user = service._user(session, lawyer)

@@ -58,6 +58,17 @@ SERVICE_DEADLINES = {
     "arbitration": ("答辩期", 15),  # 仲裁法 第25条 (仲裁规则可另定)
     "reconsideration": ("答复期", 10),  # 行政复议法 第48条
 }
+#: act -> (the policy's right it needs, how a refusal reads)
+RIGHTS: dict[str, tuple[str, str]] = {
+    "assign": ("matter.assign", "只有本单位法律顾问室负责人可以指派"),
+    "accept": ("matter.handle", "只有被指派的承办人可以接受指派"),
+    "decline": ("matter.handle", "只有被指派的承办人可以拒绝指派"),
+    "note": ("matter.handle", "只有承办人可以填写承办记录"),
+    "feedback": ("matter.handle", "只有承办人可以填写反馈"),
+    "close": ("matter.assign", "只有本单位法律顾问室负责人可以办结"),
+    "return": ("matter.assign", "只有本单位法律顾问室负责人可以退回"),
+    "request": ("matter.assign", "只有本单位法律顾问室负责人可以申请调配"),
+}
 SOON_DAYS = 7  # a deadline this close shows on the home pages
 MAX_TEXT = 2000
 
@@ -200,6 +211,17 @@ def _move(matter: Matter, action: str) -> None:
         matter.status = target
 
 
+def authorize(session: Session, p: Principal, matter_id: int, act: str) -> Matter:
+    """The matter if `p` may do `act` (a RIGHTS key) on it: NotFound unless it is readable,
+    Forbidden unless the policy allows the act. The API asks this before reading a body, so
+    a caller without the right is refused before being told what the body lacks."""
+    right, refusal = RIGHTS[act]
+    matter = get_matter(session, p, matter_id)
+    if not can(session, p, right, matter):
+        raise Forbidden(refusal)
+    return matter
+
+
 def _load(session: Session, p: Principal, matter_id: int, action: str, refusal: str) -> Matter:
     query = select(Matter).where(Matter.id == matter_id)
     if session.get_bind().dialect.name == "postgresql":
@@ -327,7 +349,7 @@ def assign(session: Session, p: Principal, matter_id: int, lawyer, comment: str 
            remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
     """指派: the unit's office head gives the matter to one of its public lawyers (or, where it
     has none, an adviser). Lawyers from other units come through a deployment (调配)."""
-    matter = _load(session, p, matter_id, "matter.assign", "只有本单位法律顾问室负责人可以指派")
+    matter = _load(session, p, matter_id, *RIGHTS["assign"])
     errors: list[dict] = []
     comment = _text(comment, "comment", "说明", MAX_TEXT, errors)
     if errors:
@@ -348,7 +370,7 @@ def assign(session: Session, p: Principal, matter_id: int, lawyer, comment: str 
 
 def accept(session: Session, p: Principal, matter_id: int, comment: str = "",
            remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
-    matter = _load(session, p, matter_id, "matter.handle", "只有被指派的承办人可以接受指派")
+    matter = _load(session, p, matter_id, *RIGHTS["accept"])
     errors: list[dict] = []
     comment = _text(comment, "comment", "说明", MAX_TEXT, errors)
     if errors:
@@ -363,7 +385,7 @@ def decline(session: Session, p: Principal, matter_id: int, reason: str,
             remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
     """拒绝: back to 待指派 with the reason; the office head later rules whether the cause is
     justified (无正当理由拒不办理 counts against the lawyer in the assessment)."""
-    matter = _load(session, p, matter_id, "matter.handle", "只有被指派的承办人可以拒绝指派")
+    matter = _load(session, p, matter_id, *RIGHTS["decline"])
     errors: list[dict] = []
     reason = _text(reason, "reason", "拒绝理由", MAX_TEXT, errors, required=True)
     if errors:
@@ -416,7 +438,7 @@ def record_progress(cf: Casefile, session: Session, p: Principal, matter_id: int
     """承办记录 (a progress note) or, with `final`, the 办理反馈 that moves it to 已反馈; either
     may carry one file (checked by casefiles.attachments.inspect_upload before the transaction)."""
     what = "反馈" if final else "承办记录"
-    matter = _load(session, p, matter_id, "matter.handle", f"只有承办人可以填写{what}")
+    matter = _load(session, p, matter_id, *RIGHTS["feedback" if final else "note"])
     errors: list[dict] = []
     text = _text(text, "text", what, MAX_TEXT, errors, required=True)
     if errors:
@@ -430,7 +452,7 @@ def record_progress(cf: Casefile, session: Session, p: Principal, matter_id: int
 
 def close(session: Session, p: Principal, matter_id: int, comment: str = "",
           remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
-    matter = _load(session, p, matter_id, "matter.assign", "只有本单位法律顾问室负责人可以办结")
+    matter = _load(session, p, matter_id, *RIGHTS["close"])
     errors: list[dict] = []
     comment = _text(comment, "comment", "说明", MAX_TEXT, errors)
     if errors:
@@ -444,7 +466,7 @@ def close(session: Session, p: Principal, matter_id: int, comment: str = "",
 def return_matter(session: Session, p: Principal, matter_id: int, reason: str,
                   remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
     """退回: the legal office does not take the matter (not a legal matter, belongs elsewhere)."""
-    matter = _load(session, p, matter_id, "matter.assign", "只有本单位法律顾问室负责人可以退回")
+    matter = _load(session, p, matter_id, *RIGHTS["return"])
     errors: list[dict] = []
     reason = _text(reason, "reason", "退回理由", MAX_TEXT, errors, required=True)
     if errors:

@@ -14,10 +14,17 @@ from sqlalchemy.orm import Session
 
 from app.access.policy import Principal, visible_matters
 from app.common.clock import CHINA_TZ
+from app.errors import Forbidden
 from app.identity.models import Unit, User
 from app.matters.models import Deployment, Matter, MatterEvent
 
 GROUPS = ("lawyer", "unit")
+
+
+def require_counts_reader(p: Principal) -> None:
+    """The counts are for office heads and inspectors (rows still come through the scope)."""
+    if not (p.has("office-head") or p.has("inspector")):
+        raise Forbidden("只有法律顾问室负责人和督查人员可以查看统计")
 
 
 @dataclass

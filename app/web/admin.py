@@ -198,7 +198,7 @@ def audit_log():
         "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=args,
         action_label=audit_labels.action_label,
         object_label=lambda kind, ident: audit_labels.object_label(kind, ident, names),
-        detail_text=lambda detail: audit_labels.detail_text(detail, names),
+        detail_text=lambda detail, action: audit_labels.detail_text(detail, names, action),
         actions=audit_labels.ACTION_LABELS, objects=audit_labels.OBJECT_LABELS,
     )  # fmt: skip
 
@@ -232,7 +232,7 @@ def audit_csv():
     with cf().db.write() as s:
         names = _audit_names(s)
         for e in s.scalars(_audit_query(request.args).order_by(AuditEntry.seq)).yield_per(1000):
-            detail = audit_labels.detail_text(e.detail, names)
+            detail = audit_labels.detail_text(e.detail, names, e.action)
             writer.writerow([e.seq, format_cst(e.at), e.actor, audit_labels.action_label(e.action),
                              e.action, audit_labels.OBJECT_LABELS.get(e.object_type, e.object_type),
                              e.object_id, _csv_safe(detail), e.remote_addr, e.prev_hash,

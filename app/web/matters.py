@@ -26,7 +26,7 @@ from app.matters.models import (
     STATUS_LABELS,
     Matter,
 )
-from app.matters.stats import matter_counts
+from app.matters.stats import matter_counts, require_counts_reader
 from app.web.common import cf, login_required, remote_addr
 from app.web.nav import require
 
@@ -301,16 +301,16 @@ def decision_list():
                       for e in decisions.decision_list(s, u.id)]) for u in units]  # fmt: skip
         templates = [(r.template_id, cf().catalog.load(r).schema.title)
                      for r in cf().catalog.latest_versions(s)]  # fmt: skip
+        # the type by its title, never its id
         return render_template("matter_decisions.html", lists=lists, templates=templates,
-                               template_titles=dict(templates))  # fmt: skip
+                               titles=dict(templates))  # fmt: skip
 
 
 @bp.get("/matters/stats")
 @login_required
 def stats():
     p, args = g.principal, request.args
-    if not (p.has("office-head") or p.has("inspector")):
-        raise Forbidden("只有法律顾问室负责人和督查人员可以查看统计")
+    require_counts_reader(p)
     errors = {}
     dates = {}
     for key, label in (("from", "起始日期"), ("to", "截止日期")):
