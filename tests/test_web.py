@@ -77,11 +77,11 @@ def test_clerk_to_signatory_to_issued_docx_in_the_browser(app):
 
     head = _client(app, "head")
     assert draft_url.rsplit("/", 1)[-1] in head.get("/").get_data(as_text=True)
-    r = post_form(head, draft_url, draft_url + "/approve", {"comment": "同意"})
+    r = post_form(head, draft_url, draft_url + "/approve", {"comment": "同意", "confirm": "1"})
     assert r.status_code == 302
     sign = _client(app, "signatory")
-    post_form(sign, draft_url, draft_url + "/approve", {"comment": "同意签发"})
-    r = post_form(clerk, draft_url, draft_url + "/issue", {})
+    post_form(sign, draft_url, draft_url + "/approve", {"comment": "同意签发", "confirm": "1"})
+    r = post_form(clerk, draft_url, draft_url + "/issue", {"confirm": "1"})
     assert r.status_code == 302 and "/documents/" in r.headers["Location"]
     page = clerk.get(r.headers["Location"]).get_data(as_text=True)
     number = re.search(r"武政法函〔\d{4}〕\d+号", page)[0]

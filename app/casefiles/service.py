@@ -28,6 +28,7 @@ from app.casefiles.contents import (
     item_sha256,
     items_of,
 )
+from app.casefiles.metadata import case_gaps, item_gaps
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -44,8 +45,9 @@ from app.common.ids import in_range
 from app.common.text import check_text, collect_text
 from app.container import Casefile
 from app.db.base import utcnow
+from app.drafting.documents import document_id_by_number
 from app.drafting.models import IssuedDocument
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound, ValidationFailed, require_confirmation
 from app.identity.models import Unit
 from app.jobs.models import OutboxEvent
 from app.presenters import casefiles as presenters
@@ -248,11 +250,12 @@ def creatable_units(session: Session, p: Principal) -> list[Unit]:
 
 
 def find_document_id(session: Session, ref: int | str) -> int:
-    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号)."""
+    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号, or
+    武政法审[2026]1号, （2026）, 〔2026〕, with or without spaces: search's normalisation)."""
     text = str(ref).strip()
     if text.isdigit():
         return int(text)
-    doc_id = session.scalar(select(IssuedDocument.id).where(IssuedDocument.number == text))
+    doc_id = document_id_by_number(session, text)  # any bracket style, with or without spaces
     if doc_id is None:
         message = f"没有发文字号为“{text}”的文书" if text else "请填写文书编号或发文字号"
         raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
@@ -519,23 +522,154 @@ def add_attachment(
     return item
 
 
+ITEM_FIELDS = {"title": "题名", "responsible": "责任者", "doc_date": "日期", "doc_number": "文号",
+               "role": "材料类别"}  # fmt: skip
+
+
+def _item_of(session: Session, case: CaseFile, item_id: int) -> CaseFileItem:
+    item = session.get(CaseFileItem, item_id) if in_range(item_id) else None
+    if item is None or item.case_file_id != case.id:
+        raise NotFound(f"案卷 {case.id} 中没有第 {item_id} 项材料")
+    return item
+
+
+def update_item(session: Session, p: Principal, case_id: int, item_id: int, remote_addr: str = "",
+                **changes) -> CaseFileItem:  # fmt: skip
+    """Correct an item's catalogue entry (题名, 责任者, 日期, 文号, 材料类别) before closing."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    errors, values = [], {}
+    for key, value in changes.items():
+        if key not in ITEM_FIELDS:
+            raise ValueError(key)
+        try:
+            if key == "doc_date":
+                value = _date(value, "日期", "doc_date")
+            elif key == "role":
+                value = _check_role(value, item.role)
+            else:
+                limit = {"title": 200, "responsible": 100, "doc_number": 64}[key]
+                value = check_text(value, key, ITEM_FIELDS[key], max_length=limit,
+                                   required=key == "title")  # fmt: skip
+        except ValidationFailed as exc:
+            errors += exc.errors
+            continue
+        values[key] = value
+    if errors:
+        raise ValidationFailed(
+            "材料信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
+    done = {k: v for k, v in values.items() if getattr(item, k) != v}
+    for key, value in done.items():
+        setattr(item, key, value)
+    if done:
+        session.flush()
+        queue_index(session, [item])
+        audit.record(session, "casefile.item_edit", actor=p.user, object_type="case_file",
+                     object_id=case.id, detail={"item": item.id} | {k: str(v) for k, v in done.items()},
+                     remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
+def _renumber(session: Session, items: list[CaseFileItem]) -> None:
+    """Positions 1..n in the given order (two passes: positions are unique per case file)."""
+    for n, item in enumerate(items, start=1):
+        item.position = -n
+    session.flush()
+    for item in items:
+        item.position = -item.position
+    session.flush()
+
+
+def remove_item(session: Session, p: Principal, case_id: int, item_id: int,
+                remote_addr: str = "") -> None:  # fmt: skip
+    """Take a wrongly filed item out of an open case file; the document or the uploaded file
+    itself stays in the archive, and the items after it move up."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    items = items_of(session, case)
+    replies = [i for i in items if i.reply_to_item_id == item.id]
+    if replies:
+        names = "、".join(f"第{i.position}件" for i in replies)
+        raise ValidationFailed(f"{names}答复的是这一件，请先移除或修改{names}")
+    detail = {"item": item.id, "position": item.position, "title": item.title,
+              **({"document": item.document_id} if item.document_id else
+                 {"attachment": item.attachment_id})}  # fmt: skip
+    queue_index(session, [item])  # its case files change
+    session.delete(item)
+    session.flush()
+    _renumber(session, [i for i in items if i.id != item.id])
+    audit.record(session, "casefile.remove", actor=p.user, object_type="case_file",
+                 object_id=case.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
+
+
+def move_item(session: Session, p: Principal, case_id: int, item_id: int, position: int,
+              remote_addr: str = "") -> CaseFileItem:  # fmt: skip
+    """Put an item at `position` (1 = first) in an open case file; the others keep their order."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    items = items_of(session, case)
+    if not isinstance(position, int) or not 1 <= position <= len(items):
+        message = f"位置应为 1 至 {len(items)} 之间的整数"
+        raise ValidationFailed(
+            message, [{"field": "position", "label": "位置", "message": message}]
+        )
+    before = item.position
+    if position != before:
+        order = [i for i in items if i.id != item.id]
+        order.insert(position - 1, item)
+        _renumber(session, order)
+        audit.record(session, "casefile.move", actor=p.user, object_type="case_file",
+                     object_id=case.id, detail={"item": item.id, "from": before, "to": position},
+                     remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
 def archive_year(case: CaseFile) -> int:
     """年度: the year of the decision, else the year the case file is closed (China time)."""
     return (case.decided_on or today_in_china()).year
 
 
+CLOSE_CONFIRMATION = (
+    "我已核对卷内文件及其责任者、日期，确认归档。归档将编制档号，案卷此后不能再改动，不可撤销"
+)
+
+
+def refuse_incomplete(case: CaseFile, items: list[CaseFileItem]) -> None:
+    """Closing refuses a case file the archive check would fail (app/casefiles/metadata.py),
+    naming the case file's and every item's missing metadata (`item_id`: where to fill it)."""
+    errors = []
+    if gaps := case_gaps(case):
+        errors.append({"field": "case", "label": "案卷", "message": "缺少" + "、".join(gaps)})
+    for item in items:
+        if gaps := item_gaps(item):
+            errors.append({"field": f"items.{item.id}", "item_id": item.id,
+                           "label": f"第{item.position}件「{item.title or '（无题名）'}」",
+                           "message": "缺少" + "、".join(gaps)})  # fmt: skip
+    if errors:
+        raise ValidationFailed(
+            "案卷的必备元数据不全，不能归档："
+            + "；".join(e["label"] + e["message"] for e in errors),
+            errors,
+        )
+
+
 def close_case_file(session: Session, p: Principal | None, case_id: int, actor=None,
-                    remote_addr: str = "", *,
-                    default_fonds: str) -> list[ArchivalReference]:  # fmt: skip
+                    remote_addr: str = "", *, default_fonds: str,
+                    confirmed: bool = True) -> list[ArchivalReference]:  # fmt: skip
     """Give every item its 档号 in filing order and make the case file read-only.
 
-    *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code)."""
+    *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code). Closing cannot be
+    undone: a surface that takes a click passes the user's confirmation of CLOSE_CONFIRMATION
+    as `confirmed` (an API call is its own)."""
     case = get_case_file(session, p, case_id, "casefile.close")
     if case.status != "open":
         raise Forbidden(f"案卷 {case_id} 已归档")
     items = items_of(session, case)
     if not items:
         raise ValidationFailed("案卷中还没有文件，不能归档")
+    refuse_incomplete(case, items)
+    require_confirmation(confirmed, CLOSE_CONFIRMATION)
     unit = session.get(Unit, case.unit_id)
     fonds, org, year = (
         fonds_code_for(session, unit, default_fonds),

@@ -43,7 +43,7 @@ from app.drafting.models import (
 from app.drafting.numbering import allocate_number, format_number
 from app.drafting.opinions import OpinionFile, attach_opinion
 from app.drafting.registry import RegistryReferences
-from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError, require_confirmation
 from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.integrity import checkpoint
 from app.jobs.models import OutboxEvent
@@ -61,6 +61,7 @@ STATUS_LABELS = {
     "returned": "已退回修改",
     "approved": "已审核待发文",
     "issued": "已发文",
+    "deleted": "已删除",
 }
 DECISION_LABELS = {
     "submit": "提交审核",
@@ -68,7 +69,16 @@ DECISION_LABELS = {
     "return": "退回修改",
     "issue": "发文",
     "note": "补充意见",
+    "withdraw": "撤回审核",
 }
+# What a reviewer or an issuer confirms before an act that cannot be undone (the web form's
+# checkbox label; the CLI asks it unless --yes; an API call is its own confirmation).
+APPROVE_CONFIRMATION = (
+    "我已核对审核对象的全文，确认同意。同意意见一经签署即归档，任何人（包括本人）都不能修改或撤销"
+)
+ISSUE_CONFIRMATION = (
+    "我已核对审核稿，确认发文。发文将分配发文字号，文书即成为正式文件，此后不能修改、撤销或删除"
+)
 CO_SIGN = "co-sign"
 STEP_ROLE_LABELS = ROLE_LABELS | {CO_SIGN: "会签单位负责人或签发人", "drafter": "起草人"}
 
@@ -373,6 +383,8 @@ def edit_draft(
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已发文，不能再修改；如需更正请另行起草")
+    if draft.status == "deleted":
+        raise NotFound(f"草稿 {draft_id} 不存在")
     if not can(session, p, "draft.edit", draft):
         raise Forbidden("只有起草人可以修改草稿")
     tpl = template_of(cf, session, draft)
@@ -486,6 +498,102 @@ def submit(
     return step
 
 
+def withdraw_refusal(draft: Draft, states: list[StepState]) -> str | None:
+    """Why the drafter may not withdraw the draft now (None: they may)."""
+    if draft.status != "in_review":
+        return f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不在审核中，无需撤回"
+    if any(st.approvals for st in states):
+        return "已有审核人同意，不能再撤回；如需修改，请联系当前环节的审核人退回"
+    return None
+
+
+def delete_refusal(session: Session, draft: Draft) -> str | None:
+    """Why the drafter may not delete the draft (None: it was never submitted, so they may)."""
+    submitted = session.scalar(
+        select(ReviewStep.id).where(ReviewStep.draft_id == draft.id).limit(1)
+    )
+    if draft.status != "draft" or submitted is not None:
+        return "该草稿已提交过审核，不能删除（审核过的版本须留档）；审核前可以撤回后修改"
+    return None
+
+
+def withdraw(
+    cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str = "",
+    remote_addr: str = "",
+) -> ReviewStep:  # fmt: skip
+    """撤回: the drafter takes a submitted draft back before anyone approved it. The withdrawal
+    is a step of its own (the submission and the version stay on record); the draft is a draft
+    again, to be edited and submitted anew."""
+    draft = _load_draft(session, draft_id, lock=True)
+    if not can(session, p, "draft.edit", draft):
+        raise Forbidden("只有起草人可以撤回自己提交的草稿")
+    version = current_version(session, draft)
+    states = chain_state(session, draft, template_of(cf, session, draft), version)
+    why_not = withdraw_refusal(draft, states)
+    if why_not:
+        raise WorkflowError(why_not)
+    step = _step(session, p, draft, version, "withdraw", index=None, name="withdraw",
+                 role="drafter", comment=_clean_comment(comment))  # fmt: skip
+    draft.status = "draft"
+    audit.record(session, "draft.withdraw", actor=p.user, object_type="draft", object_id=draft.id,
+                 detail={"step": "withdraw", "version": version.number,
+                         "sha256": version.docx_sha256, "step_id": step.id},
+                 remote_addr=remote_addr)  # fmt: skip
+    return step
+
+
+def delete_draft(session: Session, p: Principal, draft_id: int, remote_addr: str = "") -> Draft:
+    """Delete a draft that was never submitted. Its versions are write-once and stay in the
+    store; the draft is marked deleted, which hides it from every list and page."""
+    draft = _load_draft(session, draft_id, lock=True)
+    if not can(session, p, "draft.edit", draft):
+        raise Forbidden("只有起草人可以删除自己的草稿")
+    why_not = delete_refusal(session, draft)
+    if why_not:
+        raise WorkflowError(why_not)
+    draft.status = "deleted"
+    draft.updated_at = utcnow()
+    audit.record(session, "draft.delete", actor=p.user, object_type="draft", object_id=draft.id,
+                 detail={"title": draft.title, "versions": draft.current_version},
+                 remote_addr=remote_addr)  # fmt: skip
+    return draft
+
+
+@dataclass(frozen=True)
+class ReturnNotice:
+    """Why a draft came back: who returned it, at which step (its Chinese name), when, why."""
+
+    who: str
+    step_label: str
+    role_label: str
+    comment: str
+    at: dt.datetime
+
+
+def return_notice(cf: Casefile, session: Session, draft: Draft) -> ReturnNotice | None:
+    """The return the drafter still has to answer: the latest return, unless the draft was
+    submitted again (or issued) since."""
+    if draft.status not in {"returned", "draft"}:
+        return None
+    last = session.scalars(
+        select(ReviewStep)
+        .where(
+            ReviewStep.draft_id == draft.id,
+            ReviewStep.decision.in_(["submit", "return", "withdraw"]),
+        )
+        .order_by(ReviewStep.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.decision != "return":
+        return None
+    chain = template_of(cf, session, draft).schema.review_chain
+    index = last.step_index
+    label = chain[index].label if index is not None and index < len(chain) else last.step_name
+    return ReturnNotice(who=last.user.name, step_label=label,
+                        role_label=STEP_ROLE_LABELS.get(last.role, last.role),
+                        comment=last.comment, at=last.created_at)  # fmt: skip
+
+
 def review_slot(
     session: Session, p: Principal, draft: Draft, states: list[StepState]
 ) -> ReviewSlot:
@@ -552,10 +660,13 @@ def _reviewable(
 
 def approve(
     cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str = "",
-    remote_addr: str = "", opinion: OpinionFile | None = None,
+    remote_addr: str = "", opinion: OpinionFile | None = None, *, confirmed: bool = True,
 ) -> ReviewStep:  # fmt: skip
+    """Approve the pending step. A signed approval cannot be undone: a surface that takes a
+    click passes the user's confirmation of APPROVE_CONFIRMATION as `confirmed`."""
     draft = _load_draft(session, draft_id, lock=True)
-    return _decide(cf, session, p, draft, "approve", _clean_comment(comment), opinion, remote_addr)
+    return _decide(cf, session, p, draft, "approve", _clean_comment(comment), opinion, remote_addr,
+                   confirmed=confirmed)  # fmt: skip
 
 
 def return_draft(
@@ -569,11 +680,13 @@ def return_draft(
 
 def _decide(
     cf: Casefile, session: Session, p: Principal, draft: Draft, decision: str, comment: str,
-    opinion: OpinionFile | None, remote_addr: str,
+    opinion: OpinionFile | None, remote_addr: str, *, confirmed: bool = True,
 ) -> ReviewStep:  # fmt: skip
     """Fill the pending step with `decision` ("approve" or "return"): the step, its opinion,
     the draft's new status, the audit entry and the notification."""
     version, states, slot = _reviewable(cf, session, p, draft)
+    if decision == "approve":  # after the refusals: who may not act hears why, not "confirm"
+        require_confirmation(confirmed, APPROVE_CONFIRMATION)
     pending = slot.state
     step = _step(session, p, draft, version, decision, index=pending.index,
                  name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
@@ -622,12 +735,14 @@ def add_note(
 
 def issue(
     cf: Casefile, session: Session, p: Principal, draft_id: int, remote_addr: str = "",
-    issue_date: dt.date | None = None,
+    issue_date: dt.date | None = None, *, confirmed: bool = True,
 ) -> IssuedDocument:  # fmt: skip
     """BEGIN; allocate number; render approved data + number + date; blob; record; outbox;
-    audit. The processing slip (发文稿纸) is archived from the outbox right after the commit: it
-    is built from these records only (steps up to issued_at), so it is the same bytes whenever
-    it is made, and issuing does not wait for it."""
+    audit. Issuing cannot be undone: a surface that takes a click passes the user's
+    confirmation of ISSUE_CONFIRMATION as `confirmed`. The processing slip (发文稿纸) is
+    archived from the outbox right after the commit: it is built from these records only
+    (steps up to issued_at), so it is the same bytes whenever it is made, and issuing does not
+    wait for it."""
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已经发文")
@@ -644,6 +759,7 @@ def issue(
     unit = session.get(Unit, draft.unit_id)
     if not unit.doc_code:
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
+    require_confirmation(confirmed, ISSUE_CONFIRMATION)
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
     sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
@@ -794,7 +910,7 @@ def queue(session: Session, p: Principal, cf: Casefile) -> dict[str, list[Draft]
     mine = list(
         session.scalars(
             select(Draft)
-            .where(Draft.created_by == p.user.id, Draft.status != "issued")
+            .where(Draft.created_by == p.user.id, Draft.status.not_in(["issued", "deleted"]))
             .order_by(Draft.updated_at.desc())
         )
     )

@@ -112,8 +112,16 @@ def _form_page(tpl, data, errors, units, unit_code, action, draft=None, co_sign=
         action=action, draft=draft, rows_for_form=rows_for_form, blank_row=blank_row,
         co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
         ref_choices=_reference_choices(tpl, units, unit_code), error_list=list(error_list),
-        message=message, progress=progress, missing=missing,
+        message=message, progress=progress, missing=missing, returned=_returned(draft),
     )  # fmt: skip
+
+
+def _returned(draft: Draft | None):
+    """The return the drafter is answering, shown at the top of the edit form."""
+    if draft is None:
+        return None
+    with cf().db.read() as s:
+        return drafts.return_notice(cf(), s, s.get(Draft, draft.id))
 
 
 def _refused_page(tpl, data, exc: WorkflowError, units, unit_code, action, **kwargs):
@@ -194,7 +202,9 @@ def show(draft_id: int):
         _ = draft.unit.name, draft.creator.name
         units = {u.id: u.name for u in s.scalars(select(Unit))}
         co_sign = [units[u] for u in drafts.co_sign_unit_ids(s, version)]
-        mine = [st for st in history_ if st.user_id == p.user.id and st.decision != "submit"]
+        mine = [st for st in history_ if st.user_id == p.user.id
+                and st.decision not in {"submit", "withdraw"}]  # fmt: skip
+        may_edit = can(s, p, "draft.edit", draft)
         progress = (
             drafts.completeness(cf(), s, draft, version)
             if draft.status in {"draft", "returned"}
@@ -205,10 +215,14 @@ def show(draft_id: int):
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
             why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
             opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
-            may_edit=can(s, p, "draft.edit", draft), may_submit=can(s, p, "draft.submit", draft)
+            may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},
             may_issue=draft.status == "approved" and can(s, p, "draft.issue", draft),
-            fields=tpl.schema.fields, progress=progress,
+            fields=tpl.schema.fields, returned=drafts.return_notice(cf(), s, draft),
+            may_withdraw=may_edit and not drafts.withdraw_refusal(draft, states),
+            may_delete=may_edit and not drafts.delete_refusal(s, draft),
+            approve_confirmation=drafts.APPROVE_CONFIRMATION,
+            issue_confirmation=drafts.ISSUE_CONFIRMATION, progress=progress,
             missing=drafts.missing_fields(tpl, progress) if progress is not None else [],
         )  # fmt: skip
 
@@ -262,10 +276,13 @@ def _opinion_upload() -> OpinionFile | None:
     return OpinionFile(upload.filename, upload.read(MAX_OPINION_BYTES + 1))
 
 
-@bp.post("/drafts/<int:draft_id>/<any(submit, approve, return, issue, note):action>")
+@bp.post(
+    "/drafts/<int:draft_id>/<any(submit, approve, return, issue, note, withdraw, delete):action>"
+)
 @login_required
 def act(draft_id: int, action: str):
     comment = request.form.get("comment", "")
+    confirmed = request.form.get("confirm") == "1"  # the checkbox of an irreversible act
     with cf().db.read() as s:
         _visible_draft(s, draft_id)  # 404 for whoever may not read it, before anything else
     try:
@@ -278,8 +295,14 @@ def act(draft_id: int, action: str):
                 message = "已提交审核。"
             elif action == "approve":
                 drafts.approve(cf(), s, g.principal, draft_id, comment, remote_addr(),
-                               opinion=opinion)  # fmt: skip
+                               opinion=opinion, confirmed=confirmed)  # fmt: skip
                 message = "已审核同意。"
+            elif action == "withdraw":
+                drafts.withdraw(cf(), s, g.principal, draft_id, comment, remote_addr())
+                message = "已撤回，草稿回到未提交状态，可修改后重新提交审核。"
+            elif action == "delete":
+                drafts.delete_draft(s, g.principal, draft_id, remote_addr())
+                message = "草稿已删除。"
             elif action == "return":
                 drafts.return_draft(cf(), s, g.principal, draft_id, comment, remote_addr(),
                                     opinion=opinion)  # fmt: skip
@@ -291,7 +314,8 @@ def act(draft_id: int, action: str):
                                 remote_addr(), opinion=opinion)  # fmt: skip
                 message = "补充意见已记录；原意见保持不变。"
             else:
-                doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
+                doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr(),
+                                   confirmed=confirmed)  # fmt: skip
                 message = f"已发文：{doc.number}。发文稿纸已同时生成归档。"
                 doc_id = doc.id
     except Forbidden:
@@ -308,6 +332,8 @@ def act(draft_id: int, action: str):
     flash(message, "ok")
     if action == "issue":
         return redirect(url_for("documents.show", doc_id=doc_id))
+    if action == "delete":
+        return redirect(url_for("main.home"))
     return redirect(url_for(".show", draft_id=draft_id))
 
 
