@@ -35,6 +35,8 @@ def api(allowed: set[str], ok: int = 200, denied: int = 404) -> dict[str, int]:
 
 
 EVERYONE = set(LOGGED_IN)
+# the role table gives every role but the administrator some documents and case files to read
+READERS = EVERYONE - {"admin"}
 # who may file into / close the case file: its readers are refused with 403, the rest 404
 CASE_KEEPERS = web(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, "head": None}
 API_CASE_KEEPERS = api(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, "head": None}
@@ -42,7 +44,7 @@ API_CASE_KEEPERS = api(set()) | {r: 403 for r in DOC_READERS} | {"clerk": None, 
 # (endpoint, method) -> (path template, {role: expected status})
 TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("main.home", "GET"): ("/", web(EVERYONE)),
-    ("drafts.templates", "GET"): ("/templates", web(EVERYONE)),
+    ("drafts.templates", "GET"): ("/templates", web(DRAFTERS, denied=403)),
     ("drafts.new", "GET"): ("/drafts/new/commission-letter", web(DRAFTERS, denied=403)),
     ("drafts.new", "POST"): (
         "/drafts/new/commission-letter",
@@ -78,12 +80,15 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/drafts/{draft}/restrict",
         web(set()) | {r: 302 for r in DRAFT_READERS},
     ),
-    ("documents.index", "GET"): ("/documents", web(EVERYONE)),
-    ("documents.lookup", "GET"): ("/documents/lookup?q=委托", web(EVERYONE)),  # the picker
+    ("documents.index", "GET"): ("/documents", web(READERS, denied=403)),
+    ("documents.lookup", "GET"): (
+        "/documents/lookup?q=委托",
+        web(READERS, denied=403),
+    ),  # the picker
     ("documents.show", "GET"): ("/documents/{doc}", web(DOC_READERS)),
     ("documents.download", "GET"): ("/documents/{doc}/download", web(DOC_READERS)),
     ("documents.download_pdf", "GET"): ("/documents/{doc}/pdf", web(DOC_READERS)),
-    ("search.search", "GET"): ("/search?q=委托", web(EVERYONE)),
+    ("search.search", "GET"): ("/search?q=委托", web(READERS, denied=403)),
     ("auth.login", "GET"): ("/login", {r: 200 for r in ROLES}),
     ("auth.login", "POST"): ("/login", {r: None for r in ROLES}),
     ("auth.logout", "POST"): ("/logout", {r: 302 for r in ROLES}),
@@ -109,8 +114,9 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("admin.audit_log", "GET"): ("/admin/audit", web({"admin", "inspector"}, denied=403)),
     ("admin.audit_csv", "GET"): ("/admin/audit.csv", web({"admin", "inspector"}, denied=403)),
     ("static", "GET"): ("/static/app.css", {r: 200 for r in ROLES}),
+    ("main.favicon", "GET"): ("/favicon.ico", {r: 200 for r in ROLES}),
     # case files (issue 7): the world's FZB case file, created by clerk, holding the document
-    ("casefiles.index", "GET"): ("/casefiles", web(EVERYONE)),
+    ("casefiles.index", "GET"): ("/casefiles", web(READERS, denied=403)),
     ("casefiles.new", "GET"): ("/casefiles/new", web(DRAFTERS, denied=403)),
     ("casefiles.new", "POST"): (
         "/casefiles/new",

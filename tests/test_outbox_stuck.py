@@ -37,7 +37,7 @@ def test_an_index_event_blocked_for_ten_minutes_is_reported(quick_cf, monkeypatc
     [stuck] = stuck_events(quick_cf)
     assert stuck.kind == "index" and stuck.attempts == 0
     assert doc.number in stuck.description and "检索索引更新" in stuck.description
-    assert "正被其他进程写入" in stuck.description and "casefile reindex" in stuck.description
+    assert "正被其他进程写入" in stuck.description and "请管理员重建检索索引" in stuck.description
     report = verify_store(quick_cf)
     assert stuck.description in report.problems and not report.ok
 
@@ -62,7 +62,7 @@ def test_an_event_failed_five_times_is_reported_by_casefile_verify(cf, run_cli):
         )  # fmt: skip
     [stuck] = stuck_events(cf)
     assert stuck.attempts == 5 and "已失败 5 次" in stuck.description
-    assert "attachment 404" in stuck.description and "No space left" in stuck.description
+    assert "材料编号 404" in stuck.description and "No space left" in stuck.description
     code, out, _err = run_cli("verify")
     assert code == 1
     assert stuck.description in out

@@ -126,6 +126,9 @@ def test_ids_of_other_units_are_not_found_in_api(app, cf):
         f"/api/v1/drafts/{doc.draft_id}",
     ):
         assert client.get(url, headers=h).status_code == 404, url
+    from app.jobs.outbox import drain
+
+    drain(cf, ("index",))  # indexed: the search has it, and does not show it to another unit
     r = client.get("/api/v1/search?q=委托", headers=h)
     assert r.json["total"] == 0
 

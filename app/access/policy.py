@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.access.readers import allowed_readers, documents_visible_to
+from app.access.roles import NO, ROLE_TABLE
 from app.access.scope import SearchScope
 from app.casefiles.models import CaseFile
 from app.drafting.models import (
@@ -198,6 +199,38 @@ def can(session: Session, p: Principal, action: str, obj: object = None) -> bool
         if allowed is not None and p.user.id not in allowed:
             return False
     return True
+
+
+# rights a menu or a button offers before there is an object, and the role-table column that
+# holds them (units, users and templates are managed under one right: 管理单位、用户和模板)
+ROLE_TABLE_COLUMNS = {"unit.manage": "user.manage", "template.manage": "user.manage"}
+
+
+def may(p: Principal, action: str) -> bool:
+    """May this principal do `action` on something at all? For menus and buttons shown before
+    there is an object (起草文书, 已发文书, 案卷, 检索 ...): true when one of the user's roles holds
+    the right in the role table (whatever its scope); `can()` still decides each object."""
+    if not p.user.active:
+        return False
+    column = ROLE_TABLE_COLUMNS.get(action, action)
+    roles = {r for _, r in p.grants}
+    if any(column in ROLE_TABLE.get(r, {}) for r in roles):
+        return any(ROLE_TABLE.get(r, {}).get(column, NO) != NO for r in roles)
+    return _can(None, p, action, None)  # type: ignore[arg-type]  # object-free rights only
+
+
+REFUSALS = {  # how a refusal by `may` reads, on every surface
+    "draft.create": "您在任何单位都没有起草文书的权限",
+    "document.read": "您的角色不能阅读已发文书",
+    "casefile.read": "您的角色不能查看案卷",
+    "contract.register": "您无权查看聘任合同台账",
+    "archive.compliance": "您无权查看合规检查",
+    "archive.checks": "您无权查看档案四性检测",
+    "audit.read": "只有管理员和督查人员可以查看审计日志",
+    "unit.manage": "只有管理员可以管理单位",
+    "user.manage": "只有管理员可以管理用户和角色",
+    "template.manage": "只有管理员可以管理模板",
+}
 
 
 def _can(session: Session, p: Principal, action: str, obj: object) -> bool:

@@ -10,7 +10,7 @@ from app.api.contract import route
 from app.api.schemas import SearchParams, SearchReply
 from app.presenters.search import search_page_payload
 from app.search import SearchUnavailable
-from app.search.service import SearchHit, run_search, search_query
+from app.search.service import IndexBuilding, SearchHit, run_search, search_query
 
 
 def _links(hit: SearchHit) -> dict:
@@ -38,6 +38,8 @@ def search(query: SearchParams):
     try:
         with cf().db.write() as s:
             found = run_search(cf(), s, g.principal, q, via="api", remote_addr=remote_addr())
+    except IndexBuilding as exc:
+        return error_response(503, "search_index_building", str(exc))
     except SearchUnavailable:
         return error_response(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
     payload = search_page_payload(found)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from app import bootstrap
-from app.cli import admin, backup, casefiles, documents, drafts, numbers, registers, server
+from app.cli import admin, audit, backup, casefiles, documents, drafts, numbers, registers, server
 from app.cli.common import CliError
 from app.config import ConfigError, Settings
 from app.container import open_casefile
 from app.errors import WorkflowError
 
-COMMAND_GROUPS = (admin, server, drafts, documents, casefiles, registers, numbers, backup)
+COMMAND_GROUPS = (admin, server, drafts, documents, casefiles, registers, numbers, backup, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# the status of a command killed by SIGPIPE (128 + 13), as the shell reports it
+BROKEN_PIPE_STATUS = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A reader that stops early (`casefile search … | head -1`) ends it
+    quietly, with the shell's SIGPIPE status and no traceback."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # what is still buffered fails here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # the reader is gone: point stdout at /dev/null so the final flush at exit is silent too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_STATUS
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

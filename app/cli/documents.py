@@ -12,7 +12,7 @@ from app.presenters.documents import document_payload
 from app.presenters.search import search_page_payload
 from app.search import SearchUnavailable
 from app.search.indexing import rebuild_index
-from app.search.service import run_search, search_query
+from app.search.service import IndexBuilding, run_search, search_query
 
 
 def cmd_document_show(cf: Casefile, args) -> int:
@@ -70,6 +70,8 @@ def cmd_search(cf: Casefile, args) -> int:
     with cf.db.write() as session:
         try:
             found = run_search(cf, session, acting_as(session, args.as_user), query, via="cli")
+        except IndexBuilding as exc:
+            raise CliError(str(exc)) from exc
         except SearchUnavailable as exc:
             raise CliError(f"检索索引暂不可用：{exc}；可运行 casefile reindex 重建") from exc
     lines = [f"共 {found.total} 份（第{found.page}页，用时 {found.elapsed_ms:.0f} 毫秒）"]

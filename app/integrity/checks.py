@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.access.policy import Principal, can, visible_case_files, visible_documents
+from app.audit.labels import action_label
 from app.audit.models import AuditEntry
 from app.casefiles.contents import item_sha256, items_of, references_of
 from app.casefiles.metadata import case_gaps, item_gaps
@@ -210,7 +211,9 @@ def run_checks(
             events = _audit_events(s, case)
             first = "casefile.import" if case.imported_from else "casefile.create"
             if first not in events:
-                add(Finding("security", here, f"审计日志中没有建立案卷的记录（{first}）", case.id))
+                add(
+                    Finding("security", here, f"审计日志中没有{action_label(first)}的记录", case.id)
+                )
             if (
                 case.status == "closed"
                 and not case.imported_from

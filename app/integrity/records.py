@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit.labels import action_label
 from app.audit.models import AuditEntry
 from app.casefiles.models import CaseFile, CaseFileItem
 from app.drafting.models import Draft, IssuedDocument, NumberSequence, ReviewStep
@@ -164,7 +165,9 @@ def check_steps(session: Session) -> list[str]:
         try:
             events_by_draft[int(e.object_id)].append(e)
         except ValueError:
-            problems.append(f"审计日志第 {e.seq} 条（{e.action}）的对象编号无效：{e.object_id!r}")
+            problems.append(
+                f"审计日志第 {e.seq} 条（{action_label(e.action)}）的对象编号无效：{e.object_id!r}"
+            )
     steps_by_draft: dict[int, list[ReviewStep]] = defaultdict(list)
     for s in session.scalars(select(ReviewStep).order_by(ReviewStep.id)):
         steps_by_draft[s.draft_id].append(s)

@@ -32,7 +32,7 @@ KIND_LABELS = {
 
 
 HINTS = {
-    "index": "可运行 casefile reindex 重建检索索引",
+    "index": "请管理员重建检索索引",
     "rendition": "请检查 LibreOffice 是否可用",
     "mail": "请检查邮件服务器设置",
 }
@@ -86,11 +86,11 @@ def stuck_events(cf: Casefile, now: dt.datetime | None = None) -> list[StuckEven
 def _record(session, payload: dict) -> str:
     if (doc_id := payload.get("document_id")) is not None:
         doc = session.get(IssuedDocument, doc_id)
-        return f"文书 {doc.number} (document {doc_id})" if doc else f"document {doc_id}（已不存在）"
+        return f"文书 {doc.number}" if doc else f"文书记录 {doc_id}（已不存在）"
     if (att_id := payload.get("attachment_id")) is not None:
         att = session.get(Attachment, att_id)
         name = f"「{att.original_name}」" if att else "（已不存在）"
-        return f"案卷材料{name}(attachment {att_id})"
+        return f"案卷材料{name}（材料编号 {att_id}）"
     if payload.get("to"):
         return f"收件人 {payload['to']}"
     return ""

@@ -12,17 +12,35 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import Principal, search_scope
+from app.casefiles.models import Attachment
 from app.common.text import check_text
 from app.container import Casefile
+from app.drafting.models import IssuedDocument
 from app.errors import ValidationFailed
-from app.search import Hit, QuerySyntaxError, SearchError, SearchQuery, SearchScope
+from app.search import (
+    Hit,
+    QuerySyntaxError,
+    SearchError,
+    SearchQuery,
+    SearchScope,
+    SearchUnavailable,
+)
 from app.search.indexing import attachment_locations, parse_doc_id
 from app.templating import doctypes
 
+
+class IndexBuilding(SearchUnavailable):
+    """The index holds nothing yet while the archive does: it is still being built (a new or
+    restored store whose outbox worker has not caught up, a rebuild under way). Every surface
+    says so instead of answering "0 results"."""
+
+
+INDEX_BUILDING = "检索索引正在建立，请稍后再试。"
 SEARCH_ACTION = "search"  # the audit action of an inspector's search, whatever the surface
 MAX_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 1000, 100, 20
 
@@ -205,6 +223,8 @@ def run_search(
         results = cf.search.search(query, scope_for(session, p))
     except QuerySyntaxError as exc:
         raise _invalid("q", "检索式", str(exc), f"检索式有误：{exc}") from None
+    if results.total == 0 and index_building(cf, session):
+        raise IndexBuilding(INDEX_BUILDING)
     if p is not None and p.has("inspector"):
         audit.record(session, SEARCH_ACTION, actor=p.user, detail={
             "query": query.text, "types": sorted(query.doc_types), "units": sorted(query.units),
@@ -216,6 +236,18 @@ def run_search(
         elapsed_ms=results.elapsed_ms, hits=resolve_hits(session, p, results.hits, types.labels()),
         facets=results.facets, type_labels=types.labels(),
     )  # fmt: skip
+
+
+def index_building(cf: Casefile, session: Session) -> bool:
+    """True when the index is empty (or missing) while the archive holds documents or
+    uploaded material: asked only when a search found nothing, so it costs nothing otherwise."""
+    try:
+        if cf.search.stats().doc_count:
+            return False
+    except (SearchError, OSError):
+        return False  # a broken index is SearchUnavailable's business, not "being built"
+    has_records = session.scalar(select(IssuedDocument.id).limit(1)) is not None
+    return has_records or session.scalar(select(Attachment.id).limit(1)) is not None
 
 
 def similar_documents(

@@ -27,6 +27,7 @@ from app.web import (
     drafts,
     history,
     main,
+    nav,
     restrictions,
     search,
 )
@@ -117,6 +118,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, DECISION_LABELS=DECISION_LABELS
     )
+    # the menu and the buttons come from the access policy (app/web/nav.py)
+    app.jinja_env.globals.update(
+        nav_menu=nav.menu, SEARCH_ACTION=nav.SEARCH_ACTION,
+        may=lambda action: nav.allowed(g.get("principal"), action),
+    )  # fmt: skip
 
     # every <int:...> of a page is a record id: one beyond the database's range is no page (404)
     app.url_map.converters["int"] = RecordId

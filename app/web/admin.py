@@ -10,31 +10,22 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from sqlalchemy import func, select
 
 from app import audit
-from app.access.policy import can
+from app.audit import labels as audit_labels
 from app.audit.models import AuditEntry
-from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity import users as user_admin
 from app.identity.models import ROLES, Unit, User
 from app.templating.models import TemplateVersion
 from app.templating.upload import MAX_TEMPLATE_BYTES, add_template, check_template
 from app.web.common import cf, format_cst, login_required, page_arg, remote_addr
+from app.web.nav import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
-REFUSALS = {
-    "unit.manage": "只有管理员可以管理单位",
-    "user.manage": "只有管理员可以管理用户和角色",
-    "template.manage": "只有管理员可以管理模板",
-    "audit.read": "只有管理员和督查人员可以查看审计日志",
-}
-
-
 def _require(action: str) -> None:
-    with cf().db.read() as s:
-        if not can(s, g.principal, action):
-            raise Forbidden(REFUSALS[action])
+    require(action)  # the policy's rule and reason, as the menu shows it (app/web/nav.py)
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -146,11 +137,14 @@ def _audit_query(args):
         query = query.where(AuditEntry.actor == args["actor"].strip().lower())
     if args.get("action"):
         query = query.where(AuditEntry.action.startswith(args["action"].strip()))
-    if args.get("object"):
-        kind, _, ident = args["object"].partition(":")
+    kind, _, ident = (args.get("object") or "").partition(
+        ":"
+    )  # "document:12" (links, old bookmarks)
+    kind, ident = args.get("object_type") or kind, args.get("object_id") or ident
+    if kind.strip():
         query = query.where(AuditEntry.object_type == kind.strip())
-        if ident:
-            query = query.where(AuditEntry.object_id == ident.strip())
+    if ident.strip():
+        query = query.where(AuditEntry.object_id == ident.strip())
     for name, op in (("from", "ge"), ("to", "le")):
         value = args.get(name)
         if value:
@@ -181,9 +175,19 @@ def audit_log():
         )
         audit.record(s, "audit.view", actor=g.user, detail={k: v for k, v in request.args.items()},
                      remote_addr=remote_addr())  # fmt: skip
+        names = _audit_names(s)
+    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
-        "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=request.args
-    )
+        "admin_audit.html", rows=rows, total=total, page=page, per_page=PER_PAGE, args=args,
+        action_label=audit_labels.action_label,
+        object_label=lambda kind, ident: audit_labels.object_label(kind, ident, names),
+        detail_text=lambda detail: audit_labels.detail_text(detail, names),
+        actions=audit_labels.ACTION_LABELS, objects=audit_labels.OBJECT_LABELS,
+    )  # fmt: skip
+
+
+def _audit_names(s) -> dict[str, str]:
+    return audit_labels.store_names(cf().catalog, s)
 
 
 @bp.get("/audit.csv")
@@ -199,6 +203,7 @@ def audit_csv():
             "时间（北京时间）",
             "用户",
             "操作",
+            "操作代码",
             "对象类型",
             "对象",
             "详情",
@@ -208,10 +213,13 @@ def audit_csv():
         ]
     )
     with cf().db.write() as s:
+        names = _audit_names(s)
         for e in s.scalars(_audit_query(request.args).order_by(AuditEntry.seq)).yield_per(1000):
-            detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
-            writer.writerow([e.seq, format_cst(e.at), e.actor, e.action, e.object_type, e.object_id,
-                             _csv_safe(detail), e.remote_addr, e.prev_hash, e.entry_hash])  # fmt: skip
+            detail = audit_labels.detail_text(e.detail, names)
+            writer.writerow([e.seq, format_cst(e.at), e.actor, audit_labels.action_label(e.action),
+                             e.action, audit_labels.OBJECT_LABELS.get(e.object_type, e.object_type),
+                             e.object_id, _csv_safe(detail), e.remote_addr, e.prev_hash,
+                             e.entry_hash])  # fmt: skip
         audit.record(s, "audit.export", actor=g.user, detail={k: v for k, v in request.args.items()},
                      remote_addr=remote_addr())  # fmt: skip
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",

@@ -18,6 +18,7 @@ from app.integrity.checks import CHECKS, LABELS, archive_checks_for
 from app.registers.compliance import CATEGORIES, compliance_report_for
 from app.registers.compliance import to_xlsx as compliance_xlsx
 from app.web.common import cf, login_required, remote_addr
+from app.web.nav import require
 
 bp = Blueprint("casefiles", __name__)
 
@@ -30,6 +31,7 @@ def _case(s, case_id: int, action: str = "casefile.read"):
 @bp.get("/casefiles")
 @login_required
 def index():
+    require("casefile.read")
     status = request.args.get("status") or None
     with cf().db.read() as s:
         try:

@@ -8,6 +8,7 @@ from flask import Blueprint, g, jsonify, render_template, request, send_file, ur
 from sqlalchemy import select
 
 from app import audit
+from app.access.policy import can
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
 from app.drafting.slip import slip_for_document
@@ -18,6 +19,7 @@ from app.renditions.models import Rendition
 from app.search.service import similar_documents
 from app.templating.models import TemplateVersion
 from app.web.common import cf, login_required, page_arg, remote_addr
+from app.web.nav import require
 from app.web.search import hit_url
 
 bp = Blueprint("documents", __name__)
@@ -43,6 +45,7 @@ def list_filters(s, action: str) -> tuple[documents.DocumentFilter, dict]:
 @bp.get("/documents")
 @login_required
 def index():
+    require("document.read")
     page = page_arg()
     with cf().db.read() as s:
         filters, context = list_filters(s, url_for("documents.index"))
@@ -62,6 +65,7 @@ def index():
 def lookup():
     """The picker's answers as you type (JSON): documents this user may read whose number (any
     bracket style) or title holds `q`, through the documents service's list rule."""
+    require("document.read")
     with cf().db.read() as s:
         found = documents.lookup_documents(s, g.principal, request.args.get("q", ""), limit=10)
         return jsonify([{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.name,
@@ -90,6 +94,7 @@ def show(doc_id: int):
         similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments
         return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
                                draft=draft, rendition=rendition, similar=similar,
+                               may_read_draft=can(s, g.principal, "draft.read", draft),
                                hit_url=hit_url)  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
 from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
+from app.web.nav import require
 
 bp = Blueprint("drafts", __name__)
 
@@ -75,6 +76,7 @@ def _drafting_units(s):
 @bp.get("/templates")
 @login_required
 def templates():
+    require("draft.create")
     with cf().db.read() as s:
         rows = [cf().catalog.load(r) for r in cf().catalog.latest_versions(s) if r.active]
         return render_template("templates.html", templates=rows, can_draft=bool(_drafting_units(s)))
@@ -111,8 +113,8 @@ def _form_page(tpl, data, errors, units, unit_code, action, draft=None, co_sign=
         "draft_form.html", tpl=tpl, data=data, errors=errors, units=units, unit_code=unit_code,
         action=action, draft=draft, rows_for_form=rows_for_form, blank_row=blank_row,
         co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
-        ref_choices=_reference_choices(tpl, units, unit_code), error_list=list(error_list),
-        message=message, progress=progress, missing=missing, returned=_returned(draft),
+        ref_choices=_reference_choices(tpl, units, unit_code), returned=_returned(draft),
+        error_list=list(error_list), message=message, progress=progress, missing=missing,
     )  # fmt: skip
 
 
@@ -218,11 +220,14 @@ def show(draft_id: int):
             may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},
             may_issue=draft.status == "approved" and can(s, p, "draft.issue", draft),
-            fields=tpl.schema.fields, returned=drafts.return_notice(cf(), s, draft),
+            fields=tpl.schema.fields,
+            step_labels={st.name: st.label for st in tpl.schema.review_chain},
+            returned=drafts.return_notice(cf(), s, draft),
             may_withdraw=may_edit and not drafts.withdraw_refusal(draft, states),
             may_delete=may_edit and not drafts.delete_refusal(s, draft),
             approve_confirmation=drafts.APPROVE_CONFIRMATION,
-            issue_confirmation=drafts.ISSUE_CONFIRMATION, progress=progress,
+            issue_confirmation=drafts.ISSUE_CONFIRMATION,
+            progress=progress,
             missing=drafts.missing_fields(tpl, progress) if progress is not None else [],
         )  # fmt: skip
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, g, render_template, url_for
 
 from app.drafting import documents, drafts
 from app.registers.contracts import contract_reminder
@@ -26,3 +28,12 @@ def home():
                 _ = d.unit.name, d.creator.name
         contracts = contract_reminder(s, g.principal)
         return render_template("home.html", q=q, recent=recent, contracts=contracts, **context)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer it (no login, cached).
+    Sent from memory: a few hundred bytes, and no file handle left to the client to close."""
+    data = (Path(current_app.static_folder or "") / "favicon.ico").read_bytes()
+    return Response(data, mimetype="image/vnd.microsoft.icon",
+                    headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip

@@ -13,9 +13,10 @@ from app.errors import ValidationFailed
 from app.identity.models import Unit
 from app.search import SearchUnavailable
 from app.search import service as search_service
-from app.search.service import SearchHit, query_from_params
+from app.search.service import IndexBuilding, SearchHit, query_from_params
 from app.templating import doctypes
 from app.web.common import cf, login_required, remote_addr
+from app.web.nav import SEARCH_ACTION, require
 
 bp = Blueprint("search", __name__)
 
@@ -43,6 +44,7 @@ def download_url(hit: SearchHit) -> str | None:
 @bp.get("/search")
 @login_required
 def search():
+    require(SEARCH_ACTION)
     args = request.args
     error = results = None
     status = 200
@@ -57,6 +59,8 @@ def search():
                                                     remote_addr=remote_addr())  # fmt: skip
         except ValidationFailed as exc:
             error, status = exc.message, 400
+        except IndexBuilding as exc:  # the page says so (no 5xx: the page itself works)
+            error = str(exc)
         except SearchUnavailable:
             error = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。"
 
