@@ -115,11 +115,15 @@ def test_names_of_people_and_units_and_restrictions_follow_the_rule(cf):
         assert "请删除后重新填写" in err.value.errors[0]["message"]
 
 
-def test_editing_a_case_file_title_follows_the_rule(cf):
+def test_editing_a_case_file_and_its_items_follows_the_rule(cf):
     case_id = new_case(cf)
+    item_id = upload(cf, case_id, make_pdf(1), "纪要.pdf", role="minutes", title="会议纪要")
     with pytest.raises(ValidationFailed) as err, cf.db.write() as s:
         casefiles.update_case_file(s, as_user(s, "clerk"), case_id, title=BAD_TITLE)
     assert err.value.errors[0] == {"field": "title", "label": "案卷题名", "message": MESSAGE}
+    with pytest.raises(ValidationFailed) as err, cf.db.write() as s:
+        casefiles.update_item(s, as_user(s, "clerk"), case_id, item_id, title=BAD_TITLE)
+    assert err.value.errors[0]["message"] == MESSAGE and MESSAGE in err.value.message
 
 
 def test_a_draft_comment_with_a_bidi_control_is_refused_in_the_service(cf):

@@ -548,18 +548,17 @@ def update_item(session: Session, p: Principal, case_id: int, item_id: int, remo
             elif key == "role":
                 value = _check_role(value, item.role)
             else:
-                value = (value or "").strip()
                 limit = {"title": 200, "responsible": 100, "doc_number": 64}[key]
-                if len(value) > limit or (key == "title" and not value):
-                    raise ValidationFailed(ITEM_FIELDS[key], [{"field": key,
-                        "label": ITEM_FIELDS[key], "message": ("必填，" if key == "title" else "")
-                        + f"不超过{limit}字"}])  # fmt: skip
+                value = check_text(value, key, ITEM_FIELDS[key], max_length=limit,
+                                   required=key == "title")  # fmt: skip
         except ValidationFailed as exc:
             errors += exc.errors
             continue
         values[key] = value
     if errors:
-        raise ValidationFailed("材料信息有误：" + "；".join(e["label"] for e in errors), errors)
+        raise ValidationFailed(
+            "材料信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
     done = {k: v for k, v in values.items() if getattr(item, k) != v}
     for key, value in done.items():
         setattr(item, key, value)
