@@ -29,3 +29,19 @@ class Forbidden(WorkflowError):
 class NotFound(WorkflowError):
     status = 404
     code = "not_found"
+
+
+def require_confirmation(confirmed: bool, statement: str) -> None:
+    """Refuse an act that cannot be undone unless the user confirmed `statement` (the web's
+    checkbox, the CLI's prompt or --yes; an API call is its own confirmation)."""
+    if not confirmed:
+        raise ValidationFailed(
+            f"此操作不可撤销，请确认后再办理：{statement}。",
+            [
+                {
+                    "field": "confirm",
+                    "label": "确认",
+                    "message": "请确认后再办理（网页上勾选确认，命令行加 --yes）",
+                }
+            ],
+        )

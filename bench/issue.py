@@ -31,8 +31,10 @@ from app.bootstrap import prepare  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.container import open_casefile  # noqa: E402
 from app.drafting import drafts  # noqa: E402
+from app.drafting.registry import RegistryReferences  # noqa: E402
 from app.identity.models import User  # noqa: E402
 from app.identity.users import add_unit, add_user  # noqa: E402
+from app.templating import validate  # noqa: E402
 from app.templating.render import build_context  # noqa: E402
 from bench.render_pdf import cpu_model  # noqa: E402
 
@@ -59,6 +61,11 @@ def main() -> None:
         for name, roles in [("clerk", ["clerk"]), ("adviser", ["adviser"]), ("head", ["office-head"]),
                             ("signatory", ["signatory"])]:  # fmt: skip
             add_user(s, name, name, "FZB", roles, password="Bench-password-1", must_change=False)
+        # the people the sample names in `user` fields (the commission letter's public lawyer)
+        schema = cf.catalog.load(cf.catalog.latest_row(s, args.template)).schema
+        for i, spec in enumerate(f for f in schema.fields if f.type == "user" and data.get(f.name)):
+            add_user(s, f"named{i}", data[spec.name], "FZB", [spec.role or "clerk"],
+                     password="Bench-password-1", must_change=False)  # fmt: skip
 
     def who(s, name):
         return principal(s, s.query(User).filter_by(username=name).one())
@@ -82,8 +89,12 @@ def main() -> None:
 
     import datetime as dt
 
-    ctx = build_context(tpl.schema, drafts.current_version.__globals__["validate"](tpl.schema, data)[0],
-                        unit, "武政法函〔2026〕1号", dt.date(2026, 11, 23))  # fmt: skip
+    with cf.db.read() as s:
+        refs = RegistryReferences(
+            s, who(s, "clerk"), s.get(drafts.Unit, s.get(drafts.Draft, ids[0]).unit_id)
+        )
+        clean = validate(tpl.schema, data, refs)[0]
+    ctx = build_context(tpl.schema, clean, unit, "武政法函〔2026〕1号", dt.date(2026, 11, 23))
 
     def bare() -> float:
         t = time.perf_counter()

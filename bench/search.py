@@ -26,15 +26,18 @@ import resource
 import shutil
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from app.search import IndexDoc, SearchQuery, SearchScope, get_backend
-from app.search.normalize import FIELD_SEP, fold
-from app.search.query import parse_query
-from bench.corpus import generate, make_doc
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/search.py` too
+
+from app.search import IndexDoc, SearchQuery, SearchScope, get_backend  # noqa: E402
+from app.search.normalize import FIELD_SEP, fold  # noqa: E402
+from app.search.query import parse_query  # noqa: E402
+from bench.corpus import generate, make_doc  # noqa: E402
 
 SCOPE = SearchScope(units=None, user_id=None)  # an inspector: every unit, no restricted docs
 CLASSES = [

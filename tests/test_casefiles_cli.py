@@ -85,7 +85,20 @@ def test_demo_dossier_exports_and_imports_into_a_fresh_store(runner, tmp_path, d
     good = tmp_path / "纪要.pdf"
     good.write_bytes(make_pdf(1))
     added = json.loads(
-        run("case", "add", case, "--file", str(good), "--as", "clerk", "--json").stdout
+        run(
+            "case",
+            "add",
+            case,
+            "--file",
+            str(good),
+            "--responsible",
+            "市政府办公室",
+            "--date",
+            "2026-11-01",
+            "--as",
+            "clerk",
+            "--json",
+        ).stdout  # fmt: skip
     )
     assert added["type"] == "pdf" and added["position"] == 1
     bad = tmp_path / "坏.pdf"
@@ -93,7 +106,7 @@ def test_demo_dossier_exports_and_imports_into_a_fresh_store(runner, tmp_path, d
     out = run("case", "add", case, "--file", str(bad), "--as", "clerk", "--json", check=False)
     assert out.returncode == 2 and "坏.pdf" in json.loads(out.stdout)["message"]
     run("case", "add", case, "--document", "4", "--as", "clerk")
-    closed = json.loads(run("case", "close", case, "--as", "clerk", "--json").stdout)
+    closed = json.loads(run("case", "close", case, "--as", "clerk", "--json", "--yes").stdout)
     assert [r.rsplit("-", 1)[-1] for r in closed["references"]] == ["0001", "0002"]
     late = run("case", "add", case, "--file", str(good), "--as", "clerk", check=False)
     assert late.returncode == 2 and "已归档" in late.stderr

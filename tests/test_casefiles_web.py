@@ -22,7 +22,8 @@ def test_clerk_creates_uploads_and_closes_a_case_file(app, quick_cf):
     c = _client(app, "clerk")
     token = csrf_from(c, "/casefiles/new")
     r = c.post("/casefiles/new", data={"csrf_token": token, "title": "网页建立的案卷", "kind": "major-decision",
-                                       "unit": "FZB", "retention": "D30", "meeting_on": "2026-11-01"})  # fmt: skip
+                                       "unit": "FZB", "retention": "D30", "meeting_on": "2026-11-01",
+                                       "responsible": "李文书"})  # fmt: skip
     assert r.status_code == 302
     page = r.headers["Location"]
     case_id = int(page.rstrip("/").rsplit("/", 1)[-1])
@@ -35,7 +36,9 @@ def test_clerk_creates_uploads_and_closes_a_case_file(app, quick_cf):
         "csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4 broken"), "坏.pdf")}, follow_redirects=True)  # fmt: skip
     assert "坏.pdf" in bad.get_data(as_text=True) and "已损坏" in bad.get_data(as_text=True)
     closed = c.post(
-        f"/casefiles/{case_id}/close", data={"csrf_token": token}, follow_redirects=True
+        f"/casefiles/{case_id}/close",
+        data={"csrf_token": token, "confirm": "1"},
+        follow_redirects=True,
     )
     html = closed.get_data(as_text=True)
     assert "案卷已归档" in html and "Z001-WS·" in html and "-D30-FZB-0001" in html

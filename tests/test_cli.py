@@ -74,11 +74,11 @@ def test_draft_commands_with_as(run, tmp_path):
     run("draft", "submit", draft_id, "--as", "clerk")
     refused = run("draft", "approve", draft_id, "--as", "clerk", check=False)
     assert refused.returncode == 2 and "错误" in refused.stderr
-    run("draft", "approve", draft_id, "--as", "head", "--comment", "同意")
+    run("draft", "approve", draft_id, "--as", "head", "--comment", "同意", "--yes")
     queue = json.loads(run("draft", "queue", "--as", "signatory", "--json").stdout)
     assert [d["id"] for d in queue["waiting"]] == [int(draft_id)]
-    run("draft", "approve", draft_id, "--as", "signatory")
-    issued = json.loads(run("draft", "issue", draft_id, "--as", "clerk", "--json").stdout)
+    run("draft", "approve", draft_id, "--as", "signatory", "--yes")
+    issued = json.loads(run("draft", "issue", draft_id, "--as", "clerk", "--json", "--yes").stdout)
     assert issued["number"].startswith("武政法函〔") and len(issued["sha256"]) == 64
     shown = run("document", "show", str(issued["document_id"]), "--as", "zr-clerk", check=False)
     assert shown.returncode == 2  # another unit's clerk may not read it

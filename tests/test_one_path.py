@@ -181,7 +181,8 @@ def test_a_refused_action_is_403_with_its_reason_on_the_web_and_exit_2_on_the_cl
     # a success still redirects (POST-redirect-GET)
     head = logged_in(app, "head")
     token = CSRF_RE.search(head.get(f"/drafts/{draft_id}").get_data(as_text=True))[1]
-    assert head.post(f"/drafts/{draft_id}/approve", data={"csrf_token": token}).status_code == 302
+    approved = head.post(f"/drafts/{draft_id}/approve", data={"csrf_token": token, "confirm": "1"})
+    assert approved.status_code == 302
 
 
 def test_an_inspectors_read_and_download_are_audited_once_each_from_web_and_api(cf):

@@ -1,10 +1,13 @@
-"""Random sequences of submit / edit / approve / return / issue by different users (hypothesis).
+"""Random sequences of submit / edit / approve / return / issue / withdraw / delete by different
+users (hypothesis).
 
 A three-step chain (adviser → two office heads → signatory) and users with overlapping roles.
 A small model of the rules predicts whether each action must succeed; after every step the
 records must agree with it and keep the invariants: every approval of an issued document is of
 its final version, re-rendering that version with the number and date reproduces the issued
-bytes, no self-approval, no step skipped, one person fills one step. Runs on both engines.
+bytes, no self-approval, no step skipped, one person fills one step; a withdrawal (撤回) is the
+drafter's and comes before any approval of its round; only a never-submitted draft is deleted.
+Runs on both engines.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class Model:
     status: str = "draft"
     counted: list[list[str]] = field(default_factory=lambda: [[] for _ in NEEDED])
     acted: dict[str, set[int]] = field(default_factory=dict)  # approve/return by step index
+    submitted: bool = False  # ever: a draft once submitted is never deleted
 
     def pending(self) -> int | None:
         return next((i for i, n in enumerate(NEEDED) if len(self.counted[i]) < n), None)
@@ -154,7 +158,7 @@ def _machine(cf):
         def edit(self, draft, user):
             m = self.models[draft]
             self.edits += 1
-            ok = user == m.creator and m.status != "issued"
+            ok = user == m.creator and m.status not in {"issued", "deleted"}
             data = {"subject": f"乙{self.edits}"}
             if self._run(user, drafts.edit_draft, draft, data, expect=ok) is not None:
                 m.status = "draft"
@@ -166,7 +170,29 @@ def _machine(cf):
             ok = user == m.creator and m.status in {"draft", "returned"}
             if self._run(user, drafts.submit, draft, expect=ok) is not None:
                 m.status = "in_review"
+                m.submitted = True
                 m.reset()
+
+        @rule(draft=drafts_, user=st.sampled_from(DRAFTERS + ["head"]), own=st.booleans())
+        def withdraw(self, draft, user, own):
+            m = self.models[draft]
+            user = m.creator if own else user  # mostly the drafter: others are refused anyway
+            ok = user == m.creator and m.status == "in_review" and not any(m.counted)
+            if self._run(user, drafts.withdraw, draft, expect=ok) is not None:
+                m.status = "draft"
+                m.reset()
+
+        @rule(draft=drafts_, user=st.sampled_from(DRAFTERS + ["head"]), own=st.booleans())
+        def delete(self, draft, user, own):
+            m = self.models[draft]
+            user = m.creator if own else user  # mostly the drafter: others are refused anyway
+            ok = user == m.creator and m.status == "draft" and not m.submitted
+
+            def delete_draft(cf_, s, p, draft_id):
+                return drafts.delete_draft(s, p, draft_id)
+
+            if self._run(user, delete_draft, draft, expect=ok) is not None:
+                m.status = "deleted"
 
         def _approve(self, m: Model, user: str):
             ok = m.may_review(user)
@@ -211,7 +237,9 @@ def _machine(cf):
                 self.submit(draft, m.creator)
             elif m.status == "in_review":
                 eligible = [u for u in USERS if m.may_review(u)]
-                if eligible:
+                if not any(m.counted) and pick % 7 == 0:  # now and then the drafter takes it back
+                    self.withdraw(draft, m.creator, True)
+                elif eligible:
                     self._approve(m, eligible[pick % len(eligible)])
             elif m.status == "approved":
                 self.issue(draft, m.creator)
@@ -245,6 +273,17 @@ def _machine(cf):
                 s.scalars(select(DraftVersion.created_by).where(DraftVersion.draft_id == draft.id))
             )
             steps = drafts.steps_of(s, draft)
+            if draft.status == "deleted":
+                assert not steps, "a draft once submitted was deleted"
+            for n, step in enumerate(steps):
+                if step.decision != "withdraw":
+                    continue
+                assert step.user_id == draft.created_by, "withdrawn by someone else"
+                since = steps[:n][::-1]
+                round_ = since[: next(i for i, x in enumerate(since) if x.decision == "submit")]
+                assert not [x for x in round_ if x.decision == "approve"], (
+                    "withdrawn after approval"
+                )
             per_user: dict[int, set[int]] = {}
             for step in steps:
                 if step.decision not in {"approve", "return"}:
@@ -305,5 +344,10 @@ def test_random_review_sequences_keep_the_invariants(chain_cf):
         returned = s.scalar(
             select(func.count()).select_from(ReviewStep).where(ReviewStep.decision == "return")
         )
-    print(f"issued {issued}, returned {returned}")
+        withdrawn = s.scalar(
+            select(func.count()).select_from(ReviewStep).where(ReviewStep.decision == "withdraw")
+        )
+        deleted = s.scalar(select(func.count()).select_from(Draft).where(Draft.status == "deleted"))
+    print(f"issued {issued}, returned {returned}, withdrawn {withdrawn}, deleted {deleted}")
     assert issued > 0 and returned > 0  # the random walks do reach issuance and returns
+    assert withdrawn > 0 and deleted > 0  # and withdrawals and deletions

@@ -359,7 +359,7 @@ def test_a_slow_opinion_check_does_not_block_other_writers(cf, app, monkeypatch)
     results = []
     approve = threading.Thread(target=lambda: results.append(head.post(
         url + "/approve", content_type="multipart/form-data",
-        data={"csrf_token": token, "comment": "同意。",
+        data={"csrf_token": token, "comment": "同意。", "confirm": "1",
               "opinion_file": (io.BytesIO(make_pdf()), "意见.pdf")})))  # fmt: skip
     approve.start()
     assert started.wait(5)

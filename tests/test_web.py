@@ -52,12 +52,14 @@ def test_no_external_assets_and_security_headers(app):
 
 
 def test_form_errors_are_shown_next_to_fields_and_nothing_is_saved(app, cf):
+    """A malformed value stops the save; a missing one does not (it is listed as missing)."""
     c = _client(app, "clerk")
     data = _form_data(sample()) | {"lawyer_licence": "123", "addressee": ""}
     r = post_form(c, "/drafts/new/commission-letter", "/drafts/new/commission-letter", data)
     html = r.get_data(as_text=True)
     assert r.status_code == 422
-    assert "执业证号应为17位数字" in html and "此项为必填项" in html
+    assert "执业证号应为17位数字" in html and "此项为必填项" not in html
+    assert "必填项已填写 11/12 项" in html and '<a href="#addressee">主送机关</a>' in html
     assert 'value="张明远"' in html  # what the clerk typed is kept
     from app.drafting.models import Draft
 
@@ -75,11 +77,11 @@ def test_clerk_to_signatory_to_issued_docx_in_the_browser(app):
 
     head = _client(app, "head")
     assert draft_url.rsplit("/", 1)[-1] in head.get("/").get_data(as_text=True)
-    r = post_form(head, draft_url, draft_url + "/approve", {"comment": "同意"})
+    r = post_form(head, draft_url, draft_url + "/approve", {"comment": "同意", "confirm": "1"})
     assert r.status_code == 302
     sign = _client(app, "signatory")
-    post_form(sign, draft_url, draft_url + "/approve", {"comment": "同意签发"})
-    r = post_form(clerk, draft_url, draft_url + "/issue", {})
+    post_form(sign, draft_url, draft_url + "/approve", {"comment": "同意签发", "confirm": "1"})
+    r = post_form(clerk, draft_url, draft_url + "/issue", {"confirm": "1"})
     assert r.status_code == 302 and "/documents/" in r.headers["Location"]
     page = clerk.get(r.headers["Location"]).get_data(as_text=True)
     number = re.search(r"武政法函〔\d{4}〕\d+号", page)[0]

@@ -52,7 +52,7 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
     # the head is not yet asked, but sees it among the unit's pending drafts
     home = _text(head.get("/"))
     assert "待我审核（0）" in home and "本单位在办（1" in home
-    r = post_form(adviser, url, url + "/approve", {"comment": "经审查，基本同意。"})
+    r = post_form(adviser, url, url + "/approve", {"comment": "经审查，基本同意。", "confirm": "1"})
     assert r.status_code == 302
 
     # the office head returns it with a comment
@@ -61,7 +61,13 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
     assert r.status_code == 302
     page = _text(clerk.get(url))
     assert "已退回修改" in page and "第十八条的意见请写明依据。" in page
-    assert "请查看下方“办理记录”中的意见" in page
+    # the reason is at the top of the draft and of its edit page: who, at which step (in Chinese)
+    notice = page.split('id="return-notice"', 1)[1].split("</div>", 1)[0]
+    assert "第十八条的意见请写明依据。" in notice and "office-check" not in notice
+    assert "head（法律顾问室负责人）在“法律顾问室把关”环节" in notice, notice
+    edit_page = _text(clerk.get(url + "/edit"))
+    notice = edit_page.split('id="return-notice"', 1)[1].split("</div>", 1)[0]
+    assert "第十八条的意见请写明依据。" in notice and "“法律顾问室把关”环节" in notice
 
     # the clerk edits (a new version) and resubmits in one go
     changed = sample(TEMPLATE)
@@ -77,17 +83,17 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
     token = csrf_from(adviser, url)
     r = adviser.post(
         url + "/approve",
-        data={"csrf_token": token, "comment": "修改后同意。",
+        data={"csrf_token": token, "comment": "修改后同意。", "confirm": "1",
               "opinion_file": (io.BytesIO(PDF), "法律意见书.pdf")},
         content_type="multipart/form-data",
     )  # fmt: skip
     assert r.status_code == 302
     assert "已审核同意" in _text(adviser.get(url))
-    post_form(head, url, url + "/approve", {"comment": "同意，报请签发。"})
-    post_form(signatory, url, url + "/approve", {"comment": "同意签发。"})
+    post_form(head, url, url + "/approve", {"comment": "同意，报请签发。", "confirm": "1"})
+    post_form(signatory, url, url + "/approve", {"comment": "同意签发。", "confirm": "1"})
     assert "待发文（1）" in _text(clerk.get("/"))
 
-    r = post_form(clerk, url, url + "/issue", {})
+    r = post_form(clerk, url, url + "/issue", {"confirm": "1"})
     assert r.status_code == 302 and "/documents/" in r.headers["Location"]
     doc_url = r.headers["Location"]
     page = _text(clerk.get(doc_url))
@@ -176,7 +182,7 @@ def test_a_bad_opinion_file_is_refused_and_nothing_is_recorded(app, cf):
     token = csrf_from(head, url)
     r = head.post(
         url + "/approve",
-        data={"csrf_token": token, "comment": "同意",
+        data={"csrf_token": token, "comment": "同意", "confirm": "1",
               "opinion_file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "意见.pdf")},
         content_type="multipart/form-data",
     )  # fmt: skip

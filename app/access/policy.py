@@ -240,6 +240,8 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
         return any((obj.id, r) in p.grants for r in DRAFTING_ROLES)
     if action in {"draft.read", "draft.download"}:
         assert isinstance(obj, Draft)
+        if obj.status == "deleted":  # deleted by its drafter before submission: gone for all
+            return False
         if obj.created_by == user.id:
             return True
         if obj.unit_id in p.readable_units():
@@ -254,7 +256,7 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
         return _reviewed(session, user, obj.id)
     if action in {"draft.edit", "draft.submit"}:
         assert isinstance(obj, Draft)
-        return obj.created_by == user.id and obj.status != "issued"
+        return obj.created_by == user.id and obj.status not in {"issued", "deleted"}
     if action == "draft.review":
         # the step's role and the no-self-approval rules are checked in the workflow
         assert isinstance(obj, Draft)

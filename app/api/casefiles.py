@@ -18,9 +18,12 @@ from app.api.schemas import (
 )
 from app.api.schemas import (
     CaseFileCreate,
+    CaseFileEdit,
     CaseFileList,
     CaseFilesQuery,
     CaseItem,
+    CaseItemEdit,
+    CaseItemMove,
     FileDocument,
     UploadMaterial,
 )
@@ -161,10 +164,58 @@ def _file_document(case_id: int, body: FileDocument) -> int:
         raise
 
 
+@route("PATCH", "/casefiles/<id:case_id>", tag=TAG, summary="修改案卷信息（归档前）",
+       ok=CaseFileReply, body=CaseFileEdit, errors=(403, 404, 422))  # fmt: skip
+def edit_casefile(case_id: int):
+    """Only the keys sent change; an empty date or null clears it."""
+    with cf().db.write() as s:
+        service.get_case_file(s, g.principal, case_id, "casefile.edit")
+        changes = request_body().model_dump(exclude_unset=True)  # after the access check
+        changes = {k: ("" if v is None and k in {"title", "responsible", "note"} else v)
+                   for k, v in changes.items()}  # fmt: skip
+        case = service.update_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
+                                        **changes)  # fmt: skip
+        return jsonify(_casefile_json(s, case))
+
+
+@route("PATCH", "/casefiles/<id:case_id>/items/<id:item_id>", tag=TAG,
+       summary="修改卷内文件的题名、责任者、日期、文号或材料类别（归档前）", ok=CaseFileReply,
+       body=CaseItemEdit, errors=(403, 404, 422))  # fmt: skip
+def edit_casefile_item(case_id: int, item_id: int):
+    with cf().db.write() as s:
+        service.get_case_file(s, g.principal, case_id, "casefile.edit")
+        changes = request_body().model_dump(exclude_unset=True)
+        service.update_item(s, g.principal, case_id, item_id, remote_addr=remote_addr(), **changes)
+        return jsonify(_casefile_json(s, s.get(CaseFile, case_id)))
+
+
+@route("DELETE", "/casefiles/<id:case_id>/items/<id:item_id>", tag=TAG,
+       summary="从案卷中移除一件（归档前；原文书或文件仍在档案库中）", ok=CaseFileReply,
+       errors=(403, 404, 422))  # fmt: skip
+def remove_casefile_item(case_id: int, item_id: int):
+    with cf().db.write() as s:
+        service.remove_item(s, g.principal, case_id, item_id, remote_addr())
+        return jsonify(_casefile_json(s, s.get(CaseFile, case_id)))
+
+
+@route("POST", "/casefiles/<id:case_id>/items/<id:item_id>/move", tag=TAG,
+       summary="调整卷内文件的顺序（归档前）", ok=CaseFileReply, body=CaseItemMove,
+       errors=(403, 404, 422))  # fmt: skip
+def move_casefile_item(case_id: int, item_id: int):
+    with cf().db.write() as s:
+        service.get_case_file(s, g.principal, case_id, "casefile.edit")
+        position = request_body().position
+        service.move_item(s, g.principal, case_id, item_id, position, remote_addr())
+        return jsonify(_casefile_json(s, s.get(CaseFile, case_id)))
+
+
 @route("POST", "/casefiles/<id:case_id>/close", tag=TAG, summary="归档：编定档号并封卷",
        ok=CaseFileReply, errors=(403, 404, 409, 422))  # fmt: skip
 def close_casefile(case_id: int):
-    """Give every item its 档号 and make the case file read-only."""
+    """Give every item its 档号 and make the case file read-only. Closing cannot be undone; the
+    call itself is the confirmation (the web page asks for a checkbox, the CLI for --yes). A
+    case file lacking metadata the archive check requires is refused (422), one error per item
+    (`item_id`) and one for the case file itself (`field` "case")."""
     with cf().db.write() as s:
         service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
                                 default_fonds=cf().settings.fonds_code)  # fmt: skip

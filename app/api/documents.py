@@ -9,7 +9,7 @@ from flask import g, jsonify, send_file
 from app.api.base import cf, remote_addr
 from app.api.contract import Binary, route
 from app.api.links import document_links
-from app.api.schemas import Document, DocumentList, Paging
+from app.api.schemas import Document, DocumentList, DocumentsQuery
 from app.common.media_types import DOCX, PDF
 from app.drafting import documents as document_service
 from app.drafting.models import IssuedDocument
@@ -18,11 +18,17 @@ from app.presenters.documents import document_payload
 TAG = "已发文书"
 
 
-@route("GET", "/documents", tag=TAG, summary="我可查阅的已发文书", ok=DocumentList, query=Paging)
-def documents(query: Paging):
+@route("GET", "/documents", tag=TAG, summary="我可查阅的已发文书（可按类型、单位、年度筛选，按成文日期排序）",
+       ok=DocumentList, query=DocumentsQuery, errors=(422,))  # fmt: skip
+def documents(query: DocumentsQuery):
+    """The same list and filter as the 已发文书 page: a bad filter is a 422 naming its field
+    (type, unit, year, sort)."""
     page, per_page = query.page, min(100, query.per_page)
     with cf().db.read() as s:
-        listing = document_service.list_documents(s, g.principal, page, per_page)
+        filters = document_service.document_filter(
+            s, doc_type=query.type, unit=query.unit, year=query.year, sort=query.sort
+        )
+        listing = document_service.list_documents(s, g.principal, page, per_page, filters)
         return jsonify({"total": listing.total, "page": page, "per_page": per_page,
                         "documents": [{"id": d.id, "number": d.number, "title": d.title,
                                        "unit": d.unit.code, "issue_date": d.issue_date.isoformat(),

@@ -69,14 +69,17 @@ def edit_draft(draft_id: int):
         return jsonify(draft_json(s, s.get(Draft, draft_id)))
 
 
-ACTIONS = {"submit": drafts.submit, "approve": drafts.approve, "return": drafts.return_draft}
+ACTIONS = {"submit": drafts.submit, "approve": drafts.approve, "return": drafts.return_draft,
+           "withdraw": drafts.withdraw}  # fmt: skip
 
 
-@route("POST", "/drafts/<id:draft_id>/<any(submit, approve, return):action>", tag=TAG,
-       summary="送审、同意或退回", ok=DraftReply, body=Decision, body_required=False,
-       errors=(403, 404, 409))  # fmt: skip
+@route("POST", "/drafts/<id:draft_id>/<any(submit, approve, return, withdraw):action>", tag=TAG,
+       summary="送审、同意、退回或撤回", ok=DraftReply, body=Decision, body_required=False,
+       errors=(403, 404, 409, 422))  # fmt: skip
 def decide(draft_id: int, action: str):
-    """The body is optional; its `comment` is recorded with the step."""
+    """The body is optional; its `comment` is recorded with the step. `approve` cannot be
+    undone: the call itself is the confirmation (the web page asks for a checkbox, the CLI for
+    --yes). `withdraw` (撤回) takes a submitted draft back before its first approval."""
     with cf().db.write() as s:
         _visible_draft(s, draft_id)
         body = request_body()  # after the access check: a refusal comes first
@@ -84,9 +87,21 @@ def decide(draft_id: int, action: str):
         return jsonify(draft_json(s, s.get(Draft, draft_id)))
 
 
+@route("DELETE", "/drafts/<id:draft_id>", tag=TAG, summary="删除从未送审的草稿", ok=DraftReply,
+       errors=(403, 404, 409))  # fmt: skip
+def delete_draft(draft_id: int):
+    """Only a draft never submitted for review; the deletion is audited, and the draft is gone
+    from every list and page afterwards."""
+    with cf().db.write() as s:
+        _visible_draft(s, draft_id)
+        draft = drafts.delete_draft(s, g.principal, draft_id, remote_addr())
+        return jsonify(draft_json(s, draft))
+
+
 @route("POST", "/drafts/<id:draft_id>/issue", tag=TAG, summary="发文：编号、定稿并存档",
        ok=DocumentReply, status=201, errors=(403, 404, 409))  # fmt: skip
 def issue(draft_id: int):
+    """Issuing cannot be undone: the call itself is the confirmation."""
     with cf().db.write() as s:
         _visible_draft(s, draft_id)
         doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())

@@ -151,6 +151,21 @@ class Step(Reply):
     version_sha256: Sha256
 
 
+class MissingField(Reply):
+    field: str
+    label: str
+    message: str
+
+
+class Completeness(Reply):
+    """Required fields filled of those in play (已填写 filled/total 项) and what is missing;
+    a draft may be saved incomplete, submission needs `missing` empty."""
+
+    filled: int
+    total: int
+    missing: list[MissingField]
+
+
 class DraftLinks(Reply):
     self: str
     download: str = Field(description="the current version as DOCX")
@@ -163,12 +178,13 @@ class Draft(Reply):
     title: str
     template: str = Field(description="template id@version")
     unit: str
-    status: Literal["draft", "in_review", "returned", "approved", "issued"]
+    status: Literal["draft", "in_review", "returned", "approved", "issued", "deleted"]
     status_label: str
     version: int
     sha256: Sha256
     pending_step: str | None
     steps: list[Step]
+    completeness: Completeness
     links: DraftLinks
 
 
@@ -235,6 +251,24 @@ class Paging(Query):
     page: int = Field(1, ge=1, le=100_000, title="页码")
     per_page: int = Field(
         30, ge=1, le=10_000, title="每页条数", description="at most 100 are returned"
+    )
+
+
+class DocumentsQuery(Paging):
+    """已发文书: narrowed by type, unit and year, sorted by 成文日期 (app/drafting/documents.py)."""
+
+    type: str | None = Field(
+        None,
+        title="文书类型",
+        description="a document type (search type), e.g. legality-review-opinion",
+    )
+    unit: str | None = Field(None, title="发文单位", description="unit code")
+    year: _int_text(1000, 2999) = Field(None, title="年度", description="the year of 成文日期")
+    sort: str | None = Field(
+        None,
+        title="排序",
+        description="date_desc (default: 成文日期 newest first) or date_asc",
+        json_schema_extra={"enum": ["", "date_desc", "date_asc"]},
     )
 
 
@@ -375,6 +409,34 @@ class CaseFileCreate(Body):
     reviewed_on: Date | None = Field(None, title="审查日期")
     meeting_on: Date | None = Field(None, title="会议日期")
     decided_on: Date | None = Field(None, title="决定日期")
+
+
+class CaseFileEdit(Body):
+    """Only the keys sent are changed (an open case file)."""
+
+    title: str | None = Field(None, title="案卷题名")
+    kind: str | None = Field(None, title="类别")
+    retention: str | None = Field(None, title="保管期限")
+    responsible: str | None = Field(None, title="责任人")
+    note: str | None = Field(None, title="备注")
+    received_on: Date | None = Field(None, title="收件日期", description="null clears it")
+    reviewed_on: Date | None = Field(None, title="审查日期", description="null clears it")
+    meeting_on: Date | None = Field(None, title="会议日期", description="null clears it")
+    decided_on: Date | None = Field(None, title="决定日期", description="null clears it")
+
+
+class CaseItemEdit(Body):
+    """An item's catalogue entry; only the keys sent are changed (an open case file)."""
+
+    title: str | None = Field(None, title="题名")
+    responsible: str | None = Field(None, title="责任者", description="empty or null clears it")
+    doc_date: Date | None = Field(None, title="日期", description="null clears it")
+    doc_number: str | None = Field(None, title="文号")
+    role: str | None = Field(None, title="材料类别")
+
+
+class CaseItemMove(Body):
+    position: int = Field(..., title="位置", description="1 = first")
 
 
 # read by the view: a JSON number or a string of digits (its own message, 应为正整数)

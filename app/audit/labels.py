@@ -48,7 +48,8 @@ ACTION_LABELS = {
     "casefile.edit": "修改案卷",
     "casefile.add": "归入案卷",
     "casefile.remove": "移出案卷",
-    "casefile.reorder": "调整卷内顺序",
+    "casefile.move": "调整卷内顺序",
+    "casefile.item_edit": "修改卷内文件信息",
     "casefile.close": "归档",
     "casefile.read": "查看案卷",
     "casefile.download": "下载卷内文件",
@@ -149,6 +150,16 @@ DETAIL_LABELS = {
     "action": "操作",
     "object": "对象",
     "page": "页码",
+    "position": "序号",
+    "responsible": "责任者",
+    "doc_date": "日期",
+    "doc_number": "文号",
+    "note": "备注",
+    "versions": "版本",
+    "received_on": "收文日期",
+    "reviewed_on": "审查日期",
+    "meeting_on": "会议审议日期",
+    "decided_on": "决定日期",
 }
 VALUE_LABELS: dict[str, str] = {
     "web": "网页",
@@ -167,6 +178,7 @@ VALUE_LABELS: dict[str, str] = {
     "expired": "已到期",
     "open": "整理中",
     "closed": "已归档",
+    "withdraw": "撤回",
     **ROLE_LABELS,
     **KINDS,
     **RETENTION,
@@ -232,7 +244,9 @@ def value_text(key: str, value: Any, names: Mapping[str, str] | None = None) -> 
         return f"第{text}号"
     if key in CODE_KEYS:
         return VALUE_LABELS.get(text, text)
-    return names.get(text, text) if key in {"step", "template"} else text
+    if key in {"step", "template"}:
+        return names.get(text) or VALUE_LABELS.get(text, text)
+    return text
 
 
 def detail_text(detail: Mapping[str, Any] | None, names: Mapping[str, str] | None = None) -> str:

@@ -52,6 +52,7 @@ from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
 from app.common.download import Download
 from app.common.hashing import sha256_hex
+from app.common.text import printable, text_problem
 from app.common.upload_safety import pdf_active_content, zip_expansion_problem
 from app.container import Casefile
 from app.drafting.models import DraftVersion, ReviewStep
@@ -284,7 +285,7 @@ def _para(container, text: str, font: str = "宋体", size: float = 12, bold: bo
     if align is not None:
         p.alignment = align
     p.paragraph_format.space_after = Pt(space_after)
-    _font(p.add_run(text), font, size, bold)
+    _font(p.add_run(printable(text)), font, size, bold)  # XML takes no U+FFFE, no controls
     return p
 
 
@@ -320,7 +321,7 @@ def _front_docx(case: CaseFile, unit: Unit, entries: list[DossierEntry], refs: l
         row.cells[0].width, row.cells[1].width = Cm(3.5), Cm(11.5)
         for cell, text, bold in ((row.cells[0], label, True), (row.cells[1], value, False)):
             cell.paragraphs[0].paragraph_format.space_after = Pt(4)
-            _font(cell.paragraphs[0].add_run(text), "宋体", 12, bold)
+            _font(cell.paragraphs[0].add_run(printable(text)), "宋体", 12, bold)
 
     toc = Document()
     sec = toc.sections[0]
@@ -339,14 +340,14 @@ def _front_docx(case: CaseFile, unit: Unit, entries: list[DossierEntry], refs: l
         column.width = width  # the grid LibreOffice lays out by
     for cell, text, width in zip(table.rows[0].cells, headers, widths, strict=True):
         cell.width = width
-        _font(cell.paragraphs[0].add_run(text), "黑体", 9.5, True)
+        _font(cell.paragraphs[0].add_run(printable(text)), "黑体", 9.5, True)
     for e in entries:
         cells = table.add_row().cells
         values = [str(e.position), e.reference or "—", e.number or "—", e.responsible or "—",
                   e.title + (f"（{e.note}）" if e.note else ""), e.date or "—", e.pages_label]  # fmt: skip
         for cell, text, width in zip(cells, values, widths, strict=True):
             cell.width = width
-            _font(cell.paragraphs[0].add_run(text), "宋体", 9)
+            _font(cell.paragraphs[0].add_run(printable(text)), "宋体", 9)
     out = []
     for doc in (cover, toc):
         buf = io.BytesIO()
@@ -382,9 +383,10 @@ def build_dossier(cf: Casefile, case_id: int, converter=None) -> Dossier:
         for item in items_of(s, case):
             pdf = item_pdf(cf, s, item)
             ref = refs.get(item.id)
-            entry = DossierEntry(
+            entry = DossierEntry(  # stored text may predate the text rule: printable()
                 position=item.position, reference=ref.reference if ref else "",
-                number=item.doc_number, responsible=item.responsible, title=item.title,
+                number=printable(item.doc_number), responsible=printable(item.responsible),
+                title=printable(item.title),
                 date=item.doc_date.isoformat() if item.doc_date else "", first_page=None,
                 last_page=None,
             )  # fmt: skip
@@ -406,7 +408,7 @@ def build_dossier(cf: Casefile, case_id: int, converter=None) -> Dossier:
             toc_pdf = PdfReader(io.BytesIO(converter.convert(toc_docx)))
         except ConversionError as exc:
             raise ExportError(f"无法生成案卷封面和目录：{exc}") from exc
-        title, unit_name = case.title, unit.name
+        title, unit_name = printable(case.title), printable(unit.name)
 
     writer = PdfWriter()
     writer.append(cover_pdf, import_outline=False)
@@ -509,6 +511,20 @@ def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) ->
             zf.writestr(name, data)
         zf.writestr("SHA256SUMS", sums)
     return buf.getvalue()
+
+
+def _refuse_bad_text(info: dict, metas: list[dict]) -> None:
+    """A package's text is held to the one text rule before anything is written (its values
+    are kept as they are: they are another archive's record)."""
+    texts = [("案卷题名", info.get("title")), ("责任人", info.get("responsible")),
+             ("备注", info.get("note")), ("单位名称", info.get("unit_name"))]  # fmt: skip
+    for meta in metas:
+        texts += [("题名", meta.get("title")), ("责任者", meta.get("responsible_party")),
+                  ("文号", meta.get("document_number"))]  # fmt: skip
+    for label, value in texts:
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValidationFailed(f"移交包中的{label}“{printable(value)[:40]}”{problem}")
 
 
 def _json(obj) -> bytes:
@@ -615,6 +631,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
             raise ValidationFailed(f"移交包中的“{meta['original']}”未被接收：{problem}")
     package_sha = sha256_hex(data)
     info = manifest["case_file"]
+    _refuse_bad_text(info, metas)
     with cf.db.write() as s:
         if s.scalar(select(CaseFile.id).where(CaseFile.imported_from == package_sha)):
             raise ValidationFailed("此移交包已导入过")

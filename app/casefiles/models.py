@@ -122,7 +122,8 @@ class AttachmentRendition(Base):
 
 
 class CaseFileItem(Base):
-    """One item (件) filed into a case file: an issued document or an attachment. Write-once."""
+    """One item (件) filed into a case file: an issued document or an attachment. Editable,
+    removable and reorderable until its case file is closed (triggers, migration 0005)."""
 
     __tablename__ = "case_file_items"
     __table_args__ = (

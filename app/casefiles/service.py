@@ -28,6 +28,7 @@ from app.casefiles.contents import (
     item_sha256,
     items_of,
 )
+from app.casefiles.metadata import case_gaps, item_gaps
 from app.casefiles.models import (
     KINDS,
     RETENTION,
@@ -41,10 +42,12 @@ from app.casefiles.models import (
 )
 from app.common.clock import today_in_china
 from app.common.ids import in_range
+from app.common.text import check_text, collect_text
 from app.container import Casefile
 from app.db.base import utcnow
+from app.drafting.documents import document_id_by_number
 from app.drafting.models import IssuedDocument
-from app.errors import Forbidden, NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound, ValidationFailed, require_confirmation
 from app.identity.models import Unit
 from app.jobs.models import OutboxEvent
 from app.presenters import casefiles as presenters
@@ -247,11 +250,12 @@ def creatable_units(session: Session, p: Principal) -> list[Unit]:
 
 
 def find_document_id(session: Session, ref: int | str) -> int:
-    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号)."""
+    """The issued document a user names by its id or its 发文字号 (e.g. 武政法审〔2026〕1号, or
+    武政法审[2026]1号, （2026）, 〔2026〕, with or without spaces: search's normalisation)."""
     text = str(ref).strip()
     if text.isdigit():
         return int(text)
-    doc_id = session.scalar(select(IssuedDocument.id).where(IssuedDocument.number == text))
+    doc_id = document_id_by_number(session, text)  # any bracket style, with or without spaces
     if doc_id is None:
         message = f"没有发文字号为“{text}”的文书" if text else "请填写文书编号或发文字号"
         raise NotFound(message, [{"field": "document_id", "label": "文书", "message": message}])
@@ -309,6 +313,14 @@ DATE_FIELDS = {"received_on": "收文日期", "reviewed_on": "审查日期", "me
                "decided_on": "决定日期"}  # fmt: skip
 
 
+# the case file's free text (one rule: app/common/text.py)
+CASE_TEXT = {
+    "title": {"label": "案卷题名", "max_length": 200, "required": True},
+    "responsible": {"label": "责任人", "max_length": 200},
+    "note": {"label": "备注", "max_length": 2000, "multiline": True},
+}
+
+
 def create_case_file(
     session: Session,
     p: Principal,
@@ -322,10 +334,10 @@ def create_case_file(
     remote_addr: str = "",
     **dates,
 ) -> CaseFile:
-    title = (title or "").strip()
-    errors = []
-    if not title or len(title) > 200:
-        errors.append({"field": "title", "label": "案卷题名", "message": "必填，不超过200字"})
+    errors: list[dict] = []
+    title = collect_text(errors, title, "title", "案卷题名", max_length=200, required=True)
+    responsible = collect_text(errors, responsible, "responsible", "责任人", max_length=200)
+    note = collect_text(errors, note, "note", "备注", multiline=True, max_length=2000)
     if kind not in KINDS:
         errors.append({"field": "kind", "label": "类别", "message": "应为：" + "、".join(KINDS)})
     if retention not in RETENTION:
@@ -340,12 +352,14 @@ def create_case_file(
         except ValidationFailed as exc:
             errors += exc.errors
     if errors:
-        raise ValidationFailed("案卷信息有误：" + "；".join(e["label"] for e in errors), errors)
+        raise ValidationFailed(
+            "案卷信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
     if not can(session, p, "casefile.create", unit):
         raise Forbidden(f"您无权在“{unit.name}”建立案卷")
     case = CaseFile(
-        title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible.strip()[:200],
-        note=note or "", created_by=p.user.id, status="open", category_code="WS", **values,
+        title=title, kind=kind, unit_id=unit.id, retention=retention, responsible=responsible,
+        note=note, created_by=p.user.id, status="open", category_code="WS", **values,
     )  # fmt: skip
     session.add(case)
     session.flush()
@@ -367,9 +381,9 @@ def update_case_file(session: Session, p: Principal, case_id: int, remote_addr: 
             raise ValidationFailed("保管期限应为 Y、D30 或 D10")
         elif key == "kind" and value not in KINDS:
             raise ValidationFailed("案卷类别不正确")
-        elif key == "title" and not (value or "").strip():
-            raise ValidationFailed("案卷题名必填")
-        elif key not in {"title", "responsible", "note", "retention", "kind"}:
+        elif key in CASE_TEXT:
+            value = check_text(value, key, **CASE_TEXT[key])
+        elif key not in {"retention", "kind"}:
             raise ValueError(key)
         if getattr(case, key) != value:
             setattr(case, key, value)
@@ -473,7 +487,15 @@ def add_attachment(
     doc_date = _date(doc_date, "文件日期", "doc_date")
     if not isinstance(upload, InspectedUpload):
         upload = inspect_upload(upload, filename, cf.settings.max_upload_bytes)
-    title = (title or "").strip() or os.path.splitext(upload.name)[0]
+    errors: list[dict] = []
+    title = collect_text(errors, title, "title", "题名", max_length=200)
+    responsible = collect_text(errors, responsible, "responsible", "责任者", max_length=100)
+    doc_number = collect_text(errors, doc_number, "doc_number", "文号", max_length=64)
+    if errors:
+        raise ValidationFailed(
+            "材料信息有误：" + "；".join(f"{e['label']}{e['message']}" for e in errors), errors
+        )
+    title = title or os.path.splitext(upload.name)[0]
     sha = store_blob(session, cf.blobs, upload.data, upload.media_type)
     session.flush()  # the blob row before the rows that name it
     attachment = Attachment(
@@ -486,8 +508,7 @@ def add_attachment(
     item = CaseFileItem(
         case_file_id=case.id, position=_next_position(session, case), role=role, title=title[:200],
         attachment_id=attachment.id, reply_to_item_id=reply_target,
-        responsible=(responsible or "").strip()[:100], doc_date=doc_date, added_by=p.user.id,
-        doc_number=(doc_number or "").strip()[:64],
+        responsible=responsible, doc_date=doc_date, added_by=p.user.id, doc_number=doc_number,
     )  # fmt: skip
     session.add(item)
     session.flush()
@@ -501,23 +522,155 @@ def add_attachment(
     return item
 
 
+ITEM_FIELDS = {"title": "题名", "responsible": "责任者", "doc_date": "日期", "doc_number": "文号",
+               "role": "材料类别"}  # fmt: skip
+
+
+def _item_of(session: Session, case: CaseFile, item_id: int) -> CaseFileItem:
+    item = session.get(CaseFileItem, item_id) if in_range(item_id) else None
+    if item is None or item.case_file_id != case.id:
+        raise NotFound(f"案卷 {case.id} 中没有第 {item_id} 项材料")
+    return item
+
+
+def update_item(session: Session, p: Principal, case_id: int, item_id: int, remote_addr: str = "",
+                **changes) -> CaseFileItem:  # fmt: skip
+    """Correct an item's catalogue entry (题名, 责任者, 日期, 文号, 材料类别) before closing."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    errors, values = [], {}
+    for key, value in changes.items():
+        if key not in ITEM_FIELDS:
+            raise ValueError(key)
+        try:
+            if key == "doc_date":
+                value = _date(value, "日期", "doc_date")
+            elif key == "role":
+                value = _check_role(value, item.role)
+            else:
+                value = (value or "").strip()
+                limit = {"title": 200, "responsible": 100, "doc_number": 64}[key]
+                if len(value) > limit or (key == "title" and not value):
+                    raise ValidationFailed(ITEM_FIELDS[key], [{"field": key,
+                        "label": ITEM_FIELDS[key], "message": ("必填，" if key == "title" else "")
+                        + f"不超过{limit}字"}])  # fmt: skip
+        except ValidationFailed as exc:
+            errors += exc.errors
+            continue
+        values[key] = value
+    if errors:
+        raise ValidationFailed("材料信息有误：" + "；".join(e["label"] for e in errors), errors)
+    done = {k: v for k, v in values.items() if getattr(item, k) != v}
+    for key, value in done.items():
+        setattr(item, key, value)
+    if done:
+        session.flush()
+        queue_index(session, [item])
+        audit.record(session, "casefile.item_edit", actor=p.user, object_type="case_file",
+                     object_id=case.id, detail={"item": item.id} | {k: str(v) for k, v in done.items()},
+                     remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
+def _renumber(session: Session, items: list[CaseFileItem]) -> None:
+    """Positions 1..n in the given order (two passes: positions are unique per case file)."""
+    for n, item in enumerate(items, start=1):
+        item.position = -n
+    session.flush()
+    for item in items:
+        item.position = -item.position
+    session.flush()
+
+
+def remove_item(session: Session, p: Principal, case_id: int, item_id: int,
+                remote_addr: str = "") -> None:  # fmt: skip
+    """Take a wrongly filed item out of an open case file; the document or the uploaded file
+    itself stays in the archive, and the items after it move up."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    items = items_of(session, case)
+    replies = [i for i in items if i.reply_to_item_id == item.id]
+    if replies:
+        names = "、".join(f"第{i.position}件" for i in replies)
+        raise ValidationFailed(f"{names}答复的是这一件，请先移除或修改{names}")
+    detail = {"item": item.id, "position": item.position, "title": item.title,
+              **({"document": item.document_id} if item.document_id else
+                 {"attachment": item.attachment_id})}  # fmt: skip
+    queue_index(session, [item])  # its case files change
+    session.delete(item)
+    session.flush()
+    _renumber(session, [i for i in items if i.id != item.id])
+    audit.record(session, "casefile.remove", actor=p.user, object_type="case_file",
+                 object_id=case.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
+
+
+def move_item(session: Session, p: Principal, case_id: int, item_id: int, position: int,
+              remote_addr: str = "") -> CaseFileItem:  # fmt: skip
+    """Put an item at `position` (1 = first) in an open case file; the others keep their order."""
+    case = get_case_file(session, p, case_id, "casefile.edit")
+    item = _item_of(session, case, item_id)
+    items = items_of(session, case)
+    if not isinstance(position, int) or not 1 <= position <= len(items):
+        message = f"位置应为 1 至 {len(items)} 之间的整数"
+        raise ValidationFailed(
+            message, [{"field": "position", "label": "位置", "message": message}]
+        )
+    before = item.position
+    if position != before:
+        order = [i for i in items if i.id != item.id]
+        order.insert(position - 1, item)
+        _renumber(session, order)
+        audit.record(session, "casefile.move", actor=p.user, object_type="case_file",
+                     object_id=case.id, detail={"item": item.id, "from": before, "to": position},
+                     remote_addr=remote_addr)  # fmt: skip
+    return item
+
+
 def archive_year(case: CaseFile) -> int:
     """年度: the year of the decision, else the year the case file is closed (China time)."""
     return (case.decided_on or today_in_china()).year
 
 
+CLOSE_CONFIRMATION = (
+    "我已核对卷内文件及其责任者、日期，确认归档。归档将编制档号，案卷此后不能再改动，不可撤销"
+)
+
+
+def refuse_incomplete(case: CaseFile, items: list[CaseFileItem]) -> None:
+    """Closing refuses a case file the archive check would fail (app/casefiles/metadata.py),
+    naming the case file's and every item's missing metadata (`item_id`: where to fill it)."""
+    errors = []
+    if gaps := case_gaps(case):
+        errors.append({"field": "case", "label": "案卷", "message": "缺少" + "、".join(gaps)})
+    for item in items:
+        if gaps := item_gaps(item):
+            errors.append({"field": f"items.{item.id}", "item_id": item.id,
+                           "label": f"第{item.position}件「{item.title or '（无题名）'}」",
+                           "message": "缺少" + "、".join(gaps)})  # fmt: skip
+    if errors:
+        raise ValidationFailed(
+            "案卷的必备元数据不全，不能归档："
+            + "；".join(e["label"] + e["message"] for e in errors),
+            errors,
+        )
+
+
 def close_case_file(session: Session, p: Principal | None, case_id: int, actor=None,
-                    remote_addr: str = "", *,
-                    default_fonds: str) -> list[ArchivalReference]:  # fmt: skip
+                    remote_addr: str = "", *, default_fonds: str,
+                    confirmed: bool = True) -> list[ArchivalReference]:  # fmt: skip
     """Give every item its 档号 in filing order and make the case file read-only.
 
-    *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code)."""
+    *default_fonds*: the 全宗号 of units that set none (Settings.fonds_code). Closing cannot be
+    undone: a surface that takes a click passes the user's confirmation of CLOSE_CONFIRMATION
+    as `confirmed` (an API call is its own)."""
     case = get_case_file(session, p, case_id, "casefile.close")
     if case.status != "open":
         raise Forbidden(f"案卷 {case_id} 已归档")
     items = items_of(session, case)
     if not items:
         raise ValidationFailed("案卷中还没有文件，不能归档")
+    refuse_incomplete(case, items)
+    require_confirmation(confirmed, CLOSE_CONFIRMATION)
     unit = session.get(Unit, case.unit_id)
     fonds, org, year = (
         fonds_code_for(session, unit, default_fonds),

@@ -8,15 +8,20 @@ from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_case_file, import_package
 from app.casefiles.models import KINDS, RETENTION, ROLES
 from app.casefiles.service import (
+    CLOSE_CONFIRMATION,
     add_attachment,
     add_document,
     close_case_file,
     create_case_file,
     find_document_id,
     list_case_files,
+    move_item,
     open_case_file,
+    remove_item,
+    update_case_file,
+    update_item,
 )
-from app.cli.common import CliError, acting_as, need_as, out, read_file, record_id
+from app.cli.common import CliError, acting_as, confirmed, need_as, out, read_file, record_id
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.presenters.casefiles import case_file_summary, case_file_view_payload, item_payload
@@ -61,13 +66,52 @@ def cmd_case_add(cf: Casefile, args) -> int:
 
 def cmd_case_close(cf: Casefile, args) -> int:
     with cf.db.write() as s:
-        refs = close_case_file(s, need_as(s, args), args.case, default_fonds=cf.settings.fonds_code)
+        refs = close_case_file(s, need_as(s, args), args.case, default_fonds=cf.settings.fonds_code,
+                               confirmed=confirmed(args, CLOSE_CONFIRMATION))  # fmt: skip
         payload = {"case": args.case, "status": "closed", "references": [r.reference for r in refs]}
     out(
         args,
         payload,
         [f"案卷 {args.case} 已归档，档号：", *[f"  {r}" for r in payload["references"]]],
     )
+    return 0
+
+
+CASE_OPTIONS = {"title": "title", "kind": "kind", "retention": "retention",
+                "responsible": "responsible", "note": "note", "received": "received_on",
+                "reviewed": "reviewed_on", "meeting": "meeting_on", "decided": "decided_on"}  # fmt: skip
+ITEM_OPTIONS = {"title": "title", "responsible": "responsible", "date": "doc_date",
+                "number": "doc_number", "role": "role"}  # fmt: skip
+
+
+def _given(args, options: dict[str, str]) -> dict:
+    """The options given on the command line (an empty value clears it)."""
+    return {
+        key: getattr(args, opt) for opt, key in options.items() if getattr(args, opt) is not None
+    }
+
+
+def cmd_case_edit(cf: Casefile, args) -> int:
+    with cf.db.write() as s:
+        update_case_file(s, need_as(s, args), args.case, **_given(args, CASE_OPTIONS))
+    out(args, {"case": args.case}, [f"案卷 {args.case} 的信息已保存"])
+    return 0
+
+
+def cmd_case_item(cf: Casefile, args) -> int:
+    """item-edit, move, remove: an item of an open case file."""
+    with cf.db.write() as s:
+        p = need_as(s, args)
+        if args.command == "item-edit":
+            update_item(s, p, args.case, args.item, **_given(args, ITEM_OPTIONS))
+            line = f"案卷 {args.case} 第 {args.item} 项的信息已保存"
+        elif args.command == "move":
+            item = move_item(s, p, args.case, args.item, args.position)
+            line = f"案卷 {args.case} 第 {args.item} 项已移至第{item.position}件"
+        else:
+            remove_item(s, p, args.case, args.item)
+            line = f"已从案卷 {args.case} 中移除第 {args.item} 项"
+    out(args, {"case": args.case, "item": args.item}, [line])
     return 0
 
 
@@ -174,7 +218,47 @@ def register(sub, common, acting) -> None:
 
     p = case.add_parser("close", parents=[common, acting], help="assign 档号 and make read-only")
     p.add_argument("case", type=record_id)
+    p.add_argument("--yes", action="store_true",
+                   help="confirm closing, which cannot be undone (else asked on a terminal)")  # fmt: skip
     p.set_defaults(func=cmd_case_close)
+
+    p = case.add_parser(
+        "edit", parents=[common, acting], help="edit an open case file's description"
+    )
+    p.add_argument("case", type=record_id)
+    p.add_argument("--title")
+    p.add_argument("--kind", choices=list(KINDS))
+    p.add_argument("--retention", choices=list(RETENTION))
+    p.add_argument("--responsible")
+    p.add_argument("--note")
+    for name in ("received", "reviewed", "meeting", "decided"):
+        p.add_argument(f"--{name}", metavar="YYYY-MM-DD", help="an empty value clears it")
+    p.set_defaults(func=cmd_case_edit)
+
+    p = case.add_parser(
+        "item-edit", parents=[common, acting], help="edit an item's catalogue entry"
+    )
+    p.add_argument("case", type=record_id)
+    p.add_argument("item", type=record_id)
+    p.add_argument("--title")
+    p.add_argument("--responsible", help="责任者")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="日期 (an empty value clears it)")
+    p.add_argument("--number", help="文号")
+    p.add_argument("--role", choices=list(ROLES))
+    p.set_defaults(func=cmd_case_item)
+
+    p = case.add_parser("move", parents=[common, acting], help="move an item to a position")
+    p.add_argument("case", type=record_id)
+    p.add_argument("item", type=record_id)
+    p.add_argument("position", type=record_id, help="1 = first")
+    p.set_defaults(func=cmd_case_item)
+
+    p = case.add_parser(
+        "remove", parents=[common, acting], help="take an item out of an open case file"
+    )
+    p.add_argument("case", type=record_id)
+    p.add_argument("item", type=record_id)
+    p.set_defaults(func=cmd_case_item)
 
     p = case.add_parser("export", parents=[common, acting], help="dossier PDF and transfer package")
     p.add_argument("case", type=record_id)

@@ -39,6 +39,21 @@ def out(args, payload: dict, lines: list[str]) -> None:
             print(line)
 
 
+def confirmed(args, statement: str) -> bool:
+    """The user's confirmation of an act that cannot be undone: --yes, or "是" typed at the
+    prompt on a terminal; otherwise False, which the service refuses (exit 2)."""
+    if getattr(args, "yes", False):
+        return True
+    if not sys.stdin.isatty():
+        return False
+    print(f"{statement}。", file=sys.stderr)
+    try:
+        answer = input("此操作不可撤销，确认请输入“是”：")
+    except EOFError:
+        return False
+    return answer.strip() in {"是", "y", "yes"}
+
+
 def acting_as(session, username: str | None) -> Principal | None:
     """The principal named by --as; None without it (the server operator)."""
     if username is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from app.cli.common import acting_as, need_as, out, read_data, record_id, step_lines
+from app.cli.common import acting_as, confirmed, need_as, out, read_data, record_id, step_lines
 from app.container import Casefile
 from app.drafting import drafts
 from app.drafting.models import Draft
@@ -50,6 +50,8 @@ def cmd_draft_edit(cf: Casefile, args) -> int:
 def _decision(action: Callable, verb: str) -> Callable:
     def run(cf: Casefile, args) -> int:
         extra = {}
+        if action is drafts.approve:  # cannot be undone: --yes, or asked on a terminal
+            extra["confirmed"] = confirmed(args, drafts.APPROVE_CONFIRMATION)
         if getattr(args, "opinion_file", None):
             path = Path(args.opinion_file)
             extra["opinion"] = OpinionFile(path.name, path.read_bytes())
@@ -70,7 +72,8 @@ def _decision(action: Callable, verb: str) -> Callable:
 
 def cmd_draft_issue(cf: Casefile, args) -> int:
     with cf.db.write() as session:
-        doc = drafts.issue(cf, session, need_as(session, args), args.draft)
+        doc = drafts.issue(cf, session, need_as(session, args), args.draft,
+                           confirmed=confirmed(args, drafts.ISSUE_CONFIRMATION))  # fmt: skip
         payload = {"document_id": doc.id, "number": doc.number, "sha256": doc.docx_sha256,
                    "approved_sha256": doc.approved_sha256, "issue_date": doc.issue_date.isoformat()}  # fmt: skip
     out(
@@ -85,6 +88,14 @@ def cmd_draft_issue(cf: Casefile, args) -> int:
     return 0
 
 
+def cmd_draft_delete(cf: Casefile, args) -> int:
+    with cf.db.write() as session:
+        draft = drafts.delete_draft(session, need_as(session, args), args.draft)
+        payload = draft_payload(cf, session, draft)
+    out(args, payload, [f"草稿 {args.draft} 已删除"])
+    return 0
+
+
 def cmd_draft_show(cf: Casefile, args) -> int:
     with cf.db.read() as session:
         draft = drafts.open_draft(session, acting_as(session, args.as_user), args.draft)
@@ -93,9 +104,19 @@ def cmd_draft_show(cf: Casefile, args) -> int:
         f"草稿 {payload['id']}：{payload['title']}", f"模板 {payload['template']}  单位 {payload['unit']}",
         f"状态：{payload['status_label']}  第{payload['version']}版  sha256 {payload['sha256']}",
         *(["待办环节：" + payload["pending_step"]] if payload["pending_step"] else []),
+        *_completeness_lines(payload["completeness"]),
         "办理记录：", *step_lines(payload["steps"]),
     ])  # fmt: skip
     return 0
+
+
+def _completeness_lines(done: dict) -> list[str]:
+    if not done["total"]:
+        return []
+    line = f"必填项已填写 {done['filled']}/{done['total']} 项"
+    if done["missing"]:
+        line += "；提交审核前还需填写：" + "、".join(m["label"] for m in done["missing"])
+    return [line]
 
 
 def cmd_draft_queue(cf: Casefile, args) -> int:
@@ -128,6 +149,11 @@ def cmd_restrict(cf: Casefile, args) -> int:
     return 0
 
 
+YES_HELP = (
+    "confirm this act, which cannot be undone (without it: asked on a terminal, refused otherwise)"
+)
+
+
 def register(sub, common, acting) -> None:
     draft = sub.add_parser("draft", help="drafts and review").add_subparsers(
         dest="command", required=True
@@ -151,16 +177,23 @@ def register(sub, common, acting) -> None:
         ("submit", drafts.submit, "提交审核"),
         ("approve", drafts.approve, "审核同意"),
         ("return", drafts.return_draft, "退回修改"),
+        ("withdraw", drafts.withdraw, "撤回审核"),
     ):
         p = draft.add_parser(name, parents=[common, acting])
         p.add_argument("draft", type=record_id)
         p.add_argument("--comment")
-        if name != "submit":
+        if name in {"approve", "return"}:
             p.add_argument("--opinion-file", help="a written opinion (PDF or DOCX, ≤10MB)")
+        if name == "approve":
+            p.add_argument("--yes", action="store_true", help=YES_HELP)
         p.set_defaults(func=_decision(action, verb))
     p = draft.add_parser("issue", parents=[common, acting])
     p.add_argument("draft", type=record_id)
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
     p.set_defaults(func=cmd_draft_issue)
+    p = draft.add_parser("delete", parents=[common, acting], help="delete a never-submitted draft")
+    p.add_argument("draft", type=record_id)
+    p.set_defaults(func=cmd_draft_delete)
     p = draft.add_parser("show", parents=[common, acting])
     p.add_argument("draft", type=record_id)
     p.set_defaults(func=cmd_draft_show)

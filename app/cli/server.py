@@ -1,10 +1,25 @@
-"""`casefile run` and `casefile worker`: the web service and the outbox worker."""
+"""`casefile run` and `casefile worker`: the web service and the outbox worker.
+
+`run` serves in one process by default (waitress, threads; the outbox worker and, on a
+following node, the index follower run as threads beside it): what a county office on one
+machine needs. `run --processes N` is the production shape of a node: N gunicorn worker
+processes (each with its own threads and database pool, all reading the same search index,
+which each query checks for a newer commit) and one `casefile worker` process beside them
+that alone drains the outbox and follows the index, so exactly one process per node writes it.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 from app.cli.common import out
+from app.common.procs import die_with_parent
 from app.container import Casefile
 from app.jobs.outbox import Worker, drain, pending
 from app.search.follow import FollowerThread
@@ -13,6 +28,8 @@ from app.search.follow import FollowerThread
 def cmd_run(cf: Casefile, args) -> int:
     # `run` is where the surfaces meet: the app factory (web and API) and the WSGI server are
     # loaded here only, so that every other command starts without them.
+    if args.processes > 1:
+        return _serve_processes(cf, args)
     from waitress import serve
 
     from app import create_app  # lazy: see above
@@ -39,7 +56,98 @@ def cmd_run(cf: Casefile, args) -> int:
     return 0
 
 
+def _serve_processes(cf: Casefile, args) -> int:
+    """N gunicorn workers (gthread) and one background process for the outbox and the index."""
+    from gunicorn.app.base import BaseApplication
+
+    from app import create_app  # lazy: see cmd_run
+
+    class Node(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.processes)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("timeout", 120)  # a dossier export of a large case file takes a while
+            self.cfg.set("graceful_timeout", 20)
+            self.cfg.set("proc_name", "casefile")
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "warning")
+
+        def load(self):
+            # in each worker, after the fork: its own store handle, connections and searcher
+            return create_app()
+
+    try:
+        cf.search.warm()  # check the index opens before forking; each worker opens its own
+    except Exception as exc:  # noqa: BLE001 - the service runs without search; verify reports it
+        print(f"提示：检索索引暂不可用（{exc}），后台任务将重建", flush=True)
+    cf.close()  # nothing of this process's pool or index handles may be shared by the forks
+    background = None
+    if cf.settings.background_workers or cf.settings.index_follow:
+        background = _Background(outbox=cf.settings.background_workers)
+    print(
+        f"casefile 已启动：http://{args.host}:{args.port}/ （{args.processes} 个服务进程，"
+        "按 Ctrl+C 停止）",
+        flush=True,
+    )
+    try:
+        Node().run()
+    finally:
+        if background is not None:
+            background.stop()
+    return 0
+
+
+class _Background(threading.Thread):
+    """`casefile worker --follow-index` beside the web processes, started again if it dies
+    (a killed follower resumes from its cursor, a killed worker's claims expire)."""
+
+    def __init__(self, outbox: bool):
+        super().__init__(name="casefile-background", daemon=True)
+        self.outbox = outbox
+        self.stopping = threading.Event()
+        self.proc = self._spawn()
+        self.start()
+
+    def _spawn(self) -> subprocess.Popen:
+        command = [sys.executable, "-m", "app.cli", "worker", "--follow-index"]
+        if not self.outbox:
+            command.append("--no-outbox")
+        return subprocess.Popen(
+            command,
+            env={**os.environ, "CASEFILE_PARENT_PID": str(os.getpid())},
+        )
+
+    def run(self) -> None:
+        while not self.stopping.wait(1.0):
+            if self.proc.poll() is not None and not self.stopping.is_set():
+                print(f"后台任务进程已退出（{self.proc.returncode}），正在重新启动", flush=True)
+                self.proc = self._spawn()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _log_to_stderr() -> None:
+    """Long-running processes say what their background work does (a process manager keeps
+    stderr): warnings from everything, progress from casefile's own loggers."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.WARNING,
+            format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
+        )
+        for name in ("casefile", "app"):
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
 def cmd_worker(cf: Casefile, args) -> int:
+    _log_to_stderr()
     if args.once:
         total = {"done": 0, "retry": 0, "failed": 0}
         while True:
@@ -53,14 +161,26 @@ def cmd_worker(cf: Casefile, args) -> int:
             f"已处理 {total['done']} 项，待重试 {total['retry']} 项，失败 {total['failed']} 项；队列中还有 {left} 项"
         ])  # fmt: skip
         return 0
-    worker = Worker(cf)
-    worker.start()
+    parent = int(os.environ.get("CASEFILE_PARENT_PID") or 0)
+    if parent:  # started by `run --processes`: end with it, even if it is killed
+        die_with_parent(parent, signal.SIGTERM)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    worker = None if args.no_outbox else Worker(cf)
+    follower = FollowerThread(cf) if args.follow_index and cf.settings.index_follow else None
+    for thread in (worker, follower):
+        if thread is not None:
+            thread.start()
     print("后台任务已启动（检索索引、PDF 版式文件），按 Ctrl+C 停止", flush=True)
     try:
-        while worker.is_alive():
-            time.sleep(1)
+        while not stopping and all(t.is_alive() for t in (worker, follower) if t is not None):
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        worker.stop()
+        pass
+    finally:
+        for thread in (worker, follower):
+            if thread is not None:
+                thread.stop()
     return 0
 
 
@@ -68,10 +188,20 @@ def register(sub, common, acting) -> None:
     p = sub.add_parser("run", parents=[common], help="start the web service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
+    p.add_argument(
+        "--processes", type=int, default=1,
+        help="web worker processes (gunicorn); above 1 the outbox runs in its own process",
+    )  # fmt: skip
+    p.add_argument("--threads", type=int, default=8, help="threads per web worker process")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "worker", parents=[common], help="drain the outbox (search index, PDF renditions)"
     )
     p.add_argument("--once", action="store_true", help="process what is due, then exit")
+    p.add_argument(
+        "--follow-index", action="store_true",
+        help="also keep this node's index current (with CASEFILE_INDEX_FOLLOW=1)",
+    )  # fmt: skip
+    p.add_argument("--no-outbox", action="store_true", help="only follow the index")
     p.set_defaults(func=cmd_worker)

@@ -6,9 +6,10 @@ the same filter to one row; an inspector's read is audited here and nowhere else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -17,8 +18,12 @@ from app.common import media_types
 from app.common.download import Download
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
-from app.errors import NotFound, WorkflowError
+from app.errors import NotFound, ValidationFailed, WorkflowError
+from app.identity.models import Unit
 from app.renditions.models import Rendition
+from app.search.normalize import fold
+from app.templating import doctypes
+from app.templating.models import TemplateVersion
 
 
 class RenditionPending(WorkflowError):
@@ -35,27 +40,117 @@ class DocumentPage:
     documents: list[IssuedDocument]
 
 
+# 成文日期 newest first (the default) or oldest first; ties by the order of issuing
+SORTS = {
+    "date_desc": (IssuedDocument.issue_date.desc(), IssuedDocument.id.desc()),
+    "date_asc": (IssuedDocument.issue_date.asc(), IssuedDocument.id.asc()),
+}
+SORT_LABELS = {"date_desc": "成文日期（由近及远）", "date_asc": "成文日期（由远及近）"}
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """How a list of issued documents is narrowed and sorted (已发文书, 最近发文, the API).
+
+    One field per filter: a new filter is a field, a check in `document_filter` and a clause
+    in `apply`. Empty values filter nothing."""
+
+    doc_type: str = ""  # 文书类型: a search type of the document-type registry
+    unit: str = ""  # unit code of the issuing unit
+    year: int | None = None  # the year of 成文日期
+    sort: str = "date_desc"
+    template_ids: frozenset[str] = field(default=frozenset(), repr=False)  # of doc_type
+
+    def apply(self, query: Select) -> Select:
+        if self.doc_type:
+            query = query.where(
+                IssuedDocument.template_version_id.in_(
+                    select(TemplateVersion.id).where(
+                        TemplateVersion.template_id.in_(sorted(self.template_ids))
+                    )
+                )
+            )
+        if self.unit:
+            query = query.where(
+                IssuedDocument.unit_id.in_(select(Unit.id).where(Unit.code == self.unit))
+            )
+        if self.year is not None:
+            query = query.where(IssuedDocument.number_year == self.year)
+        return query.order_by(*SORTS[self.sort])
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_type or self.unit or self.year is not None)
+
+
+def document_filter(
+    session: Session, *, doc_type: str | None = None, unit: str | None = None,
+    year: int | str | None = None, sort: str | None = None,
+) -> DocumentFilter:  # fmt: skip
+    """The filter as the user gave it; a bad value is refused naming its field: type (a
+    document type of the registry), unit (a unit code), year (YYYY), sort (date_desc |
+    date_asc)."""
+    doc_type, unit = (doc_type or "").strip(), (unit or "").strip()
+    year_text = str(year).strip() if year is not None else ""
+    errors = []
+    types = doctypes.registry_for(session).types
+    if doc_type and (doc_type not in types or not types[doc_type].template_ids):
+        errors.append(
+            {"field": "type", "label": "文书类型", "message": f"没有“{doc_type[:40]}”这种文书类型"}
+        )
+    if unit and session.scalar(select(Unit.id).where(Unit.code == unit)) is None:
+        errors.append({"field": "unit", "label": "单位", "message": f"单位“{unit[:40]}”不存在"})
+    if year_text and not re.fullmatch(r"[12][0-9]{3}", year_text):
+        errors.append({"field": "year", "label": "年度", "message": "应为四位年份，如 2026"})
+    if sort not in (None, "", *SORTS):
+        errors.append(
+            {
+                "field": "sort",
+                "label": "排序",
+                "message": "应为 date_desc（成文日期由近及远）或 date_asc（由远及近）",
+            }
+        )
+    if errors:
+        raise ValidationFailed("筛选条件有误：" + "；".join(e["label"] for e in errors), errors)
+    return DocumentFilter(
+        doc_type=doc_type, unit=unit, year=int(year_text) if year_text else None,
+        sort=sort or "date_desc",
+        template_ids=frozenset(types[doc_type].template_ids) if doc_type else frozenset(),
+    )  # fmt: skip
+
+
+def filter_choices(session: Session) -> dict[str, dict[str, str]]:
+    """What the filter offers: document types {search type: label} and units {code: name}."""
+    types = {
+        t.search_type: t.label
+        for t in doctypes.registry_for(session).types.values()
+        if t.template_ids
+    }
+    units = {u.code: u.name for u in session.scalars(select(Unit).order_by(Unit.code))}
+    return {"types": types, "units": units}
+
+
 def list_documents(
-    session: Session, p: Principal, page: int = 1, per_page: int = 30
-) -> DocumentPage:
-    """The documents this principal may read, newest first, one page of them."""
+    session: Session, p: Principal, page: int = 1, per_page: int = 30,
+    filters: DocumentFilter | None = None,
+) -> DocumentPage:  # fmt: skip
+    """The documents this principal may read, one page of them, narrowed and sorted by
+    `filters` (default: every one, 成文日期 newest first)."""
     page, per_page = max(1, page), min(100, max(1, per_page))
     query = select(IssuedDocument).where(visible_documents(p))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    docs = list(
-        session.scalars(
-            query.order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-    )
+    query = (filters or DocumentFilter()).apply(query)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    docs = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
     for d in docs:
         _ = d.unit.name  # loaded while the session is open
     return DocumentPage(total=total, page=page, per_page=per_page, documents=docs)
 
 
-def count_documents(session: Session, p: Principal) -> int:
-    return session.scalar(select(func.count(IssuedDocument.id)).where(visible_documents(p))) or 0
+def count_documents(session: Session, p: Principal, filters: DocumentFilter | None = None) -> int:
+    query = (filters or DocumentFilter()).apply(
+        select(IssuedDocument.id).where(visible_documents(p))
+    )
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
 def open_document(
@@ -107,3 +202,61 @@ def document_file(
     audit.record(session, "document.download", actor=p.user, object_type="document",
                  object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
     return found
+
+
+# ---- finding a document by its number or title (归入案卷, the picker) -------------------------
+
+_NUMBER_TAIL = re.compile(r"\((\d{4})\)(\d+)号?$")
+
+
+def number_key(text: str) -> str:
+    """A 发文字号 as search compares it: every bracket style (〔〕 [] （） ［］ …), full-width
+    digits and traditional characters folded by search's normalisation, spaces dropped, so
+    武政法审[2026]2号 and 武政法审 〔2026〕 2 号 are the same number."""
+    return fold(text).replace(" ", "").removesuffix("号")
+
+
+def document_id_by_number(session: Session, text: str) -> int | None:
+    """The issued document whose 发文字号 is `text` in any bracket style, or None."""
+    key = number_key(text)
+    tail = _NUMBER_TAIL.search(key + "号")
+    if tail is None:
+        return None
+    rows = session.execute(
+        select(IssuedDocument.id, IssuedDocument.number).where(
+            IssuedDocument.number_year == int(tail[1]), IssuedDocument.number_seq == int(tail[2])
+        )
+    )
+    return next((doc_id for doc_id, number in rows if number_key(number) == key), None)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def lookup_documents(
+    session: Session, p: Principal, text: str, limit: int = 10
+) -> list[IssuedDocument]:
+    """Documents `p` may read whose number or title holds what was typed (the picker that
+    files a document into a case file): the list rule (`visible_documents`), newest first."""
+    text = (text or "").strip()[:100]
+    key = number_key(text)
+    if not key:
+        return []
+    # brackets of any style match any one character in SQL; the exact comparison follows
+    number_pattern = _like(key).replace("(", "_").replace(")", "_")
+    query = (
+        select(IssuedDocument)
+        .where(visible_documents(p))
+        .where(or_(IssuedDocument.number.like(number_pattern, escape="\\"),
+                   IssuedDocument.title.like(_like(text), escape="\\")))
+        .order_by(IssuedDocument.issue_date.desc(), IssuedDocument.id.desc())
+        .limit(max(1, min(limit, 50)) * 4)
+    )  # fmt: skip
+    found = [
+        d for d in session.scalars(query)
+        if key in number_key(d.number) or fold(text) in fold(d.title)
+    ]  # fmt: skip
+    for d in found:
+        _ = d.unit.name
+    return found[: max(1, min(limit, 50))]

@@ -28,6 +28,7 @@ from app.access.policy import CO_SIGN_ROLES, Principal, can, principal
 from app.blobs.store import store_blob
 from app.common import media_types
 from app.common.clock import today_in_china
+from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
 from app.drafting import notify, sequences
@@ -42,14 +43,15 @@ from app.drafting.models import (
 from app.drafting.numbering import allocate_number, format_number
 from app.drafting.opinions import OpinionFile, attach_opinion
 from app.drafting.registry import RegistryReferences
-from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
+from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError, require_confirmation
 from app.identity.models import ROLE_LABELS, RoleGrant, Unit, User
 from app.integrity import checkpoint
 from app.jobs.models import OutboxEvent
-from app.templating import RenderError, describe_errors, document_title, render_document, validate
+from app.templating import RenderError, describe_errors, document_title, render_document
 from app.templating.catalog import LoadedTemplate
 from app.templating.models import TemplateVersion
 from app.templating.schema import REFERENCE_TYPES, ChainStep
+from app.templating.validation import Checked, check
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ STATUS_LABELS = {
     "returned": "已退回修改",
     "approved": "已审核待发文",
     "issued": "已发文",
+    "deleted": "已删除",
 }
 DECISION_LABELS = {
     "submit": "提交审核",
@@ -66,7 +69,16 @@ DECISION_LABELS = {
     "return": "退回修改",
     "issue": "发文",
     "note": "补充意见",
+    "withdraw": "撤回审核",
 }
+# What a reviewer or an issuer confirms before an act that cannot be undone (the web form's
+# checkbox label; the CLI asks it unless --yes; an API call is its own confirmation).
+APPROVE_CONFIRMATION = (
+    "我已核对审核对象的全文，确认同意。同意意见一经签署即归档，任何人（包括本人）都不能修改或撤销"
+)
+ISSUE_CONFIRMATION = (
+    "我已核对审核稿，确认发文。发文将分配发文字号，文书即成为正式文件，此后不能修改、撤销或删除"
+)
 CO_SIGN = "co-sign"
 STEP_ROLE_LABELS = ROLE_LABELS | {CO_SIGN: "会签单位负责人或签发人", "drafter": "起草人"}
 
@@ -194,13 +206,41 @@ def open_draft(session: Session, p: Principal | None, draft_id: int) -> Draft:
 
 
 def _validated(
-    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None,
-    message: str = "表单有误，请按提示修改后重新提交",
-) -> dict:  # fmt: skip
-    clean, errors = validate(tpl.schema, data, refs)
-    if errors:
-        raise ValidationFailed(message, describe_errors(tpl.schema, errors))
-    return clean
+    tpl: LoadedTemplate, data: object, refs: RegistryReferences | None = None
+) -> Checked:
+    """A draft's data as it may be saved: nothing malformed; fields may still be missing."""
+    found = check(tpl.schema, data, refs, draft=True)
+    if found.errors:
+        raise ValidationFailed(
+            "表单有误，请按提示修改后重新提交", describe_errors(tpl.schema, found.errors)
+        )
+    return found
+
+
+def progress(tpl: LoadedTemplate, data: object) -> Checked:
+    """How complete `data` is as a draft of `tpl` (已填写 filled/total 项, what is missing)."""
+    return check(tpl.schema, data, draft=True)
+
+
+def completeness(
+    cf: Casefile, session: Session, draft: Draft, version: DraftVersion | None = None
+) -> Checked:
+    """How complete the draft's current version (or `version`) is."""
+    tpl = template_of(cf, session, draft)
+    return progress(tpl, (version or current_version(session, draft)).data)
+
+
+def missing_fields(tpl: LoadedTemplate, found: Checked) -> list[dict[str, str]]:
+    """The missing fields of `found`, each with its path, Chinese label and message."""
+    return describe_errors(tpl.schema, found.missing)
+
+
+def _draft_title(tpl: LoadedTemplate, found: Checked) -> str:
+    """The record's title; a half-filled draft is called by its template until it is complete
+    (document_title would print the blanks)."""
+    if found.missing:
+        return f"{tpl.schema.title}（未填写完整）"
+    return document_title(tpl.schema, found.clean)
 
 
 def _has_references(tpl: LoadedTemplate) -> bool:
@@ -262,9 +302,10 @@ def _add_version(
     p: Principal,
     draft: Draft,
     tpl: LoadedTemplate,
-    data: dict,
+    found: Checked,
     co_units: list[int] | tuple[int, ...] = (),
 ) -> DraftVersion:
+    data = found.clean
     unit = session.get(Unit, draft.unit_id)
     docx = _render_version(cf, tpl, data, unit)
     sha = store_blob(session, cf.blobs, docx, media_types.DOCX)
@@ -282,7 +323,7 @@ def _add_version(
     )
     session.add(version)
     draft.current_version = number
-    draft.title = document_title(tpl.schema, data)
+    draft.title = _draft_title(tpl, found)
     draft.updated_at = utcnow()
     session.flush()
     for unit_id in co_units:
@@ -313,19 +354,19 @@ def create_draft(
         raise NotFound(f"单位“{unit_code}”不存在")
     if not can(session, p, "draft.create", unit):
         raise Forbidden(f"您在“{unit.name}”没有起草文书的权限")
-    clean = _validated(tpl, data, RegistryReferences(session, p, unit))
+    found = _validated(tpl, data, RegistryReferences(session, p, unit))
     draft = Draft(
         template_version_id=row.id,
         unit_id=unit.id,
         created_by=p.user.id,
-        title=document_title(tpl.schema, clean),
+        title=_draft_title(tpl, found),
         status="draft",
         current_version=0,
     )
     co_units = _co_sign_units(session, tpl, unit.id, co_sign_units)
     session.add(draft)
     session.flush()
-    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
+    version = _add_version(cf, session, p, draft, tpl, found, co_units)
     audit.record(
         session, "draft.create", actor=p.user, object_type="draft", object_id=draft.id,
         detail={"template": f"{row.template_id}@{row.version}", "sha256": version.docx_sha256},
@@ -342,10 +383,12 @@ def edit_draft(
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已发文，不能再修改；如需更正请另行起草")
+    if draft.status == "deleted":
+        raise NotFound(f"草稿 {draft_id} 不存在")
     if not can(session, p, "draft.edit", draft):
         raise Forbidden("只有起草人可以修改草稿")
     tpl = template_of(cf, session, draft)
-    clean = _validated(tpl, data, RegistryReferences(session, p, session.get(Unit, draft.unit_id)))
+    found = _validated(tpl, data, RegistryReferences(session, p, session.get(Unit, draft.unit_id)))
     previous = current_version(session, draft)
     old_units = co_sign_unit_ids(session, previous)
     co_units = (
@@ -353,9 +396,9 @@ def edit_draft(
         if co_sign_units is None
         else _co_sign_units(session, tpl, draft.unit_id, co_sign_units)
     )
-    if clean == previous.data and tuple(co_units) == old_units:
+    if found.clean == previous.data and tuple(co_units) == old_units:
         raise WorkflowError("内容没有变化，无需保存新版本")
-    version = _add_version(cf, session, p, draft, tpl, clean, co_units)
+    version = _add_version(cf, session, p, draft, tpl, found, co_units)
     voided = draft.status in {"in_review", "approved"}
     draft.status = "draft"  # the changed text must be submitted and reviewed again
     audit.record(
@@ -400,15 +443,32 @@ def _step(
 def _clean_comment(
     comment: str | None, required: bool = False, what: str = "退回时请写明需要修改的内容"
 ) -> str:
-    text = (comment or "").strip()
-    if len(text) > 2000:
-        raise ValidationFailed(
-            "意见不能超过2000字",
-            [{"field": "comment", "label": "意见", "message": "不能超过2000字"}],
-        )
+    text = check_text(comment, "comment", "意见", multiline=True, max_length=2000)
     if required and not text:
         raise ValidationFailed(what, [{"field": "comment", "label": "意见", "message": what}])
     return text
+
+
+def _refuse_incomplete(
+    session: Session, p: Principal, draft: Draft, tpl: LoadedTemplate, version: DraftVersion
+) -> None:
+    """Submission needs the whole document: every missing field is named at once, and so is a
+    reference (a unit, a person, a contract) that is gone since the draft was saved."""
+    refs = (
+        RegistryReferences(session, p, session.get(Unit, draft.unit_id))
+        if _has_references(tpl)
+        else None
+    )
+    found = check(tpl.schema, version.data, refs)
+    if found.complete:
+        return
+    problems = describe_errors(tpl.schema, found.missing | found.errors)
+    if found.missing:
+        names = "、".join(e["label"] for e in describe_errors(tpl.schema, found.missing))
+        message = f"草稿还有{len(found.missing)}处未填写，不能提交审核：{names}"
+    else:
+        message = "草稿引用的单位、人员或法律顾问已有变化，请修改草稿后再提交"
+    raise ValidationFailed(message, problems)
 
 
 def submit(
@@ -422,12 +482,7 @@ def submit(
         raise WorkflowError(f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不能提交审核")
     version = current_version(session, draft)
     tpl = template_of(cf, session, draft)
-    if _has_references(tpl):
-        # a unit renamed, a person or a contract gone since the draft was saved
-        refs = RegistryReferences(session, p, session.get(Unit, draft.unit_id))
-        _validated(
-            tpl, version.data, refs, "草稿引用的单位、人员或法律顾问已有变化，请修改草稿后再提交"
-        )
+    _refuse_incomplete(session, p, draft, tpl, version)
     if _has_co_sign(tpl) and not co_sign_unit_ids(session, version):
         raise ValidationFailed(
             "该文书需要会签，请先修改草稿，选择会签单位后再提交",
@@ -441,6 +496,102 @@ def submit(
                          "step_id": step.id}, remote_addr=remote_addr)  # fmt: skip
     _notify(cf, session, draft, "submit", p)
     return step
+
+
+def withdraw_refusal(draft: Draft, states: list[StepState]) -> str | None:
+    """Why the drafter may not withdraw the draft now (None: they may)."""
+    if draft.status != "in_review":
+        return f"草稿当前状态为“{STATUS_LABELS[draft.status]}”，不在审核中，无需撤回"
+    if any(st.approvals for st in states):
+        return "已有审核人同意，不能再撤回；如需修改，请联系当前环节的审核人退回"
+    return None
+
+
+def delete_refusal(session: Session, draft: Draft) -> str | None:
+    """Why the drafter may not delete the draft (None: it was never submitted, so they may)."""
+    submitted = session.scalar(
+        select(ReviewStep.id).where(ReviewStep.draft_id == draft.id).limit(1)
+    )
+    if draft.status != "draft" or submitted is not None:
+        return "该草稿已提交过审核，不能删除（审核过的版本须留档）；审核前可以撤回后修改"
+    return None
+
+
+def withdraw(
+    cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str = "",
+    remote_addr: str = "",
+) -> ReviewStep:  # fmt: skip
+    """撤回: the drafter takes a submitted draft back before anyone approved it. The withdrawal
+    is a step of its own (the submission and the version stay on record); the draft is a draft
+    again, to be edited and submitted anew."""
+    draft = _load_draft(session, draft_id, lock=True)
+    if not can(session, p, "draft.edit", draft):
+        raise Forbidden("只有起草人可以撤回自己提交的草稿")
+    version = current_version(session, draft)
+    states = chain_state(session, draft, template_of(cf, session, draft), version)
+    why_not = withdraw_refusal(draft, states)
+    if why_not:
+        raise WorkflowError(why_not)
+    step = _step(session, p, draft, version, "withdraw", index=None, name="withdraw",
+                 role="drafter", comment=_clean_comment(comment))  # fmt: skip
+    draft.status = "draft"
+    audit.record(session, "draft.withdraw", actor=p.user, object_type="draft", object_id=draft.id,
+                 detail={"step": "withdraw", "version": version.number,
+                         "sha256": version.docx_sha256, "step_id": step.id},
+                 remote_addr=remote_addr)  # fmt: skip
+    return step
+
+
+def delete_draft(session: Session, p: Principal, draft_id: int, remote_addr: str = "") -> Draft:
+    """Delete a draft that was never submitted. Its versions are write-once and stay in the
+    store; the draft is marked deleted, which hides it from every list and page."""
+    draft = _load_draft(session, draft_id, lock=True)
+    if not can(session, p, "draft.edit", draft):
+        raise Forbidden("只有起草人可以删除自己的草稿")
+    why_not = delete_refusal(session, draft)
+    if why_not:
+        raise WorkflowError(why_not)
+    draft.status = "deleted"
+    draft.updated_at = utcnow()
+    audit.record(session, "draft.delete", actor=p.user, object_type="draft", object_id=draft.id,
+                 detail={"title": draft.title, "versions": draft.current_version},
+                 remote_addr=remote_addr)  # fmt: skip
+    return draft
+
+
+@dataclass(frozen=True)
+class ReturnNotice:
+    """Why a draft came back: who returned it, at which step (its Chinese name), when, why."""
+
+    who: str
+    step_label: str
+    role_label: str
+    comment: str
+    at: dt.datetime
+
+
+def return_notice(cf: Casefile, session: Session, draft: Draft) -> ReturnNotice | None:
+    """The return the drafter still has to answer: the latest return, unless the draft was
+    submitted again (or issued) since."""
+    if draft.status not in {"returned", "draft"}:
+        return None
+    last = session.scalars(
+        select(ReviewStep)
+        .where(
+            ReviewStep.draft_id == draft.id,
+            ReviewStep.decision.in_(["submit", "return", "withdraw"]),
+        )
+        .order_by(ReviewStep.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.decision != "return":
+        return None
+    chain = template_of(cf, session, draft).schema.review_chain
+    index = last.step_index
+    label = chain[index].label if index is not None and index < len(chain) else last.step_name
+    return ReturnNotice(who=last.user.name, step_label=label,
+                        role_label=STEP_ROLE_LABELS.get(last.role, last.role),
+                        comment=last.comment, at=last.created_at)  # fmt: skip
 
 
 def review_slot(
@@ -509,10 +660,13 @@ def _reviewable(
 
 def approve(
     cf: Casefile, session: Session, p: Principal, draft_id: int, comment: str = "",
-    remote_addr: str = "", opinion: OpinionFile | None = None,
+    remote_addr: str = "", opinion: OpinionFile | None = None, *, confirmed: bool = True,
 ) -> ReviewStep:  # fmt: skip
+    """Approve the pending step. A signed approval cannot be undone: a surface that takes a
+    click passes the user's confirmation of APPROVE_CONFIRMATION as `confirmed`."""
     draft = _load_draft(session, draft_id, lock=True)
-    return _decide(cf, session, p, draft, "approve", _clean_comment(comment), opinion, remote_addr)
+    return _decide(cf, session, p, draft, "approve", _clean_comment(comment), opinion, remote_addr,
+                   confirmed=confirmed)  # fmt: skip
 
 
 def return_draft(
@@ -526,11 +680,13 @@ def return_draft(
 
 def _decide(
     cf: Casefile, session: Session, p: Principal, draft: Draft, decision: str, comment: str,
-    opinion: OpinionFile | None, remote_addr: str,
+    opinion: OpinionFile | None, remote_addr: str, *, confirmed: bool = True,
 ) -> ReviewStep:  # fmt: skip
     """Fill the pending step with `decision` ("approve" or "return"): the step, its opinion,
     the draft's new status, the audit entry and the notification."""
     version, states, slot = _reviewable(cf, session, p, draft)
+    if decision == "approve":  # after the refusals: who may not act hears why, not "confirm"
+        require_confirmation(confirmed, APPROVE_CONFIRMATION)
     pending = slot.state
     step = _step(session, p, draft, version, decision, index=pending.index,
                  name=pending.step.name, role=slot.role, unit_id=slot.unit_id,
@@ -579,12 +735,14 @@ def add_note(
 
 def issue(
     cf: Casefile, session: Session, p: Principal, draft_id: int, remote_addr: str = "",
-    issue_date: dt.date | None = None,
+    issue_date: dt.date | None = None, *, confirmed: bool = True,
 ) -> IssuedDocument:  # fmt: skip
     """BEGIN; allocate number; render approved data + number + date; blob; record; outbox;
-    audit. The processing slip (发文稿纸) is archived from the outbox right after the commit: it
-    is built from these records only (steps up to issued_at), so it is the same bytes whenever
-    it is made, and issuing does not wait for it."""
+    audit. Issuing cannot be undone: a surface that takes a click passes the user's
+    confirmation of ISSUE_CONFIRMATION as `confirmed`. The processing slip (发文稿纸) is
+    archived from the outbox right after the commit: it is built from these records only
+    (steps up to issued_at), so it is the same bytes whenever it is made, and issuing does not
+    wait for it."""
     draft = _load_draft(session, draft_id, lock=True)
     if draft.status == "issued":
         raise WorkflowError("该文书已经发文")
@@ -601,6 +759,7 @@ def issue(
     unit = session.get(Unit, draft.unit_id)
     if not unit.doc_code:
         raise WorkflowError(f"“{unit.name}”尚未设置机关代字，请管理员先设置后再发文")
+    require_confirmation(confirmed, ISSUE_CONFIRMATION)
     code = unit.doc_code + tpl.schema.numbering_suffix
     date = issue_date or today_in_china()
     sequences.refuse_if_behind(cf.settings, session, unit, code, date.year)
@@ -751,7 +910,7 @@ def queue(session: Session, p: Principal, cf: Casefile) -> dict[str, list[Draft]
     mine = list(
         session.scalars(
             select(Draft)
-            .where(Draft.created_by == p.user.id, Draft.status != "issued")
+            .where(Draft.created_by == p.user.id, Draft.status.not_in(["issued", "deleted"]))
             .order_by(Draft.updated_at.desc())
         )
     )

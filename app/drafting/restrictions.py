@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.access.policy import can
+from app.common.text import check_text
 from app.drafting.models import Draft, DraftRestriction
 from app.errors import Forbidden, NotFound, WorkflowError
 from app.identity.models import User
@@ -35,7 +36,8 @@ def restrict(
             select(DraftRestriction.user_id).where(DraftRestriction.draft_id == draft_id)
         )
     )
-    for username in dict.fromkeys(u.strip().lower() for u in usernames if u.strip()):
+    names = [check_text(u, "user", "用户名").lower() for u in usernames]
+    for username in dict.fromkeys(u for u in names if u):
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
             raise NotFound(f"用户“{username}”不存在或已停用")

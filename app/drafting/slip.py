@@ -96,7 +96,7 @@ def step_entries(
         user = session.get(User, s.user_id)
         unit = session.get(Unit, s.unit_id)
         opinion = opinions.get(s.id)
-        if s.decision == "submit":
+        if s.decision in {"submit", "withdraw"}:  # the drafter's own acts
             step_label = "起草"
         else:
             step_label = labels.get(s.step_name, s.step_name)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.common.text import check_text
 from app.db.base import utcnow
 from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity.models import ROLES, ApiToken, RoleGrant, Unit, User, UserContact, UserSession
@@ -47,7 +48,7 @@ def add_unit(
 ) -> Unit:  # fmt: skip
     if not UNIT_CODE_RE.match(code or ""):
         raise _invalid("code", "单位代码", "单位代码只能包含字母、数字、-和_，最长32位")
-    name = " ".join((name or "").split())
+    name = check_text(name, "name", "单位名称")
     if not name or len(name) > 100:
         raise _invalid("name", "单位名称", "请填写单位名称（不超过100字）")
     if doc_code is not None and not re.fullmatch(r"[\u4e00-\u9fff]{1,10}", doc_code):
@@ -72,7 +73,7 @@ def add_user(
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise _invalid("username", "用户名", "用户名应为2到64位小写字母、数字、点、横线或下划线")
-    name = " ".join((name or "").split())
+    name = check_text(name, "name", "姓名")
     if not name or len(name) > 50:
         raise _invalid("name", "姓名", "请填写姓名（不超过50字）")
     bad = [r for r in roles if r not in ROLES]
@@ -227,10 +228,11 @@ def token_hash(token: str) -> str:
 
 
 def create_token(session: Session, user: User, label: str = "") -> str:
+    label = check_text(label, "label", "令牌用途", max_length=100)
     token = "cf_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label[:100]))
+    session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label))
     audit.record(session, "token.create", actor=user, object_type="user", object_id=user.id,
-                 detail={"label": label[:100]})  # fmt: skip
+                 detail={"label": label})  # fmt: skip
     return token
 
 

@@ -29,9 +29,8 @@ from app.access.policy import Principal, can, visible_case_files, visible_docume
 from app.audit.labels import action_label
 from app.audit.models import AuditEntry
 from app.casefiles.contents import item_sha256, items_of, references_of
+from app.casefiles.metadata import case_gaps, item_gaps
 from app.casefiles.models import (
-    KINDS,
-    RETENTION,
     ArchivalReference,
     ArchivalSequence,
     AttachmentRendition,
@@ -204,10 +203,7 @@ def run_checks(
         for case in s.scalars(query):
             report.case_files += 1
             here = _label(case)
-            missing = [label for label, ok in (
-                ("案卷题名", bool(case.title)), ("类别", case.kind in KINDS),
-                ("保管期限", case.retention in RETENTION), ("责任人", bool(case.responsible)),
-            ) if not ok]  # fmt: skip
+            missing = case_gaps(case)
             if case.status == "closed" and not (case.fonds_code and case.archive_year):
                 missing.append("全宗号和年度")
             if missing:
@@ -262,11 +258,11 @@ def _check_item(
 ) -> None:
     label = _label(case, item, ref, masked)
     cid = case.id
-    if not item.title:
+    gaps = item_gaps(item)
+    if "题名" in gaps:
         add(Finding("integrity", label, "缺少题名", cid))
     if case.status == "closed":
-        missing = [n for n, ok in (("档号", ref is not None), ("责任者", bool(item.responsible)),
-                                   ("日期", item.doc_date is not None)) if not ok]  # fmt: skip
+        missing = ([] if ref is not None else ["档号"]) + [g for g in gaps if g != "题名"]
         if missing:
             add(Finding("integrity", label, "缺少必备元数据：" + "、".join(missing), cid))
     if not case.imported_from and item.id not in filed:

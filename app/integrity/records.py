@@ -37,8 +37,15 @@ STEP_ACTIONS = {
     "draft.approve": "approve",
     "draft.return": "return",
     "draft.note": "note",
+    "draft.withdraw": "withdraw",
 }
-DECISIONS = {"submit": "提交审核", "approve": "同意", "return": "退回修改", "note": "补充意见"}
+DECISIONS = {
+    "submit": "提交审核",
+    "approve": "同意",
+    "return": "退回修改",
+    "note": "补充意见",
+    "withdraw": "撤回审核",
+}
 # Events written before `issued_at` was recorded in them: the event is written a moment after
 # the record, in the same transaction.
 ISSUED_AT_SLACK = dt.timedelta(minutes=10)
@@ -147,7 +154,7 @@ def check_steps(session: Session) -> list[str]:
 
     def step_label(s: ReviewStep) -> str:
         when = s.created_at.strftime("%Y-%m-%d %H:%M") if s.created_at else ""
-        name = "" if s.decision in {"submit", "note"} else f"「{s.step_name}」"
+        name = "" if s.decision in {"submit", "note", "withdraw"} else f"「{s.step_name}」"
         return f"{draft_label(s.draft_id)} 的办理记录（{DECISIONS.get(s.decision, s.decision)}{name}，{when}）"
 
     def who(user_id) -> str:
@@ -228,13 +235,20 @@ def _step_diff(s: ReviewStep, e: AuditEntry, who) -> str:
 
 
 def check_filings(session: Session) -> list[str]:
-    """Every `casefile.add` event's item exists and holds what was filed."""
+    """Every `casefile.add` event's item exists and holds what was filed, unless a later
+    `casefile.remove` event took it out of its (then open) case file."""
     problems = []
     numbers = dict(session.execute(select(IssuedDocument.id, IssuedDocument.number)).all())
     cases = dict(session.execute(select(CaseFile.id, CaseFile.title)).all())
     items = {i.id: i for i in session.scalars(select(CaseFileItem))}
+    removed = {
+        (e.object_id, (e.detail or {}).get("item")): e.seq
+        for e in _events(session, "casefile.remove")
+    }
     for e in _events(session, "casefile.add"):
         d = e.detail or {}
+        if d.get("item") not in items and removed.get((e.object_id, d.get("item")), 0) > e.seq:
+            continue  # filed, then removed before closing: both are on record
         what = (
             f"文书 {d.get('number') or numbers.get(d.get('document'), d.get('document'))}"
             if d.get("document") is not None

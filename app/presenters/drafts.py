@@ -23,6 +23,17 @@ def draft_payload(cf: Casefile, session, draft: Draft) -> dict:
         "sha256": version.docx_sha256,
         "pending_step": pending.step.label if pending and draft.status == "in_review" else None,
         "steps": [step_payload(s) for s in drafts.steps_of(session, draft)],
+        "completeness": completeness_payload(tpl, drafts.progress(tpl, version.data)),
+    }
+
+
+def completeness_payload(tpl, found) -> dict:
+    """How complete the current version is: required fields filled of those in play, and each
+    missing field (path, Chinese label, message); submission needs `missing` empty."""
+    return {
+        "filled": found.filled,
+        "total": found.total,
+        "missing": drafts.missing_fields(tpl, found),
     }
 
 

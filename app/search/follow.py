@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -128,8 +129,10 @@ class IndexFollower:
             new = [(i, p) for i, p, _c in events if i not in self._applied]
             docs = [build_index_doc(cf, s, payload) for _i, payload in new]
         if docs:
+            started = time.monotonic()
             cf.search.index([d for d in docs if d is not None])
             self._applied.update(i for i, _p in new)
+            log.info("applied %d index events in %.2f s", len(docs), time.monotonic() - started)
         settled = utcnow() - LAG
         advance = cursor
         for i, _p, created in events:
@@ -145,7 +148,7 @@ class IndexFollower:
 class FollowerThread(threading.Thread):
     """Runs an IndexFollower every *interval* seconds in `casefile run`."""
 
-    def __init__(self, cf: Casefile, interval: float = 0.5):
+    def __init__(self, cf: Casefile, interval: float = 0.25):
         super().__init__(name="casefile-index-follow", daemon=True)
         self.follower = IndexFollower(cf)
         self.interval = interval

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.access.policy import Principal, search_scope
 from app.casefiles.models import Attachment
+from app.common.text import check_text
 from app.container import Casefile
 from app.drafting.models import IssuedDocument
 from app.errors import ValidationFailed
@@ -143,8 +144,11 @@ def search_query(
     doc_types = frozenset(t for t in types if t)  # checked against the registry when run
     if sort not in ("relevance", "date", "", None):
         raise _invalid("sort", "排序", "应为 relevance（相关度）或 date（日期）")
+    text = check_text(text, "q", "检索式")
+    reviewer = check_text(reviewer, "reviewer", "审核人")
+    conclusion = check_text(conclusion, "conclusion", "审查结论")
     return SearchQuery(
-        text=(text or "")[:500],
+        text=text[:500],
         doc_types=doc_types,
         units=frozenset(u for u in units if u),
         year_from=_year(year_from, "year_from") if year_from not in (None, "") else _year(year, "year"),

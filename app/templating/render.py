@@ -63,8 +63,10 @@ def _display(spec: FieldSpec, value: Any) -> Any:
     if t == "date":
         return chinese_date(value)
     if t == "daterange":
-        start, end = chinese_date(value["start"]), chinese_date(value["end"])
-        return {"start": start, "end": end, "text": f"{start}至{end}"}
+        # a draft may hold one date of the two so far
+        start = chinese_date(value["start"]) if value.get("start") else ""
+        end = chinese_date(value["end"]) if value.get("end") else ""
+        return {"start": start, "end": end, "text": f"{start}至{end}" if start and end else ""}
     if t == "money":
         return money_display(value)
     if t == "integer":

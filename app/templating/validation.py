@@ -1,7 +1,13 @@
 """Validate raw form/API/CLI input against a TemplateSchema.
 
-`validate()` returns the clean, canonical data (what a draft version stores) and a dict of
-field path → Chinese message. Nothing is written anywhere when errors is non-empty.
+`check()` returns the clean, canonical data (what a draft version stores), the malformed values
+(field path → Chinese message) and what is still missing for the document to be complete. A
+draft may be saved with fields missing but never with a malformed value; submission needs both
+empty. `validate()` is the strict form: missing fields count as errors.
+
+Unambiguous easy input is normalised here, once, for the web, the API and the CLI alike
+(full-width digits, half-width brackets in a 案号, a lower-case 统一社会信用代码); the rest is
+refused with the reason. Every text value goes through app.common.text's one rule.
 """
 
 from __future__ import annotations
@@ -9,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stdnum.cn import uscc
 
+from app.common.text import one_line, text_problem
 from app.templating.references import References, reference_error
 from app.templating.schema import REFERENCE_TYPES, FieldSpec, TemplateSchema
 
@@ -34,21 +42,41 @@ DATE_RES = (
 MONEY_MAX = Decimal("999999999999.99")
 
 
+REQUIRED = "此项为必填项"
+BOTH_DATES = "请同时填写开始日期和结束日期"
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# a year in any bracket a keyboard offers: （2026） (2026) 〔2026〕 [2026] 【2026】 ［2026］ ｛
+YEAR_IN_BRACKETS = re.compile(r"[(（\[［【〔]\s*((?:19|20)\d{2})\s*[)）\]］】〕]")
+
+
 class _Invalid(Exception):
     def __init__(self, message: str):
         self.message = message
 
 
-def _bad_chars(value: str, multiline: bool) -> bool:
-    for ch in value:
-        cat = unicodedata.category(ch)
-        if ch in "\n\r\t" and multiline:
-            continue
-        if ch == "\t":
-            continue
-        if cat in {"Cc", "Cs", "Co", "Cn"} or ch in "\ufffe\uffff":
-            return True
-    return False
+@dataclass
+class Checked:
+    """What check() found: the clean data, the malformed values (a draft cannot be saved with
+    any) and what is missing (a draft cannot be submitted with any), by field path; `filled`
+    and `total` count the required fields in play (已填写 filled/total 项)."""
+
+    clean: dict
+    errors: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    filled: int = 0
+    total: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors and not self.missing
+
+
+@dataclass
+class _State:
+    errors: dict[str, str]
+    missing: dict[str, str]
+    refs: References | None
+    draft: bool  # keep values whose show_if cannot be decided yet (its field still empty)
 
 
 def parse_date(value: Any) -> dt.date:
@@ -65,25 +93,33 @@ def parse_date(value: Any) -> dt.date:
     raise _Invalid("日期无效，请按“2026-11-03”的格式填写")
 
 
-def _empty(value: Any) -> bool:
-    return (
-        value is None
-        or value == ""
-        or value == []
-        or value == {}
-        or (isinstance(value, str) and not value.strip())
-    )
+def blank(value: Any) -> bool:
+    """Nothing entered: None, empty or blank text, an unchecked box, or a list or mapping whose
+    every entry is blank (an empty row, a date range with neither date)."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return all(blank(v) for v in value)
+    if isinstance(value, dict):
+        return all(blank(v) for v in value.values())
+    return False
 
 
 def _text(spec: FieldSpec, value: Any) -> str:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise _Invalid("应为文字")
     text = str(value)
-    multiline = spec.type == "textarea"
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.strip() if multiline else " ".join(text.split())
-    if _bad_chars(text, multiline):
-        raise _Invalid("含有不可打印的控制字符，请删除后重新填写")
+    problem = text_problem(text)  # before any whitespace is folded: U+001F is no space
+    if problem:
+        raise _Invalid(problem)
+    if spec.type == "textarea":
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    else:
+        text = one_line(text)
+    if spec.format:
+        text = _normalise(spec.format, text)
     if len(text) > spec.effective_max_length:
         raise _Invalid(f"不能超过{spec.effective_max_length}个字（现有{len(text)}个）")
     if spec.min_length is not None and len(text) < spec.min_length:
@@ -92,6 +128,28 @@ def _text(spec: FieldSpec, value: Any) -> str:
         raise _Invalid(spec.pattern_message or "格式不正确")
     if spec.format:
         _check_format(spec.format, text)
+    return text
+
+
+def _normalise(fmt: str, text: str) -> str:
+    """The canonical form of what is unambiguous: ASCII digits, no spaces inside a code, an
+    upper-case 统一社会信用代码, a 案号's year in full-width parentheses and an arbitration
+    number's in 〔〕."""
+    text = text.translate(FULL_WIDTH_DIGITS)
+    if fmt == "uscc":
+        return unicodedata.normalize("NFKC", text).replace(" ", "").upper()
+    if fmt == "lawyer_licence":
+        return text.replace(" ", "")
+    if fmt == "phone":
+        return text.replace(" ", "").replace("－", "-").replace("—", "-")
+    if fmt == "court_case_number":
+        text = text.replace(" ", "")
+        court = YEAR_IN_BRACKETS.sub(r"（\1）", text, count=1)
+        if COURT_CASE_RE.match(court):
+            return court
+        arbitration = YEAR_IN_BRACKETS.sub(r"〔\1〕", text, count=1)
+        if ARBITRATION_CASE_RE.match(arbitration):
+            return arbitration
     return text
 
 
@@ -169,25 +227,30 @@ def _reference(spec: FieldSpec, value: Any, refs: References | None) -> str:
     return text
 
 
-def _clean_value(
-    spec: FieldSpec, value: Any, errors: dict, path: str, refs: References | None = None
-) -> Any:
+def _daterange(value: Any, state: _State, path: str) -> dict:
+    """Both dates, or (while drafting) the one given so far, with the other one missing."""
+    if not isinstance(value, dict) or set(value) - {"start", "end"}:
+        raise _Invalid("应填写起止日期")
+    start = None if blank(value.get("start")) else parse_date(value["start"])
+    end = None if blank(value.get("end")) else parse_date(value["end"])
+    if start is None or end is None:
+        state.missing[path] = BOTH_DATES
+        return {"start": start and start.isoformat(), "end": end and end.isoformat()}
+    if end < start:
+        raise _Invalid("结束日期不能早于开始日期")
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def _clean_value(spec: FieldSpec, value: Any, state: _State, path: str) -> Any:
     t = spec.type
     if t in {"text", "textarea"}:
         return _text(spec, value)
     if t in REFERENCE_TYPES:
-        return _reference(spec, value, refs)
+        return _reference(spec, value, state.refs)
     if t == "date":
         return parse_date(value).isoformat()
     if t == "daterange":
-        if not isinstance(value, dict):
-            raise _Invalid("应填写起止日期")
-        if _empty(value.get("start")) or _empty(value.get("end")):
-            raise _Invalid("请同时填写开始日期和结束日期")
-        start, end = parse_date(value["start"]), parse_date(value["end"])
-        if end < start:
-            raise _Invalid("结束日期不能早于开始日期")
-        return {"start": start.isoformat(), "end": end.isoformat()}
+        return _daterange(value, state, path)
     if t == "money":
         return _money(spec, value)
     if t == "integer":
@@ -195,13 +258,15 @@ def _clean_value(
     if t == "boolean":
         return _boolean(value)
     if t == "choice":
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise _Invalid(f"请从以下选项中选择：{'、'.join(spec.options)}")
         text = str(value).strip()
         if text not in spec.options:
             raise _Invalid(f"请从以下选项中选择：{'、'.join(spec.options)}")
         return text
     if t == "multichoice":
         items = value if isinstance(value, list) else [value]
-        chosen = [str(v).strip() for v in items if not _empty(v)]
+        chosen = [str(v).strip() for v in items if not blank(v)]
         wrong = [v for v in chosen if v not in spec.options]
         if wrong:
             raise _Invalid(f"“{'、'.join(wrong)}”不是可选项；可选：{'、'.join(spec.options)}")
@@ -210,82 +275,104 @@ def _clean_value(
     if t == "list":
         if not isinstance(value, list):
             raise _Invalid("应为多项列表")
+        # blank rows never count: they are dropped before the rows are numbered, so a path
+        # (list.2.name) names the row as it is stored and shown again
+        value = [row for row in value if not blank(row)]
+        if spec.max_items is not None and len(value) > spec.max_items:
+            raise _Invalid(f"最多只能填写{spec.max_items}项")
         rows = []
         for i, row in enumerate(value):
             if spec.fields:
                 if not isinstance(row, dict):
-                    errors[f"{path}.{i}"] = "每一项应包含各栏内容"
+                    state.errors[f"{path}.{i}"] = "每一项应包含各栏内容"
                     continue
-                if all(_empty(row.get(sub.name)) for sub in spec.fields):
-                    continue  # a blank row in the form
-                clean_row = _clean_fields(spec.fields, row, errors, f"{path}.{i}.", refs)
-                rows.append(clean_row)
+                rows.append(_clean_fields(spec.fields, row, state, f"{path}.{i}."))
             else:
-                if _empty(row):
-                    continue
                 item_spec = FieldSpec(name="item", label=spec.label, type="text",
                                       max_length=spec.max_length or 2000)  # fmt: skip
                 try:
                     rows.append(_text(item_spec, row))
                 except _Invalid as exc:
-                    errors[f"{path}.{i}"] = f"第{i + 1}项：{exc.message}"
+                    state.errors[f"{path}.{i}"] = f"第{i + 1}项：{exc.message}"
         if spec.min_items is not None and len(rows) < spec.min_items:
-            raise _Invalid(f"至少需要填写{spec.min_items}项")
-        if spec.max_items is not None and len(rows) > spec.max_items:
-            raise _Invalid(f"最多只能填写{spec.max_items}项")
+            state.missing[path] = f"至少需要填写{spec.min_items}项"
         return rows
     raise _Invalid(f"未知的字段类型 {t}")
 
 
+def _undecided(name: str, specs: tuple[FieldSpec, ...], clean: dict) -> bool:
+    """A required field a condition depends on is still empty: the draft keeps what depends on
+    it (it cannot be submitted before the field is filled, and then the condition decides)."""
+    controller = next((s for s in specs if s.name == name), None)
+    return controller is not None and controller.required and blank(clean.get(name))
+
+
 def _clean_fields(
-    specs: tuple[FieldSpec, ...],
-    data: dict,
-    errors: dict,
-    prefix: str = "",
-    refs: References | None = None,
+    specs: tuple[FieldSpec, ...], data: dict, state: _State, prefix: str = ""
 ) -> dict:
     clean: dict[str, Any] = {}
     for spec in specs:
         path = prefix + spec.name
         if spec.show_if is not None and not spec.show_if.holds(clean):
-            continue  # conditional field not in play: dropped, never required
+            if not (state.draft and _undecided(spec.show_if.field, specs, clean)):
+                continue  # conditional field not in play: dropped, never required
         value = data.get(spec.name, spec.default)
-        if _empty(value):
-            if spec.required:
-                errors[path] = "此项为必填项"
-            elif spec.type in {"list", "multichoice"}:
+        if blank(value):
+            if spec.required and (spec.show_if is None or spec.show_if.holds(clean)):
+                state.missing[path] = REQUIRED
+            if spec.type in {"list", "multichoice"}:
                 clean[spec.name] = []
             elif spec.type == "boolean":
                 clean[spec.name] = False
             continue
         try:
-            clean[spec.name] = _clean_value(spec, value, errors, path, refs)
+            clean[spec.name] = _clean_value(spec, value, state, path)
         except _Invalid as exc:
-            errors[path] = exc.message
+            state.errors[path] = exc.message
     for spec in specs:
         if spec.after and spec.name in clean and spec.after in clean:
             other = next(s for s in specs if s.name == spec.after)
-            if clean[spec.name] < clean[spec.after]:
-                errors[prefix + spec.name] = f"“{spec.label}”不能早于“{other.label}”"
+            mine, theirs = clean[spec.name], clean[spec.after]
+            comparable = isinstance(mine, (str, int)) and type(mine) is type(theirs)
+            if comparable and mine < theirs:
+                state.errors[prefix + spec.name] = f"“{spec.label}”不能早于“{other.label}”"
     return clean
+
+
+def check(
+    schema: TemplateSchema, data: Any, refs: References | None = None, *, draft: bool = False
+) -> Checked:
+    """Clean `data`, sorting what is wrong into malformed values and missing ones.
+
+    `draft`: a value whose show_if condition cannot be decided yet (the field it depends on is
+    still empty) is kept rather than dropped, so saving half a form loses nothing typed."""
+    if not isinstance(data, dict):
+        return Checked({}, {"_": "提交的数据应为字段名到取值的映射（JSON 对象）"})
+    state = _State({}, {}, refs, draft)
+    known = {f.name for f in schema.fields}
+    for key in data:
+        if key not in known:
+            state.errors[str(key)[:64]] = f"未知字段“{str(key)[:64]}”：此模板没有这一栏"
+    clean = _clean_fields(schema.fields, data, state)
+    in_play = [
+        f.name
+        for f in schema.fields
+        if f.required and (f.show_if is None or f.show_if.holds(clean))
+    ]
+    short = {path.split(".", 1)[0] for path in state.missing}
+    filled = sum(1 for name in in_play if name not in short)
+    return Checked(clean, state.errors, state.missing, filled, len(in_play))
 
 
 def validate(
     schema: TemplateSchema, data: Any, refs: References | None = None
 ) -> tuple[dict, dict[str, str]]:
-    """Return (clean data, errors). Unknown keys are reported, not silently dropped.
+    """Return (clean data, errors), missing fields among the errors: the strict check.
 
     `refs` says what reference fields (unit, user, adviser) may name now; without it only
-    their text is checked."""
-    if not isinstance(data, dict):
-        return {}, {"_": "提交的数据应为字段名到取值的映射（JSON 对象）"}
-    errors: dict[str, str] = {}
-    known = {f.name for f in schema.fields}
-    for key in data:
-        if key not in known:
-            errors[str(key)[:64]] = f"未知字段“{str(key)[:64]}”：此模板没有这一栏"
-    clean = _clean_fields(schema.fields, data, errors, refs=refs)
-    return clean, errors
+    their text is checked. Unknown keys are reported, not silently dropped."""
+    found = check(schema, data, refs)
+    return found.clean, found.missing | found.errors
 
 
 def describe_errors(schema: TemplateSchema, errors: dict[str, str]) -> list[dict[str, str]]:

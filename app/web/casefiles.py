@@ -76,13 +76,15 @@ def new():
 
 @bp.get("/casefiles/<int:case_id>")
 @login_required
-def show(case_id: int):
+def show(case_id: int, close_problems: list[dict] | None = None, status: int = 200):
     with cf().db.write() as s:
         view = service.open_case_file(s, g.principal, case_id, via="web", remote_addr=remote_addr())
         _ = view.case.creator.name
         return render_template("casefile.html", case=view.case, items=view.items,
                                refs=view.references, roles=ROLES, editable=view.may_edit,
-                               closable=view.may_close, hidden=view.hidden)  # fmt: skip
+                               closable=view.may_close, hidden=view.hidden,
+                               close_problems=close_problems or [],
+                               close_confirmation=service.CLOSE_CONFIRMATION), status  # fmt: skip
 
 
 def _may(case_id: int, action: str) -> None:
@@ -155,13 +157,101 @@ def close(case_id: int):
     try:
         with cf().db.write() as s:
             refs = service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
-                                           default_fonds=cf().settings.fonds_code)  # fmt: skip
+                                           default_fonds=cf().settings.fonds_code,
+                                           confirmed=request.form.get("confirm") == "1")  # fmt: skip
             flash(
                 f"案卷已归档，共 {len(refs)} 件，档号 {refs[0].reference} 至 {refs[-1].reference}",
                 "ok",
             )
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
+    except WorkflowError as exc:
+        if any(e.get("field") != "confirm" for e in exc.errors):  # what to fill in, with links
+            return show(case_id, close_problems=exc.errors, status=exc.status)
+        flash(exc.message, "error")
+    return _redirect_back(case_id)
+
+
+@bp.route("/casefiles/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int):
+    """The case file's description (title, kind, people, dates, retention, note) until closing."""
+    _may(case_id, "casefile.edit")
+    errors, form = {}, request.form
+    if request.method == "POST":
+        fields = ("title", "kind", "responsible", "retention", "note", *service.DATE_FIELDS)
+        try:
+            with cf().db.write() as s:
+                service.update_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
+                                         **{k: form.get(k, "") for k in fields})  # fmt: skip
+        except Forbidden:
+            raise
+        except WorkflowError as exc:
+            flash(exc.message, "error")
+            errors = {e["field"]: e["message"] for e in exc.errors}
+        else:
+            flash("案卷信息已保存。", "ok")
+            return _redirect_back(case_id)
+    with cf().db.read() as s:
+        case = _case(s, case_id)
+        values = {
+            k: getattr(case, k) or ""
+            for k in ("title", "kind", "responsible", "retention", "note", *service.DATE_FIELDS)
+        }
+        values |= {k: v for k, v in form.items() if k in values}  # fmt: skip
+        return render_template("casefile_edit.html", case=case, values=values, errors=errors,
+                               kinds=KINDS, retention=RETENTION, dates=service.DATE_FIELDS), (
+            422 if errors else 200)  # fmt: skip
+
+
+@bp.route("/casefiles/<int:case_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(case_id: int, item_id: int):
+    """An item's catalogue entry (题名, 责任者, 日期, 文号, 材料类别) until closing."""
+    _may(case_id, "casefile.edit")
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            with cf().db.write() as s:
+                service.update_item(s, g.principal, case_id, item_id, remote_addr=remote_addr(),
+                                    **{k: form.get(k, "") for k in service.ITEM_FIELDS})  # fmt: skip
+        except Forbidden:
+            raise
+        except WorkflowError as exc:
+            flash(exc.message, "error")
+            errors = {e["field"]: e["message"] for e in exc.errors}
+        else:
+            flash("材料信息已保存。", "ok")
+            return redirect(url_for("casefiles.show", case_id=case_id) + f"#item-{item_id}")
+    with cf().db.read() as s:
+        case = _case(s, case_id)
+        view = service.case_file_contents(s, g.principal, case)
+        item = next((i for i in view.items if i.id == item_id), None)
+        if item is None or item.id in view.hidden:
+            abort(404)
+        values = {k: getattr(item, k) or "" for k in service.ITEM_FIELDS}
+        values |= {k: v for k, v in form.items() if k in values}
+        return render_template("casefile_item_edit.html", case=case, item=item, values=values,
+                               errors=errors, roles=ROLES), (422 if errors else 200)  # fmt: skip
+
+
+@bp.post("/casefiles/<int:case_id>/items/<int:item_id>/<any(remove, up, down):op>")
+@login_required
+def change_item(case_id: int, item_id: int, op: str):
+    """Remove an item, or move it one place up or down, until closing."""
+    _may(case_id, "casefile.edit")
+    try:
+        with cf().db.write() as s:
+            if op == "remove":
+                service.remove_item(s, g.principal, case_id, item_id, remote_addr())
+                flash("已从案卷中移除该件；原文书或文件仍保存在档案库中。", "ok")
+            else:
+                current = service.case_file_contents(s, g.principal, _case(s, case_id))
+                position = next((i.position for i in current.items if i.id == item_id), 0)
+                target = position - 1 if op == "up" else position + 1
+                service.move_item(s, g.principal, case_id, item_id, target, remote_addr())
+    except Forbidden:
+        raise
     except WorkflowError as exc:
         flash(exc.message, "error")
     return _redirect_back(case_id)

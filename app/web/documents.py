@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, g, render_template, send_file
+from flask import Blueprint, g, jsonify, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from app import audit
@@ -12,6 +12,7 @@ from app.access.policy import can
 from app.drafting import documents, drafts
 from app.drafting.models import IssuedDocument
 from app.drafting.slip import slip_for_document
+from app.errors import ValidationFailed
 from app.identity.models import User
 from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
@@ -25,17 +26,49 @@ bp = Blueprint("documents", __name__)
 PER_PAGE = 30
 
 
+def list_filters(s, action: str) -> tuple[documents.DocumentFilter, dict]:
+    """The list filter from the query string, and what the filter bar needs to show it; a bad
+    value is shown at the bar (the list then stays unfiltered)."""
+    args = request.args
+    try:
+        filters, errors = documents.document_filter(
+            s, doc_type=args.get("type"), unit=args.get("unit"), year=args.get("year"),
+            sort=args.get("sort"),
+        ), []  # fmt: skip
+    except ValidationFailed as exc:
+        filters, errors = documents.DocumentFilter(), exc.errors
+    context = {"filters": filters, "filter_errors": errors, "args": args, "action": action,
+               "choices": documents.filter_choices(s), "sort_labels": documents.SORT_LABELS}  # fmt: skip
+    return filters, context
+
+
 @bp.get("/documents")
 @login_required
 def index():
     require("document.read")
     page = page_arg()
     with cf().db.read() as s:
-        listing = documents.list_documents(s, g.principal, page, PER_PAGE)
+        filters, context = list_filters(s, url_for("documents.index"))
+        listing = documents.list_documents(s, g.principal, page, PER_PAGE, filters)
         docs, total = listing.documents, listing.total
+        query = {
+            k: v for k, v in request.args.items() if k in {"type", "unit", "year", "sort"} and v
+        }
         return render_template(
-            "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE
-        )
+            "documents.html", docs=docs, page=page, total=total, per_page=PER_PAGE, query=query,
+            **context,
+        ), (400 if context["filter_errors"] else 200)  # fmt: skip
+
+
+@bp.get("/documents/lookup")
+@login_required
+def lookup():
+    """The picker's answers as you type (JSON): documents this user may read whose number (any
+    bracket style) or title holds `q`, through the documents service's list rule."""
+    with cf().db.read() as s:
+        found = documents.lookup_documents(s, g.principal, request.args.get("q", ""), limit=10)
+        return jsonify([{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.name,
+                         "issue_date": d.issue_date.isoformat()} for d in found])  # fmt: skip
 
 
 def _readable(s, doc_id: int, action: str = "document.read") -> IssuedDocument:

@@ -23,7 +23,7 @@ from app.identity.models import Unit
 from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
-from app.web.forms import form_to_data, rows_for_form
+from app.web.forms import blank_row, form_to_data, row_action, rows_for_form
 from app.web.nav import require
 
 bp = Blueprint("drafts", __name__)
@@ -104,22 +104,37 @@ def _reference_choices(tpl, units, unit_code: str) -> dict[str, list]:
         return {key: refs.choices(spec) for key, spec in specs}
 
 
-def _form_page(tpl, data, errors, units, unit_code, action, extra_rows=None, draft=None,
-               co_sign=()):  # fmt: skip
-    extra_rows = extra_rows or {}
+def _form_page(tpl, data, errors, units, unit_code, action, draft=None, co_sign=(),
+               error_list=(), message="", progress=None):  # fmt: skip
+    """The draft form; `error_list` (field, label, message) feeds the error summary at the top,
+    `progress` the 已填写 line (a draft being edited, or a form sent back)."""
+    missing = drafts.missing_fields(tpl, progress) if progress is not None else []
     return render_template(
         "draft_form.html", tpl=tpl, data=data, errors=errors, units=units, unit_code=unit_code,
-        action=action, draft=draft, rows_for_form=rows_for_form, extra_rows=extra_rows,
+        action=action, draft=draft, rows_for_form=rows_for_form, blank_row=blank_row,
         co_sign_choices=_co_sign_choices(tpl), co_sign=set(co_sign),
-        ref_choices=_reference_choices(tpl, units, unit_code),
+        ref_choices=_reference_choices(tpl, units, unit_code), returned=_returned(draft),
+        error_list=list(error_list), message=message, progress=progress, missing=missing,
     )  # fmt: skip
 
 
-def _add_row_request(tpl) -> dict[str, int]:
-    target = request.form.get("add_row")
-    if target and tpl.schema.field(target) and tpl.schema.field(target).type == "list":
-        return {target: 1}
-    return {}
+def _returned(draft: Draft | None):
+    """The return the drafter is answering, shown at the top of the edit form."""
+    if draft is None:
+        return None
+    with cf().db.read() as s:
+        return drafts.return_notice(cf(), s, s.get(Draft, draft.id))
+
+
+def _refused_page(tpl, data, exc: WorkflowError, units, unit_code, action, **kwargs):
+    """The form again with what was refused: each field's reason beside it and all of them in
+    the summary; the web's 422 (bad input) or 409 (a conflict)."""
+    if not exc.errors:
+        flash(exc.message, "error")  # nothing to point at: the reason on its own
+    page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code, action,
+                      error_list=exc.errors, message=exc.message,
+                      progress=drafts.progress(tpl, data), **kwargs)  # fmt: skip
+    return page, exc.status
 
 
 @bp.route("/drafts/new/<template_id>", methods=["GET", "POST"])
@@ -134,14 +149,14 @@ def new(template_id: str):
     if not units:
         raise Forbidden("您在任何单位都没有起草文书的权限")
     unit_code = request.form.get("unit") or units[0].code
+    action = url_for(".new", template_id=template_id)
     if request.method == "GET":
-        return _form_page(tpl, {}, {}, units, unit_code, url_for(".new", template_id=template_id))
-    data = form_to_data(tpl.schema, request.form)
+        return _form_page(tpl, {}, {}, units, unit_code, action)
     co_sign = request.form.getlist("co_sign_units")
-    extra = _add_row_request(tpl)
-    if extra:
-        return _form_page(tpl, data, {}, units, unit_code,
-                          url_for(".new", template_id=template_id), extra, co_sign=co_sign)  # fmt: skip
+    moved = row_action(tpl.schema, request.form)
+    if moved is not None:
+        return _form_page(tpl, moved, {}, units, unit_code, action, co_sign=co_sign)
+    data = form_to_data(tpl.schema, request.form)
     try:
         with cf().db.write() as s:
             draft = drafts.create_draft(
@@ -153,10 +168,7 @@ def new(template_id: str):
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        flash(exc.message, "error")
-        page = _form_page(tpl, data, _errors_by_field(exc), units, unit_code,
-                          url_for(".new", template_id=template_id), co_sign=co_sign)  # fmt: skip
-        return page, exc.status
+        return _refused_page(tpl, data, exc, units, unit_code, action, co_sign=co_sign)
     flash("草稿已保存。" + ("已提交审核。" if request.form.get("submit_now") else ""), "ok")
     return redirect(url_for(".show", draft_id=draft_id))
 
@@ -192,16 +204,31 @@ def show(draft_id: int):
         _ = draft.unit.name, draft.creator.name
         units = {u.id: u.name for u in s.scalars(select(Unit))}
         co_sign = [units[u] for u in drafts.co_sign_unit_ids(s, version)]
-        mine = [st for st in history_ if st.user_id == p.user.id and st.decision != "submit"]
+        mine = [st for st in history_ if st.user_id == p.user.id
+                and st.decision not in {"submit", "withdraw"}]  # fmt: skip
+        may_edit = can(s, p, "draft.edit", draft)
+        progress = (
+            drafts.completeness(cf(), s, draft, version)
+            if draft.status in {"draft", "returned"}
+            else None
+        )
         return render_template(
             "draft.html", draft=draft, tpl=tpl, version=version, states=states, pending=pending,
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
             why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
             opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
-            may_edit=can(s, p, "draft.edit", draft), may_submit=can(s, p, "draft.submit", draft)
+            may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},
             may_issue=draft.status == "approved" and can(s, p, "draft.issue", draft),
-            fields=tpl.schema.fields, step_labels={st.name: st.label for st in tpl.schema.review_chain},
+            fields=tpl.schema.fields,
+            step_labels={st.name: st.label for st in tpl.schema.review_chain},
+            returned=drafts.return_notice(cf(), s, draft),
+            may_withdraw=may_edit and not drafts.withdraw_refusal(draft, states),
+            may_delete=may_edit and not drafts.delete_refusal(s, draft),
+            approve_confirmation=drafts.APPROVE_CONFIRMATION,
+            issue_confirmation=drafts.ISSUE_CONFIRMATION,
+            progress=progress,
+            missing=drafts.missing_fields(tpl, progress) if progress is not None else [],
         )  # fmt: skip
 
 
@@ -219,16 +246,17 @@ def edit(draft_id: int):
         current_co_sign = [codes[u] for u in drafts.co_sign_unit_ids(s, version)]
         units = [draft.unit]
         _ = draft.unit.name
+        progress = drafts.completeness(cf(), s, draft, version)
     action = url_for(".edit", draft_id=draft_id)
     if request.method == "GET":
         return _form_page(tpl, current, {}, units, draft.unit.code, action, draft=draft,
-                          co_sign=current_co_sign)  # fmt: skip
-    data = form_to_data(tpl.schema, request.form)
+                          co_sign=current_co_sign, progress=progress)  # fmt: skip
     co_sign = request.form.getlist("co_sign_units") if _co_sign_choices(tpl) else None
-    extra = _add_row_request(tpl)
-    if extra:
-        return _form_page(tpl, data, {}, units, draft.unit.code, action, extra, draft=draft,
+    moved = row_action(tpl.schema, request.form)
+    if moved is not None:
+        return _form_page(tpl, moved, {}, units, draft.unit.code, action, draft=draft,
                           co_sign=co_sign or ())  # fmt: skip
+    data = form_to_data(tpl.schema, request.form)
     try:
         with cf().db.write() as s:
             drafts.edit_draft(cf(), s, g.principal, draft_id, data, remote_addr(), co_sign)
@@ -237,11 +265,8 @@ def edit(draft_id: int):
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        flash(exc.message, "error")
-        return _form_page(
-            tpl, data, _errors_by_field(exc), units, draft.unit.code, action, draft=draft,
-            co_sign=co_sign or (),
-        ), exc.status  # fmt: skip
+        return _refused_page(tpl, data, exc, units, draft.unit.code, action, draft=draft,
+                             co_sign=co_sign or ())  # fmt: skip
     if request.form.get("submit_now"):
         flash("已保存为新版本并重新提交审核。各审核环节将对新版本重新审核。", "ok")
     else:
@@ -256,10 +281,13 @@ def _opinion_upload() -> OpinionFile | None:
     return OpinionFile(upload.filename, upload.read(MAX_OPINION_BYTES + 1))
 
 
-@bp.post("/drafts/<int:draft_id>/<any(submit, approve, return, issue, note):action>")
+@bp.post(
+    "/drafts/<int:draft_id>/<any(submit, approve, return, issue, note, withdraw, delete):action>"
+)
 @login_required
 def act(draft_id: int, action: str):
     comment = request.form.get("comment", "")
+    confirmed = request.form.get("confirm") == "1"  # the checkbox of an irreversible act
     with cf().db.read() as s:
         _visible_draft(s, draft_id)  # 404 for whoever may not read it, before anything else
     try:
@@ -272,8 +300,14 @@ def act(draft_id: int, action: str):
                 message = "已提交审核。"
             elif action == "approve":
                 drafts.approve(cf(), s, g.principal, draft_id, comment, remote_addr(),
-                               opinion=opinion)  # fmt: skip
+                               opinion=opinion, confirmed=confirmed)  # fmt: skip
                 message = "已审核同意。"
+            elif action == "withdraw":
+                drafts.withdraw(cf(), s, g.principal, draft_id, comment, remote_addr())
+                message = "已撤回，草稿回到未提交状态，可修改后重新提交审核。"
+            elif action == "delete":
+                drafts.delete_draft(s, g.principal, draft_id, remote_addr())
+                message = "草稿已删除。"
             elif action == "return":
                 drafts.return_draft(cf(), s, g.principal, draft_id, comment, remote_addr(),
                                     opinion=opinion)  # fmt: skip
@@ -285,18 +319,26 @@ def act(draft_id: int, action: str):
                                 remote_addr(), opinion=opinion)  # fmt: skip
                 message = "补充意见已记录；原意见保持不变。"
             else:
-                doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr())
+                doc = drafts.issue(cf(), s, g.principal, draft_id, remote_addr(),
+                                   confirmed=confirmed)  # fmt: skip
                 message = f"已发文：{doc.number}。发文稿纸已同时生成归档。"
                 doc_id = doc.id
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
-        detail = "；".join(e["message"] for e in exc.errors)
+        # fields the message names already (every missing one at submission) are not repeated
+        detail = "；".join(
+            f"{e['label']}：{e['message']}" if e.get("label") else e["message"]
+            for e in exc.errors
+            if not e.get("label") or e["label"] not in exc.message
+        )
         flash(exc.message + (f"（{detail}）" if detail and detail != exc.message else ""), "error")
         return redirect(url_for(".show", draft_id=draft_id))
     flash(message, "ok")
     if action == "issue":
         return redirect(url_for("documents.show", doc_id=doc_id))
+    if action == "delete":
+        return redirect(url_for("main.home"))
     return redirect(url_for(".show", draft_id=draft_id))
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, current_app, g, render_template, url_for
 
 from app.drafting import documents, drafts
 from app.registers.contracts import contract_reminder
 from app.web.common import cf, login_required
+from app.web.documents import list_filters
 
 bp = Blueprint("main", __name__)
 
@@ -18,14 +19,15 @@ bp = Blueprint("main", __name__)
 def home():
     with cf().db.read() as s:
         q = drafts.queue(s, g.principal, cf())
-        recent = documents.list_documents(s, g.principal, per_page=10).documents
+        filters, context = list_filters(s, url_for("main.home") + "#recent-documents")
+        recent = documents.list_documents(s, g.principal, per_page=10, filters=filters).documents
         for doc in recent:
             _ = doc.unit.name
         for items in q.values():
             for d in items:
                 _ = d.unit.name, d.creator.name
         contracts = contract_reminder(s, g.principal)
-        return render_template("home.html", q=q, recent=recent, contracts=contracts)
+        return render_template("home.html", q=q, recent=recent, contracts=contracts, **context)
 
 
 @bp.get("/favicon.ico")

@@ -1,0 +1,50 @@
+"""Every bench script runs in a tiny form here, so that none of them rots unnoticed (`make
+bench` once failed because bench/issue.py's sample no longer satisfied its template). These
+check that each script runs to the end and prints its figures, and what the figures must say
+whatever the machine: search exact in every class, no outbox event lost. Timings are never
+asserted here; they live in the scripts' output and docs/performance.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_bench(*args: str, timeout: float = 240) -> str:
+    env = {**os.environ, "PYTHONPATH": ""}
+    done = subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_issue_bench():
+    out = run_bench("bench/issue.py", "--n", "2")
+    assert re.search(r"ratio full/bare\s+\d+\.\d+x", out), out
+
+
+def test_search_bench_is_exact_in_every_class():
+    out = run_bench("bench/search.py", "--sizes", "300", "--queries", "2", "--fresh", "1",
+                    "--procs", "1")  # fmt: skip
+    rows = re.findall(r"^(\S[\w+ -]*?)\s+(\d\.\d{3})\s+(\d\.\d{3})\s", out, re.M)
+    assert len(rows) >= 14, out  # every class, for Whoosh and for FTS5
+    assert all(recall == precision == "1.000" for _, recall, precision in rows), out
+
+
+def test_outbox_workers_bench_loses_nothing():
+    out = run_bench("bench/outbox_workers.py", "--events", "20", "--workers", "2", "--kills", "1")
+    assert re.search(r": 0 never handled, [01] handled again", out), out
+
+
+def test_render_benches():
+    out = run_bench("bench/render.py", "--n", "1", "--pdf-n", "1")
+    assert "warm converter" in out and "docs/min" in out, out
+    out = run_bench("bench/render_pdf.py", "-n", "1", "--paragraphs", "2")
+    assert re.search(r"speed-up \(median\): \d", out), out
