@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages casefile needs for PDF renditions (Debian/Ubuntu):
 #   LibreOffice Writer without GUI, its Python UNO bridge, CJK fonts, poppler-utils,
+# Chromium for the browser suite (Playwright cannot download browsers here),
 # and the fontconfig aliases that map template font names (仿宋_GB2312, 方正小标宋简体, 黑体,
 # 楷体_GB2312, 宋体, ...) to the installed CJK fonts (/etc/fonts/conf.d/35-casefile-cjk.conf).
 #
@@ -32,6 +33,7 @@ PACKAGES=(
     fonts-arphic-ukai          # AR PL UKai CN: 楷体
     fontconfig                 # fc-match / fc-cache
     poppler-utils              # pdffonts, pdftoppm (checks and page previews)
+    chromium                   # the browser suite (tests/browser) drives it through Playwright
 )
 
 SUDO=()
@@ -111,6 +113,10 @@ if ! command -v soffice >/dev/null 2>&1; then
 fi
 if ! /usr/bin/python3 -c "import uno" >/dev/null 2>&1; then
     echo "install-system-deps: /usr/bin/python3 cannot import uno (python3-uno)" >&2
+    exit 1
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "install-system-deps: chromium not on PATH after install (the browser suite needs it)" >&2
     exit 1
 fi
 if ((changed)); then

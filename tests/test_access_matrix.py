@@ -81,7 +81,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         web(set()) | {r: 302 for r in DRAFT_READERS},
     ),
     ("documents.index", "GET"): ("/documents", web(READERS, denied=403)),
-    ("documents.lookup", "GET"): ("/documents/lookup?q=委托", web(EVERYONE)),  # the picker
+    ("documents.lookup", "GET"): (
+        "/documents/lookup?q=委托",
+        web(READERS, denied=403),
+    ),  # the picker
     ("documents.show", "GET"): ("/documents/{doc}", web(DOC_READERS)),
     ("documents.download", "GET"): ("/documents/{doc}/download", web(DOC_READERS)),
     ("documents.download_pdf", "GET"): ("/documents/{doc}/pdf", web(DOC_READERS)),

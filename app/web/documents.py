@@ -65,6 +65,7 @@ def index():
 def lookup():
     """The picker's answers as you type (JSON): documents this user may read whose number (any
     bracket style) or title holds `q`, through the documents service's list rule."""
+    require("document.read")
     with cf().db.read() as s:
         found = documents.lookup_documents(s, g.principal, request.args.get("q", ""), limit=10)
         return jsonify([{"id": d.id, "number": d.number, "title": d.title, "unit": d.unit.name,
