@@ -38,11 +38,13 @@ EXTENSIONS = {"pdf", "docx", "xlsx", "csv", "zip", "ofd", "jpg", "jpeg", "png", 
 # - checksums (lower-case hex) and identifiers in capitals with digits (档号, licence numbers);
 HEX = re.compile(r"(?=[0-9a-f]*[0-9])[0-9a-f]{8,64}")
 IDENTIFIER = re.compile(r"(?=.*[0-9])[A-Z0-9][A-Z0-9·\-]*")
+# - e-mail addresses (a user's own, for reminders);
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
 # - on the administrator's pages, the identifiers an administrator types to manage things:
 #   user names, unit codes and template ids of this store (see ADMIN_WORDS below).
 ADMIN_PAGES = "/admin/"
 
-TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-·@]*(?:\.[A-Za-z0-9_\-]+)*")
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-·@]*(?:\.[A-Za-z0-9_\-@]+)*")
 SKIP = re.compile(
     r"(\.(pdf|docx|zip|csv|ico|svg|css|js|png)$)|/download|format=xlsx|^/static/|^/api/|^/logout"
 )
@@ -66,6 +68,8 @@ def leaks(text: str, admin_words: set[str]) -> set[str]:
         if sum(c.isascii() and c.isalpha() for c in token) < 3:
             continue
         if token in FORMATS or HEX.fullmatch(token) or IDENTIFIER.fullmatch(token):
+            continue
+        if EMAIL.fullmatch(token):
             continue
         if token.rsplit(".", 1)[-1].lower() in EXTENSIONS and (
             "." in token or text[m.start() - 1 : m.start()] == "."
@@ -177,3 +181,4 @@ def test_the_allow_list_catches_what_it_must():
         "year_from", "None", "casefile", "verify",
     }  # fmt: skip
     assert leaks("用户 zr-clerk", {"zr-clerk"}) == set()
+    assert leaks("邮箱：li.wen@wuyang.gov.cn", set()) == set()

@@ -51,7 +51,6 @@ ACTION_LABELS = {
     "casefile.edit": "修改案卷",
     "casefile.add": "归入案卷",
     "casefile.remove": "移出案卷",
-    "casefile.reorder": "调整卷内顺序",
     "casefile.move": "调整卷内顺序",
     "casefile.item_edit": "修改卷内文件信息",
     "casefile.close": "归档",
@@ -230,6 +229,15 @@ DETAIL_LABELS = {
     "lawyer_unit": "承办人单位",
     "licence": "公职律师证号",
     "specialty": "专长",
+    "position": "序号",
+    "responsible": "责任者",
+    "doc_date": "日期",
+    "doc_number": "文号",
+    "versions": "版本",
+    "received_on": "收文日期",
+    "reviewed_on": "审查日期",
+    "meeting_on": "会议审议日期",
+    "decided_on": "决定日期",
 }
 VALUE_LABELS: dict[str, str] = {
     "web": "网页",
@@ -249,6 +257,7 @@ VALUE_LABELS: dict[str, str] = {
     "expired": "已到期",
     "open": "整理中",
     "closed": "已归档",
+    "withdraw": "撤回",
     **ROLE_LABELS,
     **KINDS,
     **RETENTION,
@@ -322,7 +331,9 @@ def value_text(
     if key in CODE_KEYS:
         family = FAMILY_VALUE_LABELS.get(action.split(".", 1)[0], {})
         return family.get(text) or VALUE_LABELS.get(text, text)
-    return names.get(text, text) if key in {"step", "template"} else text
+    if key in {"step", "template"}:
+        return names.get(text) or VALUE_LABELS.get(text, text)
+    return text
 
 
 def detail_text(
