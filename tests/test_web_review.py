@@ -21,6 +21,9 @@ def _form_data(data: dict) -> dict:
     for key, value in data.items():
         if isinstance(value, list):
             for i, row in enumerate(value):
+                if not isinstance(row, dict):  # a one-value list (抄送, 附件): name.i
+                    flat[f"{key}.{i}"] = row
+                    continue
                 for sub, v in row.items():
                     flat[f"{key}.{i}.{sub}"] = v
         else:
@@ -129,7 +132,10 @@ def test_legality_review_opinion_from_draft_to_issued_with_one_return(app, cf):
     changed = re.findall(r'<p class="(?:changed|added|removed)">(.*?)</p>', hist)
     after = [re.sub(r"<del>.*?</del>|</?ins>", "", line) for line in changed]
     assert after[0] == number and re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", after[1])
-    assert len(changed) == 2  # only the number and the date differ from the approved text
+    # only the number and the date differ from the approved text: the date also in the 版记
+    # (印发日期, issue 15), the line's other words unchanged
+    assert len(changed) == 3 and after[2].endswith(f"{after[1]}印发"), changed
+    assert re.sub(r"<ins>.*?</ins>", "", changed[2]).count("<del>") == 2  # （签发时填写）
     diff = _text(clerk.get(f"/drafts/{draft_id}/history?a=1&b=2"))
     assert "<ins>（《中华人民共和国立法法》第八十条）</ins>" in diff
     # the opinion file is downloadable by those who may read the draft, and nobody else
