@@ -48,3 +48,10 @@ def test_render_benches():
     assert "warm converter" in out and "docs/min" in out, out
     out = run_bench("bench/render_pdf.py", "-n", "1", "--paragraphs", "2")
     assert re.search(r"speed-up \(median\): \d", out), out
+
+
+def test_supervision_bench():
+    out = run_bench("bench/supervision.py", "--units", "4", "--docs", "200", "--records", "100",
+                    "--runs", "2")  # fmt: skip
+    assert re.search(r"^dashboard: p50 \d+ ms, p95 \d+ ms", out, re.M), out
+    assert re.search(r"^ranking: p50 \d+ ms, p95 \d+ ms", out, re.M), out
