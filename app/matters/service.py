@@ -370,15 +370,8 @@ def assign(session: Session, p: Principal, matter_id: int, lawyer, comment: str 
 
 def accept(session: Session, p: Principal, matter_id: int, comment: str = "",
            remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
-    matter = _load(session, p, matter_id, *RIGHTS["accept"])
-    errors: list[dict] = []
-    comment = _text(comment, "comment", "说明", MAX_TEXT, errors)
-    if errors:
-        raise _refuse(errors)
-    _move(matter, "accept")
-    matter.accepted_at = utcnow()
-    _event(session, p, matter, "accept", comment=comment, remote_addr=remote_addr, via=via)
-    return matter
+    return _step_with_comment(session, p, matter_id, "accept", "accepted_at", comment,
+                              remote_addr, via)  # fmt: skip
 
 
 def decline(session: Session, p: Principal, matter_id: int, reason: str,
@@ -452,14 +445,22 @@ def record_progress(cf: Casefile, session: Session, p: Principal, matter_id: int
 
 def close(session: Session, p: Principal, matter_id: int, comment: str = "",
           remote_addr: str = "", via: str = "") -> Matter:  # fmt: skip
-    matter = _load(session, p, matter_id, *RIGHTS["close"])
+    return _step_with_comment(session, p, matter_id, "close", "closed_at", comment,
+                              remote_addr, via)  # fmt: skip
+
+
+def _step_with_comment(session: Session, p: Principal, matter_id: int, act: str, stamp: str,
+                       comment: str, remote_addr: str, via: str) -> Matter:  # fmt: skip
+    """A step that takes only an optional comment (接受指派, 办结): the right, the move, the
+    time it happened (`stamp`) and its event."""
+    matter = _load(session, p, matter_id, *RIGHTS[act])
     errors: list[dict] = []
     comment = _text(comment, "comment", "说明", MAX_TEXT, errors)
     if errors:
         raise _refuse(errors)
-    _move(matter, "close")
-    matter.closed_at = utcnow()
-    _event(session, p, matter, "close", comment=comment, remote_addr=remote_addr, via=via)
+    _move(matter, act)
+    setattr(matter, stamp, utcnow())
+    _event(session, p, matter, act, comment=comment, remote_addr=remote_addr, via=via)
     return matter
 
 
