@@ -5,7 +5,12 @@ render+save, and the median ms of the full issuance path (allocate the number, r
 number and date, write the blob with fsync, record, outbox, audit, commit). Target: full
 issuance ≤ 1.5× bare render.
 
+With `--issuers P`, instead: P processes issue --n approved drafts each at the same time, and the
+numbers must come out gapless (the suite's tests/test_numbering.py runs a short form of this; the
+probe of issue 16 ran 8 × 50 on both engines).
+
     .venv/bin/python bench/issue.py [--n 40] [--template commission-letter] [--database-url URL]
+    .venv/bin/python bench/issue.py --issuers 8 --n 50 [--database-url URL]
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--template", default="commission-letter")
     ap.add_argument("--database-url")
+    ap.add_argument("--issuers", type=int, default=0, help="concurrent issuing processes")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="casefile-bench-"))
@@ -77,13 +83,19 @@ def main() -> None:
         "signatory": "signatory",
     }
     ids = []
+    drafts_needed = args.issuers * args.n if args.issuers else args.n + 3
     with cf.db.write() as s:
-        for _ in range(args.n + 3):
+        for _ in range(drafts_needed):
             d = drafts.create_draft(cf, s, who(s, "clerk"), args.template, data, "FZB")
             drafts.submit(cf, s, who(s, "clerk"), d.id)
             for step in drafts.template_of(cf, s, d).schema.review_chain:
                 drafts.approve(cf, s, who(s, reviewer[step.role]), d.id)
             ids.append(d.id)
+    if args.issuers:
+        cf.close()
+        concurrent_issuance(settings, ids, args.issuers)
+        return
+    with cf.db.read() as s:
         tpl = drafts.template_of(cf, s, s.get(drafts.Draft, ids[0]))
         unit = drafts.unit_context(s.get(drafts.Unit, s.get(drafts.Draft, ids[0]).unit_id))
 
@@ -135,6 +147,45 @@ def main() -> None:
     )
     print(f"ratio full/bare             {f / b:.2f}x   (target ≤ 1.5x)")
     cf.close()
+
+
+def _issue_many(settings, draft_ids, results) -> None:
+    cf = open_casefile(settings)
+    numbers = []
+    for draft_id in draft_ids:
+        with cf.db.write() as s:
+            clerk = principal(s, s.query(User).filter_by(username="clerk").one())
+            numbers.append(drafts.issue(cf, s, clerk, draft_id).number)
+    cf.close()
+    results.put(numbers)
+
+
+def concurrent_issuance(settings, ids: list[int], processes: int) -> None:
+    """`processes` issuers at once over `ids`; prints the rate and whether the numbers are
+    gapless (exit status 1 if not)."""
+    import multiprocessing  # lazy: only this mode starts processes
+    import re  # lazy: only this mode parses numbers
+
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_issue_many, args=(settings, ids[i::processes], results))
+             for i in range(processes)]  # fmt: skip
+    t = time.perf_counter()
+    for p in procs:
+        p.start()
+    numbers = [n for _ in procs for n in results.get(timeout=3600)]
+    for p in procs:
+        p.join(timeout=60)
+    elapsed = time.perf_counter() - t
+    seqs = sorted(int(re.search(r"〕(\d+)号$", n)[1]) for n in numbers)
+    gapless = seqs == list(range(1, len(ids) + 1))
+    engine = "PostgreSQL" if settings.database_url.startswith("postgresql") else "SQLite"
+    print(f"machine: {cpu_model()}, {__import__('os').cpu_count()} cores; engine: {engine}")
+    print(f"{processes} issuers x {len(ids) // processes}: {len(numbers)} documents in "
+          f"{elapsed:.1f} s ({len(numbers) / elapsed:.1f}/s, process start-up included)")  # fmt: skip
+    print(f"numbers gapless: {'yes' if gapless else 'NO'}")
+    if not gapless or any(p.exitcode != 0 for p in procs):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 import yaml
 from argon2 import PasswordHasher
+from demostore import copy_demo_store
 from docx import Document
 from sqlalchemy import select
 
@@ -39,13 +40,25 @@ passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ENGINES = ["sqlite"] if os.environ.get("CASEFILE_TEST_SKIP_PG") == "1" else ["sqlite", "postgresql"]
 
 
+def examples(store: Casefile, sqlite: int, postgresql: int) -> int:
+    """How many random examples a property test draws on this store's engine. The rules under
+    test are the same on both; PostgreSQL's share (locks, triggers, sequences) needs fewer walks,
+    and each costs several times more there."""
+    return sqlite if store.settings.database_url.startswith("sqlite") else postgresql
+
+
 def _pg_conninfo(dbname: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base}/{dbname}"
 
 
+# Test databases commit without waiting for the WAL flush: a commit is visible to every other
+# session at once all the same, and the suite kills casefile's processes, never PostgreSQL.
+FAST_COMMIT = "?options=-c%20synchronous_commit%3Doff"
+
+
 def _sa_url(conninfo: str) -> str:
-    return "postgresql+psycopg://" + conninfo.split("://", 1)[1]
+    return "postgresql+psycopg://" + conninfo.split("://", 1)[1] + FAST_COMMIT
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +92,17 @@ def sqlite_template(tmp_path_factory):
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()
     return path
+
+
+@pytest.fixture
+def demo_copy(tmp_path_factory) -> Path:
+    """A private copy of the run's one demo store (SQLite; tests/demostore.py): a folder with
+    `archive` (database and blobs, outbox drained) and `index` (search index built)."""
+    return copy_demo_store(tmp_path_factory)
+
+
+def demo_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'archive' / 'casefile.db'}"
 
 
 @pytest.fixture(params=ENGINES)

@@ -195,9 +195,9 @@ def world(cf):
 
 
 RUNS = (  # (generation mode, fix the path to real records, examples per operation)
-    (schemathesis.GenerationMode.POSITIVE, True, 12 * int(os.environ.get("ST_MORE", 1))),
-    (schemathesis.GenerationMode.POSITIVE, False, 4),
-    (schemathesis.GenerationMode.NEGATIVE, False, 8 * int(os.environ.get("ST_MORE", 1))),
+    (schemathesis.GenerationMode.POSITIVE, True, 6 * int(os.environ.get("ST_MORE", 1))),
+    (schemathesis.GenerationMode.POSITIVE, False, 2),
+    (schemathesis.GenerationMode.NEGATIVE, False, 4 * int(os.environ.get("ST_MORE", 1))),
 )
 
 

@@ -28,6 +28,8 @@ def run_bench(*args: str, timeout: float = 240) -> str:
 def test_issue_bench():
     out = run_bench("bench/issue.py", "--n", "2")
     assert re.search(r"ratio full/bare\s+\d+\.\d+x", out), out
+    out = run_bench("bench/issue.py", "--issuers", "2", "--n", "2")
+    assert "numbers gapless: yes" in out, out
 
 
 def test_search_bench_is_exact_in_every_class():

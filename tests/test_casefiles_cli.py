@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from casefile_factories import make_pdf
+from conftest import demo_url
 from pypdf import PdfReader
 
 from app.casefiles.export import read_outline
@@ -42,9 +43,8 @@ def runner(monkeypatch, capsys):
     return make
 
 
-def test_demo_dossier_exports_and_imports_into_a_fresh_store(runner, tmp_path, db_url):
-    run = runner(tmp_path, db_url)
-    run("init", "--demo")
+def test_demo_dossier_exports_and_imports_into_a_fresh_store(runner, tmp_path, demo_copy):
+    run = runner(demo_copy, demo_url(demo_copy))
     listing = json.loads(run("case", "list", "--json").stdout)["case_files"]
     demo = next(c for c in listing if c["status"] == "closed")
     shown = json.loads(run("case", "show", str(demo["id"]), "--json").stdout)

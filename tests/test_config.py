@@ -79,3 +79,15 @@ def test_mail_rendition_and_archive_settings_come_from_the_environment(monkeypat
             m.setenv(name, bad)
             with pytest.raises(ConfigError, match=name):
                 Settings.from_env()
+
+
+def test_a_database_url_with_a_percent_sign_migrates(tmp_path):
+    """Alembic's options go through ConfigParser interpolation: a percent-encoded URL (a
+    password, or `?options=-c%20...` on PostgreSQL) used to stop `casefile init` with a
+    ValueError."""
+    from app.db import Database, migrate  # lazy: only this test opens a bare database
+
+    db = Database(f"sqlite:///{tmp_path / 'casefile.db'}?timeout=5%2E0")
+    migrate.upgrade(db)
+    assert migrate.is_current(db)
+    db.dispose()

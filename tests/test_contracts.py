@@ -8,7 +8,7 @@ import io
 import json
 
 import pytest
-from conftest import PASSWORD, as_user, sample
+from conftest import PASSWORD, as_user, demo_url, sample
 from openpyxl import load_workbook
 from sqlalchemy import select
 from webutil import api_client, logged_in
@@ -322,12 +322,10 @@ def test_cli_lists_filters_and_refuses(live, run):
     assert exc.value.code == 2
 
 
-def test_demo_has_a_contract_to_re_engage(tmp_path, db_url, monkeypatch, capsys):
-    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
-    monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
-    assert main(["init", "--demo"]) == 0
-    capsys.readouterr()
+def test_demo_has_a_contract_to_re_engage(demo_copy, monkeypatch, capsys):
+    monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(demo_copy / "archive"))
+    monkeypatch.setenv("CASEFILE_INDEX_DIR", str(demo_copy / "index"))
+    monkeypatch.setenv("CASEFILE_DATABASE_URL", demo_url(demo_copy))
     assert main(["contracts", "--as", "clerk", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["due"] == 1 and len(payload["contracts"]) == 3

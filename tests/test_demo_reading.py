@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 
+from conftest import demo_url
+from demostore import open_demo_store
 from sqlalchemy import select
 from test_casefiles_cli import runner  # noqa: F401 - a fixture: `casefile ...` in this process
 from webutil import CSRF_RE
 
 from app import create_app
 from app.bootstrap import DEMO_PASSWORD
-from app.config import Settings
-from app.container import open_casefile
 from app.drafting.models import IssuedDocument
 from app.identity.models import Unit
 from app.templating.models import TemplateVersion
@@ -32,11 +32,9 @@ def _web_documents(client, username: str) -> str:
     return client.get("/documents").get_data(as_text=True)
 
 
-def test_advisers_find_their_units_opinions_everywhere(runner, tmp_path, db_url):  # noqa: F811
-    run = runner(tmp_path, db_url)
-    run("init", "--demo")
-    run("worker", "--once")  # the search index follows the outbox
-    store = open_casefile(Settings.from_env())
+def test_advisers_find_their_units_opinions_everywhere(runner, demo_copy):  # noqa: F811
+    run = runner(demo_copy, demo_url(demo_copy))  # the demo store, its search index built
+    store = open_demo_store(demo_copy)
     try:
         with store.db.read() as s:
             precedent = {

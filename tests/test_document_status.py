@@ -388,16 +388,13 @@ def test_a_superseded_contract_ends_in_the_register(cf):
     _ = NotFound
 
 
-def test_demo_has_a_superseded_and_a_revoked_document_and_register_entries(tmp_path, db_url):
-    from conftest import make_settings
+def test_demo_has_a_superseded_and_a_revoked_document_and_register_entries(demo_copy):
+    from demostore import open_demo_store  # lazy: only this test opens the demo store
 
-    from app.bootstrap import init_store
-    from app.container import open_casefile
-    from app.registers import normative
+    from app.registers import normative  # lazy: only this test reads the register
 
-    store = open_casefile(make_settings(tmp_path, db_url))
+    store = open_demo_store(demo_copy)  # `casefile verify` on it: tests/test_cli.py
     try:
-        init_store(store, demo=True)
         with store.db.write() as s:
             states = {r.status for r in s.scalars(select(DocumentStatus))}
             assert states == {"superseded", "revoked"}
@@ -407,7 +404,5 @@ def test_demo_has_a_superseded_and_a_revoked_document_and_register_entries(tmp_p
             assert len(register.entries) == 3
             found = {f.category for e in register.entries for f in e.findings}
             assert found == {"normative_filing_overdue", "normative_expired"}
-        report = verify_store(store)
-        assert report.ok, report.problems
     finally:
         store.close()

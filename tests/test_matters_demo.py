@@ -3,14 +3,13 @@ waiting for the government's office head, and the lawyer's deadlines on their ho
 
 from __future__ import annotations
 
-import pytest
-from conftest import make_settings
+from demostore import open_demo_store
 from sqlalchemy import select
 from webutil import CSRF_RE
 
 from app import create_app
-from app.bootstrap import DEMO_PASSWORD, init_store
-from app.container import open_casefile
+from app.bootstrap import DEMO_PASSWORD
+from app.identity.models import User
 from app.matters.models import Deployment, Matter
 
 
@@ -23,13 +22,11 @@ def _login(app, username: str):
     return client
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_demo_has_matters_in_several_states(tmp_path, db_url):
-    cf = open_casefile(make_settings(tmp_path, db_url))
+def test_the_demo_has_matters_in_several_states(demo_copy):
+    cf = open_demo_store(demo_copy)
     try:
-        result = init_store(cf, demo=True)
-        assert "wy-head" in [u for u, _, _ in result.demo_users]
         with cf.db.read() as s:
+            assert s.scalar(select(User.id).where(User.username == "wy-head"))
             states = {m.status for m in s.scalars(select(Matter))}
             deployments = {d.status for d in s.scalars(select(Deployment))}
         assert states == {"pending", "assigned", "handling", "reported", "closed", "returned"}

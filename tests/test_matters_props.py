@@ -6,7 +6,7 @@ write-once event and one audit entry per act, and an unbroken audit chain."""
 from __future__ import annotations
 
 import pytest
-from conftest import as_user
+from conftest import as_user, examples
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -163,7 +163,7 @@ def test_random_matter_sequences_follow_the_state_machine(matter_cf):
     run_state_machine_as_test(
         _machine(matter_cf),
         settings=settings(
-            max_examples=20,
+            max_examples=examples(matter_cf, 20, 8),
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

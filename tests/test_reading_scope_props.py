@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -223,7 +224,7 @@ def test_list_read_and_search_agree_with_the_reading_rights(cf):
         sha = store_blob(s, cf.blobs, docx, "application/octet-stream")
 
     @settings(
-        max_examples=25,
+        max_examples=examples(cf, 25, 12),
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         database=None,

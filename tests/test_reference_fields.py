@@ -16,6 +16,7 @@ from conftest import (
     PASSWORD,
     REPO,
     as_user,
+    demo_url,
     populated_store,
     sample,
     write_template,
@@ -321,16 +322,15 @@ def test_api_reports_reference_errors_by_field(cf):
     assert lawyer["type"] == "user" and lawyer["role"] == "public-lawyer" and lawyer["same_unit"]
 
 
-def test_cli_reports_reference_errors_by_field(tmp_path, db_url):
-    env = os.environ | {"CASEFILE_ARCHIVE_DIR": str(tmp_path / "archive"),
-                        "CASEFILE_INDEX_DIR": str(tmp_path / "index"),
-                        "CASEFILE_DATABASE_URL": db_url}  # fmt: skip
+def test_cli_reports_reference_errors_by_field(tmp_path, demo_copy):
+    env = os.environ | {"CASEFILE_ARCHIVE_DIR": str(demo_copy / "archive"),
+                        "CASEFILE_INDEX_DIR": str(demo_copy / "index"),
+                        "CASEFILE_DATABASE_URL": demo_url(demo_copy)}  # fmt: skip
 
     def run(*args):
         return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, cwd=REPO,
                               capture_output=True, text=True, timeout=300)  # fmt: skip
 
-    assert run("init", "--demo").returncode == 0
     data = tmp_path / "data.json"
     data.write_text(json.dumps(sample() | {"lawyer_name": "李四"}, ensure_ascii=False), "utf-8")
     proc = run("draft", "new", "commission-letter", "--data", str(data), "--unit", "WY-FZB",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import as_user, populated_store, write_template
+from conftest import as_user, examples, populated_store, write_template
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -333,7 +333,7 @@ def test_random_review_sequences_keep_the_invariants(chain_cf):
     run_state_machine_as_test(
         _machine(chain_cf),
         settings=settings(
-            max_examples=25,
+            max_examples=examples(chain_cf, 25, 10),
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

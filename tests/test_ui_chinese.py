@@ -17,17 +17,13 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import REPO
+from demostore import copy_demo_store, open_demo_store
 from sqlalchemy import select
 from webutil import CSRF_RE
 
 from app import create_app
-from app.bootstrap import DEMO_PASSWORD, DEMO_USERS, init_store
-from app.config import Settings
-from app.container import open_casefile
+from app.bootstrap import DEMO_PASSWORD, DEMO_USERS
 from app.identity.models import Unit, User
-from app.identity.passwords import hash_password
-from app.search.indexing import rebuild_index
 from app.templating.models import TemplateVersion
 
 # The allow-list, kept tiny: each entry is something a user must see in Latin letters.
@@ -83,21 +79,9 @@ def leaks(text: str, admin_words: set[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo store with its search index built; the administrator's password is known."""
-    root = tmp_path_factory.mktemp("demo")
-    (root / "archive").mkdir()
-    settings = Settings(
-        archive_dir=root / "archive", index_dir=root / "index",
-        database_url=f"sqlite:///{root / 'archive' / 'casefile.db'}",
-        secret_key="test-secret-key-" + "x" * 32, templates_dir=REPO / "doc_templates",
-        background_workers=False,
-    )  # fmt: skip
-    store = open_casefile(settings)
-    init_store(store, demo=True)
-    rebuild_index(store)  # `casefile reindex`: one commit instead of one per outbox event
-    with store.db.write() as s:
-        admin = s.scalars(select(User).where(User.username == "admin")).one()
-        admin.password_hash, admin.must_change_password = hash_password(DEMO_PASSWORD), False
+    """A copy of the run's demo store (tests/demostore.py): search index built, the
+    administrator's password known."""
+    store = open_demo_store(copy_demo_store(tmp_path_factory))
     yield store
     store.close()
 

@@ -1,21 +1,18 @@
 """The browser suite: Debian's Chromium, driven by Playwright, against a real `casefile run`.
 
-One demo store (`casefile init --demo`, SQLite, its outbox drained so search and PDFs are ready)
-is built once per test session and copied for each xdist worker, which starts its own server
+The run's one demo store (tests/demostore.py: `casefile init --demo`, SQLite, its outbox drained
+so search and PDFs are ready) is copied for each xdist worker, which starts its own server
 on a free loopback port (session scope). Every test fails on a browser console error, an
 uncaught page error, or a request that would leave the machine (aborted and recorded).
 
 Screenshots of each journey's last step go to $CASEFILE_SHOTS, or a temporary folder.
-CASEFILE_BROWSER_STORE=<dir> keeps the built demo store there and reuses it on the next run
-(for writing tests; delete the folder after changing the schema or the demo data).
+CASEFILE_BROWSER_STORE=<dir> keeps the built demo store there and reuses it on the next run.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from demostore import DEMO_PASSWORD, cli_env, copy_demo_store
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 from .steps import login
@@ -43,7 +41,6 @@ CHROMIUM_ARGS = [
 # the browser's own controls (选择文件, a date field's 年/月/日 order) in Chinese, as users see
 # them; needs Debian's chromium-l10n (scripts/install-system-deps.sh), else they stay English
 CHROMIUM_ENV = {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
-DEMO_PASSWORD = "Casefile-demo-2026"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -51,76 +48,10 @@ LOCAL_HOSTS = {"127.0.0.1"}
 FAILED_LOAD = re.compile(r"the server responded with a status of (\d{3})")
 
 
-def _cli_env(store: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEFILE_")}
-    env |= {
-        "CASEFILE_ARCHIVE_DIR": str(store / "archive"),
-        "CASEFILE_INDEX_DIR": str(store / "index"),
-        "CASEFILE_SECRET_KEY": "browser-suite-secret-" + "x" * 32,
-        "PYTHONPATH": str(REPO),
-    }
-    return env
-
-
-# One child process: `casefile init --demo`, the administrator's first password change (the
-# generated one is shown once and must be changed; the same identity code as the password page),
-# the outbox drained (slips, PDFs) and the search index built, so search and the demo documents'
-# PDFs are ready when the server starts. The index is built in one pass (`casefile reindex`):
-# draining as a node that follows the index (CASEFILE_INDEX_FOLLOW=1, app/search/follow.py)
-# acknowledges the "index" events without one Whoosh commit each, which took most of the time.
-BUILD_SCRIPT = """
-import sys
-from sqlalchemy import select
-from app import bootstrap
-from app.config import Settings
-from app.container import open_casefile
-from app.identity.models import User
-from app.identity.passwords import hash_password
-from app.jobs.outbox import drain
-from app.search.indexing import rebuild_index
-
-cf = open_casefile(Settings.from_env())
-assert cf.settings.index_follow
-bootstrap.init_store(cf, demo=True)
-with cf.db.write() as s:
-    admin = s.scalars(select(User).where(User.username == "admin")).one()
-    admin.password_hash = hash_password(sys.argv[1])
-    admin.must_change_password = False
-while drain(cf)["done"]:
-    pass
-rebuild_index(cf)
-cf.close()
-"""
-
-
-def _build_demo_store(store: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-c", BUILD_SCRIPT, DEMO_PASSWORD],
-        cwd=REPO, env=_cli_env(store) | {"CASEFILE_INDEX_FOLLOW": "1"}, check=True, timeout=600,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory) -> Path:
-    """A demo store built once per run (shared by xdist workers under a lock) and copied."""
-    root = tmp_path_factory.getbasetemp()
-    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
-    template = shared / "browser-demo-store"
-    if os.environ.get("CASEFILE_BROWSER_STORE"):  # reuse one across runs while writing tests
-        template = Path(os.environ["CASEFILE_BROWSER_STORE"])
-        shared = template.parent
-        shared.mkdir(parents=True, exist_ok=True)
-    with open(shared / "browser-demo-store.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (template / "ready").exists():
-            shutil.rmtree(template, ignore_errors=True)
-            template.mkdir()
-            _build_demo_store(template)
-            (template / "ready").touch()
-    mine = tmp_path_factory.mktemp("store")
-    for part in ("archive", "index"):
-        shutil.copytree(template / part, mine / part)
-    return mine
+    """This worker's copy of the run's demo store (tests/demostore.py)."""
+    return copy_demo_store(tmp_path_factory)
 
 
 def _free_port() -> int:
@@ -156,7 +87,7 @@ def server(demo_store, tmp_path_factory) -> str:
         with open(log, "w") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "run", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=REPO, env=_cli_env(demo_store), stdout=out, stderr=subprocess.STDOUT,
+                cwd=REPO, env=cli_env(demo_store), stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         if _wait_up(base, proc):
             break
