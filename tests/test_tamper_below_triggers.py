@@ -11,6 +11,7 @@ import json
 
 import pytest
 from conftest import as_user, issue_quick
+from matterutil import act, new_matter
 from sqlalchemy import text
 
 from app.audit.models import AuditEntry
@@ -19,10 +20,11 @@ from app.drafting.models import IssuedDocument, ReviewStep
 from app.integrity import checkpoint
 from app.integrity.verify import verify_store
 from app.jobs.outbox import drain
+from app.matters import service as matters
 
 TABLES = (
     "issued_documents", "review_steps", "processing_slips", "renditions", "audit_log",
-    "case_file_items", "number_sequences",
+    "case_file_items", "number_sequences", "matter_events",
 )  # fmt: skip
 
 
@@ -223,3 +225,25 @@ def test_checkpoint_is_plain_json_with_the_head(quick_cf, three):
     assert raw["audit"]["seq"] == head.seq and raw["audit"]["entry_hash"] == head.entry_hash
     assert raw["documents"] == n == 3
     assert [s["last"] for s in raw["sequences"]] == [3]
+
+
+@pytest.mark.parametrize(
+    "statement, what",
+    [
+        ("UPDATE matters SET status = 'closed'", "状态被改动"),
+        ("UPDATE matter_events SET user_id = (SELECT id FROM users WHERE username = 'admin') "
+         "WHERE kind = 'accept'", "办理人"),
+        ("DELETE FROM matter_events WHERE kind = 'note'", "记录被删除"),
+    ],
+)  # fmt: skip
+def test_changing_a_matter_or_its_events(quick_cf, statement, what):
+    """A matter's state and its events against the audit log (办理记录, 状态)."""
+    matter = new_matter(quick_cf)
+    act(quick_cf, "head", matters.assign, matter, "lawyer")
+    act(quick_cf, "lawyer", matters.accept, matter)
+    act(quick_cf, "lawyer", lambda s, p, m: matters.record_progress(quick_cf, s, p, m, "已阅卷"),
+        matter)  # fmt: skip
+    assert verify_store(quick_cf).ok
+    tamper(quick_cf, statement)
+    problems = problems_of(quick_cf)
+    assert any(f"法律事务 {matter}" in p and what in p for p in problems), problems
