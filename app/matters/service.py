@@ -566,10 +566,10 @@ def event_file(cf: Casefile, session: Session, p: Principal | None, matter_id: i
 
 def save_profile(session: Session, p: Principal, username: str, *, licence: str = "",
                  phone: str = "", specialty: str = "", remote_addr: str = "") -> LawyerProfile:  # fmt: skip
-    """A lawyer's licence, phone and specialties: set by the lawyer or an administrator."""
+    """A lawyer's licence, phone and specialties: kept by the public lawyer or adviser
+    themself, or by an administrator (the policy's "lawyer.profile")."""
     user = _user(session, username, "username")
-    if user.id != p.user.id and not p.has("admin"):
-        raise Forbidden("只能维护本人的执业信息")
+    refuse_profile(session, p, user)
     errors: list[dict] = []
     licence = _text(licence, "licence", "公职律师证号", 17, errors)
     if licence and format_problem("lawyer_licence", licence):
@@ -588,6 +588,17 @@ def save_profile(session: Session, p: Principal, username: str, *, licence: str 
     audit.record(session, "lawyer.profile", actor=p.user, object_type="user", object_id=user.id,
                  detail={"licence": licence, "specialty": specialty}, remote_addr=remote_addr)  # fmt: skip
     return profile
+
+
+def refuse_profile(session: Session, p: Principal, user: User) -> None:
+    """Forbidden, with the reason, unless `p` may keep `user`'s 执业信息."""
+    if can(session, p, "lawyer.profile", user):
+        return
+    if user.id != p.user.id and not p.has("admin"):
+        raise Forbidden("只能维护本人的执业信息")
+    if user.id == p.user.id:
+        raise Forbidden("只有公职律师和法律顾问需要维护执业信息")
+    raise Forbidden(f"“{user.name}”不是公职律师或法律顾问，不需要执业信息")
 
 
 def profile_of(session: Session, user_id: int) -> LawyerProfile | None:

@@ -358,6 +358,8 @@ def stats():
 @login_required
 def profile():
     p = g.principal
+    with cf().db.read() as s:
+        service.refuse_profile(s, p, p.user)  # 403 with the reason, before any form
     if request.method == "POST":
         form = request.form
         try:
