@@ -55,7 +55,7 @@ def test_a_correction_supersedes_the_document_everywhere(open_as, shot):
     deadline = time.monotonic() + 90
     while True:
         steps.search_from_header(clerk, OLD_NUMBER)
-        hit = steps.search_hits(clerk.page).filter(has_text=OLD_TITLE).first
+        hit = steps.search_hits(clerk.page).filter(has_text=OLD_NUMBER).first  # not the new one
         badges = hit.locator(".badge").all_inner_texts() if hit.count() else []
         if "已被替代" in badges or time.monotonic() > deadline:
             break
