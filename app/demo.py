@@ -194,7 +194,7 @@ def create_demo_register(cf: Casefile, unit_code: str = "WY-FZB") -> list[str]:
         numbers = []
         for values in (old, overdue, proper):
             numbers.append(normative.register_entry(s, clerk, values, unit_code=unit_code,
-                                                    via="demo").number)  # fmt: skip
+                                                    via="demo", settings=cf.settings).number)  # fmt: skip
     return numbers
 
 

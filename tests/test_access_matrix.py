@@ -406,9 +406,9 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         web(set(), denied=403) | {"head": None},
     ),
     ("matters.stats", "GET"): ("/matters/stats", web(MATTER_COUNTERS, denied=403)),
-    # one's own 执业信息: an empty form clears it, then back to the page
-    ("matters.profile", "GET"): ("/matters/profile", web(EVERYONE)),
-    ("matters.profile", "POST"): ("/matters/profile", web(EVERYONE, ok=302)),
+    # one's own 执业信息, for a public lawyer or adviser: an empty form clears it, then back
+    ("matters.profile", "GET"): ("/matters/profile", web({"adviser"}, denied=403)),
+    ("matters.profile", "POST"): ("/matters/profile", web({"adviser"}, ok=302, denied=403)),
     ("api.matters", "GET"): ("/api/v1/matters", api(EVERYONE)),
     ("api.create_matter", "POST"): (
         "/api/v1/matters",

@@ -175,3 +175,26 @@ def test_a_deployed_lawyer_reads_the_matters_records_and_nothing_else(quick_cf):
     zr_docs, cases, single, listed = reads()
     assert zr_docs == set() and cases == set() and not single["a"] and not single["c"]
     assert single["m"] and _found(cf, "lawyer", "征收补偿决定") == set()
+
+
+def test_a_licence_profile_is_kept_by_its_lawyer_or_an_administrator(cf):
+    """执业信息: a public lawyer or adviser keeps their own, an administrator anyone's who
+    handles matters; nobody else, and nobody keeps one for a user who handles none."""
+
+    def keep(actor: str, owner: str) -> str:
+        try:
+            with cf.db.write() as s:
+                service.save_profile(s, as_user(s, actor), owner, specialty=f"{actor}填写")
+        except Forbidden as refused:
+            return refused.message
+        return "ok"
+
+    assert keep("lawyer", "lawyer") == keep("adviser", "adviser") == keep("admin", "lawyer") == "ok"
+    assert keep("clerk", "clerk") == "只有公职律师和法律顾问需要维护执业信息"
+    assert keep("head", "lawyer") == keep("adviser", "lawyer") == "只能维护本人的执业信息"
+    assert "不是公职律师或法律顾问" in keep("admin", "clerk")
+    with cf.db.read() as s:
+        lawyer = s.scalars(select(User).where(User.username == "lawyer")).one()
+        assert service.profile_of(s, lawyer.id).specialty == "admin填写"
+        assert can(s, as_user(s, "lawyer"), "lawyer.profile", lawyer)
+        assert not can(s, as_user(s, "clerk"), "lawyer.profile", lawyer)

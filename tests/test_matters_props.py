@@ -23,6 +23,7 @@ from app.audit import verify_chain
 from app.audit.models import AuditEntry
 from app.errors import WorkflowError
 from app.identity.users import add_user
+from app.integrity.matter_records import check_matters
 from app.matters import service
 from app.matters.models import ACTIVE, Matter, MatterEvent
 
@@ -155,6 +156,7 @@ def _machine(cf):
                         AuditEntry.object_type == "matter", AuditEntry.object_id == str(m_id)))  # fmt: skip
                     assert events == audited == self.acts[m_id]
                 assert verify_chain(s) == []
+                assert check_matters(s) == []  # verify's replay agrees with the service
 
     return Matters
 

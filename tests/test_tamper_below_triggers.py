@@ -11,6 +11,7 @@ import json
 
 import pytest
 from conftest import as_user, issue_quick
+from matterutil import act, new_matter
 from sqlalchemy import text
 
 from app.audit.models import AuditEntry
@@ -19,10 +20,11 @@ from app.drafting.models import IssuedDocument, ReviewStep
 from app.integrity import checkpoint
 from app.integrity.verify import verify_store
 from app.jobs.outbox import drain
+from app.matters import service as matters
 
 TABLES = (
     "issued_documents", "review_steps", "processing_slips", "renditions", "audit_log",
-    "case_file_items", "number_sequences",
+    "case_file_items", "number_sequences", "matter_events",
 )  # fmt: skip
 
 
@@ -223,3 +225,62 @@ def test_checkpoint_is_plain_json_with_the_head(quick_cf, three):
     assert raw["audit"]["seq"] == head.seq and raw["audit"]["entry_hash"] == head.entry_hash
     assert raw["documents"] == n == 3
     assert [s["last"] for s in raw["sequences"]] == [3]
+
+
+@pytest.mark.parametrize(
+    "statement, what",
+    [
+        ("UPDATE matters SET status = 'closed'", "状态被改动"),
+        ("UPDATE matter_events SET user_id = (SELECT id FROM users WHERE username = 'admin') "
+         "WHERE kind = 'accept'", "办理人"),
+        ("DELETE FROM matter_events WHERE kind = 'note'", "记录被删除"),
+    ],
+)  # fmt: skip
+def test_changing_a_matter_or_its_events(quick_cf, statement, what):
+    """A matter's state and its events against the audit log (办理记录, 状态)."""
+    matter = new_matter(quick_cf)
+    act(quick_cf, "head", matters.assign, matter, "lawyer")
+    act(quick_cf, "lawyer", matters.accept, matter)
+    act(quick_cf, "lawyer", lambda s, p, m: matters.record_progress(quick_cf, s, p, m, "已阅卷"),
+        matter)  # fmt: skip
+    assert verify_store(quick_cf).ok
+    tamper(quick_cf, statement)
+    problems = problems_of(quick_cf)
+    assert any(f"法律事务 {matter}" in p and what in p for p in problems), problems
+
+
+def test_a_register_number_rolled_back_is_held_against_the_checkpoint(quick_cf):
+    """规范性文件统一编号: registering advances the checkpoint; a database rolled back past a
+    number already given (a restore, or rows and log tail deleted) is named by verify,
+    registering is refused until `numbers confirm` raises the sequence, then verify passes."""
+    from app.drafting import sequences
+    from app.errors import WorkflowError
+    from app.registers import normative
+
+    def register(title: str):
+        with quick_cf.db.write() as s:
+            return normative.register_entry(s, as_user(s, "clerk"), {"title": title},
+                                            unit_code="FZB", settings=quick_cf.settings)  # fmt: skip
+
+    register("甲办法")
+    assert verify_store(quick_cf).ok
+    with quick_cf.db.read() as s:
+        last_seq = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first().seq
+    second = register("乙办法")
+    key = (second.unit_id, second.number_year)
+    assert checkpoint.load(quick_cf.settings).normative == {key: 2}  # registration alone
+    tamper(
+        quick_cf,
+        f"DELETE FROM normative_documents WHERE id = {second.id}",
+        f"DELETE FROM audit_log WHERE seq > {last_seq}",
+        "UPDATE normative_sequences SET last_value = 1",
+    )
+    problems = problems_of(quick_cf)
+    assert any("规范性文件统一编号序列" in p and "已编至 2 号" in p for p in problems), problems
+    with pytest.raises(WorkflowError, match="暂停登记"):
+        register("丙办法")
+    with quick_cf.db.write() as s:
+        raised = sequences.confirm(quick_cf.settings, s)
+    assert [r["to"] for r in raised if r.get("register") == "normative"] == [2]
+    assert verify_store(quick_cf).ok, verify_store(quick_cf).problems
+    assert register("丙办法").number_seq == 3  # never number 2 again

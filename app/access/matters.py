@@ -4,7 +4,8 @@ for a lawyer deployed from another unit, 调配, that is all they read of the un
 
 Used by policy.py's visible_documents, visible_case_files, search_scope and can(); the
 matter actions of can() (register, assign, deploy, handle, keep the decision list) are
-`may_act_on_matter` here.
+`may_act_on_matter` here, and who keeps a lawyer's licence profile (执业信息) is
+`may_keep_profile`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy.orm import Session
 
 from app.casefiles.models import CaseFileItem
 from app.drafting.models import IssuedDocument
-from app.identity.models import Unit
+from app.identity.models import RoleGrant, Unit, User
 from app.matters.models import ACTIVE as MATTER_ACTIVE
 from app.matters.models import Deployment, Matter, MatterDocument, MatterEvent
 
@@ -121,3 +123,23 @@ def may_act_on_matter(p: Principal, action: str, obj: object) -> bool:
         assert isinstance(obj, Unit)
         return obj.id in matter_runners(p)
     return False
+
+
+def handles_matters(session: Session, user: User) -> bool:
+    """Does this user hold a role that handles matters (公职律师, 法律顾问) in some unit?"""
+    found = session.scalar(
+        select(RoleGrant.id)
+        .where(RoleGrant.user_id == user.id, RoleGrant.role.in_(MATTER_HANDLERS))
+        .limit(1)
+    )
+    return found is not None
+
+
+def may_keep_profile(session: Session, p: Principal, user: User) -> bool:
+    """can(p, "lawyer.profile", user): a public lawyer's or adviser's 执业信息 (licence, phone,
+    specialties: what the commission letter and the deployment picker read) is kept by that
+    person, or by an administrator; nobody keeps one for a user who handles no matters."""
+    assert isinstance(user, User)
+    if not user.active or not handles_matters(session, user):
+        return False
+    return user.id == p.user.id or p.has("admin")

@@ -20,6 +20,7 @@ from app.access.matters import (
     held_matter_documents,
     held_matters,
     may_act_on_matter,
+    may_keep_profile,
     visible_matters,
 )
 from app.access.readers import allowed_readers, documents_visible_to
@@ -336,6 +337,8 @@ def _can(session: Session, p: Principal, action: str, obj: object) -> bool:
         return obj.created_by == user.id or obj.unit_id in keepers
     if action in MATTER_ACTIONS:
         return may_act_on_matter(p, action, obj)
+    if action == "lawyer.profile":  # 执业信息
+        return may_keep_profile(session, p, obj)
     if action == "archive.compliance":
         return p.has("inspector") or p.has("office-head")
     if action == "archive.checks":

@@ -143,6 +143,8 @@ NOTES = (
     "another, reads that matter's documents and case file while it is assigned, in hand or "
     "reported, and nothing else of its unit; a deployment is decided by the office head of the "
     "unit it was asked of, who with the head of the lawyer's unit also reads the matter.",
+    "A public lawyer's or adviser's licence profile (执业信息: licence, phone, specialties) is "
+    "kept by that person or by an administrator; users who handle no matters have none.",
     "The adviser pool (人才库) a unit reads is the one kept at or above it; inspectors (the "
     "justice bureau's and the rule-of-law office's supervisors) keep the pools, register the "
     "contract filings and see the work records, assessments and ranking of their subtree.",

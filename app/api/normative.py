@@ -41,12 +41,13 @@ def _given(body) -> dict:
 
 
 @route("POST", "/normative-documents", tag=TAG, summary="统一登记并编号", ok=NormativeEntry,
-       status=201, body=NormativeCreate, errors=(403,))  # fmt: skip
+       status=201, body=NormativeCreate, errors=(403, 409))  # fmt: skip
 def create_normative():
     body = request_body()
     with cf().db.write() as s:
         found = normative.register_entry(s, g.principal, _given(body), unit_code=body.unit,
-                                         via="api", remote_addr=remote_addr())  # fmt: skip
+                                         via="api", remote_addr=remote_addr(),
+                                         settings=cf().settings)  # fmt: skip
         return jsonify(normative.entry_view(s, g.principal, found.id).as_dict()), 201
 
 

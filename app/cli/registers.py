@@ -81,7 +81,8 @@ def cmd_normative_register(cf: Casefile, args) -> int:
     with cf.db.write() as s:
         p = need_as(s, args)
         if args.id is None:
-            found = normative.register_entry(s, p, data, unit_code=args.unit, via="cli")
+            found = normative.register_entry(s, p, data, unit_code=args.unit, via="cli",
+                                             settings=cf.settings)  # fmt: skip
         else:
             found = normative.update_entry(s, p, args.id, data, via="cli")
         payload = normative.entry_view(s, p, found.id).as_dict()

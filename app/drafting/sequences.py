@@ -25,6 +25,7 @@ from app.errors import NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit, User
 from app.integrity import checkpoint
 from app.integrity.checkpoint import CheckpointError
+from app.registers import normative_numbers
 
 RAISE_ACTION = "numbers.raise"
 
@@ -166,7 +167,7 @@ def raise_sequence(
 
 def confirm(settings: Settings, session: Session, actor: User | None = None) -> list[dict]:
     """`casefile numbers confirm`: raise every sequence behind the checkpoint to it (the numbers
-    it saw sent out); with an unreadable checkpoint, replace it with the database's state (the
+    it saw sent out, and the normative register's unified numbers); with an unreadable checkpoint, replace it with the database's state (the
     administrator has checked the last numbers sent out by other means). The checkpoint's head
     then moves to the database's own (audit entries lost with the restore are named in the
     `numbers.confirm` event and kept under "superseded"), and issuing resumes."""
@@ -188,6 +189,7 @@ def confirm(settings: Settings, session: Session, actor: User | None = None) -> 
             done.append(
                 {"unit": unit.code, "code": code, "year": year, "from": before, "to": after}
             )
+        done += normative_numbers.raise_to_checkpoint(session, cp, actor)  # 统一编号 too
     lost = None
     if cp is not None and cp.head is not None:
         now = checkpoint.head_of(session)

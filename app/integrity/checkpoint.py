@@ -1,14 +1,15 @@
-"""The audit checkpoint: the chain's head and the last 发文字号 of every sequence, kept outside
-the database (archive/audit-checkpoint.json).
+"""The audit checkpoint: the chain's head, the last 发文字号 of every sequence and the last
+unified number (统一编号) of every normative-documents register sequence, kept outside the
+database (archive/audit-checkpoint.json).
 
 Someone who can lift the write-once triggers can also delete the last entries of the audit log,
 or rewrite the last entry and its hash (the chain is not keyed), and the database alone would
 not show it. The checkpoint remembers what the database had: `casefile verify` writes it when
-the archive passes, issuance advances it after each commit, and `verify` compares the
+the archive passes, issuance and registration advance it after each commit, and `verify` compares the
 database with it (entries missing from the end, a head that changed, a sequence behind a number
 already sent out). It only ever moves forward: a value is replaced by a larger one, never a
 smaller one, so a database restored from an older backup shows up as behind it, and issuing
-from a sequence behind it is refused until an administrator raises the sequence
+(or registering) from a sequence behind it is refused until an administrator raises the sequence
 (app/drafting/sequences.py).
 
 The file is as safe as the archive directory; `verify` prints the head for the operator to keep
@@ -32,12 +33,14 @@ from app.config import Settings
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument, NumberSequence
 from app.identity.models import Unit
+from app.registers.models import NormativeSequence
 
 FILE_NAME = "audit-checkpoint.json"
 RESTORE_MARKER = "restore-pending.json"  # written by a restore, removed by `numbers confirm`
 FORMAT = 1
 
 SeqKey = tuple[int, str, int]  # (unit id, code, year)
+NormKey = tuple[int, int]  # (unit id, year): a register's unified-number sequence
 
 
 class CheckpointError(ValueError):
@@ -55,6 +58,7 @@ class Head:
 class Checkpoint:
     head: Head | None = None
     sequences: dict[SeqKey, int] = field(default_factory=dict)  # the last number sent out
+    normative: dict[NormKey, int] = field(default_factory=dict)  # the last 统一编号 given
     units: dict[int, str] = field(default_factory=dict)  # unit id -> code, for people
     documents: int = 0
     written_at: str = ""
@@ -73,6 +77,10 @@ class Checkpoint:
                 {"unit_id": u, "unit": self.units.get(u, ""), "code": c, "year": y, "last": n}
                 for (u, c, y), n in sorted(self.sequences.items())
             ],
+            "normative": [
+                {"unit_id": u, "unit": self.units.get(u, ""), "year": y, "last": n}
+                for (u, y), n in sorted(self.normative.items())
+            ],
         }
 
     @classmethod
@@ -90,6 +98,9 @@ class Checkpoint:
             key = (int(s["unit_id"]), str(s["code"]), int(s["year"]))
             cp.sequences[key] = int(s["last"])
             cp.units[key[0]] = str(s.get("unit", ""))
+        for s in raw.get("normative", []):  # absent from checkpoints written before it
+            cp.normative[(int(s["unit_id"]), int(s["year"]))] = int(s["last"])
+            cp.units.setdefault(int(s["unit_id"]), str(s.get("unit", "")))
         return cp
 
 
@@ -130,6 +141,9 @@ def snapshot(session: Session) -> Checkpoint:
     for row in session.scalars(select(NumberSequence)):
         if row.last_value:
             cp.sequences[(row.unit_id, row.code, row.year)] = row.last_value
+    for row in session.scalars(select(NormativeSequence)):
+        if row.last_value:
+            cp.normative[(row.unit_id, row.year)] = row.last_value
     cp.documents = session.scalar(select(func.count()).select_from(IssuedDocument)) or 0
     return cp
 
@@ -164,6 +178,7 @@ def advance(
         merged = Checkpoint(written_at=new.written_at or utcnow().isoformat(timespec="seconds"))
         if old is not None:
             merged.head, merged.sequences = old.head, dict(old.sequences)
+            merged.normative = dict(old.normative)
             merged.units, merged.documents = dict(old.units), old.documents
             merged.superseded = list(old.superseded)
         if rebase and merged.head is not None and merged.head != new.head:
@@ -175,6 +190,8 @@ def advance(
             merged.head = new.head
         for key, last in new.sequences.items():
             merged.sequences[key] = max(last, merged.sequences.get(key, 0))
+        for key, last in new.normative.items():
+            merged.normative[key] = max(last, merged.normative.get(key, 0))
         merged.units.update({u: c for u, c in new.units.items() if c})
         merged.documents = max(merged.documents, new.documents)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -230,7 +247,34 @@ def compare(session: Session, cp: Checkpoint, *, chain_ok: bool = True) -> list[
                 f"{key[1]}〔{key[2]}〕{last}号，数据库只编到 {have} 号——已发文书被删除、序列被改小，"
                 "或数据库是从较早的备份恢复的（恢复后请管理员运行 casefile numbers status 核对）"
             )
+    registers = {
+        (r.unit_id, r.year): r.last_value for r in session.scalars(select(NormativeSequence))
+    }
+    for (unit_id, year), last in sorted(cp.normative.items()):
+        have = registers.get((unit_id, year), 0)
+        if have < last:
+            unit = units.get(unit_id) or cp.units.get(unit_id) or unit_id
+            problems.append(
+                f"规范性文件统一编号序列 {year} 年（单位 {unit}）：检查点记录已编至 {last} 号，"
+                f"数据库只编到 {have} 号——登记被删除、序列被改小，或数据库是从较早的备份恢复的"
+                "（恢复后请管理员运行 casefile numbers confirm）"
+            )
     return problems
+
+
+def normative_behind(settings: Settings, session: Session, unit_id: int, year: int) -> int | None:
+    """The checkpoint's last unified number of this register sequence when the database is
+    behind it (a restore from an older backup): registering would give a number again."""
+    cp = load(settings)
+    last = cp.normative.get((unit_id, year)) if cp else None
+    if last is None:
+        return None
+    have = session.scalar(
+        select(NormativeSequence.last_value).where(
+            NormativeSequence.unit_id == unit_id, NormativeSequence.year == year
+        )
+    )
+    return last if (have or 0) < last else None
 
 
 def behind(settings: Settings, session: Session, key: SeqKey) -> int | None:

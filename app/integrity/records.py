@@ -12,7 +12,8 @@ and the hash chain makes the log evident to change, so:
 - every `casefile.add` event's item exists and holds what was filed;
 - every number sequence runs 1..last_value, each number issued once (or raised past by an
   administrator after a restore: `numbers.raise` events);
-- document statuses and the normative-documents register, likewise (status_records.py).
+- document statuses and the normative-documents register, likewise (status_records.py);
+- matters (法律事务): their events, states and deployments (matter_records.py).
 
 Every problem names the document by its 发文字号.
 """
@@ -32,6 +33,7 @@ from app.drafting.models import Draft, IssuedDocument, NumberSequence, ReviewSte
 from app.drafting.numbering import format_number
 from app.drafting.sequences import RAISE_ACTION
 from app.identity.models import Unit, User
+from app.integrity.matter_records import check_matters
 from app.integrity.status_records import check_normative, check_statuses
 
 STEP_ACTIONS = {
@@ -356,4 +358,5 @@ def cross_check(session: Session) -> list[str]:
         + check_sequences(session)
         + check_statuses(session)
         + check_normative(session)
+        + check_matters(session)
     )

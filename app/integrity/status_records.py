@@ -20,6 +20,7 @@ from app.drafting.models import DocumentStatus, DraftCorrection, IssuedDocument,
 from app.identity.models import Unit
 from app.registers.models import NormativeDocument, NormativeSequence
 from app.registers.normative import REGISTER_ACTION
+from app.registers.normative_numbers import raised_register_numbers
 from app.registers.normative_rules import format_number as normative_number
 
 
@@ -123,9 +124,10 @@ def check_statuses(session: Session) -> list[str]:
 
 def check_normative(session: Session) -> list[str]:
     """Register entries ↔ their `normative.register` events, and each unified-number sequence
-    1..last_value, every number given once."""
+    1..last_value, every number given once (or raised past by `numbers confirm`)."""
     problems = []
     units = {u.id: u for u in session.scalars(select(Unit))}
+    raised = raised_register_numbers(session)
     events: dict[str, list[AuditEntry]] = defaultdict(list)
     for e in _events(session, REGISTER_ACTION):
         events[e.object_id].append(e)
@@ -151,7 +153,8 @@ def check_normative(session: Session) -> list[str]:
         unit = units.get(row.unit_id)
         name = f"规范性文件统一编号序列 {row.year} 年（{unit.name if unit else row.unit_id}）"
         counts = Counter(e.number_seq for e in by_key.pop((row.unit_id, row.year), []))
-        missing = [n for n in range(1, row.last_value + 1) if n not in counts]
+        extra = raised.get((row.unit_id, row.year), set())  # given before a restore
+        missing = [n for n in range(1, row.last_value + 1) if n not in counts and n not in extra]
         if missing:
             problems.append(f"{name}：已编到 {row.last_value} 号，但第 "
                             f"{'、'.join(map(str, missing[:20]))} 号没有登记——编号不连续")  # fmt: skip

@@ -23,7 +23,8 @@ from app.casefiles.models import CaseFile
 from app.common.clock import today_in_china
 from app.container import Casefile
 from app.db.base import utcnow
-from app.drafting.models import IssuedDocument
+from app.drafting.drafts import STATUS_LABELS as DRAFT_STATUS_LABELS
+from app.drafting.models import Draft, IssuedDocument
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import RoleGrant, Unit, User
 from app.matters.models import (
@@ -517,6 +518,40 @@ def documents_of(session: Session, p: Principal | None, matter: Matter) -> list[
     return [d for d in docs if p is None or can(session, p, "document.read", d)]
 
 
+def letter_of(session: Session, p: Principal, matter: Matter) -> dict:
+    """The matter's commission letter as `p` may see it: the issued document (or the draft
+    while it is in review), whether `p` reads it, the unit drafting it and the draft's state."""
+    from_draft = session.get(Draft, matter.letter_draft_id) if matter.letter_draft_id else None
+    if from_draft is None:
+        return {"draft": None, "document": None, "readable": False, "unit": "", "state": ""}
+    doc = session.scalars(
+        select(IssuedDocument).where(IssuedDocument.draft_id == from_draft.id)
+    ).first()
+    readable = (
+        can(session, p, "document.read", doc)
+        if doc is not None
+        else can(session, p, "draft.read", from_draft)
+    )
+    return {"draft": from_draft, "document": doc, "readable": readable,
+            "unit": from_draft.unit.name, "state": DRAFT_STATUS_LABELS.get(from_draft.status, "")}  # fmt: skip
+
+
+def matters_of_draft(session: Session, p: Principal, draft_id: int) -> list[Matter]:
+    """The matters (readable by `p`) whose commission letter this draft is: its way back."""
+    query = select(Matter).where(Matter.letter_draft_id == draft_id, visible_matters(p))
+    return list(session.scalars(query.order_by(Matter.id)))
+
+
+def matters_of_document(session: Session, p: Principal, doc: IssuedDocument) -> list[Matter]:
+    """The matters (readable by `p`) this issued document belongs to: as their commission
+    letter or linked to them (关联文书)."""
+    linked = select(MatterDocument.matter_id).where(MatterDocument.document_id == doc.id)
+    query = select(Matter).where(
+        (Matter.letter_draft_id == doc.draft_id) | Matter.id.in_(linked), visible_matters(p)
+    )
+    return list(session.scalars(query.order_by(Matter.id)))
+
+
 def event_file(cf: Casefile, session: Session, p: Principal | None, matter_id: int,
                event_id: int, remote_addr: str = "") -> tuple[bytes, str]:  # fmt: skip
     matter = get_matter(session, p, matter_id)
@@ -531,10 +566,10 @@ def event_file(cf: Casefile, session: Session, p: Principal | None, matter_id: i
 
 def save_profile(session: Session, p: Principal, username: str, *, licence: str = "",
                  phone: str = "", specialty: str = "", remote_addr: str = "") -> LawyerProfile:  # fmt: skip
-    """A lawyer's licence, phone and specialties: set by the lawyer or an administrator."""
+    """A lawyer's licence, phone and specialties: kept by the public lawyer or adviser
+    themself, or by an administrator (the policy's "lawyer.profile")."""
     user = _user(session, username, "username")
-    if user.id != p.user.id and not p.has("admin"):
-        raise Forbidden("只能维护本人的执业信息")
+    refuse_profile(session, p, user)
     errors: list[dict] = []
     licence = _text(licence, "licence", "公职律师证号", 17, errors)
     if licence and format_problem("lawyer_licence", licence):
@@ -553,6 +588,17 @@ def save_profile(session: Session, p: Principal, username: str, *, licence: str 
     audit.record(session, "lawyer.profile", actor=p.user, object_type="user", object_id=user.id,
                  detail={"licence": licence, "specialty": specialty}, remote_addr=remote_addr)  # fmt: skip
     return profile
+
+
+def refuse_profile(session: Session, p: Principal, user: User) -> None:
+    """Forbidden, with the reason, unless `p` may keep `user`'s 执业信息."""
+    if can(session, p, "lawyer.profile", user):
+        return
+    if user.id != p.user.id and not p.has("admin"):
+        raise Forbidden("只能维护本人的执业信息")
+    if user.id == p.user.id:
+        raise Forbidden("只有公职律师和法律顾问需要维护执业信息")
+    raise Forbidden(f"“{user.name}”不是公职律师或法律顾问，不需要执业信息")
 
 
 def profile_of(session: Session, user_id: int) -> LawyerProfile | None:

@@ -31,11 +31,13 @@ from app import audit
 from app.access.policy import Principal, can, visible_case_files
 from app.casefiles.models import CaseFile
 from app.common.clock import today_in_china
+from app.config import Settings
 from app.db.base import utcnow
 from app.drafting.models import IssuedDocument
 from app.drafting.numbering import next_in_sequence
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.models import Unit
+from app.registers import normative_numbers
 from app.registers.models import NormativeDocument, NormativeSequence
 from app.registers.normative_rules import (
     COLUMNS,
@@ -174,10 +176,11 @@ def refuse(errors: list[dict]) -> None:
 
 def register_entry(
     session: Session, p: Principal, values: Mapping, *, unit_code: str | None = None,
-    via: str = "", remote_addr: str = "",
+    via: str = "", remote_addr: str = "", settings: Settings | None = None,
 ) -> NormativeDocument:  # fmt: skip
     """统一登记、统一编号: a new entry of the unit's register with the next unified number of
-    the year of its registration (today, China time, unless `registered_on` is given)."""
+    the year of its registration (today, China time, unless `registered_on` is given). With
+    `settings`, held against the audit checkpoint (normative_numbers.py)."""
     unit = _unit(session, unit_code, p)
     if not can(session, p, "normative.edit", unit):
         raise Forbidden(f"您无权为“{unit.name}”登记规范性文件")
@@ -186,6 +189,8 @@ def register_entry(
     years = clean.pop("valid_years", None)
     clean["registered_on"] = clean.get("registered_on") or today_in_china()
     year = clean["registered_on"].year
+    if settings is not None:
+        normative_numbers.refuse_if_behind(settings, session, unit, year)
     seq = next_in_sequence(session, NormativeSequence, unit_id=unit.id, year=year)
     code = unit.doc_code or unit.code
     entry = NormativeDocument(unit_id=unit.id, number=format_number(code, year, seq),
@@ -198,6 +203,8 @@ def register_entry(
                  object_id=entry.id, detail={"number": entry.number, "title": entry.title,
                  "unit": unit.code, "registered_on": entry.registered_on.isoformat(), "via": via},
                  remote_addr=remote_addr)  # fmt: skip
+    if settings is not None:
+        normative_numbers.advance_after_commit(settings, session, unit, year, seq)
     return entry
 
 

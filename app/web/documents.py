@@ -25,6 +25,7 @@ from app.drafting.models import IssuedDocument
 from app.drafting.slip import slip_for_document
 from app.errors import ValidationFailed
 from app.identity.models import User
+from app.matters import service as matter_service
 from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
 from app.search.service import similar_documents
@@ -121,6 +122,7 @@ def _show(doc_id: int, errors: dict[str, str] | None = None, code: int = 200):
                                draft=draft, rendition=rendition, similar=similar,
                                may_read_draft=can(s, g.principal, "draft.read", draft),
                                hit_url=hit_url, state=state, acts=acts, correction=correction,
+                               matters=matter_service.matters_of_document(s, p, doc),
                                errors=errors or {},
                                reason=request.form.get("reason", "")), code  # fmt: skip
 

@@ -21,6 +21,7 @@ from app.drafting.registry import RegistryReferences
 from app.drafting.slip import slip_data
 from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
+from app.matters import service as matter_service
 from app.renditions import ConversionError, cached_preview_pdf
 from app.templating.schema import REFERENCE_TYPES
 from app.web.common import cf, login_required, remote_addr
@@ -220,6 +221,7 @@ def show(draft_id: int):
             history=history_, versions=versions, may_review=slot is not None, slot=slot,
             why_not=why_not, document=document, units=units, co_sign=co_sign, my_steps=mine,
             corrects=document_status.correction_target(s, draft.id),
+            matters=matter_service.matters_of_draft(s, p, draft.id),
             opinions=drafts.opinions_of(s, draft), max_opinion_mb=MAX_OPINION_BYTES // 2**20,
             may_edit=may_edit, may_submit=can(s, p, "draft.submit", draft)
             and draft.status in {"draft", "returned"},

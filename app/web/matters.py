@@ -125,21 +125,48 @@ def show(matter_id: int):
         for e in events:
             _ = e.user.name
         names = {u.id: u.name for u in s.scalars(select(User))}
+        units = {u.id: u.name for u in s.scalars(select(Unit))}
         deployments = deployment.deployments_of(s, m)
-        may_run = can(s, p, "matter.assign", m)
+        open_request = next((d for d in deployments if d.status == "requested"), None)
+        may_run, may_handle = can(s, p, "matter.assign", m), can(s, p, "matter.handle", m)
+        has_lawyer = service.has_public_lawyer(s, m.unit_id)
         rulings = {e.ruling_of: e.justified for e in events if e.kind == "rule"}
         return render_template(
-            "matter.html", m=m, events=events, names=names, unit=m.unit,
+            "matter.html", m=m, events=events, names=names, unit=m.unit, unit_names=units,
             docs=service.documents_of(s, p, m), deployments=deployments,
+            open_request=open_request,
+            open_request_unit=units.get(open_request.upper_unit_id) if open_request else "",
+            parent_unit=units.get(m.unit.parent_id, ""),
             lawyers=service.assignable_lawyers(s, m) if may_run else [],
-            has_lawyer=service.has_public_lawyer(s, m.unit_id),
-            may_run=may_run, may_handle=can(s, p, "matter.handle", m),
+            has_lawyer=has_lawyer, may_run=may_run, may_handle=may_handle,
             may_letter=m.kind in REPRESENTED and m.letter_draft_id is None
             and m.status in ("handling", "reported")
             and bool(p.units_with("clerk", "office-head", "public-lawyer", "adviser")),
+            letter=service.letter_of(s, p, m),
+            next_step=_next_step(m, may_run, may_handle, has_lawyer, open_request, units),
             rulings=rulings, event_labels=EVENT_LABELS, deployment_labels=DEPLOYMENT_LABELS,
             days_left=service.days_left(m), case_file=m.case_file_id,
         )  # fmt: skip
+
+
+def _next_step(m: Matter, may_run: bool, may_handle: bool, has_lawyer: bool, open_request,
+               units: dict[int, str]) -> str:  # fmt: skip
+    """What happens next, for whoever has nothing to do on the matter now (no dead end)."""
+    lawyer = m.lawyer.name if m.lawyer else "承办人"
+    if m.status == "pending" and not may_run:
+        if open_request is not None:
+            return (f"已向{units.get(open_request.upper_unit_id, '上级单位')}申请调配公职律师，"
+                    "等待上级单位法律顾问室负责人选派。")  # fmt: skip
+        return "待本单位法律顾问室负责人指派承办人" + (
+            "。" if has_lawyer else "；本单位没有公职律师，由负责人向上级单位申请调配。"
+        )
+    if m.status == "assigned" and not may_handle:
+        return f"已指派{lawyer}，等待其接受指派。"
+    if m.status == "handling" and not may_handle:
+        return f"{lawyer}正在承办，办理完毕后提交办理反馈。"
+    if m.status == "reported" and not may_run:
+        return "承办人已提交办理反馈，待本单位法律顾问室负责人办结。"
+    return ""
 
 
 def _record_id(value) -> int:
@@ -331,6 +358,8 @@ def stats():
 @login_required
 def profile():
     p = g.principal
+    with cf().db.read() as s:
+        service.refuse_profile(s, p, p.user)  # 403 with the reason, before any form
     if request.method == "POST":
         form = request.form
         try:

@@ -71,7 +71,7 @@ def new():
             with cf().db.write() as s:
                 entry = normative.register_entry(
                     s, g.principal, request.form, unit_code=request.form.get("unit") or None,
-                    via="web", remote_addr=remote_addr(),
+                    via="web", remote_addr=remote_addr(), settings=cf().settings,
                 )  # fmt: skip
                 entry_id, number = entry.id, entry.number
             flash(f"已登记，统一编号 {number}。", "ok")
