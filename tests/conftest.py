@@ -114,13 +114,27 @@ def db_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    template = request.getfixturevalue("pg_template")
+    url = new_pg_database(request.getfixturevalue("pg_template"))
+    yield url
+    drop_pg_database(url)
+
+
+def new_pg_database(template: str) -> str:
+    """A new PostgreSQL database cloned from `template` (a database name); its URL."""
     name = f"cf_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    yield _sa_url(_pg_conninfo(name))
+    return _sa_url(_pg_conninfo(name))
+
+
+def pg_name(url: str) -> str:
+    """The database name in a test database URL."""
+    return url.rsplit("/", 1)[1].split("?", 1)[0]
+
+
+def drop_pg_database(url: str) -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{pg_name(url)}" WITH (FORCE)')
 
 
 def make_settings(tmp_path: Path, db_url: str, templates_dir: Path | None = None) -> Settings:
@@ -274,13 +288,20 @@ def write_template(folder: Path, template_id: str, body_lines: list[str], fields
     return folder
 
 
+def quick_store(folder: Path, db_url: str, templates: Path | None = None) -> Casefile:
+    """A store in `folder` with a one-field test template and a one-step chain: fast issuance."""
+    if templates is None:
+        templates = write_template(
+            folder / "templates", "quick", ["{{ doc_number }}", "{{ subject }}", "{{ issue_date }}"],
+            [{"name": "subject", "label": "事由", "type": "text", "required": True}],
+        )  # fmt: skip
+        return populated_store(folder, db_url, templates_dir=templates)
+    return open_casefile(make_settings(folder, db_url, templates_dir=templates))
+
+
 @pytest.fixture
 def quick_cf(tmp_path, db_url) -> Casefile:
     """A store with a one-field test template and a one-step chain: fast issuance."""
-    folder = write_template(
-        tmp_path / "templates", "quick", ["{{ doc_number }}", "{{ subject }}", "{{ issue_date }}"],
-        [{"name": "subject", "label": "事由", "type": "text", "required": True}],
-    )  # fmt: skip
-    store = populated_store(tmp_path, db_url, templates_dir=folder)
+    store = quick_store(tmp_path, db_url)
     yield store
     store.close()

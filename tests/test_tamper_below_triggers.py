@@ -8,9 +8,18 @@ deletes rows, and expects `verify` to name what differs, by 发文字号, withou
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
-from conftest import as_user, issue_quick
+from conftest import (
+    ENGINES,
+    as_user,
+    drop_pg_database,
+    issue_quick,
+    new_pg_database,
+    pg_name,
+    quick_store,
+)
 from matterutil import act, new_matter
 from sqlalchemy import text
 
@@ -51,15 +60,48 @@ def tamper(cf, *statements: str, foreign_keys: bool = True) -> None:
             raw.execute("PRAGMA foreign_keys=ON")
 
 
-@pytest.fixture
-def three(quick_cf):
-    """Three issued documents, their slips made, verify passing (which writes the checkpoint)."""
-    docs = [issue_quick(quick_cf, f"事项{i}") for i in range(3)]
-    drain(quick_cf, kinds=("slip",))
-    report = verify_store(quick_cf)
+@pytest.fixture(scope="module", params=ENGINES)
+def three_base(request, tmp_path_factory):
+    """Built once per engine and module: the quick store with three issued documents, their
+    slips made and verify passed (which writes the checkpoint). Each test gets a copy."""
+    folder = tmp_path_factory.mktemp("three")
+    if request.param == "sqlite":
+        (folder / "archive").mkdir()
+        url = f"sqlite:///{folder / 'archive' / 'casefile.db'}"
+        shutil.copy(request.getfixturevalue("sqlite_template"), folder / "archive" / "casefile.db")
+    else:
+        url = new_pg_database(request.getfixturevalue("pg_template"))
+    store = quick_store(folder, url)
+    docs = [issue_quick(store, f"事项{i}") for i in range(3)]
+    drain(store, kinds=("slip",))
+    report = verify_store(store)
     assert report.ok, report.problems
     assert report.checkpoint_written
-    return docs
+    store.close()
+    yield folder, url, docs
+    if request.param == "postgresql":
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def three_cf(three_base, tmp_path):
+    """A copy of the module's three-document store (files, and the database)."""
+    folder, url, _ = three_base
+    shutil.copytree(folder / "archive", tmp_path / "archive")
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'archive' / 'casefile.db'}"
+    else:
+        url = new_pg_database(pg_name(url))
+    store = quick_store(tmp_path, url, templates=folder / "templates")
+    yield store
+    store.close()
+    if not url.startswith("sqlite"):
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def three(three_base):
+    return three_base[2]
 
 
 def problems_of(cf) -> list[str]:
@@ -69,15 +111,15 @@ def problems_of(cf) -> list[str]:
     return report.problems
 
 
-def test_deleting_an_issued_document_with_its_rendition_and_slip(quick_cf, three):
+def test_deleting_an_issued_document_with_its_rendition_and_slip(three_cf, three):
     doc = three[1]
     tamper(
-        quick_cf,
+        three_cf,
         f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
         f"DELETE FROM renditions WHERE document_id = {doc.id}",
         f"DELETE FROM issued_documents WHERE id = {doc.id}",
     )
-    problems = problems_of(quick_cf)
+    problems = problems_of(three_cf)
     assert any(doc.number in p and "被删除" in p and "审计日志" in p for p in problems), problems
     assert any(doc.number in p and "文号不连续" in p for p in problems), problems
 
@@ -90,59 +132,59 @@ def test_deleting_an_issued_document_with_its_rendition_and_slip(quick_cf, three
         ("issued_at", "'2020-01-01 08:00:00'", "发文时间"),
     ],
 )
-def test_changing_an_issued_document(quick_cf, three, column, value, what):
+def test_changing_an_issued_document(three_cf, three, column, value, what):
     doc = three[0]
-    tamper(quick_cf, f"UPDATE issued_documents SET {column} = {value} WHERE id = {doc.id}")
-    problems = problems_of(quick_cf)
+    tamper(three_cf, f"UPDATE issued_documents SET {column} = {value} WHERE id = {doc.id}")
+    problems = problems_of(three_cf)
     assert any(p.startswith(f"文书 {doc.number}") and what in p for p in problems), problems
 
 
-def test_changing_a_review_steps_approver(quick_cf, three):
+def test_changing_a_review_steps_approver(three_cf, three):
     doc = three[2]
-    with quick_cf.db.read() as s:
+    with three_cf.db.read() as s:
         step = s.query(ReviewStep).filter_by(draft_id=doc.draft_id, decision="approve").one()
     tamper(
-        quick_cf,
+        three_cf,
         f"UPDATE review_steps SET user_id = (SELECT id FROM users WHERE username = 'head') "
         f"WHERE id = {step.id}",
     )
-    problems = problems_of(quick_cf)
+    problems = problems_of(three_cf)
     assert any(
         doc.number in p and "办理人" in p and "signatory" in p and "head" in p for p in problems
     ), problems
 
 
-def test_deleting_a_review_step(quick_cf, three):
+def test_deleting_a_review_step(three_cf, three):
     doc = three[0]
     tamper(
-        quick_cf,
+        three_cf,
         f"DELETE FROM review_steps WHERE draft_id = {doc.draft_id} AND decision = 'approve'",
     )
-    assert any(doc.number in p and "办理" in p for p in problems_of(quick_cf))
+    assert any(doc.number in p and "办理" in p for p in problems_of(three_cf))
 
 
-def test_deleting_the_last_entries_of_the_audit_log(quick_cf, three):
-    with quick_cf.db.read() as s:
+def test_deleting_the_last_entries_of_the_audit_log(three_cf, three):
+    with three_cf.db.read() as s:
         last = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first().seq
-    tamper(quick_cf, f"DELETE FROM audit_log WHERE seq > {last - 2}")
-    problems = problems_of(quick_cf)
+    tamper(three_cf, f"DELETE FROM audit_log WHERE seq > {last - 2}")
+    problems = problems_of(three_cf)
     assert any("末尾的记录被删除" in p and str(last) in p for p in problems), problems
 
 
-def test_rewriting_the_head_of_the_audit_log_with_a_fresh_hash(quick_cf, three):
+def test_rewriting_the_head_of_the_audit_log_with_a_fresh_hash(three_cf, three):
     """The chain is not keyed: rewrite the last entry and recompute its hash, the chain still
     walks; only the checkpoint outside the database shows it."""
     from app import audit
 
-    with quick_cf.db.read() as s:
+    with three_cf.db.read() as s:
         e = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first()
         fresh = audit._entry_hash(e.seq, e.at, e.actor_id, "mallory", e.action, e.object_type,
                                   e.object_id, e.detail, e.remote_addr, e.prev_hash)  # fmt: skip
     tamper(
-        quick_cf,
+        three_cf,
         f"UPDATE audit_log SET actor = 'mallory', entry_hash = '{fresh}' WHERE seq = {e.seq}",
     )
-    problems = problems_of(quick_cf)
+    problems = problems_of(three_cf)
     assert any(f"第 {e.seq} 条与检查点" in p for p in problems), problems
 
 
@@ -158,49 +200,49 @@ def test_the_issuing_transaction_advances_the_checkpoint(quick_cf):
     assert any("末尾的记录被删除" in p for p in verify_store(quick_cf).problems)
 
 
-def test_bumping_a_number_sequence(quick_cf, three):
+def test_bumping_a_number_sequence(three_cf, three):
     doc = three[0]
-    tamper(quick_cf, "UPDATE number_sequences SET last_value = last_value + 1")
-    problems = problems_of(quick_cf)
+    tamper(three_cf, "UPDATE number_sequences SET last_value = last_value + 1")
+    problems = problems_of(three_cf)
     gap = doc.number.replace("1号", "4号")
     assert any(gap in p and "文号不连续" in p for p in problems), problems
 
 
-def test_lowering_a_sequence_and_deleting_the_last_document(quick_cf, three):
+def test_lowering_a_sequence_and_deleting_the_last_document(three_cf, three):
     """The database then agrees with itself; the checkpoint remembers number 3 was sent out."""
     doc = three[2]
     tamper(
-        quick_cf,
+        three_cf,
         f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
         f"DELETE FROM issued_documents WHERE id = {doc.id}",
         "UPDATE number_sequences SET last_value = 2",
     )
-    problems = problems_of(quick_cf)
+    problems = problems_of(three_cf)
     assert any("检查点记录已发出至" in p and doc.number in p for p in problems), problems
 
 
-def test_a_missing_slip_blob_names_the_document(quick_cf, three):
+def test_a_missing_slip_blob_names_the_document(three_cf, three):
     doc = three[1]
-    with quick_cf.db.read() as s:
+    with three_cf.db.read() as s:
         sha = s.execute(
             text(f"SELECT docx_sha256 FROM processing_slips WHERE document_id = {doc.id}")
         ).scalar_one()
-    quick_cf.blobs.path(sha).unlink()
-    problems = problems_of(quick_cf)
+    three_cf.blobs.path(sha).unlink()
+    problems = problems_of(three_cf)
     assert any(doc.number in p and "发文稿纸" in p and "缺失" in p for p in problems), problems
 
 
-def test_verify_survives_a_filed_document_that_is_gone(quick_cf, three):
+def test_verify_survives_a_filed_document_that_is_gone(three_cf, three):
     doc = three[0]
-    with quick_cf.db.write() as s:
+    with three_cf.db.write() as s:
         clerk = as_user(s, "clerk")
         case = casefiles.create_case_file(s, clerk, title="案卷", kind="other", unit_code="FZB",
                                           retention="D10", responsible="经办人")  # fmt: skip
         casefiles.add_document(s, clerk, case.id, doc.id)
-    assert verify_store(quick_cf).ok
+    assert verify_store(three_cf).ok
     drop_fk = []
-    if not quick_cf.db.is_sqlite:  # the owner may drop the constraint the superuser would skip
-        with quick_cf.db.engine.connect() as conn:
+    if not three_cf.db.is_sqlite:  # the owner may drop the constraint the superuser would skip
+        with three_cf.db.engine.connect() as conn:
             for (name,) in conn.execute(text(
                 "SELECT conname FROM pg_constraint WHERE conrelid IN "
                 "('case_file_items'::regclass, 'processing_slips'::regclass) AND contype = 'f'"
@@ -210,16 +252,16 @@ def test_verify_survives_a_filed_document_that_is_gone(quick_cf, three):
                 )
                 drop_fk.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     tamper(
-        quick_cf, *drop_fk, f"DELETE FROM issued_documents WHERE id = {doc.id}", foreign_keys=False
+        three_cf, *drop_fk, f"DELETE FROM issued_documents WHERE id = {doc.id}", foreign_keys=False
     )
-    problems = problems_of(quick_cf)
+    problems = problems_of(three_cf)
     assert not any("无法完成" in p for p in problems), problems
     assert any(doc.number in p for p in problems), problems
 
 
-def test_checkpoint_is_plain_json_with_the_head(quick_cf, three):
-    raw = json.loads(checkpoint.path_of(quick_cf.settings).read_text("utf-8"))
-    with quick_cf.db.read() as s:
+def test_checkpoint_is_plain_json_with_the_head(three_cf, three):
+    raw = json.loads(checkpoint.path_of(three_cf.settings).read_text("utf-8"))
+    with three_cf.db.read() as s:
         head = s.query(AuditEntry).order_by(AuditEntry.seq.desc()).first()
         n = s.query(IssuedDocument).count()
     assert raw["audit"]["seq"] == head.seq and raw["audit"]["entry_hash"] == head.entry_hash
