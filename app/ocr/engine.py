@@ -70,7 +70,9 @@ def _load():
 def read_page(image: Image.Image) -> PageText:
     """The lines of one page image, top to bottom, each tidied for search."""
     with _lock:
-        result, _elapsed = _load()(image.convert("RGB") if image.mode not in ("L", "RGB") else image)
+        result, _elapsed = _load()(
+            image.convert("RGB") if image.mode not in ("L", "RGB") else image
+        )
     lines = []
     for box, text, score in result or ():
         tidy = tidy_ocr_line(text)

@@ -183,7 +183,7 @@ def _xmp(title: str, producer: str) -> bytes:
         f"<pdf:Producer>{escape(producer)}</pdf:Producer>\n"
         "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n"
         '<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def _srgb_profile() -> bytes:

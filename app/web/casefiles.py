@@ -82,6 +82,7 @@ def show(case_id: int, close_problems: list[dict] | None = None, status: int = 2
         _ = view.case.creator.name
         return render_template("casefile.html", case=view.case, items=view.items,
                                refs=view.references, roles=ROLES, editable=view.may_edit,
+                               ocr=view.ocr,
                                closable=view.may_close, hidden=view.hidden,
                                close_problems=close_problems or [],
                                close_confirmation=service.CLOSE_CONFIRMATION), status  # fmt: skip
@@ -260,10 +261,13 @@ def change_item(case_id: int, item_id: int, op: str):
 @bp.get("/casefiles/<int:case_id>/items/<int:item_id>/download")
 @login_required
 def download_item(case_id: int, item_id: int):
+    """The original; `?copy=searchable`: a scan's PDF/A copy with its recognised text."""
     try:
         with cf().db.write() as s:
-            data, mime, name = service.item_file(cf(), s, g.principal, case_id, item_id,
-                                                 remote_addr=remote_addr())  # fmt: skip
+            data, mime, name = service.item_file(
+                cf(), s, g.principal, case_id, item_id, remote_addr=remote_addr(),
+                searchable=request.args.get("copy") == "searchable",
+            )  # fmt: skip
     except NotFound:
         abort(404)
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
