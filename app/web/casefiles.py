@@ -11,6 +11,7 @@ from app.casefiles import service as service
 from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.casefiles.ocr import needs_ocr
 from app.common import media_types
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
@@ -143,7 +144,9 @@ def upload(case_id: int):
                 doc_date=form.get("doc_date") or None, doc_number=form.get("doc_number", ""),
                 reply_to=_int(form.get("reply_to")), remote_addr=remote_addr(),
             )  # fmt: skip
-            flash(f"已上传第{item.position}件：{item.title}", "ok")
+            scan = needs_ocr(checked.file_type, checked.text)
+            flash(f"已上传第{item.position}件：{item.title}"
+                  + ("。这是扫描件，正在后台识别其中的文字，完成后即可检索" if scan else ""), "ok")  # fmt: skip
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
