@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -83,7 +84,8 @@ class Doc:
 class Result:
     engine: str
     pages: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock
+    cpu: float = 0.0  # CPU seconds of the process and its children (both cores count)
     errors: int = 0
     length: int = 0
     worst: float = 1.0
@@ -217,11 +219,11 @@ def run_rapidocr(docs: list[Doc], database_url: str | None) -> Result:
         for doc in docs:
             item = casefiles.add_attachment(cf, s, clerk(s), case.id, doc.scan, f"{doc.name}.pdf")
             attachments.append(item.attachment_id)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     while drain(cf, ("ocr",), limit=1)["done"]:
         pass
     result = Result(engine=f"{ENGINE_NAME} (casefile pipeline)")
-    result.seconds = time.perf_counter() - started
+    result.seconds, result.cpu = time.perf_counter() - started, cpu_seconds() - cpu
     result.pages = sum(d.pages for d in docs)
     while drain(cf, ("index",))["done"]:
         pass
@@ -256,10 +258,11 @@ def run_tesseract(docs: list[Doc]) -> Result | None:
                 Path(tmp) / f"{doc.name}{ext}" for ext in (".pdf", ".ocr.pdf", ".txt")
             )
             src.write_bytes(doc.scan)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             subprocess.run([exe, "-q", "-l", "chi_sim", "--output-type", "pdfa-2", "-j", "1",
                             "--sidecar", str(side), str(src), str(out)], check=True)  # fmt: skip
             result.seconds += time.perf_counter() - started
+            result.cpu += cpu_seconds() - cpu
             result.pages += doc.pages
             pages = side.read_text("utf-8").split("\f")[: doc.pages]
             pages = ["\n".join(tidy_ocr_line(ln) for ln in p.splitlines()) for p in pages]
@@ -267,6 +270,15 @@ def run_tesseract(docs: list[Doc]) -> Result | None:
             folded = fold(" ".join(pages))
             score(result, doc, pages, lambda q, text=folded: fold(q) in text)
     return result
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it waited for (ocrmypdf, tesseract, gs)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def report(result: Result) -> None:
@@ -280,6 +292,8 @@ def report(result: Result) -> None:
     print(f"  recall               {sum(checks) / max(1, len(checks)):.1%} (target ≥ 98%)")
     print(f"  pages per minute     {result.pages / result.seconds * 60:.1f} "
           f"({result.seconds / result.pages:.1f} s a page, {result.pages} pages)")  # fmt: skip
+    print(f"  CPU per page         {result.cpu / result.pages:.1f} s "
+          f"(load average {os.getloadavg()[0]:.1f} at the end)")  # fmt: skip
     for miss in result.missed:
         print(f"  missed: {miss}")
 
