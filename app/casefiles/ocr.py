@@ -28,7 +28,7 @@ from app.common import media_types
 from app.container import Casefile
 from app.db.base import utcnow
 from app.jobs.models import OutboxEvent
-from app.ocr import ENGINE_NAME, page_images, read_page, searchable_pdf
+from app.ocr import ENGINE_NAME, encode_page, page_images, read_page, searchable_pdf
 
 EVENT_KIND = "ocr"
 # A PDF page with fewer characters than this in its own text is taken for a scan.
@@ -178,9 +178,9 @@ def recognise(cf: Casefile, attachment_id: int, keep_alive: Callable[[], None] =
     jpeg = _original_jpeg(data, file_type)
     pages = []
     for page in page_images(data, file_type):
-        pages.append((page.image, page.dpi, read_page(page.image), jpeg))
+        pages.append((encode_page(page.image, page.dpi, jpeg), read_page(page.image)))
         keep_alive()
-    texts = [text for _, _, text, _ in pages]
+    texts = [text for _, text in pages]
     empty = [n for n, text in enumerate(texts, start=1) if not text.has_text]
     copy = None
     if len(empty) < len(pages):

@@ -10,13 +10,15 @@ stores and indexes the result, run by the outbox (app/jobs/outbox.py, kind "ocr"
 
 from app.ocr.engine import ENGINE_NAME, EngineUnavailable, Line, PageText, read_page
 from app.ocr.pages import page_images
-from app.ocr.pdfa import searchable_pdf
+from app.ocr.pdfa import PageScan, encode_page, searchable_pdf
 
 __all__ = [
     "ENGINE_NAME",
     "EngineUnavailable",
     "Line",
+    "PageScan",
     "PageText",
+    "encode_page",
     "page_images",
     "read_page",
     "searchable_pdf",

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
+from pypdf import PdfReader
 
-from app.renditions.pdf import page_count, render_page_images
+from app.renditions.pdf import render_page_images
 
 # Scans are read at 200 dpi: the recogniser works on at most 2,000 pixels a side anyway (an A4
 # page at 200 dpi is 1,654 x 2,339), and bench/ocr.py finds no gain at 300 dpi.
 RENDER_DPI = 200
 A4_INCHES = (8.27, 11.69)
+MAX_PAGE_PIXELS = 40_000_000  # about an A1 sheet at 200 dpi; larger pages are rendered coarser
 
 
 @dataclass
@@ -56,15 +58,28 @@ def _grey_if_no_colour(img: Image.Image) -> Image.Image:
     return img.convert("RGB") if colourful > 0.0005 else img.convert("L")
 
 
+def _page_sizes(data: bytes) -> list[tuple[float, float]]:
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    return [(abs(float(p.mediabox.width)), abs(float(p.mediabox.height))) for p in reader.pages]
+
+
+def _render_dpi(width_pt: float, height_pt: float) -> int:
+    """RENDER_DPI, or less for a page so large that it would exceed MAX_PAGE_PIXELS (an upload
+    inspection limits images, not the page size a PDF declares)."""
+    square_inches = max(width_pt * height_pt / 72.0**2, 1e-6)
+    return max(10, min(RENDER_DPI, int((MAX_PAGE_PIXELS / square_inches) ** 0.5)))
+
+
 def page_images(data: bytes, file_type: str) -> Iterator[PageImage]:
     """Each page of an uploaded PDF, JPEG, PNG or TIFF, in order (one at a time: a long scan
     is never all in memory)."""
     if file_type == "pdf":
-        for number in range(1, page_count(data) + 1):
-            png = render_page_images(data, RENDER_DPI, first_page=number, last_page=number)[0]
+        for number, (width_pt, height_pt) in enumerate(_page_sizes(data), start=1):
+            dpi = _render_dpi(width_pt, height_pt)
+            png = render_page_images(data, dpi, first_page=number, last_page=number)[0]
             with Image.open(io.BytesIO(png)) as img:
                 img.load()
-                yield PageImage(_grey_if_no_colour(img), float(RENDER_DPI))
+                yield PageImage(_grey_if_no_colour(img), float(dpi))
         return
     with Image.open(io.BytesIO(data)) as img:
         for frame in ImageSequence.Iterator(img):

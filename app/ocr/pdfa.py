@@ -20,6 +20,7 @@ import math
 import struct
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageCms
@@ -111,19 +112,33 @@ def _num(value: float) -> bytes:
     return (b"%.3f" % value).rstrip(b"0").rstrip(b".") or b"0"
 
 
-def _image_xobject(w: _Writer, image: Image.Image, original_jpeg: bytes | None) -> int:
-    entries = b"/Type /XObject /Subtype /Image /Width %d /Height %d " % image.size
+@dataclass(frozen=True)
+class PageScan:
+    """A page image as it goes into the PDF: encoded at once, so a long scan is held as
+    JPEG bytes, not as pixels."""
+
+    width: int
+    height: int
+    dpi: float
+    entries: bytes  # the image dictionary's colour space, depth and filter
+    data: bytes
+
+
+def encode_page(image: Image.Image, dpi: float, original_jpeg: bytes | None = None) -> PageScan:
+    """A bilevel page as Flate (lossless, small), any other as JPEG: the uploaded JPEG itself
+    when given (no second lossy compression), else re-encoded at JPEG_QUALITY."""
     if image.mode == "1":
-        data = zlib.compress(image.tobytes(), 6)
-        return w.stream(entries + b"/ColorSpace /DeviceGray /BitsPerComponent 1 "
-                        b"/Filter /FlateDecode", data)  # fmt: skip
+        entries = b"/ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode"
+        return PageScan(image.width, image.height, dpi, entries, zlib.compress(image.tobytes(), 6))
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
     space = b"/DeviceGray" if image.mode == "L" else b"/DeviceRGB"
     if original_jpeg is None:
         buf = io.BytesIO()
         image.save(buf, format="JPEG", quality=JPEG_QUALITY, optimize=True)
         original_jpeg = buf.getvalue()
-    return w.stream(entries + b"/ColorSpace " + space + b" /BitsPerComponent 8 /Filter /DCTDecode",
-                    original_jpeg)  # fmt: skip
+    entries = b"/ColorSpace " + space + b" /BitsPerComponent 8 /Filter /DCTDecode"
+    return PageScan(image.width, image.height, dpi, entries, original_jpeg)
 
 
 def _text_ops(page: PageText, scale: float, height_pt: float, cids: dict[str, int]) -> bytes:
@@ -191,17 +206,14 @@ def _srgb_profile() -> bytes:
 
 
 def searchable_pdf(
-    pages: Iterable[tuple[Image.Image, float, PageText, bytes | None]],
-    *,
-    title: str = "",
-    producer: str = "casefile",
+    pages: Iterable[tuple[PageScan, PageText]], *, title: str = "", producer: str = "casefile"
 ) -> bytes:
-    """A PDF/A-2b file of the pages: (image, its dpi, its recognised text, the original JPEG
-    bytes when the image can go in unchanged, else None), in order."""
+    """A PDF/A-2b file of the pages, in order: each page's image (encode_page) with its
+    recognised text laid over it."""
     pages = list(pages)
     w = _Writer()
     catalog, page_tree = w.reserve(), w.reserve()
-    chars = sorted({ch for _, _, text, _ in pages for line in text.lines for ch in line.text})
+    chars = sorted({ch for _, text in pages for line in text.lines for ch in line.text})
     cids = {ch: i for i, ch in enumerate(chars, start=1)}
     program = _glyphless_font()
     font_file = w.stream(b"/Length1 %d /Filter /FlateDecode" % len(program), zlib.compress(program))
@@ -220,10 +232,11 @@ def searchable_pdf(
                  b"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>"
                  % (FONT.encode(), cid_font, to_unicode))  # fmt: skip
     kids = []
-    for image, dpi, text, jpeg in pages:
-        scale = 72.0 / dpi
-        width_pt, height_pt = image.width * scale, image.height * scale
-        xobject = _image_xobject(w, image, jpeg)
+    for scan, text in pages:
+        scale = 72.0 / scan.dpi
+        width_pt, height_pt = scan.width * scale, scan.height * scale
+        xobject = w.stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d "
+                           % (scan.width, scan.height) + scan.entries, scan.data)  # fmt: skip
         content = (b"q %s 0 0 %s 0 0 cm /Im0 Do Q\n" % (_num(width_pt), _num(height_pt))
                    + _text_ops(text, scale, height_pt, cids))  # fmt: skip
         contents = w.stream(b"/Filter /FlateDecode", zlib.compress(content, 6))
