@@ -149,12 +149,10 @@ def pick_phrases(pages: list[str], per_page: int) -> list[str]:
 def make_docs(args) -> list[Doc]:
     docs = []
     for seed, (name, number, pdf) in enumerate(issued_documents(args.docs)):
-        images = render_page_images(pdf, args.dpi)
-        if args.pages:
-            images = images[: args.pages]
+        images = render_page_images(pdf, args.dpi, last_page=args.pages or None, raw=True)
         truth, scans = [], []
-        for n, png in enumerate(images, start=1):
-            with Image.open(io.BytesIO(png)) as img:
+        for n, ppm in enumerate(images, start=1):
+            with Image.open(io.BytesIO(ppm)) as img:
                 page = img.convert("L")
             if args.crop:
                 page = page.crop((0, 0, page.width, page.height // 3))

@@ -76,8 +76,8 @@ def page_images(data: bytes, file_type: str) -> Iterator[PageImage]:
     if file_type == "pdf":
         for number, (width_pt, height_pt) in enumerate(_page_sizes(data), start=1):
             dpi = _render_dpi(width_pt, height_pt)
-            png = render_page_images(data, dpi, first_page=number, last_page=number)[0]
-            with Image.open(io.BytesIO(png)) as img:
+            ppm = render_page_images(data, dpi, first_page=number, last_page=number, raw=True)[0]
+            with Image.open(io.BytesIO(ppm)) as img:
                 img.load()
                 yield PageImage(_grey_if_no_colour(img), float(dpi))
         return
