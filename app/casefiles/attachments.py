@@ -205,12 +205,12 @@ def _image(data: bytes, name: str) -> tuple[str, int]:
                 w, h = img.size
                 if w * h > MAX_IMAGE_PIXELS:
                     raise refuse(name, f"图片像素过多（{w}×{h}）")
-                frames = getattr(img, "n_frames", 1)
+                frames = getattr(img, "n_frames", 1) if img.format == "TIFF" else 1
                 if frames > MAX_IMAGE_PAGES:
                     raise refuse(name, f"图片页数过多（{frames} 页，上限 {MAX_IMAGE_PAGES} 页）")
                 img.verify()
             with Image.open(io.BytesIO(data)) as img:
-                for frame in ImageSequence.Iterator(img):  # a TIFF may hold several pages
+                for frame in ImageSequence.Iterator(img) if frames > 1 else [img]:  # TIFF pages
                     fw, fh = frame.size
                     if fw * fh > MAX_IMAGE_PIXELS:
                         raise refuse(name, f"图片像素过多（{fw}×{fh}）")

@@ -154,7 +154,8 @@ def _original_jpeg(data: bytes, file_type: str) -> bytes | None:
         return None
     with Image.open(io.BytesIO(data)) as img:
         upright = img.getexif().get(0x0112, 1) == 1
-        return data if upright and img.mode in ("L", "RGB") else None
+        plain = img.format == "JPEG" and img.mode in ("L", "RGB")  # not MPO, not CMYK
+        return data if upright and plain else None
 
 
 def recognise(cf: Casefile, attachment_id: int, keep_alive: Callable[[], None] = lambda: None

@@ -36,7 +36,11 @@ def _plain(img: Image.Image) -> Image.Image:
         sheet = Image.new("RGB", rgba.size, "white")
         sheet.paste(rgba, mask=rgba.getchannel("A"))
         return sheet
-    return img.convert("L" if img.mode.startswith(("I", "F")) else "RGB")
+    if img.mode.startswith(("I", "F")):  # 16-bit or float grey: scale to 8 bits, do not clip
+        pixels = np.asarray(img, dtype=np.float64)
+        top = pixels.max() or 1.0
+        return Image.fromarray((pixels * (255.0 / max(top, 255.0))).astype(np.uint8))
+    return img.convert("RGB")
 
 
 def _dpi(img: Image.Image) -> float:
@@ -82,6 +86,8 @@ def page_images(data: bytes, file_type: str) -> Iterator[PageImage]:
                 yield PageImage(_grey_if_no_colour(img), float(dpi))
         return
     with Image.open(io.BytesIO(data)) as img:
-        for frame in ImageSequence.Iterator(img):
+        # a TIFF's frames are pages; a phone's JPEG (MPO) may carry a preview as a second frame
+        frames = ImageSequence.Iterator(img) if file_type == "tif" else [img]
+        for frame in frames:
             page = _plain(frame.copy())
             yield PageImage(page, _dpi(frame))
