@@ -14,13 +14,13 @@ from casefile_factories import new_case, upload
 from conftest import as_user
 from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.access.policy import search_scope
 from app.audit.models import AuditEntry
 from app.casefiles import service as casefiles
 from app.casefiles.models import Attachment, AttachmentOcr, CaseFileItem
-from app.casefiles.ocr import needs_ocr
+from app.casefiles.ocr import needs_ocr, ocr_states
 from app.errors import NotFound
 from app.integrity.verify import index_problems
 from app.jobs.models import OutboxEvent
@@ -115,6 +115,16 @@ def test_a_page_without_text_is_reported_not_indexed_empty(cf, app):
     blank = io.BytesIO()
     scanned(Image.new("L", (300, 300), 250)).save(blank, format="PNG")
     item_id = upload(cf, case_id, blank.getvalue(), "空白页.png")
+    ocr_event = OutboxEvent.kind == "ocr"
+    with cf.db.write() as s:  # as if it had failed again and again: said, not hidden
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=5, last_error="坏"))
+    with cf.db.read() as s:
+        assert (
+            ocr_states(s, [s.get(CaseFileItem, item_id).attachment_id]).popitem()[1].label
+            == "识别失败"
+        )
+    with cf.db.write() as s:
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=0, last_error=None))
     drain(cf, ("ocr",))
     with cf.db.read() as s:
         view = casefiles.open_case_file(s, as_user(s, "clerk"), case_id)

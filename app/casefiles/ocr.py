@@ -28,6 +28,7 @@ from app.common import media_types
 from app.container import Casefile
 from app.db.base import utcnow
 from app.jobs.models import OutboxEvent
+from app.jobs.stuck import STUCK_ATTEMPTS
 from app.ocr import ENGINE_NAME, encode_page, page_images, read_page, searchable_pdf
 
 EVENT_KIND = "ocr"
@@ -97,7 +98,8 @@ def pages_text(pages: Iterable[int]) -> str:
 def ocr_states(session: Session, attachment_ids: Iterable[int]) -> dict[int, OcrState]:
     """The recognition state of each of these attachments that is a scan (others are left
     out). Derived from the result row, else from the outbox event: claimed (leased, no error
-    yet) is 识别中, due or waiting to retry is 待识别, given up is 识别失败."""
+    yet) is 识别中, due or waiting to retry is 待识别, given up or failed STUCK_ATTEMPTS times
+    is 识别失败 (the worker still retries it)."""
     ids = set(attachment_ids)
     if not ids:
         return {}
@@ -122,8 +124,8 @@ def ocr_states(session: Session, attachment_ids: Iterable[int]) -> dict[int, Ocr
         att_id = (event.payload or {}).get("attachment_id")
         if att_id not in waiting:
             continue
-        if event.processed_at is not None:
-            status = "failed"
+        if event.processed_at is not None or event.attempts >= STUCK_ATTEMPTS:
+            status = "failed"  # given up, or failing again and again (verify reports it)
         elif event.available_at > now and event.last_error is None:
             status = "running"
         else:
