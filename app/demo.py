@@ -11,6 +11,7 @@ import io
 
 from docx import Document
 from docx.shared import Cm
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from app.access.policy import principal
@@ -23,6 +24,7 @@ from app.drafting.models import IssuedDocument
 from app.identity.models import User
 from app.identity.users import add_user
 from app.matters import decisions, deployment, service
+from app.ocr.simulate import encoded, scanned, typed_page
 from app.registers import normative
 from app.templating.models import TemplateVersion
 
@@ -40,19 +42,31 @@ def _docx(title: str, *paragraphs: str) -> bytes:
     return buf.getvalue()
 
 
-def _scan() -> bytes:
-    """A stand-in for a scanned page of collected comments (a ruled form)."""
-    from PIL import Image, ImageDraw
+PUBLIC_COMMENTS = [
+    "《武阳市城镇老旧小区改造项目管理办法（送审稿）》",
+    "公开征求意见情况汇总",
+    "征求意见时间：2026年10月8日至10月28日",
+    "共收到意见42条，其中：",
+    "一、建议明确居民出资比例的意见15条；",
+    "二、建议将加装电梯纳入改造内容的意见11条；",
+    "三、其他意见16条，已逐条研究并反馈。",
+    "",
+    "武阳市住房和城乡建设局",
+    "2026年10月30日",
+]
 
-    img = Image.new("L", (1240, 1754), 250)
-    draw = ImageDraw.Draw(img)
-    draw.rectangle((80, 80, 1160, 1674), outline=40, width=4)
-    for y in range(220, 1600, 90):
-        draw.line((120, y, 1120, y), fill=120, width=2)
-    draw.text((120, 120), "Public comments 2026-10 (scan)", fill=20)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
+
+def _scan() -> bytes:
+    """A scanned page of the collected public comments: a PNG with no text of its own, which
+    text recognition reads in the outbox (app/casefiles/ocr.py)."""
+    try:
+        page = scanned(typed_page(PUBLIC_COMMENTS), seed=30)
+    except RuntimeError:  # no Chinese font installed: a ruled form with nothing to read
+        page = Image.new("L", (1240, 1754), 250)
+        draw = ImageDraw.Draw(page)
+        for y in range(220, 1600, 90):
+            draw.line((120, y, 1120, y), fill=120, width=2)
+    return encoded(page, "PNG")
 
 
 def _doc_of(session, template_id: str) -> IssuedDocument | None:

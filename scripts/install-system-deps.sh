@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages casefile needs for PDF renditions (Debian/Ubuntu):
 #   LibreOffice Writer without GUI, its Python UNO bridge, CJK fonts, poppler-utils,
-# Chromium for the browser suite (Playwright cannot download browsers here),
-# and the fontconfig aliases that map template font names (仿宋_GB2312, 方正小标宋简体, 黑体,
+# Chromium for the browser suite (Playwright cannot download browsers here), the two shared
+# libraries OpenCV loads for text recognition of scans (rapidocr-onnxruntime, a Python
+# dependency), and the fontconfig aliases that map template font names (仿宋_GB2312, 方正小标宋简体, 黑体,
 # 楷体_GB2312, 宋体, ...) to the installed CJK fonts (/etc/fonts/conf.d/35-casefile-cjk.conf).
 #
 # Idempotent and fast when everything is present (dpkg -s only; apt-get runs only for what is
@@ -35,6 +36,8 @@ PACKAGES=(
     poppler-utils              # pdffonts, pdftoppm (checks and page previews)
     chromium                   # the browser suite (tests/browser) drives it through Playwright
     chromium-l10n              # its own controls (选择文件, dates) in Chinese, as users see them
+    libgl1                     # libGL.so.1, which OpenCV (opencv-python, for RapidOCR) links to
+    libglib2.0-0               # libgthread/libglib, likewise
 )
 
 SUDO=()

@@ -57,3 +57,11 @@ def test_supervision_bench():
                     "--runs", "2")  # fmt: skip
     assert re.search(r"^dashboard: p50 \d+ ms, p95 \d+ ms", out, re.M), out
     assert re.search(r"^ranking: p50 \d+ ms, p95 \d+ ms", out, re.M), out
+
+
+def test_ocr_bench():
+    """One scanned third of a page of an issued document, RapidOCR through the pipeline."""
+    out = run_bench("bench/ocr.py", "--docs", "1", "--pages", "1", "--crop", "--engines",
+                    "rapidocr")  # fmt: skip
+    assert re.search(r"^  numbers found\s+1/1$", out, re.M), out
+    assert re.search(r"^  pages per minute\s+\d", out, re.M), out

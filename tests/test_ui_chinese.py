@@ -28,7 +28,7 @@ from app.templating.models import TemplateVersion
 
 # The allow-list, kept tiny: each entry is something a user must see in Latin letters.
 # - the names of file formats and of the checksum, as on download buttons and upload fields;
-FORMATS = {"PDF", "DOCX", "XLSX", "CSV", "ZIP", "OFD", "JPG", "JPEG", "PNG", "SHA-256"}
+FORMATS = {"PDF", "DOCX", "XLSX", "CSV", "ZIP", "OFD", "JPG", "JPEG", "PNG", "TIFF", "SHA-256"}
 # - file names of uploaded material and of a template's parts (their extension is Latin);
 EXTENSIONS = {"pdf", "docx", "xlsx", "csv", "zip", "ofd", "jpg", "jpeg", "png", "yaml", "yml", "json"}  # fmt: skip
 # - checksums (lower-case hex) and identifiers in capitals with digits (档号, licence numbers);

@@ -30,6 +30,7 @@ GUIDE_SHOTS = {
     "search-facet": "test_search_journey.py::test_inspector_searches_by_bracket_variant_and_traditional_script",
     "casefile-picker": "test_casefile_journey.py::test_clerk_builds_closes_and_downloads_a_case_file",
     "casefile-closed": "test_casefile_journey.py::test_clerk_builds_closes_and_downloads_a_case_file",
+    "casefile-scan-recognised": "test_scan_journey.py::test_clerk_uploads_a_scan_and_finds_it_by_a_phrase",
     "template-refused": "test_template_journey.py::test_admin_fixes_a_refused_template_and_a_clerk_uses_it",
 }  # fmt: skip
 

@@ -50,7 +50,8 @@ def _integer(value, field: str, label: str) -> int | None:
 
 
 def _item_json(item: dict, case_id: int) -> dict:
-    return item | {"links": item_links(case_id, item["id"], item["document_id"])}
+    searchable = bool((item.get("ocr") or {}).get("searchable_copy"))
+    return item | {"links": item_links(case_id, item["id"], item["document_id"], searchable)}
 
 
 def _casefile_json(s, case: CaseFile, with_items: bool = True) -> dict:
@@ -229,6 +230,17 @@ def casefile_item(case_id: int, item_id: int):
     with cf().db.write() as s:
         data, mime, name = service.item_file(cf(), s, g.principal, case_id, item_id,
                                              remote_addr=remote_addr(), via="api")  # fmt: skip
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@route("GET", "/casefiles/<id:case_id>/items/<id:item_id>/searchable.pdf", tag=TAG,
+       summary="下载扫描件的可检索 PDF 副本（PDF/A，带识别出的文字层）",
+       ok=Binary(("application/pdf",), "原件的 PDF/A 副本"), errors=(404,))  # fmt: skip
+def casefile_item_searchable(case_id: int, item_id: int):
+    with cf().db.write() as s:
+        data, mime, name = service.item_file(cf(), s, g.principal, case_id, item_id,
+                                             remote_addr=remote_addr(), searchable=True,
+                                             via="api")  # fmt: skip
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
 
 

@@ -29,8 +29,12 @@ def casefile_links(case_id: int) -> dict:
     }
 
 
-def item_links(case_id: int, item_id: int, document_id: int | None) -> dict:
+def item_links(case_id: int, item_id: int, document_id: int | None,
+               searchable: bool = False) -> dict:  # fmt: skip
     links = {"download": url_for("api.casefile_item", case_id=case_id, item_id=item_id)}
     if document_id:
         links["document"] = url_for("api.document", doc_id=document_id)
+    if searchable:
+        links["searchable_pdf"] = url_for("api.casefile_item_searchable", case_id=case_id,
+                                          item_id=item_id)  # fmt: skip
     return links

@@ -563,6 +563,20 @@ class UploadMaterial(Query):
 class ItemLinks(Reply):
     download: str
     document: str | None = None
+    searchable_pdf: str | None = Field(
+        None, description="a scan's PDF/A copy with its recognised text, once there is one"
+    )
+
+
+class ItemOcr(Reply):
+    """Text recognition of a scan (识别文字), done in the background after the upload."""
+
+    status: str = Field(description="pending (待识别), running (识别中), done (已识别), "
+                                    "empty (未识别出文字), failed (识别失败)")  # fmt: skip
+    status_label: str
+    pages: int | None
+    empty_pages: list[int] = Field(description="pages that yielded no text")
+    searchable_copy: bool
 
 
 class CaseItem(Reply):
@@ -587,6 +601,7 @@ class CaseItem(Reply):
         None, description="a filed document's status: issued (有效), superseded, revoked"
     )
     document_status_label: str | None = None
+    ocr: ItemOcr | None = Field(None, description="a scan's text recognition")
     links: ItemLinks
 
 

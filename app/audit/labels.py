@@ -58,6 +58,7 @@ ACTION_LABELS = {
     "casefile.download": "下载卷内文件",
     "casefile.export": "导出案卷",
     "casefile.import": "导入移交包",
+    "casefile.ocr": "识别扫描件文字",
     "contracts.read": "查看聘任合同台账",
     "contracts.export": "导出聘任合同台账",
     "compliance.read": "查看合规检查",
@@ -145,6 +146,7 @@ OBJECT_LABELS = {
     "work_record": "服务记录",
     "assessment": "年度考核",
     "matter": "法律事务",
+    "attachment": "材料",
 }
 DETAIL_LABELS = {
     "via": "途径",
@@ -238,6 +240,10 @@ DETAIL_LABELS = {
     "reviewed_on": "审查日期",
     "meeting_on": "会议审议日期",
     "decided_on": "决定日期",
+    "pages": "页数",
+    "empty_pages": "未识别出文字的页",
+    "copy_sha256": "可检索副本 SHA-256",
+    "ocr": "待识别文字",
 }
 VALUE_LABELS: dict[str, str] = {
     "web": "网页",
@@ -247,10 +253,12 @@ VALUE_LABELS: dict[str, str] = {
     "pdf": "PDF",
     "docx": "DOCX",
     "slip-pdf": "发文稿纸 PDF",
+    "searchable-pdf": "可检索 PDF（扫描件识别副本）",
     "xlsx": "XLSX",
     "ofd": "OFD",
     "jpg": "JPG",
     "png": "PNG",
+    "tif": "TIFF",
     "expiring": "即将到期",
     "active": "履行中",
     "not_started": "未开始",
@@ -277,7 +285,7 @@ CODE_KEYS = {
 FAMILY_VALUE_LABELS: dict[str, dict[str, str]] = {
     "matter": {**MATTER_KINDS, **MATTER_STATUS, **MATTER_DEPLOYMENTS},
 }
-HASH_KEYS = {"sha256", "approved_sha256", "package_sha256"}
+HASH_KEYS = {"sha256", "approved_sha256", "package_sha256", "copy_sha256"}
 
 
 def action_label(action: str) -> str:

@@ -27,8 +27,18 @@ MEDIA_TYPES = {
     "ofd": "application/ofd",
     "jpg": "image/jpeg",
     "png": "image/png",
+    "tif": "image/tiff",
 }
-TYPE_LABELS = {"pdf": "PDF", "docx": "DOCX", "ofd": "OFD", "jpg": "JPG", "png": "PNG"}
+TYPE_LABELS = {
+    "pdf": "PDF",
+    "docx": "DOCX",
+    "ofd": "OFD",
+    "jpg": "JPG",
+    "png": "PNG",
+    "tif": "TIFF",
+}
+IMAGE_TYPES = frozenset({"jpg", "png", "tif"})
+MAX_IMAGE_PAGES = 500  # a multi-page TIFF
 MAX_IMAGE_PIXELS = 80_000_000  # a 600-dpi A3 scan is about 70 megapixels
 MAX_TEXT_CHARS = 2_000_000
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and old .doc live in OLE
@@ -81,7 +91,7 @@ def printable_name(name: str | None, limit: int = 1000) -> str:
 
 
 def sniff(data: bytes) -> str | None:
-    """The file type by content: pdf, docx, ofd, jpg, png (None when none of these)."""
+    """The file type by content: pdf, docx, ofd, jpg, png, tif (None when none of these)."""
     head = data[:1024]
     if head.lstrip()[:5] == b"%PDF-":
         return "pdf"
@@ -89,6 +99,8 @@ def sniff(data: bytes) -> str | None:
         return "jpg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tif"
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -118,14 +130,15 @@ def inspect_upload(data: bytes, name: str | None, max_bytes: int) -> InspectedUp
         )
     kind = sniff(data)
     if kind is None:
-        raise refuse(shown, "只接收 PDF、DOCX、OFD、JPG、PNG 文件（按文件内容判断，不看扩展名）")
+        raise refuse(
+            shown, "只接收 PDF、DOCX、OFD、JPG、PNG、TIFF 文件（按文件内容判断，不看扩展名）"
+        )
     if kind in ("docx", "ofd"):
         problem = zip_expansion_problem(data)
         if problem:
             raise refuse(shown, f"{TYPE_LABELS[kind]} {problem}，请检查文件后重新上传")
-    text, pages = {"pdf": _pdf, "docx": _docx, "ofd": _ofd, "jpg": _image, "png": _image}[kind](
-        data, shown
-    )
+    reader = {"pdf": _pdf, "docx": _docx, "ofd": _ofd, "jpg": _image, "png": _image, "tif": _image}
+    text, pages = reader[kind](data, shown)
     if kind == "pdf":
         problem = pdf_active_content(data)
         if problem:
@@ -183,7 +196,7 @@ def _ofd(data: bytes, name: str) -> tuple[str, None]:
 
 
 def _image(data: bytes, name: str) -> tuple[str, int]:
-    from PIL import Image
+    from PIL import Image, ImageSequence
 
     try:
         with warnings.catch_warnings():
@@ -192,24 +205,32 @@ def _image(data: bytes, name: str) -> tuple[str, int]:
                 w, h = img.size
                 if w * h > MAX_IMAGE_PIXELS:
                     raise refuse(name, f"图片像素过多（{w}×{h}）")
+                frames = getattr(img, "n_frames", 1) if img.format == "TIFF" else 1
+                if frames > MAX_IMAGE_PAGES:
+                    raise refuse(name, f"图片页数过多（{frames} 页，上限 {MAX_IMAGE_PAGES} 页）")
                 img.verify()
             with Image.open(io.BytesIO(data)) as img:
-                img.load()  # verify() does not decode the pixels; a truncated file fails here
+                for frame in ImageSequence.Iterator(img) if frames > 1 else [img]:  # TIFF pages
+                    fw, fh = frame.size
+                    if fw * fh > MAX_IMAGE_PIXELS:
+                        raise refuse(name, f"图片像素过多（{fw}×{fh}）")
+                    frame.load()  # verify() does not decode pixels; a truncated file fails here
     except ValidationFailed:
         raise
     except Exception as exc:  # noqa: BLE001
         raise refuse(name, f"图片文件已损坏，无法打开（{type(exc).__name__}）") from None
-    return "", 1
+    return "", frames
 
 
 def image_to_pdf(data: bytes) -> bytes:
-    """One PDF page holding the image, scaled to fit an A4 page."""
-    from PIL import Image
+    """One PDF page per image (a TIFF may hold several), each scaled to fit an A4 page."""
+    from PIL import Image, ImageSequence
 
     with Image.open(io.BytesIO(data)) as img:
-        img = img.convert("RGB") if img.mode not in ("RGB", "L") else img
-        w, h = img.size
-        dpi = max(72.0 * w / 595, 72.0 * h / 842, 1.0)
-        out = io.BytesIO()
-        img.save(out, format="PDF", resolution=dpi)
-        return out.getvalue()
+        pages = [f.convert("RGB") if f.mode not in ("RGB", "L") else f.copy()
+                 for f in ImageSequence.Iterator(img)]  # fmt: skip
+    w, h = pages[0].size
+    dpi = max(72.0 * w / 595, 72.0 * h / 842, 1.0)
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    return out.getvalue()

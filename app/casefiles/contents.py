@@ -1,5 +1,5 @@
-"""What a case file holds (卷内文件): its items in filing order, their 档号 once closed, and which
-of them a reader may not see (知悉范围)."""
+"""What a case file holds (卷内文件): its items in filing order, their 档号 once closed, which
+of them a reader may not see (知悉范围), and how far the text recognition of its scans is."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.access.policy import Principal, can
 from app.casefiles.models import ArchivalReference, CaseFile, CaseFileItem
+from app.casefiles.ocr import OcrState, ocr_states
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class CaseFileView:
     items: list[CaseFileItem]
     references: dict[int, ArchivalReference]  # item id → 档号, once closed
     hidden: frozenset[int] = field(default_factory=frozenset)  # item ids
+    ocr: dict[int, OcrState] = field(default_factory=dict)  # item id → 识别文字 (scans only)
     may_edit: bool = False
     may_close: bool = False
 
@@ -61,9 +63,11 @@ def case_file_contents(session: Session, p: Principal | None, case: CaseFile) ->
     for item in items:
         _ = item.document.number if item.document_id else item.attachment.file_type
     _ = case.unit.name, case.creator.username
+    scans = ocr_states(session, [i.attachment_id for i in items if i.attachment_id])
     return CaseFileView(
         case=case, items=items, references=references_of(session, case),
         hidden=frozenset(i.id for i in hidden_items(session, p, items)),
+        ocr={i.id: scans[i.attachment_id] for i in items if i.attachment_id in scans},
         may_edit=p is None or can(session, p, "casefile.edit", case),
         may_close=p is None or can(session, p, "casefile.close", case),
     )  # fmt: skip

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, object_session
 from app import audit
 from app.access.policy import Principal, can
 from app.blobs.store import store_blob
-from app.casefiles.attachments import MEDIA_TYPES, image_to_pdf
+from app.casefiles.attachments import IMAGE_TYPES, MEDIA_TYPES, image_to_pdf
 from app.casefiles.contents import hidden_items, items_of, references_of
 from app.casefiles.models import (
     KINDS,
@@ -144,7 +144,7 @@ def rendition_sha(session: Session, item: CaseFileItem) -> str | None:
 
 def item_pdf(cf: Casefile, session: Session, item: CaseFileItem) -> bytes | None:
     """The item as PDF; None for OFD (kept as is: it has no PDF here)."""
-    if item.document_id is None and item.attachment.file_type in {"pdf", "jpg", "png"}:
+    if item.document_id is None and item.attachment.file_type in {"pdf", *IMAGE_TYPES}:
         data = cf.blobs.get(item.attachment.sha256)
         return data if item.attachment.file_type == "pdf" else image_to_pdf(data)
     if item.document_id is None and item.attachment.file_type == "ofd":
@@ -467,7 +467,7 @@ def read_outline(pdf: bytes) -> list[tuple[str, int]]:
 
 # ---- transfer package -----------------------------------------------------------------------
 
-EXTENSIONS = {"pdf": "pdf", "docx": "docx", "ofd": "ofd", "jpg": "jpg", "png": "png"}
+EXTENSIONS = {"pdf": "pdf", "docx": "docx", "ofd": "ofd", "jpg": "jpg", "png": "png", "tif": "tif"}
 
 
 def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) -> bytes:

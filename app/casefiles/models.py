@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -101,7 +103,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
-    file_type: Mapped[str] = mapped_column(String(8))  # pdf | docx | ofd | jpg | png
+    file_type: Mapped[str] = mapped_column(String(8))  # pdf | docx | ofd | jpg | png | tif
     original_name: Mapped[str] = mapped_column(String(255))
     pages: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -118,6 +120,23 @@ class AttachmentRendition(Base):
     attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), unique=True)
     pdf_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     pages: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AttachmentOcr(Base):
+    """识别文字: what text recognition read in a scanned attachment (a scanned PDF or an image),
+    with the PDF/A copy that carries it as a text layer, kept beside the untouched original.
+    Derived and write-once (migration 0009ocr); made by the outbox (app/casefiles/ocr.py)."""
+
+    __tablename__ = "attachment_ocr"
+    id: Mapped[int] = mapped_column(PK, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), unique=True)
+    engine: Mapped[str] = mapped_column(String(60))  # e.g. "RapidOCR 1.4.4"
+    text: Mapped[str] = mapped_column(Text, default="")  # tidied; pages apart by "\f"
+    pages: Mapped[int] = mapped_column(Integer)
+    empty_pages: Mapped[list] = mapped_column(JSON, default=list)  # page numbers without text
+    pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))  # None: no text
+    seconds: Mapped[float] = mapped_column(Float)  # how long recognition took
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

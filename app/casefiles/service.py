@@ -40,6 +40,7 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
+from app.casefiles.ocr import ocr_result, queue_ocr
 from app.common.clock import today_in_china
 from app.common.ids import in_range
 from app.common.text import check_text, collect_text
@@ -203,9 +204,11 @@ def list_case_files(session: Session, p: Principal | None, status: str | None = 
 
 
 def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int, item_id: int,
-              remote_addr: str = "", **detail) -> tuple[bytes, str, str]:  # fmt: skip
-    """The original file of one item: (bytes, media type, download name). Every download is
-    audited; a document the principal may not download (知悉范围) is not found."""
+              remote_addr: str = "", searchable: bool = False, **detail) -> tuple[bytes, str, str]:  # fmt: skip
+    """The original file of one item: (bytes, media type, download name); with `searchable`,
+    a scan's PDF/A copy with its recognised text layer instead (NotFound until there is one).
+    Every download is audited; a document the principal may not download (知悉范围) is not
+    found."""
     case = get_case_file(session, p, case_id)
     item = session.get(CaseFileItem, item_id)
     hidden = (
@@ -216,8 +219,18 @@ def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int,
     )
     if item is None or item.case_file_id != case.id or hidden:
         raise NotFound(f"案卷 {case_id} 中没有第 {item_id} 项材料，或您无权下载")
+    copy = ocr_result(session, item.attachment_id) if searchable and item.attachment_id else None
+    if searchable and (copy is None or copy.pdf_sha256 is None):
+        raise NotFound(
+            f"第 {item.position} 件还没有可检索的 PDF 副本（文字识别未完成或未识别出文字）"
+        )
+    if searchable:
+        detail["format"] = "searchable-pdf"
     audit.record(session, "casefile.download", actor=p.user if p else None, object_type="case_file",
                  object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr)  # fmt: skip
+    if copy is not None:
+        stem = os.path.splitext(item.attachment.original_name)[0]
+        return cf.blobs.get(copy.pdf_sha256), MEDIA_TYPES["pdf"], f"{stem}（可检索）.pdf"
     if item.document_id:
         doc = item.document
         return cf.blobs.get(doc.docx_sha256), MEDIA_TYPES["docx"], f"{doc.number}.docx"
@@ -480,7 +493,8 @@ def add_attachment(
 ) -> CaseFileItem:
     """Store material in an open case file. `upload` is what `inspect_upload` passed, checked
     before the caller opened its write transaction (the web, the API and the CLI do so); raw
-    bytes and a `filename` are inspected here, inside the transaction (scripts and tests)."""
+    bytes and a `filename` are inspected here, inside the transaction (scripts and tests).
+    A scan (an image, a PDF page without text) is queued for text recognition (casefiles/ocr.py)."""
     case = get_case_file(session, p, case_id, "casefile.edit")
     role = _check_role(role, "other")
     reply_target = _reply_target(session, case, reply_to)
@@ -513,8 +527,9 @@ def add_attachment(
     session.add(item)
     session.flush()
     queue_index(session, [item])
+    scanned = queue_ocr(session, attachment)  # a scan is read by the outbox, never here
     detail = {"item": item.id, "attachment": attachment.id, "sha256": sha, "name": upload.name,
-              "type": upload.file_type, "role": role}  # fmt: skip
+              "type": upload.file_type, "role": role, **({"ocr": True} if scanned else {})}  # fmt: skip
     if upload.sent_name != upload.name:  # the name as sent, when cleaning changed it
         detail["sent_name"] = printable_name(upload.sent_name)
     audit.record(session, "casefile.add", actor=p.user, object_type="case_file", object_id=case.id,

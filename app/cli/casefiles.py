@@ -158,6 +158,8 @@ def cmd_case_show(cf: Casefile, args) -> int:
     for i in payload["items"]:
         lines.append(f"  {i['position']:>3}. {i['archival_code'] or '（未编档号）'}  {i['title']}"
                      f"  [{i['role_label']} {i['type'].upper()}]")  # fmt: skip
+        if item_ocr := view.ocr.get(i["id"]):
+            lines[-1] += f"  文字识别：{item_ocr.note}"
     out(args, payload, lines)
     return 0
 

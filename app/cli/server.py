@@ -22,7 +22,7 @@ import time
 from app.cli.common import out
 from app.common.procs import die_with_parent
 from app.container import Casefile
-from app.jobs.outbox import Worker, drain, pending
+from app.jobs.outbox import drain, pending, workers
 from app.search.follow import FollowerThread
 
 
@@ -36,13 +36,14 @@ def cmd_run(cf: Casefile, args) -> int:
     from app import create_app  # lazy: see above
 
     app = create_app(casefile=cf)
-    worker = Worker(cf)
+    threads = workers(cf)
     try:
         cf.search.warm()  # open the index and a searcher now, not on the first query
     except Exception as exc:  # noqa: BLE001 - the service runs without search; verify reports it
         print(f"提示：检索索引暂不可用（{exc}），后台任务将重建", flush=True)
     if cf.settings.background_workers:
-        worker.start()  # catches up on anything left from before, then drains as documents issue
+        for worker in threads:  # catch up on anything left from before, then drain as work comes
+            worker.start()
     follower = None
     if cf.settings.index_follow:  # multi-node: this node keeps its own index current
         follower = FollowerThread(cf)
@@ -51,7 +52,8 @@ def cmd_run(cf: Casefile, args) -> int:
     try:
         serve(app, host=args.host, port=args.port, threads=8, ident="casefile", _quiet=True)
     finally:
-        worker.stop()
+        for worker in threads:
+            worker.stop()
         if follower is not None:
             follower.stop()
     return 0
@@ -174,21 +176,20 @@ def cmd_worker(cf: Casefile, args) -> int:
         die_with_parent(parent, signal.SIGTERM)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    worker = None if args.no_outbox else Worker(cf)
-    follower = FollowerThread(cf) if args.follow_index and cf.settings.index_follow else None
-    for thread in (worker, follower):
-        if thread is not None:
-            thread.start()
-    print("后台任务已启动（检索索引、PDF 版式文件），按 Ctrl+C 停止", flush=True)
+    threads = [] if args.no_outbox else workers(cf)
+    if args.follow_index and cf.settings.index_follow:
+        threads.append(FollowerThread(cf))
+    for thread in threads:
+        thread.start()
+    print("后台任务已启动（检索索引、PDF 版式文件、扫描件文字识别），按 Ctrl+C 停止", flush=True)
     try:
-        while not stopping and all(t.is_alive() for t in (worker, follower) if t is not None):
+        while not stopping and all(t.is_alive() for t in threads):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for thread in (worker, follower):
-            if thread is not None:
-                thread.stop()
+        for thread in threads:
+            thread.stop()
     return 0
 
 
@@ -204,7 +205,9 @@ def register(sub, common, acting) -> None:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
-        "worker", parents=[common], help="drain the outbox (search index, PDF renditions)"
+        "worker",
+        parents=[common],
+        help="drain the outbox (search index, PDF renditions, text recognition)",
     )
     p.add_argument("--once", action="store_true", help="process what is due, then exit")
     p.add_argument(

@@ -28,6 +28,7 @@ from app import audit
 from app.access.policy import Principal, can, visible_case_files, visible_documents
 from app.audit.labels import action_label
 from app.audit.models import AuditEntry
+from app.casefiles.attachments import IMAGE_TYPES
 from app.casefiles.contents import item_sha256, items_of, references_of
 from app.casefiles.metadata import case_gaps, item_gaps
 from app.casefiles.models import (
@@ -143,7 +144,7 @@ def _opens(file_type: str, data: bytes) -> str | None:
                 from docx import Document
 
                 Document(io.BytesIO(data)).paragraphs  # noqa: B018
-            elif file_type in {"jpg", "png"}:
+            elif file_type in IMAGE_TYPES:
                 from PIL import Image
 
                 with Image.open(io.BytesIO(data)) as img:

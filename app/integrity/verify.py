@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.blobs.models import Blob
-from app.casefiles.models import Attachment, AttachmentRendition
+from app.casefiles.models import Attachment, AttachmentOcr, AttachmentRendition
 from app.common.hashing import sha256_hex
 from app.container import Casefile
 from app.drafting.drafts import unit_context
@@ -191,6 +191,10 @@ def blob_owners(session) -> dict[str, list[str]]:
         select(AttachmentRendition.attachment_id, AttachmentRendition.pdf_sha256)
     ):
         add(sha, f"案卷材料 (attachment {att_id}) 的 PDF 版式文件")
+    for att_id, sha in session.execute(
+        select(AttachmentOcr.attachment_id, AttachmentOcr.pdf_sha256)
+    ):
+        add(sha, f"案卷材料 (attachment {att_id}) 的可检索 PDF（文字识别副本）")
     for step_id, name, sha in session.execute(
         select(ReviewOpinion.step_id, ReviewOpinion.file_name, ReviewOpinion.file_sha256)
     ):

@@ -1,5 +1,6 @@
-"""Drain the outbox: derived work (search index, PDF renditions, e-mail) written in the same
-transaction as its cause, done after the commit, retried with back-off, caught up at start-up.
+"""Drain the outbox: derived work (search index, PDF renditions, e-mail, text recognition of
+scans) written in the same transaction as its cause, done after the commit, retried with
+back-off, caught up at start-up.
 
 Slow work (LibreOffice, index commits, SMTP) happens outside any write transaction, so issuing
 and reviewing never wait for it.
@@ -24,6 +25,7 @@ from sqlalchemy import select, update
 
 from app.blobs.store import store_blob
 from app.casefiles.models import Attachment
+from app.casefiles.ocr import recognise
 from app.common import media_types
 from app.container import Casefile
 from app.db.base import utcnow
@@ -32,6 +34,7 @@ from app.drafting.slip import build_slip_docx, slip_data
 from app.jobs.errors import GiveUp, Retry, Unreachable
 from app.jobs.mail import handle_mail
 from app.jobs.models import OutboxEvent
+from app.ocr import EngineUnavailable
 from app.renditions import ConverterUnavailable, make_rendition
 from app.renditions.models import Rendition
 from app.search import IndexBusy, SearchUnavailable
@@ -133,12 +136,34 @@ def _handle_slip(cf: Casefile, event: OutboxEvent) -> None:
         s.add(ProcessingSlip(document_id=doc_id, docx_sha256=sha))
 
 
+def _handle_ocr(cf: Casefile, event: OutboxEvent) -> None:
+    """Read a scanned attachment's pages (seconds each), keeping this event's lease alive
+    page by page; the result row, its blob and the re-indexing commit together."""
+    try:
+        recognise(cf, event.payload["attachment_id"], keep_alive=lambda: extend_lease(cf, event.id))
+    except EngineUnavailable as exc:
+        raise Retry(str(exc)) from exc
+
+
 HANDLERS: dict[str, Callable[[Casefile, OutboxEvent], None]] = {
     "slip": _handle_slip,
     "rendition": _handle_rendition,
     "index": _handle_index,
     "mail": handle_mail,
+    "ocr": _handle_ocr,
 }
+KINDS = tuple(HANDLERS)
+
+
+def extend_lease(cf: Casefile, event_id: int) -> None:
+    """A long handler (text recognition, page by page) keeps its event out of other workers'
+    sight for another LEASE."""
+    with cf.db.write() as s:
+        s.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == event_id, OutboxEvent.processed_at.is_(None))
+            .values(available_at=utcnow() + LEASE)
+        )
 
 
 def _claim(cf: Casefile, kinds: tuple[str, ...], limit: int) -> list[OutboxEvent]:
@@ -206,9 +231,7 @@ def _finish(
         event.available_at = utcnow() + delay
 
 
-def drain(
-    cf: Casefile, kinds: tuple[str, ...] = ("slip", "index", "rendition", "mail"), limit: int = 100
-) -> dict[str, int]:
+def drain(cf: Casefile, kinds: tuple[str, ...] = KINDS, limit: int = 100) -> dict[str, int]:
     """Process what is due; returns counts of done / retried / failed events (failed counts
     those given up too: they are kept, processed, with their last_error)."""
     counts = {"done": 0, "retry": 0, "failed": 0}
@@ -281,29 +304,41 @@ def repair_search_index(cf: Casefile) -> bool:
     return True
 
 
-class Worker(threading.Thread):
-    """Background drainer for `casefile run`: the index first (freshness), then e-mail, then
-    renditions. E-mail goes one message per round, so a hanging mail server holds the index
-    up by one timeout (Settings.smtp_timeout) at most."""
+# What a Worker drains each round: (kinds, at most this many events). The first lane keeps the
+# index fresh; e-mail goes one message per round, so a hanging mail server holds the index up by
+# one timeout (Settings.smtp_timeout) at most. Text recognition takes seconds a page: it has a
+# thread of its own (OCR_LANES), so it never holds up the index.
+LANES: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("slip", "index"), 100), (("mail",), 1), (("rendition",), 5),
+)  # fmt: skip
+OCR_LANES: tuple[tuple[tuple[str, ...], int], ...] = ((("ocr",), 1),)
 
-    def __init__(self, cf: Casefile, interval: float = 0.5):
-        super().__init__(name="casefile-outbox", daemon=True)
+
+class Worker(threading.Thread):
+    """Background drainer for `casefile run` and `casefile worker`: round after round, each of
+    its lanes in order (LANES: the index first, for freshness, then e-mail, then renditions)."""
+
+    def __init__(self, cf: Casefile, interval: float = 0.5, lanes=LANES,
+                 name: str = "casefile-outbox"):  # fmt: skip
+        super().__init__(name=name, daemon=True)
         self.cf = cf
         self.interval = interval
+        self.lanes = lanes
         self.wake = threading.Event()
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        indexes = any("index" in kinds for kinds, _ in self.lanes)
         try:
-            if not self.cf.settings.index_follow:  # else the follower looks after the index
+            if indexes and not self.cf.settings.index_follow:  # else the follower does it
                 repair_search_index(self.cf)
         except Exception:  # noqa: BLE001 - search stays unavailable; verify reports it
             log.exception("could not rebuild the search index at start-up")
         while not self.stopping.is_set():
             try:
-                busy = sum(drain(self.cf, ("slip", "index")).values())
-                busy += sum(drain(self.cf, ("mail",), limit=1).values())
-                busy += sum(drain(self.cf, ("rendition",), limit=5).values())
+                busy = sum(
+                    sum(drain(self.cf, kinds, limit).values()) for kinds, limit in self.lanes
+                )
             except Exception:  # noqa: BLE001
                 log.exception("outbox worker iteration failed")
                 busy = 0
@@ -314,3 +349,8 @@ class Worker(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.wake.set()
+
+
+def workers(cf: Casefile) -> list[Worker]:
+    """The outbox's threads for one process: the derived work, and text recognition apart."""
+    return [Worker(cf), Worker(cf, lanes=OCR_LANES, name="casefile-ocr")]

@@ -28,6 +28,7 @@ KIND_LABELS = {
     "rendition": "PDF 版式文件生成",
     "slip": "发文稿纸归档",
     "mail": "邮件通知",
+    "ocr": "扫描件文字识别",
 }
 
 
@@ -35,6 +36,7 @@ HINTS = {
     "index": "请管理员重建检索索引",
     "rendition": "请检查 LibreOffice 是否可用",
     "mail": "请检查邮件服务器设置",
+    "ocr": "请检查文字识别引擎是否可用（见管理员手册）",
 }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.casefiles.contents import CaseFileView, item_sha256
 from app.casefiles.models import ArchivalReference, CaseFile, CaseFileItem
+from app.casefiles.ocr import OcrState
 from app.drafting import status as document_status
 
 
@@ -37,13 +38,15 @@ def case_file_view_payload(view: CaseFileView) -> dict:
     return case_file_summary(view.case) | {
         "items": [
             masked_item_payload(i, refs.get(i.id)) if i.id in view.hidden
-            else item_payload(i, refs.get(i.id))
+            else item_payload(i, refs.get(i.id), view.ocr.get(i.id))
             for i in view.items
         ]
     }  # fmt: skip
 
 
-def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> dict:
+def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None,
+                 ocr: OcrState | None = None) -> dict:  # fmt: skip
+    """An item; a scan also with its text recognition (`ocr`: status, pages without text)."""
     return {
         "id": item.id, "position": item.position, "title": item.title, "role": item.role,
         "role_label": item.role_label, "document_id": item.document_id,
@@ -52,7 +55,7 @@ def item_payload(item: CaseFileItem, ref: ArchivalReference | None = None) -> di
         "type": "docx" if item.document_id else item.attachment.file_type,
         "sha256": item_sha256(item), "reply_to": item.reply_to_item_id,
         "archival_code": ref.reference if ref is not None else None,
-    } | _document_status(item)  # fmt: skip
+    } | _document_status(item) | ({"ocr": ocr.as_dict()} if ocr is not None else {})  # fmt: skip
 
 
 def _document_status(item: CaseFileItem) -> dict:

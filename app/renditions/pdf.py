@@ -314,8 +314,10 @@ def render_page_images(
     first_page: int | None = None,
     last_page: int | None = None,
     timeout: float = 120.0,
+    raw: bool = False,
 ) -> list[bytes]:
-    """PNG bytes per page, rendered by poppler's pdftoppm (for the preview)."""
+    """PNG bytes per page, rendered by poppler's pdftoppm (for the preview); with `raw`,
+    uncompressed PPM instead (text recognition: writing PNG costs 30 times the rendering)."""
     _reader(pdf_bytes)  # fail early on garbage
     exe = shutil.which("pdftoppm")
     if not exe:
@@ -325,7 +327,7 @@ def render_page_images(
     with tempfile.TemporaryDirectory(prefix="casefile-ppm-") as tmp:
         src = Path(tmp) / "in.pdf"
         src.write_bytes(pdf_bytes)
-        cmd = [exe, "-r", str(int(dpi)), "-png"]
+        cmd = [exe, "-r", str(int(dpi))] + ([] if raw else ["-png"])
         if first_page:
             cmd += ["-f", str(int(first_page))]
         if last_page:
@@ -334,5 +336,8 @@ def render_page_images(
         r = subprocess.run(cmd, capture_output=True, timeout=timeout)
         if r.returncode != 0:
             raise RuntimeError(f"pdftoppm failed: {r.stderr.decode('utf-8', 'replace')[-500:]}")
-        pages = sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        suffix = "ppm" if raw else "png"
+        pages = sorted(
+            Path(tmp).glob(f"page-*.{suffix}"), key=lambda p: int(p.stem.rsplit("-", 1)[1])
+        )
         return [p.read_bytes() for p in pages]

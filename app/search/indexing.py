@@ -1,6 +1,7 @@
 """What the search engine sees of an issued document (its full text from the DOCX, not the
 PDF, and its metadata, including the case files it is filed in) and of an uploaded attachment
-(its extracted text, its item's title and 档号, its case files).
+(its extracted text and what text recognition read in it, its item's title and 档号, its case
+files).
 
 Search document ids: an issued document is ``str(document.id)``, an attachment
 ``f"att-{attachment.id}"`` (see ``attachment_doc_id`` / ``parse_doc_id``).
@@ -18,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from app.access.policy import can
 from app.access.readers import allowed_readers
-from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
+from app.casefiles.models import (
+    ArchivalReference,
+    Attachment,
+    AttachmentOcr,
+    CaseFile,
+    CaseFileItem,
+)
 from app.common.clock import CHINA_TZ
 from app.common.docx_text import docx_text
 from app.container import Casefile
@@ -150,12 +157,21 @@ def expected_fingerprints(session: Session) -> dict[str, str]:
             sha, *document_case_files(doc_filings.get(doc_id, [])), *_status_mark(states[doc_id])
         )
     att_filings = filings(session, "attachment")
-    for att_id, sha, name in session.execute(
-        select(Attachment.id, Attachment.sha256, Attachment.original_name)
-    ):
+    for att_id, sha, name, copy_sha in session.execute(
+        select(Attachment.id, Attachment.sha256, Attachment.original_name, AttachmentOcr.pdf_sha256)
+        .outerjoin(AttachmentOcr, AttachmentOcr.attachment_id == Attachment.id)
+    ):  # fmt: skip
         _title, number, case_files = _attachment_fields(name, att_filings.get(att_id, []))
-        out[attachment_doc_id(att_id)] = index_fingerprint(sha, number, *case_files)
+        out[attachment_doc_id(att_id)] = index_fingerprint(
+            sha, number, *case_files, *_ocr_mark(copy_sha)
+        )
     return out
+
+
+def _ocr_mark(copy_sha256: str | None) -> tuple[str, ...]:
+    """Recognised text in IndexDoc.content_hash, named by the copy that carries it: an index
+    that missed the text shows up as stale (nothing when recognition found no text)."""
+    return (f"ocr:{copy_sha256}",) if copy_sha256 else ()
 
 
 def _status_mark(state: str) -> tuple[str, ...]:
@@ -221,6 +237,10 @@ def attachment_index_doc(session: Session, att: Attachment) -> IndexDoc:
     search is exactly right; only a creator outside the unit does not find it by search."""
     found = filings(session, "attachment", [att.id]).get(att.id, [])
     title, number, case_files = _attachment_fields(att.original_name, found)
+    ocr = session.scalars(
+        select(AttachmentOcr).where(AttachmentOcr.attachment_id == att.id)
+    ).first()
+    recognised = ocr.text if ocr is not None and ocr.pdf_sha256 else ""
     unit = session.get(Unit, att.unit_id)
     uploaded = att.uploaded_at.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).date()
     return IndexDoc(
@@ -231,11 +251,13 @@ def attachment_index_doc(session: Session, att: Attachment) -> IndexDoc:
         unit_code=unit.code,
         unit_name=unit.name,
         issued_on=uploaded,
-        body=att.text or "",
+        body="\n".join(t for t in (att.text, recognised) if t),
         case_files=case_files,
         status=ATTACHMENT_STATUS,
         restricted_to=(),
-        content_hash=index_fingerprint(att.sha256, number, *case_files),
+        content_hash=index_fingerprint(
+            att.sha256, number, *case_files, *_ocr_mark(ocr.pdf_sha256 if ocr else None)
+        ),
     )
 
 

@@ -178,3 +178,41 @@ def query_grams(folded: str) -> list[str]:
 def is_exact_gram(folded: str) -> bool:
     """True when the posting list of the single gram *is* the answer (no verification)."""
     return 1 <= len(folded) <= GRAM_MAX and " " not in folded and FIELD_SEP not in folded
+
+
+# ---- OCR output (识别文字) ------------------------------------------------------------------
+# What text recognition typically gets wrong in this domain, put right before the text is
+# stored, indexed and laid under the scanned page. fold() already makes 〔〕/[]/() and
+# full-width digits equal for matching; this makes the stored text read as typed text does,
+# so that a query typed as usual ("武政法审〔2026〕1号") is a substring of it.
+
+_WIDE_ALNUM = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                        *range(0xFF41, 0xFF5B))}  # fmt: skip
+_WIDE_ALNUM[0x3000] = 0x20  # ideographic space
+# a character of Chinese text: Han, CJK punctuation and symbols, full-width forms
+_CJK = "\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_SPACE_BY_CJK = re.compile(f"(?<=[{_CJK}])[ \t]+|[ \t]+(?=[{_CJK}])")
+_NUMBER_OPEN = re.escape("".join(ch for ch in _OPEN if ch != "「") + "<〈{")
+_NUMBER_CLOSE = re.escape("".join(ch for ch in _CLOSE if ch != "」") + ">〉}")
+# 发文字号: 机关代字, the year in any bracket OCR reads, the serial, 号 (or what it is misread as)
+_DOC_NUMBER = re.compile(
+    rf"(?P<code>[\u4e00-\u9fff]{{1,12}})[ \t]*[{_NUMBER_OPEN}][ \t]*(?P<year>[12][0-9OoIl]{{3}})"
+    rf"[ \t]*[{_NUMBER_CLOSE}][ \t]*(?P<serial>[0-9]{{1,5}})[ \t]*(?P<hao>[号弓亏与兮])"
+)
+_DIGIT_LOOKALIKES = str.maketrans("OoIl", "0011")
+
+
+def _doc_number(m: re.Match) -> str:
+    year = m["year"].translate(_DIGIT_LOOKALIKES)
+    return f"{m['code']}〔{year}〕{m['serial']}号"
+
+
+def tidy_ocr_line(line: str) -> str:
+    """One line of recognised text as typed text would read: full-width letters and digits
+    as ASCII, no space next to a Chinese character (engines put spaces between characters
+    and around numbers), and a document number's brackets and 号 as GB/T 9704 writes them
+    (武政法审[2026]1号, (2026), 【2026】, 〔2O26〕… and 号 read as 弓/亏/与 become
+    武政法审〔2026〕1号)."""
+    line = unicodedata.normalize("NFC", line).translate(_WIDE_ALNUM)
+    line = _SPACE_BY_CJK.sub("", line.strip())
+    return _DOC_NUMBER.sub(_doc_number, line)

@@ -11,6 +11,7 @@ from app.casefiles import service as service
 from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.casefiles.ocr import needs_ocr
 from app.common import media_types
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
@@ -82,6 +83,7 @@ def show(case_id: int, close_problems: list[dict] | None = None, status: int = 2
         _ = view.case.creator.name
         return render_template("casefile.html", case=view.case, items=view.items,
                                refs=view.references, roles=ROLES, editable=view.may_edit,
+                               ocr=view.ocr,
                                closable=view.may_close, hidden=view.hidden,
                                close_problems=close_problems or [],
                                close_confirmation=service.CLOSE_CONFIRMATION), status  # fmt: skip
@@ -142,7 +144,9 @@ def upload(case_id: int):
                 doc_date=form.get("doc_date") or None, doc_number=form.get("doc_number", ""),
                 reply_to=_int(form.get("reply_to")), remote_addr=remote_addr(),
             )  # fmt: skip
-            flash(f"已上传第{item.position}件：{item.title}", "ok")
+            scan = needs_ocr(checked.file_type, checked.text)
+            flash(f"已上传第{item.position}件：{item.title}"
+                  + ("。这是扫描件，正在后台识别其中的文字，完成后即可检索" if scan else ""), "ok")  # fmt: skip
     except Forbidden:
         raise  # a refusal is the 403 page with its reason, not a flash (app/web/__init__.py)
     except WorkflowError as exc:
@@ -260,10 +264,13 @@ def change_item(case_id: int, item_id: int, op: str):
 @bp.get("/casefiles/<int:case_id>/items/<int:item_id>/download")
 @login_required
 def download_item(case_id: int, item_id: int):
+    """The original; `?copy=searchable`: a scan's PDF/A copy with its recognised text."""
     try:
         with cf().db.write() as s:
-            data, mime, name = service.item_file(cf(), s, g.principal, case_id, item_id,
-                                                 remote_addr=remote_addr())  # fmt: skip
+            data, mime, name = service.item_file(
+                cf(), s, g.principal, case_id, item_id, remote_addr=remote_addr(),
+                searchable=request.args.get("copy") == "searchable",
+            )  # fmt: skip
     except NotFound:
         abort(404)
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)

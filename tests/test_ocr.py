@@ -1,0 +1,137 @@
+"""Scanned material made searchable: an image or a scanned PDF is read in the outbox, never in
+the upload; a PDF/A copy with the text layer is kept beside the untouched original; the text
+is found by search like typed text, whatever brackets the query uses; a page without text is
+reported. Real RapidOCR on small generated pages (one with text per test)."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+
+import pytest
+from casefile_factories import new_case, upload
+from conftest import as_user
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy import select, update
+
+from app.access.policy import search_scope
+from app.audit.models import AuditEntry
+from app.casefiles import service as casefiles
+from app.casefiles.models import Attachment, AttachmentOcr, CaseFileItem
+from app.casefiles.ocr import needs_ocr, ocr_states
+from app.errors import NotFound
+from app.integrity.verify import index_problems
+from app.jobs.models import OutboxEvent
+from app.jobs.outbox import drain
+from app.ocr.simulate import scanned, typed_page
+from app.search import SearchQuery
+from app.search.indexing import attachment_doc_id
+from app.search.normalize import fold, tidy_ocr_line
+
+NUMBER = "武政法审[2026]7号"  # as a scan of a typed 〔〕 is often read
+PHRASE = "同意提交常务会议审议"
+LINES = ["关于停车收费调整方案的复函", NUMBER, f"经研究，{PHRASE}。"]
+
+
+def _scan_tiff(*pages: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=list(pages[1:]),
+                  compression="tiff_deflate", dpi=(150, 150))  # fmt: skip
+    return buf.getvalue()
+
+
+def test_ocr_lines_read_as_typed_text():
+    assert tidy_ocr_line("武 政 法 审 [2026] 3 与") == "武政法审〔2026〕3号"
+    assert tidy_ocr_line("合同编号：武政法审【２０２６]12弓") == "合同编号：武政法审〔2026〕12号"
+    assert tidy_ocr_line("武政法审〔2O26〕1号") == "武政法审〔2026〕1号"
+    assert tidy_ocr_line("于 2026 年 10 月 20 日") == "于2026年10月20日"
+    assert tidy_ocr_line("Public comments (scan)") == "Public comments (scan)"
+    assert tidy_ocr_line("（2026）云01行初123号") == "（2026）云01行初123号"  # a court's number
+
+
+def test_which_uploads_are_scans():
+    assert needs_ocr("png", "") and needs_ocr("tif", "") and needs_ocr("jpg", "")
+    assert needs_ocr("pdf", "") and needs_ocr("pdf", "第一页有文字的正文内容\f")
+    assert not needs_ocr("pdf", "第一页有文字的正文内容\f第二页也有文字的正文内容")
+    assert not needs_ocr("docx", "") and not needs_ocr("ofd", "")
+
+
+def test_a_scan_is_read_in_the_outbox_and_found_by_search(cf):
+    # pages the recogniser reads without enlarging them first (short side ≥ 736 px): quick
+    text_page = scanned(typed_page(LINES, width=760, height=740, size=32, margin=60), seed=3)
+    blank_page = scanned(Image.new("L", (300, 300), 250), seed=4)
+    tiff = _scan_tiff(text_page, blank_page)
+    case_id = new_case(cf)
+    item_id = upload(cf, case_id, tiff, "复函扫描件.tif", title="停车收费复函（扫描件）")
+    with cf.db.read() as s:
+        att = s.get(Attachment, s.get(CaseFileItem, item_id).attachment_id)
+        assert (att.file_type, att.pages, att.text) == ("tif", 2, "")  # nothing read on upload
+        view = casefiles.open_case_file(s, as_user(s, "clerk"), case_id)
+        assert view.ocr[item_id].label == "待识别"
+        att_id, original = att.id, att.sha256
+
+    assert drain(cf, ("ocr",)) == {"done": 1, "retry": 0, "failed": 0}
+    with cf.db.write() as s:
+        view = casefiles.open_case_file(s, as_user(s, "clerk"), case_id)
+        state = view.ocr[item_id]
+        assert state.note == "已识别（第 2 页未识别出文字）" and state.has_copy
+        row = s.scalars(select(AttachmentOcr).where(AttachmentOcr.attachment_id == att_id)).one()
+        assert row.empty_pages == [2] and row.pages == 2
+        assert "武政法审〔2026〕7号" in row.text and PHRASE in row.text  # tidied before storing
+        assert s.get(Attachment, att_id).sha256 == original  # the original is untouched
+        assert cf.blobs.get(original) == tiff
+        copy, mime, name = casefiles.item_file(cf, s, as_user(s, "clerk"), case_id, item_id,
+                                               searchable=True)  # fmt: skip
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
+        assert {e.action for e in last} == {"casefile.ocr", "casefile.download"}
+        queued = s.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None))).all()
+        assert (queued[-1].kind, queued[-1].payload) == ("index", {"attachment_id": att_id})
+    assert (mime, name) == ("application/pdf", "复函扫描件（可检索）.pdf")
+    reader = PdfReader(io.BytesIO(copy))
+    assert len(reader.pages) == 2
+    assert b"<pdfaid:part>2</pdfaid:part>" in reader.xmp_metadata.stream.get_data()
+    layer = subprocess.run(["pdftotext", "-", "-"], input=copy, capture_output=True).stdout
+    assert "武政法审〔2026〕7号" in layer.decode()  # the text layer, where a viewer finds it
+    fonts = subprocess.run(["pdffonts", "-"], input=copy, capture_output=True).stdout.decode()
+    assert re.search(r"GlyphLessFont\s+CID TrueType\s+Identity-H\s+yes", fonts), fonts
+
+    drain(cf, ("index",))
+    assert index_problems(cf) == []  # the index holds the text verify expects (its fingerprint)
+    with cf.db.read() as s:
+        scope = search_scope(s, as_user(s, "clerk"))
+    for query in ("武政法审（2026）7号", "武政法审〔2026〕7号", PHRASE[2:]):
+        hits = cf.search.search(SearchQuery(text=query), scope).hits
+        assert [h.doc_id for h in hits] == [attachment_doc_id(att_id)], query
+    assert fold("〔2026〕") == fold("(2026)")  # what made the first query match
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_page_without_text_is_reported_not_indexed_empty(cf, app):
+    from webutil import logged_in
+
+    case_id = new_case(cf)
+    blank = io.BytesIO()
+    scanned(Image.new("L", (300, 300), 250)).save(blank, format="PNG")
+    item_id = upload(cf, case_id, blank.getvalue(), "空白页.png")
+    ocr_event = OutboxEvent.kind == "ocr"
+    with cf.db.write() as s:  # as if it had failed again and again: said, not hidden
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=5, last_error="坏"))
+    with cf.db.read() as s:
+        assert (
+            ocr_states(s, [s.get(CaseFileItem, item_id).attachment_id]).popitem()[1].label
+            == "识别失败"
+        )
+    with cf.db.write() as s:
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=0, last_error=None))
+    drain(cf, ("ocr",))
+    with cf.db.read() as s:
+        view = casefiles.open_case_file(s, as_user(s, "clerk"), case_id)
+        assert view.ocr[item_id].label == "未识别出文字" and not view.ocr[item_id].has_copy
+        row = s.scalars(select(AttachmentOcr)).one()
+        assert (row.text, row.empty_pages, row.pdf_sha256) == ("", [1], None)
+        with pytest.raises(NotFound, match="未识别出文字"):
+            casefiles.item_file(cf, s, as_user(s, "clerk"), case_id, item_id, searchable=True)
+    page = logged_in(app, "clerk").get(f"/casefiles/{case_id}").get_data(as_text=True)
+    assert "文字识别：未识别出文字" in page and "可检索 PDF" not in page
