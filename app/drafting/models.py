@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -64,6 +65,11 @@ class ReviewStep(Base):
     """One act in the review chain: who, in which role, when, what decision, on which text."""
 
     __tablename__ = "review_steps"
+    # the services counted per period (app/supervision/counts.py): migration 0009
+    __table_args__ = (
+        Index("ix_review_steps_created_at", "created_at", "role", "decision", "unit_id"),
+        Index("ix_review_steps_draft_decision", "draft_id", "role", "decision", "user_id"),
+    )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id"))
@@ -96,7 +102,18 @@ class IssuedDocument(Base):
     """An issued document. Write-once: triggers reject UPDATE and DELETE."""
 
     __tablename__ = "issued_documents"
-    __table_args__ = (UniqueConstraint("unit_id", "number_code", "number_year", "number_seq"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "number_code", "number_year", "number_seq"),
+        # a type's documents in a period (registers, counts per quarter): migration 0009
+        Index(
+            "ix_issued_documents_type_period",
+            "template_version_id",
+            "issue_date",
+            "unit_id",
+            "draft_id",
+            "approved_version_id",
+        ),  # fmt: skip
+    )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

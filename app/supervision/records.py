@@ -91,7 +91,7 @@ class Subjects:
         return self.of_user(r.user_id)
 
 
-def _template_ids(session: Session, doc_type: str) -> list[str]:
+def template_ids(session: Session, doc_type: str) -> list[str]:
     found = doctypes.registry_for(session).types.get(doc_type)
     return sorted(found.template_ids) if found else ["-"]
 
@@ -125,7 +125,7 @@ def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> 
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(ReviewStep, ReviewStep.draft_id == IssuedDocument.draft_id)
         .where(in_period, TemplateVersion.template_id.in_(
-                   _template_ids(session, "legality-review-opinion")),
+                   template_ids(session, "legality-review-opinion")),
                ReviewStep.role.in_(ADVISER_ROLES), ReviewStep.decision == "approve")
         .distinct()
     ).all()  # fmt: skip
@@ -139,7 +139,7 @@ def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> 
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
         .where(in_period, TemplateVersion.template_id.in_(
-            _template_ids(session, "commission-letter")))
+            template_ids(session, "commission-letter")))
     ).all()  # fmt: skip
     lawyers = {(unit, name): uid for uid, unit, name in session.execute(
         select(User.id, RoleGrant.unit_id, User.name).join(RoleGrant, RoleGrant.user_id == User.id)
