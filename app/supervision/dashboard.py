@@ -19,7 +19,7 @@ from app.access.policy import Principal, can, supervised_units
 from app.common.clock import today_in_china
 from app.identity.models import Unit
 from app.registers.contracts import ContractEntry
-from app.supervision import charts
+from app.supervision import charts, reports
 from app.supervision.common import period, quarter_bounds
 from app.supervision.filing import FilingRow, filing_rows
 from app.supervision.models import Assessment
@@ -123,6 +123,7 @@ class HomeNotes:
     own_unit_uncovered: list[Unit] | None = None  # clerk / office head: their unit
     to_sign: int = 0  # signatory: assessments awaiting confirmation
     my_services: int | None = None  # adviser / public lawyer: services this year
+    reports_due: list | None = None  # the half-yearly reports not yet submitted (reports.Reminder)
 
 
 def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> HomeNotes:
@@ -136,6 +137,7 @@ def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> 
         rows = filing_rows(session, p, today=today, units=units)
         notes.to_register = sum(1 for r in rows if r.state == "pending")
         notes.overdue = sum(1 for r in rows if r.overdue)
+        notes.reports_due = reports.reminders(session, p, ranked, today)
     own = p.units_with("clerk", "office-head")
     if own:
         rows = filing_rows(session, p, today=today, units=own)
@@ -143,6 +145,10 @@ def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> 
         if not notes.is_inspector:
             notes.overdue = sum(1 for r in rows if r.overdue)
         notes.own_unit_uncovered = units_without_adviser(session, p, own, today)
+        if not notes.is_inspector:
+            drafting = {u for u in p.units_with("clerk") if can(session, p, "draft.create",
+                                                                session.get(Unit, u))}  # fmt: skip
+            notes.reports_due = reports.reminders(session, p, drafting, today) if drafting else []
     signing = p.units_with("signatory")
     if signing:
         notes.to_sign = session.scalar(select(func.count()).select_from(Assessment).where(
