@@ -83,6 +83,10 @@ def test_the_whole_path_through_the_pages(app, cf):
     board = inspector.get("/supervision/dashboard")
     html = board.get_data(as_text=True)
     assert board.status_code == 200 and "<svg" in html and "季度考核排名" in html
+    assert (
+        "法律顾问工作情况报告" in html
+        and "尚未报送：武阳市人民政府法律顾问室、武阳市自然资源局" in html
+    )
     quarter = (today.month - 1) // 3 + 1
     drill = inspector.get(f"/supervision/drill?unit=FZB&indicator=services&year={today.year}"
                           f"&quarter={quarter}")  # fmt: skip

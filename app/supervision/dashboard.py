@@ -56,6 +56,8 @@ class Dashboard:
     overdue: list[FilingRow]
     bars_svg: str
     trend_svg: str
+    report_period: reports.Period | None = None  # the half-yearly report due next
+    report_rows: list[reports.Submission] | None = None  # who has submitted it
 
     def as_dict(self) -> dict:
         return {"ranking": self.ranking.as_dict(),
@@ -63,7 +65,9 @@ class Dashboard:
                           "units": {name: [round(v, 2) for v in values] for name, values in self.trend}},
                 "without_adviser": [u.code for u in self.uncovered],
                 "expiring": [e.as_dict() for e in self.expiring],
-                "overdue_filings": [f.as_dict() for f in self.overdue]}  # fmt: skip
+                "overdue_filings": [f.as_dict() for f in self.overdue],
+                "reports": {"period": self.report_period.as_dict() if self.report_period else None,
+                            "units": [r.as_dict() for r in self.report_rows or []]}}  # fmt: skip
 
 
 def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
@@ -98,6 +102,7 @@ def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
         bars_svg=charts.score_bars([(r.unit.name, r.score, r.bottom) for r in ranking.rows]),
         trend_svg=charts.trend_lines(labels, list(scores.items())),
     )  # fmt: skip
+    board.report_period, board.report_rows = reports.submissions(session, p, today=today)
     audit.record(session, "supervision.dashboard", actor=p.user,
                  detail={"year": ranking.year, "quarter": ranking.quarter,
                          "units": len(ranking.rows), "via": via}, remote_addr=remote_addr)  # fmt: skip

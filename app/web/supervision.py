@@ -335,7 +335,7 @@ def dashboard_page():
             board = dashboard.dashboard(s, g.principal, args.get("year"), args.get("quarter"),
                                         via="web", remote_addr=remote_addr())  # fmt: skip
             w = ranking.weights(s, g.principal)
-            for u in board.uncovered:
+            for u in board.uncovered + [r.unit for r in board.report_rows or []]:
                 _ = u.name
     except ValidationFailed as exc:
         errors = _errors(exc)
