@@ -31,6 +31,9 @@ class Draft(Base):
     """草稿: a document on its way to issuance, with its versions and review steps."""
 
     __tablename__ = "drafts"
+    # a type's drafts in progress (the half-yearly reports): migration 0009
+    __table_args__ = (Index("ix_drafts_template_version_id", "template_version_id", "status",
+                            "unit_id"),)  # fmt: skip
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

@@ -1,8 +1,8 @@
 """supervision indexes: documents of a type in a period, review steps by time
 
 The ranking and the dashboard count each unit's legality-review opinions, commission letters,
-adviser review steps and hand-entered services per quarter (app/supervision/counts.py); the
-contracts register reads the engagement contracts among all issued documents. Without these
+adviser review steps and hand-entered services per quarter (app/supervision/counts.py) and
+looks for each unit's half-yearly report among the drafts; the contracts register reads the engagement contracts among all issued documents. Without these
 indexes each of those reads scanned every issued document or review step, and with
 single-column ones each counted row was a table lookup (bench/supervision.py: seconds at city
 scale). Each index holds every column its count reads, so the count reads the index alone.
@@ -27,6 +27,8 @@ INDEXES = (
     ("ix_review_steps_created_at", "review_steps", ["created_at", "role", "decision", "unit_id"]),
     ("ix_review_steps_draft_decision", "review_steps", ["draft_id", "role", "decision", "user_id"]),
     ("ix_work_records_unit_period", "work_records", ["unit_id", "served_on"]),
+    # a type's drafts (the half-yearly reports in progress, app/supervision/reports.py)
+    ("ix_drafts_template_version_id", "drafts", ["template_version_id", "status", "unit_id"]),
 )  # fmt: skip
 
 
