@@ -150,10 +150,8 @@ def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> 
         if not notes.is_inspector:
             notes.overdue = sum(1 for r in rows if r.overdue)
         notes.own_unit_uncovered = units_without_adviser(session, p, own, today)
-        if not notes.is_inspector:
-            drafting = {u for u in p.units_with("clerk") if can(session, p, "draft.create",
-                                                                session.get(Unit, u))}  # fmt: skip
-            notes.reports_due = reports.reminders(session, p, drafting, today) if drafting else []
+        if not notes.is_inspector:  # the unit's half-yearly report, for its clerks and head
+            notes.reports_due = reports.reminders(session, p, own, today)
     signing = p.units_with("signatory")
     if signing:
         notes.to_sign = session.scalar(select(func.count()).select_from(Assessment).where(

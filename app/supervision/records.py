@@ -92,8 +92,13 @@ class Subjects:
 
 
 def template_ids(session: Session, doc_type: str) -> list[str]:
-    found = doctypes.registry_for(session).types.get(doc_type)
-    return sorted(found.template_ids) if found else ["-"]
+    """The templates of a document type, looked up once per session (one request): the counts
+    of the dashboard ask for them several times, and each registry lookup is a query."""
+    cache = session.info.setdefault("supervision.template_ids", {})
+    if doc_type not in cache:
+        found = doctypes.registry_for(session).types.get(doc_type)
+        cache[doc_type] = sorted(found.template_ids) if found else ["-"]
+    return cache[doc_type]
 
 
 def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> list[ServiceRecord]:

@@ -393,10 +393,10 @@ def reports_page():
         if args.get("year") or args.get("half"):
             period = reports.parse_period(args.get("year"), args.get("half"))
         with cf().db.read() as s:
-            units = [u for u in _units(s, g.principal.units_with("clerk"))
-                     if can(s, g.principal, "draft.create", u)]  # fmt: skip
+            units = _units(s, g.principal.units_with("clerk", "office-head"))
             states = reports.unit_states(s, g.principal, {u.id for u in units}, period, today)
-            own = [(u, states[u.id], reports.figures(s, g.principal, u, period)) for u in units]
+            own = [(u, states[u.id], reports.figures(s, g.principal, u, period),
+                    can(s, g.principal, "draft.create", u)) for u in units]  # fmt: skip
             if inspector:
                 _, rows = reports.submissions(s, g.principal, period.year, period.half,
                                               today=today)  # fmt: skip

@@ -8,11 +8,13 @@ and its PDF opened; the inspector sees the office among the units that have repo
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 
 from playwright.sync_api import expect
+
+from app.common.clock import today_in_china
+from app.supervision.reports import REMIND_DAYS, current_period
 
 from . import steps
 from .steps import label
@@ -35,7 +37,7 @@ def _approve_and_issue(open_as, clerk, draft: int) -> str:
 def test_pool_engagement_filing_service_assessment_dashboard_and_report(
     open_as, shot, shots_dir, tmp_path
 ):
-    today = dt.date.today().isoformat()  # the server's day (China time in the demo)
+    today = today_in_china().isoformat()  # the server's day
     # 人才库: the inspector admits a lawyer
     inspector = open_as("inspector", start="/supervision/pool")
     page = inspector.page
@@ -105,10 +107,20 @@ def test_pool_engagement_filing_service_assessment_dashboard_and_report(
     expect(inspector.page.locator("table.list")).to_contain_text(MATTER)
     shot(inspector, "supervision-drill")
 
-    # 工作情况报告: drafted from the records, reviewed, issued, opened as PDF
-    clerk.go("/supervision/reports")
+    # 工作情况报告: the home page reminds of it; drafted from the records, reviewed, issued,
+    # opened as PDF
+    period = current_period(today_in_china())
+    if (period.due - today_in_china()).days <= REMIND_DAYS:  # the demo's last report is issued
+        clerk.go("/")
+        reminder = clerk.page.locator("#supervision-home .report-due")
+        expect(reminder).to_contain_text(f"{period.label}法律顾问工作情况报告")
+        shot(clerk, "supervision-home-reminder", of=clerk.page.locator("#supervision-home"))
+        reminder.get_by_role("link", name="起草报送").click()
+    else:
+        clerk.go("/supervision/reports")
     card = clerk.page.locator("#report-WY-FZB")
     expect(card).to_contain_text("未报送")
+    shot(clerk, "supervision-reports-clerk")
     card.get_by_role("link", name="起草本期报告").click()
     expect(clerk.page.locator("h1")).to_contain_text("法律顾问工作情况报告")
     services = steps.list_field(clerk.page, "法律服务分类统计")
