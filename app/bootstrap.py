@@ -121,7 +121,8 @@ def _demo(cf: Casefile, result: InitResult) -> None:
         except drafts.WorkflowError:
             break  # a changed contract template: the demo keeps its sample contract only
     for tid, data in samples.items():
-        if tid != "commission-letter" and data is not None:
+        # the half-yearly report is made from the demo's records (demo_supervision.py)
+        if tid not in ("commission-letter", "adviser-work-report") and data is not None:
             try:
                 result.demo_documents.append(
                     _issue_through_chain(cf, tid, data, dt.date(2026, 11, 10))

@@ -1,5 +1,5 @@
 """Demo data of 督导考核 for `casefile init --demo`: an adviser pool, engagements in two units,
-two years of services and assessments, so that the dashboard and the ranking show real
+two years of services and assessments, a half-yearly report, so that the dashboard and the ranking show real
 differences (kept apart from app/demo.py, which holds the documents' demo data)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from app.drafting import drafts
 from app.drafting.models import IssuedDocument
 from app.errors import WorkflowError
 from app.identity.models import User
-from app.supervision import assessment, filing, pool, records
+from app.supervision import assessment, filing, pool, records, reports
 
 # ---- 督导考核: a pool, engagements in two units, two years of services and assessments -------
 
@@ -37,6 +37,18 @@ DEMO_SERVICES = [
     ("WY-ZRZYJ", "zr-clerk", "杨子涵", "petition", "土地权属争议信访化解", "3"),
     ("WY-ZRZYJ", "zr-clerk", "杨子涵", "consultation", "国有土地出让合同条款咨询", "1.5"),
 ]  # fmt: skip
+
+
+DEMO_REPORT = {
+    "work_summary": "法律顾问列席市政府常务会议，对征收补偿、国有土地出让等重大行政决策事项提出法律意见。\n"
+                    "审核规范性文件和行政机关合同，出具合法性审查意见书，所提修改意见均被采纳。\n"
+                    "组织领导干部依法行政专题培训，开展征收补偿政策法律咨询。",
+    "problems": "部分单位报送审查材料时间偏紧，法律顾问审查时间不足。\n"
+                "个别法律顾问未按期出具书面意见，已在年度考核中予以体现。",
+    "next_steps": "督促各单位提前报送审查材料，保证法律顾问审查时间不少于5个工作日。\n"
+                  "组织法律顾问开展行政执法和合同管理专题培训。",
+    "contact_name": "陈志远", "contact_phone": "0871-63112233", "cc": ["市委依法治市办"],
+}  # fmt: skip
 
 
 def _issue_as(cf: Casefile, template_id: str, data: dict, unit: str, clerk: str, chain: dict,
@@ -119,3 +131,16 @@ def create_demo_supervision(cf: Casefile, contract_sample: dict | None) -> None:
                 "unit": unit, "subject": f"entry:{ids[who]}", "year": 2025, "ability": scores[0],
                 "quality": scores[1], "efficiency": scores[2], "comment": comment})  # fmt: skip
             assessment.sign_assessment(s, as_(s, signer), row.id)
+
+    # the legal office's half-yearly report of the last period is issued (on time); the
+    # natural-resources bureau has not reported, so the inspector sees one of each
+    period = reports.current_period(today).previous()
+    with cf.db.write() as s:
+        draft_id = reports.start_report(cf, s, as_(s, "clerk"), {
+            "unit": "WY-FZB", "year": period.year, "half": period.half, **DEMO_REPORT}).id  # fmt: skip
+    with cf.db.write() as s:
+        drafts.submit(cf, s, as_(s, "clerk"), draft_id)
+        drafts.approve(cf, s, as_(s, "head"), draft_id, comment="同意。")
+        drafts.approve(cf, s, as_(s, "signatory"), draft_id, comment="同意。")
+        drafts.issue(cf, s, as_(s, "clerk"), draft_id,
+                     issue_date=min(period.due - dt.timedelta(days=3), today))  # fmt: skip

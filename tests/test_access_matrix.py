@@ -331,6 +331,7 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         web(set(), denied=403) | {"inspector": None},
     ),
     ("supervision.drill", "GET"): ("/supervision/drill", web({"inspector"}, ok=400, denied=403)),
+    ("supervision.reports_page", "GET"): ("/supervision/reports", web(POOL_READERS, denied=403)),
     ("api.pool_list", "GET"): ("/api/v1/supervision/pool", api(POOL_READERS, denied=403)),
     ("api.pool_admit", "POST"): (
         "/api/v1/supervision/pool",
@@ -375,6 +376,12 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         api({"inspector"}, denied=403),
     ),
     ("api.drill_view", "GET"): ("/api/v1/supervision/drill", api(EVERYONE, ok=422)),
+    ("api.report_submissions", "GET"): (
+        "/api/v1/supervision/reports",
+        api({"inspector"}, denied=403),
+    ),
+    ("api.report_prefill", "GET"): ("/api/v1/supervision/reports/prefill", api(EVERYONE, ok=422)),
+    ("api.report_start", "POST"): ("/api/v1/supervision/reports", api(EVERYONE, ok=422)),
     # 法律事务: the FZB matter, in hand (承办中) by the FZB public lawyer, with a progress note's
     # file; its readers who do not run it (only the office head does) are refused with 403
     ("matters.index", "GET"): ("/matters", web(READERS, denied=403)),

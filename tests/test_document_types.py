@@ -104,6 +104,7 @@ def test_the_registry_is_cached_until_a_template_version_is_added(cf):
         first = doctypes.registry(cf.catalog, s)
         assert doctypes.registry(cf.catalog, s) is first
         assert doctypes.type_labels(cf.catalog, s) == {
+            "adviser-work-report": "法律顾问工作情况报告",
             "attachment": "附件材料",
             "commission-letter": "委托公函",
             "engagement-contract": "法律顾问聘任合同",

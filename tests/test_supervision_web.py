@@ -83,6 +83,10 @@ def test_the_whole_path_through_the_pages(app, cf):
     board = inspector.get("/supervision/dashboard")
     html = board.get_data(as_text=True)
     assert board.status_code == 200 and "<svg" in html and "季度考核排名" in html
+    assert (
+        "法律顾问工作情况报告" in html
+        and "尚未报送：武阳市人民政府法律顾问室、武阳市自然资源局" in html
+    )
     quarter = (today.month - 1) // 3 + 1
     drill = inspector.get(f"/supervision/drill?unit=FZB&indicator=services&year={today.year}"
                           f"&quarter={quarter}")  # fmt: skip
@@ -98,6 +102,18 @@ def test_the_whole_path_through_the_pages(app, cf):
     assert "季度应为" in inspector.get("/supervision/dashboard?year=2026&quarter=9").get_data(
         as_text=True
     )
+    # the half-yearly report: the clerk starts it prefilled, the inspector sees who submitted
+    page = clerk.get("/supervision/reports").get_data(as_text=True)
+    assert "起草本期报告" in page and "提供法律服务 1 次" in page
+    half = 1 if today.month <= 6 else 2
+    form = clerk.get(f"/drafts/new/adviser-work-report?unit=FZB&year={today.year}&half={half}")
+    assert "列席会议" in form.get_data(as_text=True)
+    assert "报告期应为" in clerk.get("/supervision/reports?year=2026&half=7").get_data(as_text=True)
+    listing = inspector.get(f"/supervision/reports?year={today.year}&half={half}")
+    assert "各单位报送情况（已报送 0 / 2）" in listing.get_data(as_text=True)
+    ws = load_workbook(io.BytesIO(inspector.get(
+        f"/supervision/reports?year={today.year}&half={half}&format=xlsx").data)).active  # fmt: skip
+    assert ws["A1"].value == "单位" and ws.max_row == 3
 
 
 def test_renewal_starts_from_the_register(app, cf):
@@ -152,3 +168,30 @@ def test_the_api_and_the_cli_call_the_same_services(cf, run_cli):
     assert code == 2 and "季度" in err
     code, out, _ = run_cli("supervision", "dashboard", "--as", "inspector")
     assert code == 0 and "季度考核排名" in out
+
+    # the half-yearly report: the same prefill, draft and submissions over the API, the CLI
+    # and the page (its XLSX too)
+    half = 1 if today_in_china().month <= 6 else 2
+    r = client.get(f"/api/v1/supervision/reports/prefill?year={year}&half={half}&unit=FZB",
+                   headers=clerk)  # fmt: skip
+    assert r.json["data"]["services"] == [{"kind": "法律培训", "count": 1, "hours": "3"}]
+    report = {"unit": "FZB", "year": year, "half": half, "work_summary": "组织依法行政培训。",
+              "problems": "无。", "next_steps": "继续开展培训。"}  # fmt: skip
+    r = client.post("/api/v1/supervision/reports", json=report | {"half": 3}, headers=clerk)
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "half"
+    assert (
+        client.post("/api/v1/supervision/reports", json=report, headers=inspector).status_code
+        == 403
+    )
+    r = client.post("/api/v1/supervision/reports", json=report, headers=clerk)
+    assert r.status_code == 201 and "法律顾问工作情况的报告" in r.json["title"]
+    r = client.get(f"/api/v1/supervision/reports?year={year}&half={half}", headers=inspector)
+    assert {u["unit"]: u["state"] for u in r.json["units"]} == {"FZB": "drafting", "ZRJ": "missing"}
+    code, out, _ = run_cli("supervision", "report-data", "--unit", "ZRJ", "--year", str(year),
+                           "--half", str(half), "--as", "zr-clerk")  # fmt: skip
+    assert code == 0 and '"service_count": 0' in out
+    code, _, err = run_cli("supervision", "reports", "--as", "clerk")
+    assert code == 2 and "报送情况" in err
+    code, out, _ = run_cli("supervision", "reports", "--year", str(year), "--half", str(half),
+                           "--as", "inspector")  # fmt: skip
+    assert code == 0 and "武阳市自然资源局  未报送" in out and "起草中" in out

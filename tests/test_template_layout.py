@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "doc_templates"
 TEMPLATE_IDS = sorted(p.parent.name for p in TEMPLATES.glob("*/template.docx"))
 EXPECTED_IDS = [
+    "adviser-work-report",
     "commission-letter",
     "engagement-contract",
     "legality-review-opinion",
@@ -192,7 +193,7 @@ def title_paragraphs(doc):
 # --------------------------------------------------------------------------- page
 
 
-def test_all_four_templates_exist():
+def test_all_five_templates_exist():
     missing = [t for t in EXPECTED_IDS if t not in TEMPLATE_IDS]
     assert not missing, f"templates not built yet: {missing}"
 

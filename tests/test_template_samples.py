@@ -83,6 +83,7 @@ def test_every_placeholder_is_declared(template_id):
 def test_review_chain_and_title(template_id):
     schema, sample = load(template_id)
     chains = {
+        "adviser-work-report": ["office-head", "signatory"],
         "commission-letter": ["office-head", "signatory"],
         "engagement-contract": ["office-head", "signatory"],
         "legality-review-opinion": ["adviser", "office-head", "signatory"],
@@ -169,6 +170,29 @@ OPTIONAL_SECTIONS = [
         {"conclusion": "不合法或者不成熟，建议不予提交审议或者暂缓发布"},
         "按照修改建议修改后，可以提交审议。",
         "重新报送合法性审查",
+    ),
+    (
+        "adviser-work-report",
+        {
+            "unit_rows": [
+                {
+                    "unit_name": "某市司法局",
+                    "advisers": 1,
+                    "services": 3,
+                    "opinions": 0,
+                    "contracts": 0,
+                    "litigation": 0,
+                }
+            ]
+        },
+        "（三）各单位情况",
+        None,
+    ),
+    (
+        "adviser-work-report",
+        {"advisers": [], "services": []},
+        "云岭明德律师事务所",
+        "本期无在聘法律顾问",
     ),
     ("engagement-contract", {"other_terms": ""}, "第十四条　其他约定", "第十四条　合同生效及份数"),
     ("engagement-contract", {"payee_account": ""}, "乙方收款账户", None),

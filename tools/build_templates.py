@@ -44,6 +44,14 @@ Blocks (each a one-key mapping, or a bare keyword such as `blank`):
                                      block's lower edge
     parties: [[LABEL, TEXT], ...]    contract party block (label: value lines)
     sign_table: {left: [TEXT...], right: [TEXT...]}   contract signature table
+    table: {for: "row in rows", columns: [[HEAD, CELL, WIDTH], ...], empty: TEXT}
+                                     a data table in body type with single rules: a header
+                                     row (HEAD in 黑体; "\n" breaks it), then one row per item
+                                     of the list (CELL texts, e.g. "{{ row.name }}", centred
+                                     unless the column's WIDTH, in characters, is followed
+                                     by "left": [HEAD, CELL, 10, left]); the widths add up to
+                                     26 (the table is centred, narrower than the 版记's rules). `empty`: one row spanning the table
+                                     when the list is empty
     blank / pagebreak                an empty line (kept with what follows) / a page break
 A SEGMENT is TEXT (body type) or {hei: TEXT} / {kai: TEXT} / {bold: TEXT}. Each segment is one
 run, so a Jinja tag written inside one segment is never split across runs.
@@ -426,6 +434,22 @@ IMPRINT_BOX = (
     "</mc:AlternateContent>"
 )
 
+# A data table: 26 of the line's 28 characters wide and centred, so that its rules are never
+# taken for the 版记's, which alone span the text block; single 0.5 pt rules all round and
+# between cells; cell margins of a quarter character (a column of n characters holds n - 1).
+TABLE_CHARS = 26
+DATA_TABLE_PR = (
+    '<w:tblPr {ns}><w:tblW w:w="{w}" w:type="dxa"/><w:jc w:val="center"/><w:tblBorders>'
+    '<w:top w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    '<w:left w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    '<w:bottom w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    '<w:right w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    '<w:insideH w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    '<w:insideV w:val="single" w:sz="4" w:space="0" w:color="000000"/></w:tblBorders>'
+    '<w:tblLayout w:type="fixed"/><w:tblCellMar><w:left w:w="79" w:type="dxa"/>'
+    '<w:right w:w="79" w:type="dxa"/></w:tblCellMar></w:tblPr>'
+)
+
 # --------------------------------------------------------------------------- block emitter
 
 TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
@@ -749,6 +773,61 @@ class Builder:
         )
         closing.append(spacing)
         anchor.add_run()._r.append(box)
+
+    def block_table(self, value, block, conds, where):
+        # A data table (GB/T 9704 allows tables in the body): 3号仿宋 on the grid like the body,
+        # single 0.5 pt rules, the header row repeated on each page, no row split over pages.
+        # The list's rows come from {%tr for %} … {%tr endfor %}, each tag in a row of its own
+        # that docxtpl replaces.
+        unknown = set(value or {}) - {"for", "columns", "empty"}
+        if unknown:
+            raise SourceError(f"{where}: unknown keys {sorted(unknown)}")
+        columns = value["columns"]
+        widths = [float(c[2]) for c in columns]
+        if round(sum(widths), 3) != TABLE_CHARS:
+            raise SourceError(f"{where}: column widths add up to {sum(widths)}, not {TABLE_CHARS}")
+        empty = value.get("empty")
+        items = value["for"].partition(" in ")[2]
+        rows = [("head", None), ("tag", f"for {value['for']}"), ("data", None), ("tag", "endfor")]
+        if empty:
+            rows = [rows[0], ("tag", f"if {items}"), *rows[1:], ("tag", "else"), ("empty", None),
+                    ("tag", "endif")]  # fmt: skip
+        table = self.doc.add_table(rows=len(rows), cols=len(columns))
+        table._tbl.replace(table._tbl.tblPr, parse_xml(
+            DATA_TABLE_PR.format(ns=nsdecls("w"), w=round(CHAR * sum(widths)))))  # fmt: skip
+        grid = table._tbl.tblGrid
+        for col, width in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
+            col.set(qn("w:w"), str(round(CHAR * width)))
+        for r, (kind, text) in enumerate(rows):
+            row = table.rows[r]
+            tr_pr = row._tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))
+            if kind == "head":
+                tr_pr.append(OxmlElement("w:tblHeader"))
+            cells = row.cells
+            if kind in ("tag", "empty"):
+                merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
+                cells = [merged]
+            for c, cell in enumerate(cells):
+                width = sum(widths) if kind in ("tag", "empty") else widths[c]
+                cell.width = Twips(round(CHAR * width))
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+                p = cell.paragraphs[0]
+                p.style = self.doc.styles.get_by_id("CFBody", WD_STYLE_TYPE.PARAGRAPH)
+                set_spacing(p)
+                p.paragraph_format.first_line_indent = Twips(0)  # not the body's two characters
+                p._p.pPr.find(qn("w:ind")).set(qn("w:firstLineChars"), "0")
+                left = kind == "data" and len(columns[c]) > 3 and columns[c][3] == "left"
+                p.alignment = WD_ALIGN_PARAGRAPH.LEFT if left else WD_ALIGN_PARAGRAPH.CENTER
+                if kind == "tag":
+                    run = p.add_run("{%tr " + text + " %}")
+                    set_run_font(run, FONT_BODY, BODY_PT)
+                elif kind == "head":
+                    self.runs(p, [{"hei": columns[c][0]}], f"{where}.{c}")
+                elif kind == "data":
+                    self.runs(p, columns[c][1], f"{where}.{c}")
+                else:
+                    self.runs(p, empty, where)
 
     def block_parties(self, value, block, conds, where):
         for label, text in value:

@@ -1,5 +1,5 @@
 """督导考核 over the API: the adviser pool, filings, work records, assessments, the ranking,
-the dashboard and its drill-down (the services of app/supervision).
+the dashboard and its drill-down, the half-yearly report (the services of app/supervision).
 
 Long module: one resource's routes with their request and reply models, declared together.
 """
@@ -16,7 +16,7 @@ from app.api.base import cf, remote_addr
 from app.api.contract import Body, Query, Reply, request_body, route
 from app.identity.models import Unit
 from app.presenters import supervision as present
-from app.supervision import assessment, dashboard, filing, pool, ranking, records
+from app.supervision import assessment, dashboard, filing, pool, ranking, records, reports
 
 TAG = "督导考核"
 Text = Annotated[str, Field(max_length=2000)]
@@ -128,6 +128,39 @@ class DrillQuery(QuarterQuery):
     indicator: Short = Field(title="指标", description=", ".join(ranking.INDICATORS))
 
 
+Year = Annotated[int, Field(ge=2000, le=2100)]
+Half = Annotated[int, Field(ge=1, le=2)]
+Narrative = Annotated[str, Field(max_length=5000)]
+
+
+class SubmissionsQuery(Query):
+    year: Year | None = Field(
+        None, title="报告年度", description="with half; default: the period due next"
+    )
+    half: Half | None = Field(None, title="报告期", description="1 上半年, 2 下半年")
+
+
+class ReportQuery(Query):
+    unit: Short | None = Field(None, title="单位", description="unit code; default: your unit")
+    year: Year = Field(title="报告年度")
+    half: Half = Field(title="报告期", description="1 上半年, 2 下半年")
+
+
+class ReportIn(Body):
+    unit: Short | None = Field(None, title="单位", description="unit code; default: your unit")
+    year: Year = Field(title="报告年度")
+    half: Half = Field(title="报告期", description="1 上半年, 2 下半年")
+    addressee: Short | None = Field(
+        None, title="主送机关", description="default: the justice bureau"
+    )
+    work_summary: Narrative = Field(title="主要工作开展情况", description="one paragraph a line")
+    problems: Narrative = Field(title="存在的问题")
+    next_steps: Narrative = Field(title="下一步工作打算")
+    contact_name: Short = Field("", title="联系人")
+    contact_phone: Short = Field("", title="联系电话")
+    cc: list[Short] = Field(default_factory=list, title="抄送机关", max_length=10)
+
+
 Weight = Annotated[int, Field(ge=0, le=100)]
 
 
@@ -139,6 +172,30 @@ class WeightsIn(Body):
     )
     filing_on_time: Weight = Field(ranking.DEFAULT_WEIGHTS["filing_on_time"], title="合同按时备案")
     services: Weight = Field(ranking.DEFAULT_WEIGHTS["services"], title="服务次数")
+
+
+class SubmissionsOut(Reply):
+    """法律顾问工作情况报告：各单位本期的报送情况。"""
+
+    period: dict[str, Any]
+    total: int
+    submitted: int
+    units: list[dict[str, Any]]
+
+
+class ReportData(Reply):
+    """The report's data prefilled from the period's records (POST it to /drafts as `data`
+    after writing the narrative, or use POST /supervision/reports)."""
+
+    data: dict[str, Any]
+
+
+class ReportDraftOut(Reply):
+    """新起草的工作情况报告（草稿）。"""
+
+    id: int
+    title: str
+    status: str
 
 
 class PoolList(Reply):
@@ -410,3 +467,28 @@ def drill_view(query: DrillQuery):
         detail = ranking.drill(s, g.principal, query.unit, query.indicator, query.year,
                                query.quarter, via="api", remote_addr=remote_addr())  # fmt: skip
         return jsonify(present.drill_payload(detail))
+
+
+@route("GET", "/supervision/reports", tag=TAG, summary="工作情况报告：各单位报送情况",
+       ok=SubmissionsOut, query=SubmissionsQuery, errors=(403,))  # fmt: skip
+def report_submissions(query: SubmissionsQuery):
+    with cf().db.read() as s:
+        period, rows = reports.submissions(s, g.principal, query.year, query.half)
+        return jsonify(present.submissions_payload(period, rows))
+
+
+@route("GET", "/supervision/reports/prefill", tag=TAG, summary="工作情况报告：按本期记录预填的数据",
+       ok=ReportData, query=ReportQuery, errors=(403,))  # fmt: skip
+def report_prefill(query: ReportQuery):
+    with cf().db.read() as s:
+        return jsonify({"data": reports.prefill(s, g.principal, query.unit, query.year,
+                                                query.half)})  # fmt: skip
+
+
+@route("POST", "/supervision/reports", tag=TAG, summary="起草工作情况报告（数据按本期记录预填）",
+       ok=ReportDraftOut, status=201, body=ReportIn, errors=(403,))  # fmt: skip
+def report_start():
+    data = request_body().model_dump()
+    with cf().db.write() as s:
+        draft = reports.start_report(cf(), s, g.principal, data, remote_addr())
+        return jsonify({"id": draft.id, "title": draft.title, "status": draft.status}), 201

@@ -1,5 +1,6 @@
 """`casefile supervision …`: the adviser pool, filings, work records, assessments, the
-ranking and the dashboard (督导考核), through the services the web and the API call."""
+ranking, the dashboard and the half-yearly report (督导考核), through the services the web and
+the API call."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from app.cli.common import CliError, need_as, out, read_data, record_id
 from app.container import Casefile
 from app.identity.models import Unit
 from app.presenters import supervision as present
-from app.supervision import assessment, dashboard, filing, pool, ranking, records
+from app.supervision import assessment, dashboard, filing, pool, ranking, records, reports
+from app.supervision.export import table_xlsx
 
 
 def cmd_pool(cf: Casefile, args) -> int:
@@ -204,6 +206,47 @@ def cmd_drill(cf: Casefile, args) -> int:
     return 0
 
 
+def cmd_report_data(cf: Casefile, args) -> int:
+    """The report's data prefilled from the period, for `casefile drafts new … --data`."""
+    with cf.db.read() as s:
+        data = reports.prefill(s, need_as(s, args), args.unit, args.year, args.half)
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_report_start(cf: Casefile, args) -> int:
+    narrative = read_data(args.data)
+    if not isinstance(narrative, dict):
+        raise CliError("数据文件应为 JSON 对象（work_summary、problems、next_steps 等）")
+    with cf.db.write() as s:
+        draft = reports.start_report(cf, s, need_as(s, args), narrative | {
+            "unit": args.unit, "year": args.year, "half": args.half})  # fmt: skip
+        payload = {"id": draft.id, "title": draft.title, "status": draft.status}
+    out(args, payload, [f"已起草：[{payload['id']}] {payload['title']}（请提交审核）"])
+    return 0
+
+
+def cmd_reports(cf: Casefile, args) -> int:
+    with cf.db.read() as s:
+        period, rows = reports.submissions(s, need_as(s, args), args.year, args.half)
+        payload = present.submissions_payload(period, rows)
+    lines = [f"{period.label}法律顾问工作情况报告（{period.due.month}月{period.due.day}日前报送）："
+             f"已报送 {payload['submitted']} 个单位，共 {len(rows)} 个"]  # fmt: skip
+    for r in rows:
+        lines.append(f"  {r.unit.name}  {r.state_label}" + (f"  {r.number}  {r.issue_date}"
+                     if r.number else "") + ("  【逾期】" if r.late else ""))  # fmt: skip
+    if args.xlsx:
+        columns, table = reports.submissions_table(period, rows)
+        try:
+            with open(args.xlsx, "wb") as f:
+                f.write(table_xlsx(f"工作情况报告-{period.label}", columns, table))
+        except OSError as exc:
+            raise CliError(f"无法写入 {args.xlsx}：{exc.strerror}") from exc
+        lines.append(f"已导出：{args.xlsx}")
+    out(args, payload, lines)
+    return 0
+
+
 def register(sub, common, acting) -> None:
     """Add `casefile supervision …` (every subcommand needs --as)."""
     group = sub.add_parser("supervision", help="adviser pool, filings, work records, "
@@ -290,3 +333,22 @@ def register(sub, common, acting) -> None:
     p.add_argument("--year", required=True)
     p.add_argument("--quarter", required=True)
     p.set_defaults(func=cmd_drill)
+
+    p = group.add_parser("reports", parents=both, help="who has submitted the half-yearly report")
+    p.add_argument("--year")
+    p.add_argument("--half", help="1 (上半年) or 2 (下半年)")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the table as XLSX")
+    p.set_defaults(func=cmd_reports)
+    p = group.add_parser("report-data", parents=both, help="the report's data from the records")
+    p.add_argument("--unit", metavar="CODE")
+    p.add_argument("--year", required=True)
+    p.add_argument("--half", required=True, help="1 (上半年) or 2 (下半年)")
+    p.set_defaults(func=cmd_report_data)
+    p = group.add_parser("report-start", parents=both,
+                         help="draft the report: figures from the records, narrative from --data")  # fmt: skip
+    p.add_argument("--unit", metavar="CODE")
+    p.add_argument("--year", required=True)
+    p.add_argument("--half", required=True, help="1 (上半年) or 2 (下半年)")
+    p.add_argument("--data", required=True, metavar="FILE",
+                   help="JSON: work_summary, problems, next_steps (contact_name, cc …)")  # fmt: skip
+    p.set_defaults(func=cmd_report_start)

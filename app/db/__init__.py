@@ -26,7 +26,11 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # No JIT: PostgreSQL compiles a query whose estimated cost is high (the contracts register's
+    # visibility condition over 100,000 documents) for about a second, to run it in a few
+    # milliseconds; casefile's reads are short (bench/supervision.py, docs/performance.md).
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"options": "-c jit=off"})  # fmt: skip
 
 
 def _configure_sqlite(engine: Engine) -> None:

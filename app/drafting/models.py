@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -30,6 +31,9 @@ class Draft(Base):
     """草稿: a document on its way to issuance, with its versions and review steps."""
 
     __tablename__ = "drafts"
+    # a type's drafts in progress (the half-yearly reports): migration 0009
+    __table_args__ = (Index("ix_drafts_template_version_id", "template_version_id", "status",
+                            "unit_id"),)  # fmt: skip
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
@@ -64,6 +68,11 @@ class ReviewStep(Base):
     """One act in the review chain: who, in which role, when, what decision, on which text."""
 
     __tablename__ = "review_steps"
+    # the services counted per period (app/supervision/counts.py): migration 0009
+    __table_args__ = (
+        Index("ix_review_steps_created_at", "created_at", "role", "decision", "unit_id"),
+        Index("ix_review_steps_draft_decision", "draft_id", "role", "decision", "user_id"),
+    )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("draft_versions.id"))
@@ -96,7 +105,18 @@ class IssuedDocument(Base):
     """An issued document. Write-once: triggers reject UPDATE and DELETE."""
 
     __tablename__ = "issued_documents"
-    __table_args__ = (UniqueConstraint("unit_id", "number_code", "number_year", "number_seq"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "number_code", "number_year", "number_seq"),
+        # a type's documents in a period (registers, counts per quarter): migration 0009
+        Index(
+            "ix_issued_documents_type_period",
+            "template_version_id",
+            "issue_date",
+            "unit_id",
+            "draft_id",
+            "approved_version_id",
+        ),  # fmt: skip
+    )
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

@@ -9,6 +9,7 @@ from app.supervision.models import Assessment
 from app.supervision.pool import PoolRow
 from app.supervision.ranking import Drill, Ranking
 from app.supervision.records import RecordSummary
+from app.supervision.reports import Period, Submission
 
 
 def pool_payload(rows: list[PoolRow]) -> dict:
@@ -39,3 +40,9 @@ def dashboard_payload(board: Dashboard) -> dict:
 
 def drill_payload(detail: Drill) -> dict:
     return detail.as_dict()
+
+
+def submissions_payload(period: Period, rows: list[Submission]) -> dict:
+    return {"period": period.as_dict(), "total": len(rows),
+            "submitted": sum(1 for r in rows if r.state == "submitted"),
+            "units": [r.as_dict() for r in rows]}  # fmt: skip

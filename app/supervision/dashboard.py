@@ -19,7 +19,7 @@ from app.access.policy import Principal, can, supervised_units
 from app.common.clock import today_in_china
 from app.identity.models import Unit
 from app.registers.contracts import ContractEntry
-from app.supervision import charts
+from app.supervision import charts, reports
 from app.supervision.common import period, quarter_bounds
 from app.supervision.filing import FilingRow, filing_rows
 from app.supervision.models import Assessment
@@ -56,6 +56,8 @@ class Dashboard:
     overdue: list[FilingRow]
     bars_svg: str
     trend_svg: str
+    report_period: reports.Period | None = None  # the half-yearly report due next
+    report_rows: list[reports.Submission] | None = None  # who has submitted it
 
     def as_dict(self) -> dict:
         return {"ranking": self.ranking.as_dict(),
@@ -63,7 +65,9 @@ class Dashboard:
                           "units": {name: [round(v, 2) for v in values] for name, values in self.trend}},
                 "without_adviser": [u.code for u in self.uncovered],
                 "expiring": [e.as_dict() for e in self.expiring],
-                "overdue_filings": [f.as_dict() for f in self.overdue]}  # fmt: skip
+                "overdue_filings": [f.as_dict() for f in self.overdue],
+                "reports": {"period": self.report_period.as_dict() if self.report_period else None,
+                            "units": [r.as_dict() for r in self.report_rows or []]}}  # fmt: skip
 
 
 def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
@@ -98,6 +102,7 @@ def dashboard(session: Session, p: Principal, year=None, quarter=None, *,
         bars_svg=charts.score_bars([(r.unit.name, r.score, r.bottom) for r in ranking.rows]),
         trend_svg=charts.trend_lines(labels, list(scores.items())),
     )  # fmt: skip
+    board.report_period, board.report_rows = reports.submissions(session, p, today=today)
     audit.record(session, "supervision.dashboard", actor=p.user,
                  detail={"year": ranking.year, "quarter": ranking.quarter,
                          "units": len(ranking.rows), "via": via}, remote_addr=remote_addr)  # fmt: skip
@@ -123,6 +128,7 @@ class HomeNotes:
     own_unit_uncovered: list[Unit] | None = None  # clerk / office head: their unit
     to_sign: int = 0  # signatory: assessments awaiting confirmation
     my_services: int | None = None  # adviser / public lawyer: services this year
+    reports_due: list | None = None  # the half-yearly reports not yet submitted (reports.Reminder)
 
 
 def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> HomeNotes:
@@ -136,6 +142,7 @@ def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> 
         rows = filing_rows(session, p, today=today, units=units)
         notes.to_register = sum(1 for r in rows if r.state == "pending")
         notes.overdue = sum(1 for r in rows if r.overdue)
+        notes.reports_due = reports.reminders(session, p, ranked, today)
     own = p.units_with("clerk", "office-head")
     if own:
         rows = filing_rows(session, p, today=today, units=own)
@@ -143,6 +150,8 @@ def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> 
         if not notes.is_inspector:
             notes.overdue = sum(1 for r in rows if r.overdue)
         notes.own_unit_uncovered = units_without_adviser(session, p, own, today)
+        if not notes.is_inspector:  # the unit's half-yearly report, for its clerks and head
+            notes.reports_due = reports.reminders(session, p, own, today)
     signing = p.units_with("signatory")
     if signing:
         notes.to_sign = session.scalar(select(func.count()).select_from(Assessment).where(

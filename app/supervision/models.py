@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -77,6 +78,8 @@ class WorkRecord(Base):
     The subject is a pool entry (an external adviser) or a user (a public lawyer)."""
 
     __tablename__ = "work_records"
+    # counted per unit and quarter from the index alone (counts.py): migration 0009
+    __table_args__ = (Index("ix_work_records_unit_period", "unit_id", "served_on"),)
     id: Mapped[int] = mapped_column(PK, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("pool_entries.id"), index=True)

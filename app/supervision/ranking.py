@@ -22,11 +22,11 @@ from app.drafting.models import IssuedDocument
 from app.errors import Forbidden
 from app.identity.models import RoleGrant, Unit, User
 from app.registers.contracts import ContractEntry, ContractRegister, contract_register
-from app.supervision.common import integer, period, refuse, unit_by_code
+from app.supervision import counts
+from app.supervision.common import integer, period, quarter_bounds, refuse, unit_by_code
 from app.supervision.filing import filing_rows
 from app.supervision.models import RankingWeight
-from app.supervision.records import collect
-from app.templating import doctypes
+from app.supervision.records import collect, template_ids
 from app.templating.models import TemplateVersion
 
 INDICATORS = {
@@ -38,6 +38,7 @@ INDICATORS = {
 }
 DEFAULT_WEIGHTS = {"coverage": 30, "public_lawyers": 10, "legality_reviews": 20,
                    "filing_on_time": 20, "services": 20}  # fmt: skip
+COUNTED = ("legality_reviews", "services")  # counted in the database, listed on a drill-down
 BOTTOM = 5  # 季度考核排名后5位
 
 
@@ -118,21 +119,27 @@ class Ranking:
 
 
 def _covered_days(contracts: list[ContractEntry], start: dt.date, end: dt.date) -> int:
-    days = set()
-    for c in contracts:
-        if c.start and c.end:
-            lo, hi = max(c.start, start), min(c.end, end)
-            days.update(lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1))
-    return len(days)
+    """Days between `start` and `end` on which at least one of the contracts was in its term."""
+    spans = sorted((max(c.start, start), min(c.end, end)) for c in contracts
+                   if c.start and c.end and max(c.start, start) <= min(c.end, end))  # fmt: skip
+    days, reach = 0, None  # reach: the last day counted so far
+    for lo, hi in spans:
+        if reach is not None and lo <= reach:
+            lo = reach + dt.timedelta(days=1)
+        if lo <= hi:
+            days += (hi - lo).days + 1
+            reach = hi
+    return days
 
 
-def _opinions(session: Session, units: set[int], start: dt.date, end: dt.date) -> list:
-    found = doctypes.registry_for(session).types.get("legality-review-opinion")
+def opinion_rows(session: Session, units: set[int], start: dt.date, end: dt.date) -> list:
+    """The legality-review opinions issued in `units` between `start` and `end`: what a
+    drill-down lists (counts.opinion_counts counts the same)."""
     return session.execute(
         select(IssuedDocument.id, IssuedDocument.unit_id, IssuedDocument.number,
                IssuedDocument.title, IssuedDocument.issue_date)
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
-        .where(TemplateVersion.template_id.in_(sorted(found.template_ids) if found else ["-"]),
+        .where(TemplateVersion.template_id.in_(template_ids(session, "legality-review-opinion")),
                IssuedDocument.unit_id.in_(units or {-1}), IssuedDocument.issue_date >= start,
                IssuedDocument.issue_date <= end)
         .order_by(IssuedDocument.issue_date)
@@ -147,53 +154,70 @@ def _public_lawyers(session: Session, units: set[int]) -> list:
 
 
 class Facts:
-    """What the rankings and drill-downs of the quarters between `start` and `end` read,
-    gathered once (the dashboard ranks four quarters from one gathering)."""
+    """What the rankings of the quarters between `start` and `end` read, gathered once (the
+    dashboard ranks four quarters from one gathering): the contracts, filings and public
+    lawyers of the ranked units as rows (a few per unit), the opinions and services as counts
+    per unit and quarter, counted in the database (app/supervision/counts.py)."""
 
     def __init__(self, session: Session, p: Principal, units: list[Unit], start: dt.date,
                  end: dt.date, today: dt.date, register: ContractRegister | None = None):  # fmt: skip
-        ids = {u.id for u in units}
+        self.session, self.ids, self.today = session, {u.id for u in units}, today
         self.register = register or contract_register(session, p, today=today)
-        self.contracts = [c for c in self.register.entries if c.unit_id in ids]
-        self.filings = [f for f in filing_rows(session, p, today=today, units=ids,
+        self.contracts = [c for c in self.register.entries if c.unit_id in self.ids]
+        self.filings = [f for f in filing_rows(session, p, today=today, units=self.ids,
                                                register=self.register)
                         if start <= f.signed_on <= end]  # fmt: skip
-        self.opinions = _opinions(session, ids, start, end)
-        self.lawyers = _public_lawyers(session, ids)
-        self.services = collect(session, ids, start, end)
-        self.today = today
+        self.lawyers = _public_lawyers(session, self.ids)
+        self._counts: dict[tuple[dt.date, dt.date], dict[str, dict[int, int]]] = {}
+        self.count_quarters(quarters_between(start, end))
+
+    def count_quarters(self, periods: list[tuple[dt.date, dt.date]]) -> None:
+        """Count opinions and services of every period not counted yet, one query a source."""
+        todo = [p for p in periods if p not in self._counts]
+        if not todo:
+            return
+        opinions = counts.opinion_counts(self.session, self.ids, todo)
+        services = counts.service_counts(self.session, self.ids, todo)
+        for i, p in enumerate(todo):
+            self._counts[p] = {"legality_reviews": opinions[i], "services": services[i]}
+
+    def count(self, indicator: str, unit_id: int, start: dt.date, end: dt.date) -> int:
+        self.count_quarters([(start, end)])
+        return self._counts[start, end][indicator].get(unit_id, 0)
 
     def of(self, unit_id: int, start: dt.date, end: dt.date) -> dict:
+        """The rows behind the coverage, public-lawyer and filing indicators of one unit."""
         by = self._by_unit()
         contracts = [c for c in by["contracts"].get(unit_id, ()) if c.start and c.end
                      and c.start <= end and c.end >= start]  # fmt: skip
         filings = [f for f in by["filings"].get(unit_id, ()) if start <= f.signed_on <= end
                    and (f.state == "registered" or f.due_on < self.today)]  # fmt: skip
-        return {
-            "coverage": contracts,
-            "public_lawyers": list(by["lawyers"].get(unit_id, ())),
-            "legality_reviews": [row for row in by["opinions"].get(unit_id, ())
-                                 if start <= row[4] <= end],
-            "filing_on_time": filings,
-            "services": [r for r in by["services"].get(unit_id, ()) if start <= r.served_on <= end],
-        }  # fmt: skip
+        return {"coverage": contracts, "public_lawyers": list(by["lawyers"].get(unit_id, ())),
+                "filing_on_time": filings}  # fmt: skip
 
     def _by_unit(self) -> dict[str, dict[int, list]]:
         """Each list grouped by unit once, so a ranking of n units is not n scans of it."""
         if getattr(self, "_grouped", None) is None:
             grouped: dict[str, dict[int, list]] = {k: {} for k in (
-                "contracts", "filings", "lawyers", "opinions", "services")}  # fmt: skip
+                "contracts", "filings", "lawyers")}  # fmt: skip
             for key, items, unit in (
                 ("contracts", self.contracts, lambda x: x.unit_id),
                 ("filings", self.filings, lambda x: x.unit_id),
                 ("lawyers", self.lawyers, lambda x: x[0]),
-                ("opinions", self.opinions, lambda x: x[1]),
-                ("services", self.services, lambda x: x.unit_id),
             ):  # fmt: skip
                 for item in items:
                     grouped[key].setdefault(unit(item), []).append(item)
             self._grouped = grouped
         return self._grouped
+
+
+def quarters_between(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar quarters from the one holding `start` to the one holding `end`."""
+    out, y, q = [], start.year, (start.month - 1) // 3 + 1
+    while (y, q) <= (end.year, (end.month - 1) // 3 + 1):
+        out.append(quarter_bounds(y, q))
+        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
+    return out
 
 
 def gather(session: Session, p: Principal, start: dt.date, end: dt.date,
@@ -213,10 +237,9 @@ def quarter_ranking(session: Session, p: Principal, year, quarter, *,
     until = min(end, today)
     days = max(0, (until - start).days + 1)
     per_unit = {u.id: found.of(u.id, start, end) for u in units}
-    most = {
-        k: max([len(per_unit[u.id][k]) for u in units] + [0])
-        for k in ("legality_reviews", "services")
-    }
+    for u in units:
+        per_unit[u.id] |= {k: found.count(k, u.id, start, end) for k in COUNTED}
+    most = {k: max([per_unit[u.id][k] for u in units] + [0]) for k in COUNTED}
     ranking = Ranking(year=y, quarter=q, weights=w)
     for u in units:
         f = per_unit[u.id]
@@ -226,16 +249,16 @@ def quarter_ranking(session: Session, p: Principal, year, quarter, *,
         values = {
             "coverage": covered / days if days else 0.0,
             "public_lawyers": 1.0 if f["public_lawyers"] else 0.0,
-            "legality_reviews": len(f["legality_reviews"]) / most["legality_reviews"] if most["legality_reviews"] else 0.0,
+            "legality_reviews": f["legality_reviews"] / most["legality_reviews"] if most["legality_reviews"] else 0.0,
             "filing_on_time": on_time / due if due else 1.0,
-            "services": len(f["services"]) / most["services"] if most["services"] else 0.0,
+            "services": f["services"] / most["services"] if most["services"] else 0.0,
         }  # fmt: skip
         raw = {
             "coverage": f"{round(100 * values['coverage'])}%",
             "public_lawyers": f"{len(f['public_lawyers'])} 人",
-            "legality_reviews": f"{len(f['legality_reviews'])} 件",
+            "legality_reviews": f"{f['legality_reviews']} 件",
             "filing_on_time": f"{on_time}/{due}" if due else "无应备案",
-            "services": f"{len(f['services'])} 次",
+            "services": f"{f['services']} 次",
         }
         total = sum(w.values())
         score = 100 * sum(w[k] * values[k] for k in INDICATORS) / total if total else 0.0
@@ -291,8 +314,13 @@ def drill(session: Session, p: Principal, unit_code: str, indicator: str, year, 
     if unit.id not in ranked:
         raise Forbidden(f"“{unit.name}”不在您的督导范围内")
     _, _, start, end = period(y, q)
-    facts = Facts(session, p, [unit], start, end, today or today_in_china())
-    items = facts.of(unit.id, start, end)[indicator]
+    if indicator == "legality_reviews":
+        items = opinion_rows(session, {unit.id}, start, end)
+    elif indicator == "services":
+        items = collect(session, {unit.id}, start, end)
+    else:
+        facts = Facts(session, p, [unit], start, end, today or today_in_china())
+        items = facts.of(unit.id, start, end)[indicator]
     rows: list[list[str]] = []
     links: list[int | None] = []
     for x in items:

@@ -91,9 +91,14 @@ class Subjects:
         return self.of_user(r.user_id)
 
 
-def _template_ids(session: Session, doc_type: str) -> list[str]:
-    found = doctypes.registry_for(session).types.get(doc_type)
-    return sorted(found.template_ids) if found else ["-"]
+def template_ids(session: Session, doc_type: str) -> list[str]:
+    """The templates of a document type, looked up once per session (one request): the counts
+    of the dashboard ask for them several times, and each registry lookup is a query."""
+    cache = session.info.setdefault("supervision.template_ids", {})
+    if doc_type not in cache:
+        found = doctypes.registry_for(session).types.get(doc_type)
+        cache[doc_type] = sorted(found.template_ids) if found else ["-"]
+    return cache[doc_type]
 
 
 def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> list[ServiceRecord]:
@@ -125,7 +130,7 @@ def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> 
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(ReviewStep, ReviewStep.draft_id == IssuedDocument.draft_id)
         .where(in_period, TemplateVersion.template_id.in_(
-                   _template_ids(session, "legality-review-opinion")),
+                   template_ids(session, "legality-review-opinion")),
                ReviewStep.role.in_(ADVISER_ROLES), ReviewStep.decision == "approve")
         .distinct()
     ).all()  # fmt: skip
@@ -139,7 +144,7 @@ def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> 
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
         .where(in_period, TemplateVersion.template_id.in_(
-            _template_ids(session, "commission-letter")))
+            template_ids(session, "commission-letter")))
     ).all()  # fmt: skip
     lawyers = {(unit, name): uid for uid, unit, name in session.execute(
         select(User.id, RoleGrant.unit_id, User.name).join(RoleGrant, RoleGrant.user_id == User.id)

@@ -1,5 +1,7 @@
 """督导考核 pages: the adviser pool, contract filings, work records, assessments, the
-inspector's dashboard and its drill-down (services in app/supervision)."""
+inspector's dashboard and its drill-down, the half-yearly report (services in app/supervision).
+
+Long module: the pages of one feature, each a thin call of its service."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from app.common import media_types
 from app.common.clock import today_in_china
 from app.errors import ValidationFailed
 from app.identity.models import Unit
-from app.supervision import assessment, dashboard, filing, pool, ranking, records
+from app.supervision import assessment, dashboard, filing, pool, ranking, records, reports
 from app.supervision.export import table_xlsx
 from app.supervision.models import (
     ASSESSMENT_STATE_LABELS,
@@ -46,14 +48,24 @@ def supervision_notes():
     """What the home page's partial shows first for the user's roles."""
     with cf().db.read() as s:
         notes = dashboard.home_notes(s, g.principal)
-        for u in (notes.uncovered or []) + (notes.own_unit_uncovered or []):
+        due = [u for r in notes.reports_due or [] for u in r.missing]
+        for u in (notes.uncovered or []) + (notes.own_unit_uncovered or []) + due:
             _ = u.name
         return notes
 
 
 def engagement_initial_data(template_id: str, unit_code: str) -> tuple[dict, str]:
     """An engagement contract chosen from the adviser pool (?pool_entry=) or renewing an
-    expiring one (?renew=) starts prefilled (app/supervision/pool.py); else empty."""
+    expiring one (?renew=) starts prefilled (app/supervision/pool.py), and so does the
+    half-yearly report of a period (?year=&half=, app/supervision/reports.py); else empty."""
+    if template_id == reports.REPORT and request.args.get("year"):
+        try:
+            with cf().db.read() as s:
+                return reports.prefill(s, g.principal, unit_code, request.args.get("year"),
+                                       request.args.get("half")), unit_code  # fmt: skip
+        except ValidationFailed as exc:
+            flash(exc.message, "error")
+            return {}, unit_code
     entry, renew = request.args.get("pool_entry"), request.args.get("renew")
     if template_id != pool.CONTRACT or not (entry or renew):
         return {}, unit_code
@@ -323,7 +335,7 @@ def dashboard_page():
             board = dashboard.dashboard(s, g.principal, args.get("year"), args.get("quarter"),
                                         via="web", remote_addr=remote_addr())  # fmt: skip
             w = ranking.weights(s, g.principal)
-            for u in board.uncovered:
+            for u in board.uncovered + [r.unit for r in board.report_rows or []]:
                 _ = u.name
     except ValidationFailed as exc:
         errors = _errors(exc)
@@ -364,3 +376,35 @@ def drill():
                      detail.columns, detail.rows)  # fmt: skip
     return render_template("supervision_drill.html", d=detail, indicators=ranking.INDICATORS,
                            args=args)  # fmt: skip
+
+
+# ---- 法律顾问工作情况报告 -------------------------------------------------------------------------
+
+
+@bp.get("/supervision/reports")
+@login_required
+def reports_page():
+    require("pool.read")
+    args, today = request.args, today_in_china()
+    errors, own, rows = {}, [], []
+    period = reports.current_period(today)
+    inspector = g.principal.has("inspector")
+    try:
+        if args.get("year") or args.get("half"):
+            period = reports.parse_period(args.get("year"), args.get("half"))
+        with cf().db.read() as s:
+            units = _units(s, g.principal.units_with("clerk", "office-head"))
+            states = reports.unit_states(s, g.principal, {u.id for u in units}, period, today)
+            own = [(u, states[u.id], reports.figures(s, g.principal, u, period),
+                    can(s, g.principal, "draft.create", u)) for u in units]  # fmt: skip
+            if inspector:
+                _, rows = reports.submissions(s, g.principal, period.year, period.half,
+                                              today=today)  # fmt: skip
+    except ValidationFailed as exc:
+        errors = _errors(exc)
+    if inspector and args.get("format") == "xlsx" and not errors:
+        columns, table = reports.submissions_table(period, rows)
+        return _xlsx(f"工作情况报告报送情况-{period.label}", columns, table)
+    return render_template("supervision_reports.html", period=period, own=own, rows=rows,
+                           inspector=inspector, errors=errors, halves=reports.HALVES,
+                           template_id=reports.REPORT, today=today), (400 if errors else 200)  # fmt: skip
