@@ -294,6 +294,12 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/casefiles/{case}/items/{item}/download",
         api(DOC_READERS),
     ),
+    # the world's item is a typed document: no scan, so no searchable copy for anyone (404);
+    # readers of a scan's copy: tests/test_ocr.py
+    ("api.casefile_item_searchable", "GET"): (
+        "/api/v1/casefiles/{case}/items/{item}/searchable.pdf",
+        api(set()),
+    ),
     ("api.casefile_dossier", "GET"): ("/api/v1/casefiles/{case}/dossier.pdf", api(DOC_READERS)),
     ("api.casefile_package", "GET"): ("/api/v1/casefiles/{case}/package.zip", api(DOC_READERS)),
     # 督导考核 (issue 13): the world's pool entry (kept by GOV) and FZB's unconfirmed assessment
