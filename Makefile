@@ -33,7 +33,7 @@ run: venv system-deps
 
 ## test: install everything the tests need (system packages, PostgreSQL) and run the whole suite
 test: venv system-deps postgres
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check app tests bench tools

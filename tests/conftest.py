@@ -40,6 +40,22 @@ passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ENGINES = ["sqlite"] if os.environ.get("CASEFILE_TEST_SKIP_PG") == "1" else ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Modules marked `engine_neutral` run on SQLite only: what they test (forms, pages, template
+    checks, rendering, file inspection) sits above the database, and the services underneath run
+    on both engines in their own tests. Their PostgreSQL cases are deselected, not skipped."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("engine_neutral") and params.get("db_url") == "postgresql":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def examples(store: Casefile, sqlite: int, postgresql: int) -> int:
     """How many random examples a property test draws on this store's engine. The rules under
     test are the same on both; PostgreSQL's share (locks, triggers, sequences) needs fewer walks,

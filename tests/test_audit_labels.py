@@ -13,6 +13,8 @@ from webutil import logged_in
 
 from app.audit.labels import ACTION_LABELS, action_label, detail_text
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 
 def _recorded_actions() -> set[str]:
     """Every action passed to audit.record() in app/, read from the source (constants, both

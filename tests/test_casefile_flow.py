@@ -20,6 +20,8 @@ from app.errors import ValidationFailed
 from app.integrity.checks import run_checks
 from app.integrity.records import check_filings
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 

@@ -25,6 +25,8 @@ from app.errors import ValidationFailed
 from app.integrity.checks import run_checks
 from app.renditions import extract_text
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 # LibreOffice is installed by `make test` (scripts/install-system-deps.sh); a missing one fails.
 
 

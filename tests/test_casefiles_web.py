@@ -12,6 +12,8 @@ from webutil import logged_in as _client
 from app import create_app
 from app.audit.models import AuditEntry
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 
 @pytest.fixture
 def app(quick_cf):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, demo_url, sample
+from conftest import ENGINES, REPO, demo_url, sample
 
 
 def _runner(folder, db_url):
@@ -73,6 +73,9 @@ def demo_run(demo_copy, monkeypatch, capsys):
     return _in_process(demo_copy, demo_url(demo_copy), monkeypatch, capsys)
 
 
+# one engine (PostgreSQL where there is one): the same demo is built on SQLite once per run
+# (tests/demostore.py), and verify's checks run on SQLite throughout the suite
+@pytest.mark.parametrize("db_url", [ENGINES[-1]], indirect=True)
 def test_init_demo_then_verify_then_flip_a_byte(child, tmp_path):
     run = child
     out = json.loads(run("init", "--demo", "--json").stdout)

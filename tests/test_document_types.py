@@ -20,6 +20,8 @@ from app.templating import doctypes, parse_schema
 from app.templating.inspect import inspect_template
 from app.templating.schema import SchemaError
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SHIPPED = REPO / "doc_templates" / "risk-notice"
 NEW_ID = "safety-notice"  # a copy of the risk notice with its own id, label and search type
 NEW_TYPE = {

@@ -18,6 +18,8 @@ from app.drafting.models import Draft, IssuedDocument
 from app.errors import ValidationFailed, WorkflowError
 from app.integrity.records import check_steps
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 

@@ -18,6 +18,8 @@ from app.errors import ValidationFailed
 from app.templating import parse_schema
 from app.templating.validation import check
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 # Half a commission letter: what a clerk has when the phone rings.

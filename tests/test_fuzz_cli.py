@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from casefile_factories import new_case
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 HUGE = "99999999999999999999999"
 
 

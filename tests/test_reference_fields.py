@@ -38,6 +38,8 @@ from app.templating.inspect import inspect_template
 from app.templating.references import RefChoice
 from app.templating.schema import USER_ROLES
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SCHEMA = """
 id: ref-test
 title: 测试

@@ -28,6 +28,8 @@ from app.integrity.verify import verify_store
 from app.renditions import Converter, is_available, page_count, render_page_images
 from app.templating import parse_schema
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 TEMPLATES = REPO / "doc_templates"
 DPI = 200
 MM = DPI / 25.4  # pixels per millimetre

@@ -17,6 +17,8 @@ from app.templating.models import TemplateVersion
 from app.templating.proposal import propose_schema
 from app.templating.schema import SchemaError, check_schema, parse_schema
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SCHEMA = {
     "id": "memo",
     "title": "备忘录",
@@ -238,6 +240,7 @@ def test_format_is_declared_for_every_shipped_template_and_validated():
         "risk-notice": "信函格式",
         "commission-letter": "信函格式",
         "engagement-contract": "合同格式",
+        "adviser-work-report": "文件格式",
     }
     with pytest.raises(SchemaError, match="未知的公文格式“信函”.*是否应为 信函格式？"):
         parse_schema(SCHEMA_BYTES + "document_type: {format: 信函}\n".encode(), "memo")

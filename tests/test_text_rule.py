@@ -18,6 +18,8 @@ from app.drafting import drafts
 from app.errors import ValidationFailed
 from app.identity.users import add_unit, add_user
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 REFUSED = [

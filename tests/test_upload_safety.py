@@ -41,6 +41,8 @@ from app.drafting.opinions import OpinionFile, check_opinion_file
 from app.errors import ValidationFailed
 from app.templating.inspect import inspect_template
 
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
+
 MAX = 25 * 1024 * 1024
 
 

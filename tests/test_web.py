@@ -3,10 +3,13 @@
 import io
 import re
 
+import pytest
 from conftest import PASSWORD, sample
 from docx import Document
 from webutil import csrf_from, login, post_form
 from webutil import logged_in as _client
+
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
 
 
 def _form_data(data: dict) -> dict:

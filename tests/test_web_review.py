@@ -4,12 +4,15 @@ head and a signatory, with one return for changes; the slip and the history page
 import io
 import re
 
+import pytest
 from conftest import sample
 from docx import Document
 from webutil import csrf_from, post_form
 from webutil import logged_in as _client
 
 from app.common.docx_text import docx_text
+
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
 
 TEMPLATE = "legality-review-opinion"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
