@@ -217,7 +217,8 @@ def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int,
     if item is None or item.case_file_id != case.id or hidden:
         raise NotFound(f"案卷 {case_id} 中没有第 {item_id} 项材料，或您无权下载")
     audit.record(session, "casefile.download", actor=p.user if p else None, object_type="case_file",
-                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr)  # fmt: skip
+                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr,
+                 at_commit=True)  # fmt: skip
     if item.document_id:
         doc = item.document
         return cf.blobs.get(doc.docx_sha256), MEDIA_TYPES["docx"], f"{doc.number}.docx"
@@ -230,7 +231,7 @@ def record_read(session: Session, p: Principal | None, case: CaseFile, action: s
     """Reads through an inspector grant are audited (DESIGN.md invariant 4)."""
     if p is not None and is_inspector_read(p, case.unit_id):
         audit.record(session, action, actor=p.user, object_type="case_file", object_id=case.id,
-                     detail=detail, remote_addr=remote_addr)  # fmt: skip
+                     detail=detail, remote_addr=remote_addr, at_commit=True)  # fmt: skip
 
 
 def open_case_file(session: Session, p: Principal | None, case_id: int, *, via: str = "",

@@ -46,7 +46,7 @@ from app.common.clock import today_in_china
 from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DocumentStatus, DraftVersion, IssuedDocument
 from app.errors import Forbidden, ValidationFailed
-from app.identity.models import Unit
+from app.identity.models import Unit, all_units
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
@@ -231,7 +231,7 @@ def contract_register(
     if status and status not in STATUS_LABELS:
         message = "状态应为：" + "、".join(f"{k}（{v}）" for k, v in STATUS_LABELS.items())
         raise ValidationFailed(message, [{"field": "status", "label": "状态", "message": message}])
-    units = {u.id: u for u in session.scalars(select(Unit))}
+    units = {u.id: u for u in all_units(session)}
     allowed = set(units) if p is None else p.readable_units()
     if unit_code:
         root = next((u.id for u in units.values() if u.code == unit_code), None)

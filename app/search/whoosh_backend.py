@@ -38,6 +38,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -671,7 +672,7 @@ class WhooshBackend:
         for g, f in tf.items():
             if len(g) != 2:
                 continue
-            df = sum(leaf.reader.doc_frequency("g", g) for leaf in leaves)
+            df = sum(map(_doc_frequency, leaves, repeat(g)))
             if df <= 1 or (df > 0.2 * n_docs and n_docs > 50):
                 continue
             weighted.append((math.log1p(f) * math.log(n_docs / df), g))
@@ -816,6 +817,18 @@ def _drop_traceback(exc: BaseException) -> None:
             exc.__traceback__ = None
             exc = exc.__context__
         gc.collect()
+
+
+def _doc_frequency(leaf: Leaf, gram: str) -> int:
+    """Documents of the segment holding *gram*, remembered per segment (segments never change;
+    more-like-this asks for every bigram of a document, and most recur from one to the next)."""
+    cache = leaf.meta.df_cache
+    df = cache.get(gram)
+    if df is None:
+        if len(cache) > 200_000:
+            cache.clear()
+        df = cache[gram] = leaf.reader.doc_frequency("g", gram)
+    return df
 
 
 def _cut(values: np.ndarray, need: int) -> np.ndarray:

@@ -98,6 +98,7 @@ class SegmentMeta:
         self.actor_doc, actor_ids = _flatten(metas, "a")
         self.actor_ids = np.array(actor_ids, dtype=np.int64)
         self.scope_cache: dict[tuple, np.ndarray] = {}
+        self.df_cache: dict[str, int] = {}  # gram → documents holding it (more-like-this)
         self._by_doc_id: dict[str, list[int]] | None = None
 
     def docnums_of(self, doc_id: str) -> list[int]:
