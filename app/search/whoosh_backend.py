@@ -422,7 +422,7 @@ class WhooshBackend:
             for leaf in self._current_leaves():
                 base = self._base_mask(leaf, query, pq, scope)
                 if base.any():
-                    hits, _ = self._match(leaf, pq, base)
+                    hits, _ = self._match(leaf, pq, base, want_scores=False)
                     out.extend(map(leaf.meta.doc_id.__getitem__, hits.tolist()))
             return out
 
@@ -451,7 +451,8 @@ class WhooshBackend:
             base = self._base_mask(leaf, q, pq, scope)
             if not base.any():
                 continue
-            hits, scores = self._match(leaf, pq, base)
+            # by date, no score is needed: the weights are not even decoded
+            hits, scores = self._match(leaf, pq, base, want_scores=q.sort != "date")
             if not len(hits):
                 continue
             total += len(hits)
@@ -602,10 +603,10 @@ class WhooshBackend:
         return cands[ok], (scores[ok] if scores is not None else None)
 
     def _match(
-        self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray
+        self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray, want_scores: bool = True
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Docnums (ascending) in the mask *base* matching the whole parsed query, with
-        their scores aligned (None when the query has no positive term)."""
+        their scores aligned (None when the query has no positive term, or not wanted)."""
         n = leaf.n
         if not pq.must:
             hits, scores = np.flatnonzero(base).astype(np.int32), None
@@ -616,26 +617,29 @@ class WhooshBackend:
             group_score = np.zeros(0)
             for gi, group in enumerate(pq.must):
                 if len(group) == 1:
-                    hits, group_score = self._term_hits(leaf, group[0], mask, want_scores=True)
+                    hits, group_score = self._term_hits(leaf, group[0], mask, want_scores)
                 else:  # OR: union of the terms' hits, best score of the terms
-                    dense = np.zeros(n)
+                    dense = np.zeros(n) if want_scores else None
                     found = np.zeros(n, dtype=bool)
                     for term in group:
-                        h, s = self._term_hits(leaf, term, mask, want_scores=True)
+                        h, s = self._term_hits(leaf, term, mask, want_scores)
                         found[h] = True
-                        dense[h] = np.maximum(dense[h], s)
+                        if dense is not None:
+                            dense[h] = np.maximum(dense[h], s)
                     hits = np.flatnonzero(found).astype(np.int32)
-                    group_score = dense[hits]
+                    group_score = dense[hits] if dense is not None else None
                 if not len(hits):
                     return EMPTY_IDS, None
-                if len(pq.must) > 1:
+                if want_scores and len(pq.must) > 1:
                     if total is None:
                         total = np.zeros(n)
                     total[hits] += np.log1p(group_score)
                 if gi + 1 < len(pq.must):
                     mask = np.zeros(n, dtype=bool)
                     mask[hits] = True
-            scores = group_score if total is None else total[hits]
+            scores = None
+            if want_scores:
+                scores = group_score if total is None else total[hits]
         for term in pq.must_not:
             if not len(hits):
                 break
