@@ -269,9 +269,7 @@ def main(argv=None) -> None:
     ap.add_argument("--archive-dir", help="with --database-url: serve that store as it is")
     ap.add_argument("--index-dir")
     ap.add_argument("--no-background", action="store_true",
-                    help="no outbox worker (renditions, index) beside the server")  # fmt: skip
-    ap.add_argument("--settle", type=float, default=3,
-                    help="seconds for the background worker to render and index the demo")  # fmt: skip
+                    help="no outbox worker (renditions, index), before or beside the server")  # fmt: skip
     args = ap.parse_args(argv)
     load = args.load
     if load == "auto":
@@ -302,6 +300,9 @@ def main(argv=None) -> None:
     cli = [sys.executable, "-m", "app.cli"]
     if not args.archive_dir:
         subprocess.run([*cli, "init", "--demo"], cwd=REPO, env=env, check=True, capture_output=True)
+    if not args.no_background:  # the demo's renditions and index, done before measuring
+        subprocess.run([*cli, "worker", "--once"], cwd=REPO, env=env, check=True,
+                       capture_output=True)  # fmt: skip
     server = subprocess.Popen(
         [*cli, "run", "--port", str(port), "--processes", str(args.processes),
          "--threads", str(args.threads)],
@@ -320,7 +321,6 @@ def main(argv=None) -> None:
                 time.sleep(0.3)
         cookie = login_cookie(base, args.user, args.password)
         doc = a_document_id(base, args.user, args.password)
-        time.sleep(args.settle)  # let the background process finish the demo's renditions and index
         paths = {
             "home": "/",
             "document": f"/documents/{doc}",

@@ -69,7 +69,7 @@ def test_serve_bench(quick_cf, db_url, tmp_path):
     issue_quick(quick_cf)
     out = run_bench(
         "bench/serve.py", "--processes", "1", "--duration", "1", "--connections", "4",
-        "--pages", "home", "document", "search", "--settle", "0", "--no-background",
+        "--pages", "home", "document", "search", "--no-background",
         "--password", PASSWORD,
         "--database-url", db_url, "--archive-dir", str(tmp_path / "archive"),
         "--index-dir", str(tmp_path / "index"), timeout=120,

@@ -196,7 +196,8 @@ def open_document(
     a document one may not see is indistinguishable from one that does not exist. A read that
     only an inspector grant allows is written to the audit log (a download is audited by
     `document_file`, for everyone)."""
-    doc = session.get(IssuedDocument, doc_id, options=[joinedload(IssuedDocument.unit)])
+    doc = session.get(IssuedDocument, doc_id,  # with what its page shows beside it
+                      options=[joinedload(IssuedDocument.unit), joinedload(IssuedDocument.draft)])  # fmt: skip
     if doc is None or not can(session, p, action, doc):
         raise NotFound(f"文书 {doc_id} 不存在或您无权查看")
     if action == "document.read" and is_inspector_read(p, doc.unit_id):
