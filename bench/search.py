@@ -402,10 +402,10 @@ def run_size(n: int, args) -> None:
                 d_lat, backend.clear_cache)  # fmt: skip
 
     t_lat = None
-    if built.get("tantivy_build_s") is not None:
+    if not args.no_tantivy and built.get("tantivy_build_s") is not None:
         t_lat = run_tantivy(n, work, built, queries, truth)
     print_comparison(n, queries, d_lat, d_steady, t_lat)
-    if built.get("fts_build_s") is not None:
+    if not args.no_fts and built.get("fts_build_s") is not None:
         run_fts(n, work, built, queries, truth, lat)
     backend.close()
     if not args.keep:

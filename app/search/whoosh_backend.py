@@ -462,9 +462,7 @@ class WhooshBackend:
                 fac["unit"].update(m.coded["u"].counts(hits))
                 fac["status"].update(m.coded["s"].counts(hits))
                 fac["year"].update(m.year_counts(hits))
-                hit_mask = np.zeros(leaf.n, dtype=bool)
-                hit_mask[hits] = True
-                fac["reviewer"].update(m.reviewer_counts(hit_mask))
+                fac["reviewer"].update(m.reviewer_counts(hits))
             if need:
                 tops.extend(_top(leaf, li, hits, scores, need, q.sort))
         tops.sort(reverse=True)
@@ -564,11 +562,10 @@ class WhooshBackend:
         """Docnums in the mask *base* containing *term* (exact), ascending, with a
         relevance score each."""
         folded = term.folded
-        reader = leaf.reader
         gs = query_grams(folded)
         dfs = []
         for g in gs:
-            df = reader.doc_frequency("g", g)
+            df = _doc_frequency(leaf, g)
             if df == 0:
                 return EMPTY_IDS, (np.zeros(0) if want_scores else None)
             dfs.append((df, g))
@@ -611,35 +608,41 @@ class WhooshBackend:
         if not pq.must:
             hits, scores = np.flatnonzero(base).astype(np.int32), None
         else:
+            # The rarest group first: each next one is verified only inside the hits so far,
+            # so a common string beside a rare one is checked in a few documents, not in all.
+            order = sorted(range(len(pq.must)), key=lambda gi: _group_size(leaf, pq.must[gi]))
             mask = base
-            total: np.ndarray | None = None  # summed log-scores over groups (dense)
+            found: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
             hits = EMPTY_IDS
-            group_score = np.zeros(0)
-            for gi, group in enumerate(pq.must):
+            for k, gi in enumerate(order):
+                group = pq.must[gi]
                 if len(group) == 1:
                     hits, group_score = self._term_hits(leaf, group[0], mask, want_scores)
                 else:  # OR: union of the terms' hits, best score of the terms
                     dense = np.zeros(n) if want_scores else None
-                    found = np.zeros(n, dtype=bool)
+                    seen = np.zeros(n, dtype=bool)
                     for term in group:
                         h, s = self._term_hits(leaf, term, mask, want_scores)
-                        found[h] = True
+                        seen[h] = True
                         if dense is not None:
                             dense[h] = np.maximum(dense[h], s)
-                    hits = np.flatnonzero(found).astype(np.int32)
+                    hits = np.flatnonzero(seen).astype(np.int32)
                     group_score = dense[hits] if dense is not None else None
                 if not len(hits):
                     return EMPTY_IDS, None
-                if want_scores and len(pq.must) > 1:
-                    if total is None:
-                        total = np.zeros(n)
-                    total[hits] += np.log1p(group_score)
-                if gi + 1 < len(pq.must):
+                found[gi] = (hits, group_score)
+                if k + 1 < len(order):
                     mask = np.zeros(n, dtype=bool)
                     mask[hits] = True
             scores = None
-            if want_scores:
-                scores = group_score if total is None else total[hits]
+            if want_scores and len(pq.must) == 1:
+                scores = found[0][1]
+            elif want_scores:  # summed (log) over the groups in the query's order, as ever
+                total = np.zeros(n)
+                for gi in range(len(pq.must)):
+                    h, s = found[gi]
+                    total[h] += np.log1p(s)
+                scores = total[hits]
         for term in pq.must_not:
             if not len(hits):
                 break
@@ -821,6 +824,14 @@ def _drop_traceback(exc: BaseException) -> None:
             exc.__traceback__ = None
             exc = exc.__context__
         gc.collect()
+
+
+def _group_size(leaf: Leaf, group: list[Term]) -> int:
+    """At most how many documents of the segment an OR group of terms matches: for each
+    term, the documents holding its rarest gram (0 when one of its grams is absent)."""
+    return sum(
+        min((_doc_frequency(leaf, g) for g in query_grams(t.folded)), default=0) for t in group
+    )
 
 
 def _doc_frequency(leaf: Leaf, gram: str) -> int:

@@ -102,6 +102,7 @@ class SegmentMeta:
         self.scope_cache: dict[tuple, np.ndarray] = {}
         self.df_cache: dict[str, int] = {}  # gram → documents holding it (more-like-this)
         self._by_doc_id: dict[str, list[int]] | None = None
+        self._rev_ptr: np.ndarray | None = None
 
     def docnums_of(self, doc_id: str) -> list[int]:
         if self._by_doc_id is None:
@@ -124,10 +125,20 @@ class SegmentMeta:
             out[self.rev_doc[self.rev.codes == code]] = True
         return out
 
-    def reviewer_counts(self, hit_mask: np.ndarray) -> dict[str, int]:
-        if not len(self.rev_doc):
+    def reviewer_counts(self, hits: np.ndarray) -> dict[str, int]:
+        """Reviewer → number of *hits* (ascending docnums) they reviewed."""
+        if not len(self.rev_doc) or not len(hits):
             return {}
-        return self.rev.counts(np.flatnonzero(hit_mask[self.rev_doc]))
+        if len(hits) * 8 > self.n:  # many hits: one pass over every (document, reviewer)
+            mask = np.zeros(self.n, dtype=bool)
+            mask[hits] = True
+            return self.rev.counts(np.flatnonzero(mask[self.rev_doc]))
+        if self._rev_ptr is None:  # where each document's reviewers start (rev_doc is sorted)
+            self._rev_ptr = np.searchsorted(self.rev_doc, np.arange(self.n + 1))
+        starts, ends = self._rev_ptr[hits], self._rev_ptr[hits + 1]
+        lens = ends - starts
+        rows = np.arange(int(lens.sum())) + np.repeat(starts - np.cumsum(lens) + lens, lens)
+        return self.rev.counts(rows)
 
     def year_counts(self, rows: np.ndarray) -> dict[str, int]:
         if not len(rows):
