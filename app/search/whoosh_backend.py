@@ -561,13 +561,25 @@ class WhooshBackend:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Docnums in the mask *base* containing *term* (exact), ascending, with a
         relevance score each."""
+        cands, scores, exact = self._term_candidates(leaf, term, base, want_scores)
+        if exact:
+            return cands, scores
+        ok = _verify(leaf, term, cands)
+        return cands[ok], (scores[ok] if scores is not None else None)
+
+    def _term_candidates(
+        self, leaf: Leaf, term: Term, base: np.ndarray, want_scores: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+        """Docnums in the mask *base* holding the grams of *term* (ascending), with a
+        relevance score each, and whether they are the exact answer (a single index term)
+        or candidates still to verify."""
         folded = term.folded
         gs = query_grams(folded)
         dfs = []
         for g in gs:
             df = _doc_frequency(leaf, g)
             if df == 0:
-                return EMPTY_IDS, (np.zeros(0) if want_scores else None)
+                return EMPTY_IDS, (np.zeros(0) if want_scores else None), True
             dfs.append((df, g))
         dfs.sort()
         ids, ws = self._postings(leaf, dfs[0][1], weights=want_scores)
@@ -577,7 +589,7 @@ class WhooshBackend:
         # stands in for the count of the whole string: free, and close enough to rank.
         scores = ws[keep] if want_scores else None
         if term.field is None and len(gs) == 1 and is_exact_gram(folded):
-            return cands, scores  # the posting list is the answer
+            return cands, scores, True  # the posting list is the answer
         removed = None
         for df, g in dfs[1:]:
             # Reading a list costs ~25 ns a posting, verifying ~0.5 us a candidate: read
@@ -595,9 +607,7 @@ class WhooshBackend:
             cands = cands[keep]
             if scores is not None:
                 scores = scores[keep]
-        part = _FIELD_INDEX[term.field] if term.field is not None else None
-        ok = verify(leaf, folded, cands, part)
-        return cands[ok], (scores[ok] if scores is not None else None)
+        return cands, scores, False
 
     def _match(
         self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray, want_scores: bool = True
@@ -608,24 +618,41 @@ class WhooshBackend:
         if not pq.must:
             hits, scores = np.flatnonzero(base).astype(np.int32), None
         else:
-            # The rarest group first: each next one is verified only inside the hits so far,
-            # so a common string beside a rare one is checked in a few documents, not in all.
+            # Every group's candidates first (posting lists only), rarest group first, each
+            # inside the candidates so far; then each group verified inside what all of them
+            # allow: a common string beside a rare one is checked in a few documents.
             order = sorted(range(len(pq.must)), key=lambda gi: _group_size(leaf, pq.must[gi]))
             mask = base
+            candidates: dict[int, list] = {}
+            for gi in order:
+                per_term = [self._term_candidates(leaf, t, mask, want_scores)
+                            for t in pq.must[gi]]  # fmt: skip
+                mask = np.zeros(n, dtype=bool)
+                for cands, _, _ in per_term:
+                    mask[cands] = True
+                if not mask.any():
+                    return EMPTY_IDS, None
+                candidates[gi] = per_term
             found: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
             hits = EMPTY_IDS
             for k, gi in enumerate(order):
                 group = pq.must[gi]
-                if len(group) == 1:
-                    hits, group_score = self._term_hits(leaf, group[0], mask, want_scores)
-                else:  # OR: union of the terms' hits, best score of the terms
-                    dense = np.zeros(n) if want_scores else None
-                    seen = np.zeros(n, dtype=bool)
-                    for term in group:
-                        h, s = self._term_hits(leaf, term, mask, want_scores)
-                        seen[h] = True
-                        if dense is not None:
-                            dense[h] = np.maximum(dense[h], s)
+                # OR: union of the terms' hits, best score of the terms
+                dense = np.zeros(n) if want_scores and len(group) > 1 else None
+                seen = np.zeros(n, dtype=bool) if len(group) > 1 else None
+                for term, (cands, s, exact) in zip(group, candidates[gi], strict=True):
+                    keep = mask[cands]
+                    h, s = cands[keep], (s[keep] if s is not None else None)
+                    if not exact:
+                        ok = _verify(leaf, term, h)
+                        h, s = h[ok], (s[ok] if s is not None else None)
+                    if seen is None:
+                        hits, group_score = h, s
+                        break
+                    seen[h] = True
+                    if dense is not None:
+                        dense[h] = np.maximum(dense[h], s)
+                if seen is not None:
                     hits = np.flatnonzero(seen).astype(np.int32)
                     group_score = dense[hits] if dense is not None else None
                 if not len(hits):
@@ -824,6 +851,12 @@ def _drop_traceback(exc: BaseException) -> None:
             exc.__traceback__ = None
             exc = exc.__context__
         gc.collect()
+
+
+def _verify(leaf: Leaf, term: Term, cands: np.ndarray) -> np.ndarray:
+    """Which candidates really contain the term (in its field, when it names one)."""
+    part = _FIELD_INDEX[term.field] if term.field is not None else None
+    return verify(leaf, term.folded, cands, part)
 
 
 def _group_size(leaf: Leaf, group: list[Term]) -> int:
