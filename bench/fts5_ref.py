@@ -8,6 +8,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from app.search import IndexDoc, SearchQuery
 from app.search.query import parse_query
 
@@ -96,6 +98,8 @@ class Fts5:
         ).fetchall()
         return total, page, facets
 
-    def ids(self, q: SearchQuery) -> set[str]:
+    def nums(self, q: SearchQuery) -> np.ndarray:
+        """Corpus numbers of every matching document (for the exactness check)."""
         where, params = self._where(parse_query(q.text))
-        return {r[0] for r in self.db.execute(f"SELECT doc_id FROM docs WHERE {where}", params)}
+        rows = self.db.execute(f"SELECT id FROM docs WHERE {where}", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int32)

@@ -40,8 +40,11 @@ import statistics
 import sys
 import tempfile
 import time
+from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/search.py` too
 
@@ -151,14 +154,20 @@ class Oracle:
 
     def __init__(self, queries: list[Q]):
         self.parsed = [(q.text, parse_query(q.text)) for q in queries]
-        self.truth: dict[str, set[str]] = {text: set() for text, _ in self.parsed}
+        # corpus numbers of the matching documents, 4 bytes each: at a million documents the
+        # answers hold tens of millions of them
+        self.found: dict[str, array] = {text: array("i") for text, _ in self.parsed}
 
-    def add(self, _nums, docs: list[IndexDoc], texts: list[str]) -> None:
-        rows = [(d, t) for d, t in zip(docs, texts, strict=True)
+    @property
+    def truth(self) -> dict[str, np.ndarray]:
+        return {text: np.frombuffer(a, dtype=np.int32) for text, a in self.found.items()}
+
+    def add(self, nums, docs: list[IndexDoc], texts: list[str]) -> None:
+        rows = [(i, d, t) for i, d, t in zip(nums, docs, texts, strict=True)
                 if SCOPE.allows(d.unit_code, d.restricted_to)]  # fmt: skip
         for text, pq in self.parsed:
-            out = self.truth[text]
-            for d, t in rows:
+            out = self.found[text]
+            for i, d, t in rows:
                 if pq.doc_types and d.doc_type not in pq.doc_types:
                     continue
                 if pq.units and d.unit_code not in pq.units:
@@ -169,7 +178,7 @@ class Oracle:
                     continue
                 if any(term.folded in t for term in pq.must_not):
                     continue
-                out.add(d.doc_id)
+                out.append(i)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -213,9 +222,15 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
 
 
-def recall_precision(got: set, want: set) -> tuple[float, float]:
-    inter = len(got & want)
-    return (inter / len(want) if want else 1.0, inter / len(got) if got else 1.0)
+def doc_num(doc_id: str) -> int:
+    """The corpus number in a bench document's id (D7-0001234)."""
+    return int(doc_id.rsplit("-", 1)[1])
+
+
+def recall_precision(got: np.ndarray, want: np.ndarray) -> tuple[float, float]:
+    got = np.unique(got)
+    inter = len(np.intersect1d(got, want, assume_unique=True))
+    return (inter / len(want) if len(want) else 1.0, inter / len(got) if len(got) else 1.0)
 
 
 def by_class(queries: list[Q], values: list) -> dict[str, list]:
@@ -261,7 +276,8 @@ def build(n: int, args, work: Path, queries: list[Q]) -> dict:
         built = json.loads(marker.read_text("utf-8"))
         if built["key"] == key:
             print("reusing the indexes and the oracle's answers in", work, flush=True)
-            built["truth"] = {k: set(v) for k, v in built["truth"].items()}
+            with np.load(work / "truth.npz") as saved:
+                built["truth"] = {q.text: saved[str(i)] for i, q in enumerate(queries)}
             return built
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -306,11 +322,12 @@ def build(n: int, args, work: Path, queries: list[Q]) -> dict:
         flush=True,
     )
     stats |= {"fts_build_s": spent["fts"] if fts else None,
-              "tantivy_build_s": spent["tantivy"] if tan else None,
-              "truth": {k: sorted(v) for k, v in oracle.truth.items()}}  # fmt: skip
+              "tantivy_build_s": spent["tantivy"] if tan else None}  # fmt: skip
+    truth = oracle.truth
     if args.keep:
+        np.savez(work / "truth.npz", **{str(i): truth[q.text] for i, q in enumerate(queries)})
         marker.write_text(json.dumps(stats, ensure_ascii=False), "utf-8")
-    stats["truth"] = oracle.truth
+    stats["truth"] = truth
     return stats
 
 
@@ -347,7 +364,9 @@ def run_size(n: int, args) -> None:
         t = time.perf_counter()
         res = backend.search(q.query, SCOPE)
         lat.append((time.perf_counter() - t) * 1000)
-        got, want = set(backend.matching_ids(q.query, SCOPE)), truth[q.text]
+        ids = backend.matching_ids(q.query, SCOPE)
+        got = np.fromiter(map(doc_num, ids), dtype=np.int32, count=len(ids))
+        want = truth[q.text]
         assert res.total == len(got), (q.text, res.total, len(got))
         rp.append(recall_precision(got, want))
         hits.append(len(want))
@@ -441,7 +460,7 @@ def run_tantivy(n, work, built, queries, truth) -> list[float]:
     lat = timed(lambda q: tan.search(q.by_date), queries)
     rp = []
     for q in queries:
-        got = {f"D{q_seed(built)}-{i:07d}" for i in tan.nums(q.by_date)}
+        got = tan.nums(q.by_date)
         total = tan.search(q.by_date)[0]
         assert total == len(got), (q.text, total, len(got))
         rp.append(recall_precision(got, truth[q.text]))
@@ -461,10 +480,6 @@ def run_tantivy(n, work, built, queries, truth) -> list[float]:
         )
     print(f"{'all':<16}{'':>8}{'':>10}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}", flush=True)
     return lat
-
-
-def q_seed(built: dict) -> int:
-    return built["key"]["seed"]
 
 
 def tantivy_version() -> str:
@@ -496,7 +511,7 @@ def print_comparison(n, queries, d_lat, d_steady, t_lat) -> None:
 def run_fts(n, work, built, queries, truth, whoosh_lat) -> None:
     fts = Fts5(work / "fts.sqlite")
     lat = timed(lambda q: fts.search(q.query), queries)
-    rp = [recall_precision(fts.ids(q.query), truth[q.text]) for q in queries]
+    rp = [recall_precision(fts.nums(q.query), truth[q.text]) for q in queries]
     size = (work / "fts.sqlite").stat().st_size
     build_s = built["fts_build_s"]
     print(

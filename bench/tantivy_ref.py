@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from app.search import IndexDoc, SearchQuery
 from app.search.normalize import FIELD_SEP
 from app.search.query import parse_query
@@ -139,11 +141,11 @@ class TantivyRef:
         page = self.searcher.fast_field_values("num", [a for _, a in res.hits])
         return res.count, page, facets
 
-    def nums(self, q: SearchQuery) -> set[int]:
+    def nums(self, q: SearchQuery) -> np.ndarray:
         """Corpus numbers of every matching document (for the exactness check)."""
         query = self.query(q)
         total = self.searcher.search(query, limit=1, count=True).count
         if not total:
-            return set()
+            return np.zeros(0, dtype=np.int32)
         res = self.searcher.search(query, limit=total, order_by_field="num")
-        return {key for key, _ in res.hits}
+        return np.fromiter((key for key, _ in res.hits), dtype=np.int32, count=len(res.hits))
