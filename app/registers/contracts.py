@@ -218,6 +218,9 @@ def _subtree(units: dict[int, Unit], root: int) -> set[int]:
     return out
 
 
+_SUCCESSOR = aliased(IssuedDocument)  # the correction that superseded a contract (built once)
+
+
 def contract_register(
     session: Session,
     p: Principal | None,
@@ -246,8 +249,7 @@ def contract_register(
 
     found = doctypes.registry_for(session).types.get(DOC_TYPE)
     template_ids = sorted(found.template_ids) if found else []
-    successor = aliased(IssuedDocument)
-    doc = IssuedDocument
+    successor, doc = _SUCCESSOR, IssuedDocument
     rows = session.execute(  # each contract with its status record: one statement
         select(doc.id, doc.number, doc.title, doc.issue_date, doc.unit_id, doc.docx_sha256,
                doc.approved_version_id, DocumentStatus.status, DocumentStatus.effective_on,
