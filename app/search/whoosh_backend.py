@@ -435,8 +435,12 @@ class WhooshBackend:
         return self.search(replace(query, per_page=0, snippets=False, facets=True), scope).facets
 
     def clear_cache(self) -> None:
-        """Forget decoded postings (benchmarks measure cold queries with this)."""
+        """Forget decoded postings and remembered document frequencies (benchmarks measure
+        cold queries with this)."""
         self._postings_cache.clear()
+        with self._lock:
+            for meta in self._segments.values():
+                meta.df_cache.clear()
 
     def _search(self, q: SearchQuery, pq: ParsedQuery, scope: SearchScope) -> SearchResults:
         leaves = self._current_leaves()
