@@ -61,6 +61,7 @@ from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, re
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_lock import WriteLock
+from app.search.whoosh_postings import PostingCache, read_postings
 from app.search.whoosh_schema import (
     _FIELD_INDEX,
     FORMAT_VERSION,
@@ -70,15 +71,7 @@ from app.search.whoosh_schema import (
     _gram_counts,
     make_schema,
 )
-from app.search.whoosh_segments import (
-    EMPTY_IDS,
-    Leaf,
-    PostingCache,
-    SegmentMeta,
-    meta_of,
-    read_postings,
-    verify,
-)
+from app.search.whoosh_segments import EMPTY_IDS, Leaf, SegmentMeta, meta_of, verify
 from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
 
 _install_view_files()  # segment files are read in place, not copied into memory

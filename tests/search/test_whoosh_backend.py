@@ -366,7 +366,7 @@ def test_long_posting_lists_span_many_blocks(tmp_path, monkeypatch):
 def test_posting_lists_decode_as_whoosh_reads_them(tmp_path):
     """Every gram's docnums and weights, read from the blocks' bytes (dense lists) or
     unpickled (sparse ones), are what Whoosh's own matcher reads posting by posting."""
-    from app.search.whoosh_segments import read_postings
+    from app.search.whoosh_postings import read_postings
 
     docs = [make_doc(i, body=("甲乙丙丁" * (1 + i % 3) if i % 5 else "戊己") + f"编号{i * 7919}",
                      title="审查意见" if i % 2 else "另一标题", reviewers=()) for i in range(2500)]  # fmt: skip
