@@ -1,16 +1,26 @@
-"""Search benchmark: Whoosh backend vs SQLite FTS5 trigram, on the bench corpus.
+"""Search benchmark: the casefile engine (Whoosh backend) against SQLite FTS5 and Tantivy, on
+the bench corpus.
 
     python -m bench.search                   # 10k and 100k documents
-    python -m bench.search --sizes 10000     # smaller
-    python -m bench.search --profile         # also cProfile the slowest query class
+    python -m bench.search --docs 1000000    # one size; the corpus is made in chunks
+    python -m bench.search --profile         # also cProfile the slowest class of each path
+    python -m bench.search --workdir DIR --keep        # keep the indexes, then:
+    python -m bench.search --workdir DIR --reuse       # measure again without rebuilding
 
 For each size it prints, per query class: recall and precision against a brute-force
-substring scan of the folded text (the oracle), p50/p95 latency of the first page with
-facets and snippets (cold: the decoded-postings cache emptied before each query; steady: kept
-across the run's distinct queries); then build rate, index size, single-document freshness and peak
-memory; and the same for SQLite FTS5 (trigram, with an instr() scan for 1–2 character
-strings, which the trigram index cannot answer), with the ratio FTS5/Whoosh.
-Figures only: nothing here asserts a timing.
+substring scan of the folded text (the oracle), p50/p95 latency of two requests:
+- the web page's: the first page of 20 by relevance, with the four facets and snippets;
+- the issue's comparison (issue 17): the first page of 20 by date, with the four facets, no
+  snippets; cold (the decoded-postings cache emptied before each query) and steady (kept
+  across the run's distinct queries);
+then build rate, index size, single-document freshness and memory; and the same for SQLite
+FTS5 (trigram, with an instr() scan for 1–2 character strings, which the trigram index cannot
+answer) and Tantivy (if installed: `pip install -e '.[bench]'`), each checked against the
+oracle for every query.
+
+The corpus is generated in chunks of --chunk documents (deterministic per seed): the engines
+are built from a generator and the oracle scans chunk by chunk, so a million documents never
+sit in memory at once. Figures only: nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime
+import json
 import os
 import platform
 import pstats
@@ -29,15 +40,20 @@ import statistics
 import sys
 import tempfile
 import time
+from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/search.py` too
 
 from app.search import IndexDoc, SearchQuery, SearchScope, get_backend  # noqa: E402
 from app.search.normalize import FIELD_SEP, fold  # noqa: E402
 from app.search.query import parse_query  # noqa: E402
+from bench import tantivy_ref  # noqa: E402
 from bench.corpus import generate, make_doc  # noqa: E402
+from bench.fts5_ref import Fts5  # noqa: E402
 
 SCOPE = SearchScope(units=None, user_id=None)  # an inspector: every unit, no restricted docs
 CLASSES = [
@@ -49,6 +65,7 @@ CLASSES = [
     "filtered",
     "traditional",
 ]
+QUERY_POOL = 20_000  # queries are cut from the first documents of the corpus
 _TEXT_FIELDS = ("number", "title", "unit_name", "addressee", "signatory", "conclusion")
 
 
@@ -63,9 +80,11 @@ class Q:
     cls: str
     text: str
     query: SearchQuery = field(default=None)  # type: ignore[assignment]
+    by_date: SearchQuery = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self):
-        self.query = SearchQuery(text=self.text, per_page=20)
+        self.query = SearchQuery(text=self.text, per_page=20)  # the web page's request
+        self.by_date = SearchQuery(text=self.text, per_page=20, sort="date", snippets=False)
 
 
 # ----------------------------------------------------------------------------- queries
@@ -130,128 +149,36 @@ def make_queries(docs: list[IndexDoc], per_class: int, seed: int) -> list[Q]:
 
 
 class Oracle:
-    """Brute-force answer: substring of folded text + the same filters and permissions."""
+    """Brute-force answer: substring of folded text + the same filters and permissions, fed
+    the corpus chunk by chunk."""
 
-    def __init__(self, docs: list[IndexDoc]):
-        self.docs = docs
-        self.texts = [folded_text(d) for d in docs]
+    def __init__(self, queries: list[Q]):
+        self.parsed = [(q.text, parse_query(q.text)) for q in queries]
+        # corpus numbers of the matching documents, 4 bytes each: at a million documents the
+        # answers hold tens of millions of them
+        self.found: dict[str, array] = {text: array("i") for text, _ in self.parsed}
 
-    def ids(self, q: SearchQuery, scope: SearchScope) -> set[str]:
-        pq = parse_query(q.text)
-        out = set()
-        for d, t in zip(self.docs, self.texts, strict=True):
-            if not scope.allows(d.unit_code, d.restricted_to):
-                continue
-            if pq.doc_types and d.doc_type not in pq.doc_types:
-                continue
-            if pq.units and d.unit_code not in pq.units:
-                continue
-            if pq.year_from and not (pq.year_from <= d.issued_on.year <= pq.year_to):
-                continue
-            if not all(any(term.folded in t for term in group) for group in pq.must):
-                continue
-            if any(term.folded in t for term in pq.must_not):
-                continue
-            out.add(d.doc_id)
-        return out
+    @property
+    def truth(self) -> dict[str, np.ndarray]:
+        return {text: np.frombuffer(a, dtype=np.int32) for text, a in self.found.items()}
 
-
-# ----------------------------------------------------------------------------- FTS5
-
-
-class Fts5:
-    """SQLite FTS5 trigram over the same folded text; instr() scan below 3 characters."""
-
-    def __init__(self, path: Path):
-        self.db = sqlite3.connect(path)
-        self.db.executescript(
-            """
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
-            CREATE TABLE docs(id INTEGER PRIMARY KEY, doc_id TEXT, doc_type TEXT, unit TEXT,
-                              year INTEGER, date TEXT, restricted INTEGER, t TEXT);
-            CREATE TABLE reviewers(id INTEGER, name TEXT);
-            CREATE VIRTUAL TABLE f USING fts5(t, content='docs', content_rowid='id', tokenize='trigram');
-            """
-        )
-
-    def build(self, docs: list[IndexDoc], texts: list[str]) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT INTO docs VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    (
-                        i,
-                        d.doc_id,
-                        d.doc_type,
-                        d.unit_code,
-                        d.issued_on.year,
-                        d.issued_on.isoformat(),
-                        int(bool(d.restricted_to)),
-                        t,
-                    )
-                    for i, (d, t) in enumerate(zip(docs, texts, strict=True))
-                ),
-            )
-            self.db.executemany(
-                "INSERT INTO reviewers VALUES (?,?)",
-                ((i, r) for i, d in enumerate(docs) for r in d.reviewers),
-            )
-            self.db.execute("INSERT INTO f(rowid, t) SELECT id, t FROM docs")
-            self.db.execute("CREATE INDEX rv ON reviewers(id)")
-
-    def _where(self, pq) -> tuple[str, list]:
-        clauses, params = ["restricted = 0"], []
-        for group in pq.must:
-            ors = []
-            for term in group:
-                s = term.folded
-                if len(s) >= 3:
-                    ors.append("id IN (SELECT rowid FROM f WHERE f MATCH ?)")
-                    params.append('"' + s.replace('"', '""') + '"')
-                else:
-                    ors.append("instr(t, ?) > 0")
-                    params.append(s)
-            clauses.append("(" + " OR ".join(ors) + ")")
-        for term in pq.must_not:
-            clauses.append("instr(t, ?) = 0")
-            params.append(term.folded)
-        if pq.doc_types:
-            clauses.append(f"doc_type IN ({','.join('?' * len(pq.doc_types))})")
-            params += sorted(pq.doc_types)
-        if pq.units:
-            clauses.append(f"unit IN ({','.join('?' * len(pq.units))})")
-            params += sorted(pq.units)
-        if pq.year_from:
-            clauses.append("year BETWEEN ? AND ?")
-            params += [pq.year_from, pq.year_to]
-        return " AND ".join(clauses), params
-
-    def search(self, q: SearchQuery) -> tuple[int, list, dict]:
-        """First page by date, total and the four facets (like the web page)."""
-        where, params = self._where(parse_query(q.text))
-        db = self.db
-        db.execute("DROP TABLE IF EXISTS temp.hits")
-        db.execute(
-            f"CREATE TEMP TABLE hits AS SELECT id, doc_id, doc_type, unit, year, date FROM docs WHERE {where}",
-            params,
-        )
-        total = db.execute("SELECT count(*) FROM hits").fetchone()[0]
-        facets = {
-            "doc_type": dict(db.execute("SELECT doc_type, count(*) FROM hits GROUP BY 1")),
-            "unit": dict(db.execute("SELECT unit, count(*) FROM hits GROUP BY 1")),
-            "year": dict(db.execute("SELECT year, count(*) FROM hits GROUP BY 1")),
-            "reviewer": dict(
-                db.execute("SELECT name, count(*) FROM reviewers JOIN hits USING (id) GROUP BY 1")
-            ),
-        }
-        page = db.execute(
-            "SELECT doc_id FROM hits ORDER BY date DESC LIMIT ?", (q.per_page,)
-        ).fetchall()
-        return total, page, facets
-
-    def ids(self, q: SearchQuery) -> set[str]:
-        where, params = self._where(parse_query(q.text))
-        return {r[0] for r in self.db.execute(f"SELECT doc_id FROM docs WHERE {where}", params)}
+    def add(self, nums, docs: list[IndexDoc], texts: list[str]) -> None:
+        rows = [(i, d, t) for i, d, t in zip(nums, docs, texts, strict=True)
+                if SCOPE.allows(d.unit_code, d.restricted_to)]  # fmt: skip
+        for text, pq in self.parsed:
+            out = self.found[text]
+            for i, d, t in rows:
+                if pq.doc_types and d.doc_type not in pq.doc_types:
+                    continue
+                if pq.units and d.unit_code not in pq.units:
+                    continue
+                if pq.year_from and not (pq.year_from <= d.issued_on.year <= pq.year_to):
+                    continue
+                if not all(any(term.folded in t for term in group) for group in pq.must):
+                    continue
+                if any(term.folded in t for term in pq.must_not):
+                    continue
+                out.append(i)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -295,109 +222,195 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
 
 
-# ----------------------------------------------------------------------------- run
+def doc_num(doc_id: str) -> int:
+    """The corpus number in a bench document's id (D7-0001234)."""
+    return int(doc_id.rsplit("-", 1)[1])
+
+
+def recall_precision(got: np.ndarray, want: np.ndarray) -> tuple[float, float]:
+    got = np.unique(got)
+    inter = len(np.intersect1d(got, want, assume_unique=True))
+    return (inter / len(want) if len(want) else 1.0, inter / len(got) if len(got) else 1.0)
+
+
+def by_class(queries: list[Q], values: list) -> dict[str, list]:
+    out: dict[str, list] = {c: [] for c in CLASSES}
+    for q, v in zip(queries, values, strict=True):
+        out[q.cls].append(v)
+    return out
+
+
+def timed(fn, queries: list[Q], before=None) -> list[float]:
+    out = []
+    for q in queries:
+        if before is not None:
+            before()
+        t = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def profile(label: str, fn, queries: list[Q], lat: list[float], before=None) -> None:
+    """cProfile of the class with the worst p95 on this path."""
+    per = by_class(queries, lat)
+    worst = max(CLASSES, key=lambda c: pct(per[c], 95))
+    pr = cProfile.Profile()
+    for q in queries:
+        if q.cls == worst:
+            if before is not None:
+                before()
+            pr.enable()
+            fn(q)
+            pr.disable()
+    print(f"\nprofile of {label}, class {worst!r} (cold):")
+    pstats.Stats(pr).sort_stats("tottime").print_stats(14)
+
+
+def build(n: int, args, work: Path, queries: list[Q]) -> dict:
+    """Build every engine from one pass over the corpus (Whoosh from its own generator), and
+    the oracle's answers; with --reuse, what a previous run kept in `work`."""
+    marker = work / "built.json"
+    key = {"n": n, "seed": args.seed, "queries": [q.text for q in queries]}
+    if args.reuse and marker.exists():
+        built = json.loads(marker.read_text("utf-8"))
+        if built["key"] == key:
+            print("reusing the indexes and the oracle's answers in", work, flush=True)
+            with np.load(work / "truth.npz") as saved:
+                built["truth"] = {q.text: saved[str(i)] for i, q in enumerate(queries)}
+            return built
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    stats: dict = {"key": key}
+    backend = get_backend(work / "whoosh")
+    t = time.perf_counter()
+    backend.rebuild(generate(n, seed=args.seed), procs=args.procs)
+    stats["whoosh_build_s"] = time.perf_counter() - t
+    backend.close()
+    print(f"whoosh rebuild: {stats['whoosh_build_s']:.1f} s", flush=True)
+
+    oracle = Oracle(queries)
+    fts = None if args.no_fts else Fts5(work / "fts.sqlite")
+    tan = None
+    if not args.no_tantivy and tantivy_ref.available():
+        tan = tantivy_ref.TantivyRef(work / "tantivy", threads=args.procs)
+    spent = {"oracle": 0.0, "fts": 0.0, "tantivy": 0.0, "corpus": 0.0}
+    for start in range(0, n, args.chunk):
+        t = time.perf_counter()
+        docs = list(generate(min(args.chunk, n - start), seed=args.seed, start=start))
+        texts = [folded_text(d) for d in docs]
+        nums = range(start, start + len(docs))
+        spent["corpus"] += time.perf_counter() - t
+        for name, engine in (("oracle", oracle), ("fts", fts), ("tantivy", tan)):
+            if engine is not None:
+                t = time.perf_counter()
+                engine.add(nums, docs, texts)
+                spent[name] += time.perf_counter() - t
+        print(f"  corpus pass: {start + len(docs):,} / {n:,}", flush=True)
+    if fts is not None:
+        t = time.perf_counter()
+        fts.finish()
+        fts.db.close()
+        spent["fts"] += time.perf_counter() - t
+    if tan is not None:
+        t = time.perf_counter()
+        tan.commit()
+        spent["tantivy"] += time.perf_counter() - t
+    print(
+        f"corpus generated and folded in {spent['corpus']:.1f} s; oracle scanned "
+        f"{len(queries)} queries in {spent['oracle']:.1f} s",
+        flush=True,
+    )
+    stats |= {"fts_build_s": spent["fts"] if fts else None,
+              "tantivy_build_s": spent["tantivy"] if tan else None}  # fmt: skip
+    truth = oracle.truth
+    if args.keep:
+        np.savez(work / "truth.npz", **{str(i): truth[q.text] for i, q in enumerate(queries)})
+        marker.write_text(json.dumps(stats, ensure_ascii=False), "utf-8")
+    stats["truth"] = truth
+    return stats
 
 
 def run_size(n: int, args) -> None:
     work = Path(args.workdir) / f"n{n}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    print(f"\n=== {n:,} documents (seed {args.seed}) ===", flush=True)
-    t = time.perf_counter()
-    docs = list(generate(n, seed=args.seed))
-    print(
-        f"corpus generated in {time.perf_counter() - t:.1f} s; mean body {statistics.mean(len(d.body) for d in docs):.0f} chars",
-        flush=True,
-    )
+    print(f"\n=== {n:,} documents (seed {args.seed}, chunks of {args.chunk:,}) ===", flush=True)
+    first = list(generate(min(n, QUERY_POOL), seed=args.seed))
+    print(f"mean body {statistics.mean(len(d.body) for d in first):.0f} chars", flush=True)
+    queries = make_queries(first, args.queries, args.seed + n)
+    built = build(n, args, work, queries)
+    truth = built["truth"]
 
-    # -- Whoosh build
     backend = get_backend(work / "whoosh")
-    t = time.perf_counter()
-    backend.rebuild(docs, procs=args.procs)
-    build_s = time.perf_counter() - t
     size = dir_size(work / "whoosh")
     rss0, anon0 = rss_mb(), rss_mb("RssAnon")
     t = time.perf_counter()
     backend.warm()
     warm_s = time.perf_counter() - t
     warm_rss, warm_anon = rss_mb() - rss0, rss_mb("RssAnon") - anon0
+    build_s = built["whoosh_build_s"]
     print(
-        f"whoosh rebuild: {build_s:.1f} s = {n / build_s:.0f} docs/s ({args.procs} procs); index {size / 2**20:.0f} MiB; warm-up (open + segment metadata) {warm_s * 1000:.0f} ms",
+        f"whoosh rebuild: {build_s:.1f} s = {n / build_s:.0f} docs/s ({args.procs} procs); "
+        f"index {size / 2**20:.0f} MiB; warm-up (open + segment metadata) {warm_s * 1000:.0f} ms",
         flush=True,
     )
+    rss1, anon1 = rss_mb(), rss_mb("RssAnon")
+    backend.search(SearchQuery(text='"法律"'), SCOPE)  # the first query pays the lazy imports
 
-    # -- queries and oracle
-    oracle = Oracle(docs)
-    queries = make_queries(docs[: min(n, 20000)], args.queries, args.seed + n)
-    truth = {}
-    t = time.perf_counter()
+    # -- the web page's request (relevance, snippets); steady first, then cold + exactness
+    steady = timed(lambda q: backend.search(q.query, SCOPE), queries)
+    lat, rp, hits = [], [], []
     for q in queries:
-        truth[q.text] = oracle.ids(q.query, SCOPE)
-    print(f"oracle: {len(queries)} queries scanned in {time.perf_counter() - t:.1f} s", flush=True)
-
-    rss1, anon1 = rss_mb(), rss_mb("RssAnon")  # after the oracle's own copy of the corpus
-    backend.search(SearchQuery(text='"法律"'), SCOPE)  # first query pays the lazy imports
-    lat: dict[str, list[float]] = {c: [] for c in CLASSES}
-    steady: dict[str, list[float]] = {c: [] for c in CLASSES}
-    rp: dict[str, list[tuple[float, float]]] = {c: [] for c in CLASSES}
-    hitcounts: dict[str, list[int]] = {c: [] for c in CLASSES}
-    # steady state: the decoded-postings cache kept across the run's (distinct) queries,
-    # as in a server that has been up for a while
-    for q in queries:
-        t = time.perf_counter()
-        backend.search(q.query, SCOPE)
-        steady[q.cls].append((time.perf_counter() - t) * 1000)
-    for q in queries:
-        backend.clear_cache()  # cold: every posting list decoded from the index files
+        backend.clear_cache()
         t = time.perf_counter()
         res = backend.search(q.query, SCOPE)
-        lat[q.cls].append((time.perf_counter() - t) * 1000)
-        got = set(backend.matching_ids(q.query, SCOPE))
+        lat.append((time.perf_counter() - t) * 1000)
+        ids = backend.matching_ids(q.query, SCOPE)
+        got = np.fromiter(map(doc_num, ids), dtype=np.int32, count=len(ids))
         want = truth[q.text]
         assert res.total == len(got), (q.text, res.total, len(got))
-        inter = len(got & want)
-        rp[q.cls].append((inter / len(want) if want else 1.0, inter / len(got) if got else 1.0))
-        hitcounts[q.cls].append(len(want))
+        rp.append(recall_precision(got, want))
+        hits.append(len(want))
+    # -- the issue's comparison: by date, no snippets
+    # Tantivy is timed query by query beside it, so both see the same load on a shared machine
+    tan = None
+    if not args.no_tantivy and built.get("tantivy_build_s") is not None:
+        tan = open_tantivy(work)
+    d_steady = timed(lambda q: backend.search(q.by_date, SCOPE), queries)
+    d_lat, t_lat = [], [] if tan else None
+    for q in queries:
+        backend.clear_cache()
+        t = time.perf_counter()
+        backend.search(q.by_date, SCOPE)
+        d_lat.append((time.perf_counter() - t) * 1000)
+        if tan is not None:
+            t = time.perf_counter()
+            tan.search(q.by_date)
+            t_lat.append((time.perf_counter() - t) * 1000)
+    for q in queries:
+        assert backend.search(q.by_date, SCOPE).total == len(truth[q.text]), q.text
     searcher_rss = warm_rss + rss_mb() - rss1
     searcher_anon = warm_anon + rss_mb("RssAnon") - anon1
 
-    # -- freshness: index() of one document until a separate reader instance finds it
-    reader = get_backend(work / "whoosh")
-    reader.warm()
-    fresh, commit = [], []
-    for k in range(args.fresh):
-        doc = replace(
-            make_doc(n + k, args.seed),
-            doc_id=f"fresh-{k}",
-            body=f"新近发文独有标记{k:04d}乙 " + docs[k].body,
-        )
-        q = SearchQuery(text=f'"独有标记{k:04d}乙"', facets=False)
-        t = time.perf_counter()
-        backend.index([doc])
-        commit.append((time.perf_counter() - t) * 1000)
-        while reader.search(q, SCOPE).total == 0:
-            time.sleep(0.005)
-        fresh.append((time.perf_counter() - t) * 1000)
-
+    fresh, commit = freshness(backend, work, n, first, args)
     own, kids = peak_mb()
-    print(f"\nWhoosh, {n:,} docs — first page (20) + facets + snippets, inspector scope")
+    print(
+        f"\nWhoosh, {n:,} docs — first page (20) by relevance + facets + snippets, inspector scope"
+    )
     print(
         f"{'class':<16}{'recall':>8}{'precision':>10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
         f"{'steady p50':>12}{'steady p95':>12}{'median hits':>13}"
     )
-    all_lat, all_steady = [], []
+    c_lat, c_steady, c_rp, c_hits = (by_class(queries, v) for v in (lat, steady, rp, hits))
     for c in CLASSES:
-        r = min(x for x, _ in rp[c])
-        p = min(y for _, y in rp[c])
-        all_lat += lat[c]
-        all_steady += steady[c]
         print(
-            f"{c:<16}{r:>8.3f}{p:>10.3f}{pct(lat[c], 50):>9.1f}{pct(lat[c], 95):>9.1f}{max(lat[c]):>9.1f}"
-            f"{pct(steady[c], 50):>12.1f}{pct(steady[c], 95):>12.1f}{int(statistics.median(hitcounts[c])):>13,}"
+            f"{c:<16}{min(x for x, _ in c_rp[c]):>8.3f}{min(y for _, y in c_rp[c]):>10.3f}"
+            f"{pct(c_lat[c], 50):>9.1f}{pct(c_lat[c], 95):>9.1f}{max(c_lat[c]):>9.1f}"
+            f"{pct(c_steady[c], 50):>12.1f}{pct(c_steady[c], 95):>12.1f}"
+            f"{int(statistics.median(c_hits[c])):>13,}"
         )
     print(
-        f"{'all':<16}{'':>8}{'':>10}{pct(all_lat, 50):>9.1f}{pct(all_lat, 95):>9.1f}{max(all_lat):>9.1f}"
-        f"{pct(all_steady, 50):>12.1f}{pct(all_steady, 95):>12.1f}"
+        f"{'all':<16}{'':>8}{'':>10}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}{max(lat):>9.1f}"
+        f"{pct(steady, 50):>12.1f}{pct(steady, 95):>12.1f}"
     )
     print(
         "(recall/precision: the minimum over the class's queries; p50/p95/max: cold, the"
@@ -405,63 +418,135 @@ def run_size(n: int, args) -> None:
         " the run's distinct queries, as in a running server)"
     )
     print(
-        f"freshness: index() of 1 doc {pct(commit, 50):.0f} ms p50 / {max(commit):.0f} ms max; searchable by another instance after {pct(fresh, 50):.0f} ms p50 / {max(fresh):.0f} ms max"
+        f"freshness: index() of 1 doc {pct(commit, 50):.0f} ms p50 / {max(commit):.0f} ms max; "
+        f"searchable by another instance after {pct(fresh, 50):.0f} ms p50 / {max(fresh):.0f} ms max"
     )
     print(
-        f"memory: searcher RSS growth {searcher_rss:.0f} MiB, of which anonymous (not mmapped index pages) {searcher_anon:.0f} MiB; peak RSS this process {own:.0f} MiB (includes the corpus), build workers {kids:.0f} MiB",
+        f"memory: searcher RSS growth {searcher_rss:.0f} MiB, of which anonymous (not mmapped "
+        f"index pages) {searcher_anon:.0f} MiB; peak RSS this process {own:.0f} MiB, build "
+        f"workers {kids:.0f} MiB",
         flush=True,
     )
-
     if args.profile:
-        worst = max(CLASSES, key=lambda c: pct(lat[c], 95))
-        pr = cProfile.Profile()
-        pr.enable()
-        for q in queries:
-            if q.cls == worst:
-                backend.search(q.query, SCOPE)
-        pr.disable()
-        print(f"\nprofile of class {worst!r}:")
-        pstats.Stats(pr).sort_stats("tottime").print_stats(12)
+        profile("the web page's request", lambda q: backend.search(q.query, SCOPE), queries,
+                lat, backend.clear_cache)  # fmt: skip
+        profile("the first page by date", lambda q: backend.search(q.by_date, SCOPE), queries,
+                d_lat, backend.clear_cache)  # fmt: skip
 
-    if args.no_fts:
-        return
-    # -- FTS5
-    fts = Fts5(work / "fts.sqlite")
-    t = time.perf_counter()
-    fts.build(docs, oracle.texts)
-    fts_build = time.perf_counter() - t
-    fts_size = (work / "fts.sqlite").stat().st_size
-    flat: dict[str, list[float]] = {c: [] for c in CLASSES}
-    frp: dict[str, list[tuple[float, float]]] = {c: [] for c in CLASSES}
-    for q in queries:
+    if tan is not None:
+        report_tantivy(n, work, built, tan, queries, truth, t_lat)
+    print_comparison(n, queries, d_lat, d_steady, t_lat)
+    if not args.no_fts and built.get("fts_build_s") is not None:
+        run_fts(n, work, built, queries, truth, lat)
+    backend.close()
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def freshness(backend, work: Path, n: int, first: list[IndexDoc], args):
+    """index() of one document until a separate reader instance finds it."""
+    reader = get_backend(work / "whoosh")
+    reader.warm()
+    fresh, commit = [], []
+    for k in range(args.fresh):
+        doc = replace(make_doc(n + k, args.seed), doc_id=f"fresh-{k}",
+                      body=f"新近发文独有标记{k:04d}乙 " + first[k].body)  # fmt: skip
+        q = SearchQuery(text=f'"独有标记{k:04d}乙"', facets=False)
         t = time.perf_counter()
-        fts.search(q.query)
-        flat[q.cls].append((time.perf_counter() - t) * 1000)
-        got, want = fts.ids(q.query), truth[q.text]
-        inter = len(got & want)
-        frp[q.cls].append((inter / len(want) if want else 1.0, inter / len(got) if got else 1.0))
+        backend.index([doc])
+        commit.append((time.perf_counter() - t) * 1000)
+        while reader.search(q, SCOPE).total == 0:
+            time.sleep(0.005)
+        fresh.append((time.perf_counter() - t) * 1000)
+    reader.close()
+    if args.fresh:  # the fresh documents would change the next --reuse run's answers
+        backend.delete_many([f"fresh-{k}" for k in range(args.fresh)])
+    return fresh or [float("nan")], commit or [float("nan")]
+
+
+def open_tantivy(work: Path) -> tantivy_ref.TantivyRef:
+    tan = tantivy_ref.TantivyRef(work / "tantivy")
+    tan.index.reload()
+    tan.searcher = tan.index.searcher()
+    tan.search(Q("2-char", '"法律"').by_date)  # warm, as the casefile backend is
+    return tan
+
+
+def report_tantivy(n, work, built, tan, queries, truth, lat) -> None:
+    rp = []
+    for q in queries:
+        got = tan.nums(q.by_date)
+        total = tan.search(q.by_date)[0]
+        assert total == len(got), (q.text, total, len(got))
+        rp.append(recall_precision(got, truth[q.text]))
+    size = dir_size(work / "tantivy")
+    build_s = built["tantivy_build_s"]
     print(
-        f"\nSQLite FTS5 trigram, {n:,} docs — build {fts_build:.1f} s = {n / fts_build:.0f} docs/s (one core); file {fts_size / 2**20:.0f} MiB"
+        f"\nTantivy {tantivy_version()}, {n:,} docs — build {build_s:.1f} s = "
+        f"{n / build_s:.0f} docs/s (grams made in Python, {tan.threads} indexing threads); "
+        f"index {size / 2**20:.0f} MiB"
     )
-    print(
-        f"{'class':<16}{'recall':>8}{'precision':>10}{'p50 ms':>9}{'p95 ms':>9}{'p50 FTS/Whoosh':>16}"
-    )
-    fall = []
+    print(f"{'class':<16}{'recall':>8}{'precision':>10}{'p50 ms':>9}{'p95 ms':>9}")
+    c_lat, c_rp = by_class(queries, lat), by_class(queries, rp)
     for c in CLASSES:
-        fall += flat[c]
-        ratio = pct(flat[c], 50) / pct(lat[c], 50)
         print(
-            f"{c:<16}{min(x for x, _ in frp[c]):>8.3f}{min(y for _, y in frp[c]):>10.3f}{pct(flat[c], 50):>9.1f}{pct(flat[c], 95):>9.1f}{ratio:>16.2f}"
+            f"{c:<16}{min(x for x, _ in c_rp[c]):>8.3f}{min(y for _, y in c_rp[c]):>10.3f}"
+            f"{pct(c_lat[c], 50):>9.1f}{pct(c_lat[c], 95):>9.1f}"
+        )
+    print(f"{'all':<16}{'':>8}{'':>10}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}", flush=True)
+
+
+def tantivy_version() -> str:
+    import tantivy
+
+    return getattr(tantivy, "__version__", "")
+
+
+def print_comparison(n, queries, d_lat, d_steady, t_lat) -> None:
+    print(f"\nFirst page of 20 by date + the four facets, no snippets, {n:,} docs (issue 17)")
+    head = f"{'class':<16}{'casefile p50':>13}{'p95':>8}{'steady p50':>12}{'p95':>8}"
+    if t_lat:
+        head += f"{'Tantivy p50':>13}{'p95':>8}{'ratio p50':>11}{'p95':>7}"
+    print(head)
+    c_lat, c_steady = by_class(queries, d_lat), by_class(queries, d_steady)
+    c_t = by_class(queries, t_lat) if t_lat else None
+    rows = [(c, c_lat[c], c_steady[c], c_t[c] if c_t else None) for c in CLASSES]
+    rows.append(("all", d_lat, d_steady, t_lat))
+    for c, a, s, t in rows:
+        line = f"{c:<16}{pct(a, 50):>13.1f}{pct(a, 95):>8.1f}{pct(s, 50):>12.1f}{pct(s, 95):>8.1f}"
+        if t:
+            line += (f"{pct(t, 50):>13.1f}{pct(t, 95):>8.1f}{pct(a, 50) / pct(t, 50):>10.2f}x"
+                     f"{pct(a, 95) / pct(t, 95):>6.2f}x")  # fmt: skip
+        print(line)
+    print("(casefile: cold, the decoded-postings cache emptied before each query; steady: kept)",
+          flush=True)  # fmt: skip
+
+
+def run_fts(n, work, built, queries, truth, whoosh_lat) -> None:
+    fts = Fts5(work / "fts.sqlite")
+    lat = timed(lambda q: fts.search(q.query), queries)
+    rp = [recall_precision(fts.nums(q.query), truth[q.text]) for q in queries]
+    size = (work / "fts.sqlite").stat().st_size
+    build_s = built["fts_build_s"]
+    print(
+        f"\nSQLite FTS5 trigram, {n:,} docs — build {build_s:.1f} s = {n / build_s:.0f} docs/s "
+        f"(one core); file {size / 2**20:.0f} MiB"
+    )
+    print(f"{'class':<16}{'recall':>8}{'precision':>10}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'p50 FTS/Whoosh':>16}")  # fmt: skip
+    c_lat, c_rp, c_w = by_class(queries, lat), by_class(queries, rp), by_class(queries, whoosh_lat)
+    for c in CLASSES:
+        print(
+            f"{c:<16}{min(x for x, _ in c_rp[c]):>8.3f}{min(y for _, y in c_rp[c]):>10.3f}"
+            f"{pct(c_lat[c], 50):>9.1f}{pct(c_lat[c], 95):>9.1f}"
+            f"{pct(c_lat[c], 50) / pct(c_w[c], 50):>16.2f}"
         )
     print(
-        f"{'all':<16}{'':>8}{'':>10}{pct(fall, 50):>9.1f}{pct(fall, 95):>9.1f}{pct(fall, 50) / pct(all_lat, 50):>16.2f}",
+        f"{'all':<16}{'':>8}{'':>10}{pct(lat, 50):>9.1f}{pct(lat, 95):>9.1f}"
+        f"{pct(lat, 50) / pct(whoosh_lat, 50):>16.2f}",
         flush=True,
     )
     fts.db.close()
-    backend.close()
-    reader.close()
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main(argv=None) -> None:
@@ -469,25 +554,36 @@ def main(argv=None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--docs", type=int, help="one size (same as --sizes N)")
+    ap.add_argument("--chunk", type=int, default=20_000, help="documents generated at a time")
     ap.add_argument("--queries", type=int, default=40, help="queries per class")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--fresh", type=int, default=10, help="single-document freshness trials")
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--no-fts", action="store_true")
+    ap.add_argument("--no-tantivy", action="store_true")
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--keep", action="store_true", help="keep the indexes")
+    ap.add_argument("--keep", action="store_true", help="keep the indexes (see --reuse)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse indexes kept in --workdir by a run with the same size and seed")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.docs:
+        args.sizes = [args.docs]
     tmp = None
     if args.workdir is None:
         tmp = args.workdir = tempfile.mkdtemp(prefix="casefile-bench-")
-    print(f"casefile search benchmark — {datetime.date.today()} — {machine()}")
+    if not args.no_tantivy and not tantivy_ref.available():
+        print("Tantivy: not installed (pip install -e '.[bench]'); measuring without it")
+    print(f"casefile search benchmark — {datetime.date.today()} — {machine()}; "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     try:
         for n in args.sizes:
             run_size(n, args)
     finally:
         if tmp and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+        print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, issue_quick
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -65,3 +69,23 @@ def test_ocr_bench():
                     "rapidocr")  # fmt: skip
     assert re.search(r"^  numbers found\s+1/1$", out, re.M), out
     assert re.search(r"^  pages per minute\s+\d", out, re.M), out
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_serve_bench(quick_cf, db_url, tmp_path):
+    """The serving bench on a small store of the suite's (a demo store takes too long to
+    build here), one waitress process, a second per page: wrk when installed, else its
+    Python load generator."""
+    issue_quick(quick_cf)
+    out = run_bench(
+        "bench/serve.py", "--processes", "1", "--duration", "1", "--connections", "4",
+        "--pages", "home", "document", "search", "--no-background",
+        "--password", PASSWORD,
+        "--database-url", db_url, "--archive-dir", str(tmp_path / "archive"),
+        "--index-dir", str(tmp_path / "index"), timeout=120,
+    )  # fmt: skip
+    load = "wrk" if shutil.which("wrk") else "python"
+    assert f"{load} -c4" in out, out
+    # every page answered (no non-2xx) and its CPU per request was measured
+    rows = re.findall(r"^(home|document|search) +[\d.]+ +[\d.]+ +[\d.]+ +0 +\d+\.\d\d ", out, re.M)
+    assert rows == ["home", "document", "search"], out

@@ -1,5 +1,11 @@
 """Append-only, hash-chained audit log. One helper, `record()`, written in the caller's
-transaction; `verify_chain()` names the first altered or missing entry."""
+transaction; `verify_chain()` names the first altered or missing entry.
+
+Appending takes the chain's lock (on PostgreSQL a transaction-scoped advisory lock), which is
+held until the transaction ends. A read that is audited (an inspector opening a document, a
+search) passes `at_commit=True`: its entry is appended just before the commit, so the lock is
+held for the append and the commit only, not for the rest of the page; with the lock taken at
+once, every audited page of every process would wait for the one before it."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
@@ -59,8 +65,49 @@ def record(
     object_id: Any = "",
     detail: dict | None = None,
     remote_addr: str = "",
+    at_commit: bool = False,
 ) -> str:
-    """Append one entry to the chain inside the caller's transaction."""
+    """Append one entry to the chain inside the caller's transaction; its hash.
+
+    `at_commit`: append it when the transaction commits (and not at all if it rolls back);
+    returns "" then. For reads, whose entry nothing later in the transaction looks for."""
+    entry = dict(action=action, actor=actor, object_type=object_type, object_id=object_id,
+                 detail=detail, remote_addr=remote_addr)  # fmt: skip
+    if at_commit:  # as it is now, whatever the caller does with its dict afterwards
+        entry["detail"] = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
+        _pending(session).append(entry)
+        return ""
+    return _append(session, **entry)
+
+
+_PENDING = "audit_at_commit"
+
+
+def _pending(session: Session) -> list[dict]:
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "before_commit", _append_pending)
+        event.listen(session, "after_rollback", lambda s: s.info[_PENDING].clear())
+    return pending
+
+
+def _append_pending(session: Session) -> None:
+    pending = session.info[_PENDING]
+    while pending:
+        _append(session, **pending.pop(0))
+
+
+def _append(
+    session: Session,
+    action: str,
+    *,
+    actor: User | None,
+    object_type: str,
+    object_id: Any,
+    detail: dict | None,
+    remote_addr: str,
+) -> str:
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so two transactions never chain onto the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(727001)"))

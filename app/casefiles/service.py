@@ -227,7 +227,8 @@ def item_file(cf: Casefile, session: Session, p: Principal | None, case_id: int,
     if searchable:
         detail["format"] = "searchable-pdf"
     audit.record(session, "casefile.download", actor=p.user if p else None, object_type="case_file",
-                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr)  # fmt: skip
+                 object_id=case.id, detail={"item": item.id, **detail}, remote_addr=remote_addr,
+                 at_commit=True)  # fmt: skip
     if copy is not None:
         stem = os.path.splitext(item.attachment.original_name)[0]
         return cf.blobs.get(copy.pdf_sha256), MEDIA_TYPES["pdf"], f"{stem}（可检索）.pdf"
@@ -243,7 +244,7 @@ def record_read(session: Session, p: Principal | None, case: CaseFile, action: s
     """Reads through an inspector grant are audited (DESIGN.md invariant 4)."""
     if p is not None and is_inspector_read(p, case.unit_id):
         audit.record(session, action, actor=p.user, object_type="case_file", object_id=case.id,
-                     detail=detail, remote_addr=remote_addr)  # fmt: skip
+                     detail=detail, remote_addr=remote_addr, at_commit=True)  # fmt: skip
 
 
 def open_case_file(session: Session, p: Principal | None, case_id: int, *, via: str = "",

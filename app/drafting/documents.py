@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_documents
@@ -20,7 +20,7 @@ from app.container import Casefile
 from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
 from app.errors import NotFound, ValidationFailed, WorkflowError
-from app.identity.models import Unit
+from app.identity.models import Unit, all_units
 from app.renditions.models import Rendition
 from app.search.normalize import fold
 from app.templating import doctypes
@@ -35,7 +35,7 @@ class RenditionPending(WorkflowError):
 
 @dataclass(frozen=True)
 class DocumentPage:
-    total: int
+    total: int | None  # None when not asked for
     page: int
     per_page: int
     documents: list[IssuedDocument]
@@ -143,31 +143,37 @@ def filter_choices(session: Session) -> dict[str, dict[str, str]]:
         for t in doctypes.registry_for(session).types.values()
         if t.template_ids
     }
-    units = {u.code: u.name for u in session.scalars(select(Unit).order_by(Unit.code))}
+    units = {u.code: u.name for u in all_units(session)}
     return {"types": types, "units": units, "statuses": dict(document_status.STATUS_LABELS)}
 
 
 def list_documents(
     session: Session, p: Principal, page: int = 1, per_page: int = 30,
-    filters: DocumentFilter | None = None,
+    filters: DocumentFilter | None = None, *, count: bool = True,
 ) -> DocumentPage:  # fmt: skip
     """The documents this principal may read, one page of them, narrowed and sorted by
-    `filters` (default: every one, 成文日期 newest first)."""
+    `filters` (default: every one, 成文日期 newest first). `count=False`: no total (None),
+    for a page that shows only the first few (the home page's 最近发文)."""
     page, per_page = max(1, page), min(100, max(1, per_page))
     query = select(IssuedDocument).where(visible_documents(p))
     query = (filters or DocumentFilter()).apply(query)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = None
+    if count:
+        total = (
+            session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        )
     docs = list(
         session.scalars(
-            query.options(selectinload(IssuedDocument.status_record))  # the status badges
+            # the unit's name and the status badge of each row, in the same statement
+            query.options(joinedload(IssuedDocument.unit), joinedload(IssuedDocument.status_record))
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
     )
-    for d in docs:
-        _ = d.unit.name  # loaded while the session is open
+    statuses = {d.id: d.status_record.status if d.status_record else document_status.VALID
+                for d in docs}  # fmt: skip
     return DocumentPage(total=total, page=page, per_page=per_page, documents=docs,
-                        statuses=document_status.statuses_of(session, [d.id for d in docs]),
+                        statuses=statuses,
                         status=(filters.status if filters else None) or None)  # fmt: skip
 
 
@@ -190,13 +196,14 @@ def open_document(
     a document one may not see is indistinguishable from one that does not exist. A read that
     only an inspector grant allows is written to the audit log (a download is audited by
     `document_file`, for everyone)."""
-    doc = session.get(IssuedDocument, doc_id)
+    doc = session.get(IssuedDocument, doc_id,  # with what its page shows beside it
+                      options=[joinedload(IssuedDocument.unit), joinedload(IssuedDocument.draft)])  # fmt: skip
     if doc is None or not can(session, p, action, doc):
         raise NotFound(f"文书 {doc_id} 不存在或您无权查看")
     if action == "document.read" and is_inspector_read(p, doc.unit_id):
         detail = {"via": via} if via else {}
         audit.record(session, action, actor=p.user, object_type="document", object_id=doc.id,
-                     detail=detail, remote_addr=remote_addr)  # fmt: skip
+                     detail=detail, remote_addr=remote_addr, at_commit=True)  # fmt: skip
     return doc
 
 
@@ -225,7 +232,7 @@ def document_file(
         found = Download(cf.blobs.get(doc.docx_sha256), media_types.DOCX, f"{doc.number}.docx")
     detail = {"format": fmt} | ({"via": via} if via else {})
     audit.record(session, "document.download", actor=p.user, object_type="document",
-                 object_id=doc.id, detail=detail, remote_addr=remote_addr)  # fmt: skip
+                 object_id=doc.id, detail=detail, remote_addr=remote_addr, at_commit=True)  # fmt: skip
     return found
 
 

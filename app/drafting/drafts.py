@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.access.policy import CO_SIGN_ROLES, Principal, can, principal
@@ -31,6 +31,7 @@ from app.common.clock import today_in_china
 from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
+from app.db.memo import session_memo
 from app.drafting import decision_list, notify, sequences, status
 from app.drafting.models import (
     Draft,
@@ -136,11 +137,16 @@ def current_version(session: Session, draft: Draft) -> DraftVersion:
 
 
 def steps_of(session: Session, draft: Draft) -> list[ReviewStep]:
-    return list(
-        session.scalars(
+    """The draft's review steps in order, each with its user (read once per session until it
+    writes: a document's page asks for them, then its slip and the chain state)."""
+
+    def read() -> list[ReviewStep]:
+        return list(session.scalars(
             select(ReviewStep).where(ReviewStep.draft_id == draft.id).order_by(ReviewStep.id)
-        )
-    )
+            .options(joinedload(ReviewStep.user).lazyload(User.grants))
+        ))  # fmt: skip
+
+    return list(session_memo(session, ("review_steps", draft.id), read))
 
 
 def co_sign_unit_ids(session: Session, version: DraftVersion) -> tuple[int, ...]:

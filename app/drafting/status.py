@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -135,18 +135,19 @@ def _link(doc: IssuedDocument | None) -> Link | None:
 
 
 def _name(session: Session, user_id: int | None) -> str:
-    user = session.get(User, user_id) if user_id else None
-    return user.name if user else ""
+    name = session.scalar(select(User.name).where(User.id == user_id)) if user_id else None
+    return name or ""
 
 
 def status_view(session: Session, doc: IssuedDocument) -> StatusView:
     """The status of one document, with its links both ways and a pending revocation."""
-    record = session.scalars(
-        select(DocumentStatus).where(DocumentStatus.document_id == doc.id)
-    ).first()
-    earlier = session.scalars(
-        select(DocumentStatus).where(DocumentStatus.successor_id == doc.id)
-    ).first()
+    rows = list(session.scalars(  # its own record and the one it supersedes, in one statement
+        select(DocumentStatus)
+        .where(or_(DocumentStatus.document_id == doc.id, DocumentStatus.successor_id == doc.id))
+        .order_by(DocumentStatus.id)
+    ))  # fmt: skip
+    record = next((r for r in rows if r.document_id == doc.id), None)
+    earlier = next((r for r in rows if r.successor_id == doc.id), None)
     predecessor = _link(session.get(IssuedDocument, earlier.document_id)) if earlier else None
     if record is None:
         proposal = pending_proposal(session, doc.id)

@@ -11,10 +11,12 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.db.base import PK, Base, utcnow
+from app.db.memo import session_memo
 
 ROLES = (
     "clerk",
@@ -50,6 +52,15 @@ class Unit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+def all_units(session: Session) -> list[Unit]:
+    """Every unit, ordered by code: read once per session (a page asks from the filters, the
+    registers, the search scope and its labels), and kept there, so that `x.unit` of what the
+    page reads later is found without a query."""
+    return session_memo(
+        session, "all_units", lambda: list(session.scalars(select(Unit).order_by(Unit.code)))
+    )
 
 
 class User(Base):

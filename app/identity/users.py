@@ -8,7 +8,7 @@ import re
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.common.text import check_text
@@ -262,13 +262,23 @@ def start_session(session: Session, user: User, remote_addr: str = "") -> str:
 def session_user(session: Session, sid: str | None) -> User | None:
     if not sid:
         return None
-    row = session.scalars(
-        select(UserSession).where(UserSession.sid_hash == token_hash(sid))
-    ).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    # one statement for the session, its user, their unit and their grants: every page asks
+    rows = (
+        session.execute(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.sid_hash == token_hash(sid))
+            .options(joinedload(User.unit), joinedload(User.grants))
+        )
+        .unique()
+        .all()
+    )
+    if not rows:
         return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    row, user = rows[0]
+    if row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return user if user.active else None
 
 
 def end_sessions(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit
 from app.access.policy import Principal, can, is_inspector_read, visible_matters
@@ -135,7 +135,8 @@ def open_matter(session: Session, p: Principal | None, matter_id: int, *, via: s
     matter = get_matter(session, p, matter_id)
     if p is not None and is_inspector_read(p, matter.unit_id):
         audit.record(session, "matter.read", actor=p.user, object_type="matter",
-                     object_id=matter.id, detail={"via": via}, remote_addr=remote_addr)  # fmt: skip
+                     object_id=matter.id, detail={"via": via}, remote_addr=remote_addr,
+                     at_commit=True)  # fmt: skip
     return matter
 
 
@@ -619,6 +620,8 @@ def deadline_alerts(
                Matter.deadline <= today + dt.timedelta(days=soon),
                Matter.status.in_(("pending",) + ACTIVE))
         .order_by(Matter.deadline, Matter.id)
+        # the unit and the lawyer each alert names, in the same statement
+        .options(joinedload(Matter.unit), joinedload(Matter.lawyer).lazyload(User.grants))
     )  # fmt: skip
     return [m for m in session.scalars(query) if m.lawyer_id == p.user.id or m.unit_id in units]
 

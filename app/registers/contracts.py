@@ -1,5 +1,7 @@
 """法律顾问聘任合同台账: the register of issued engagement contracts, with expiry reminders.
 
+Long module: the register, its reminder, its filters and its spreadsheet read the contracts one way, kept together.
+
 Computed from the archive, never stored: each row is an issued document of the
 `engagement-contract` type (the built-in template, or an uploaded variant that declares
 `document_type.search_type: engagement-contract` and keeps its fields), read with the data of
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app import audit
 from app.access.policy import Principal, can, visible_documents
@@ -46,7 +48,7 @@ from app.common.clock import today_in_china
 from app.common.spreadsheet import keep_text_as_text
 from app.drafting.models import DocumentStatus, DraftVersion, IssuedDocument
 from app.errors import Forbidden, ValidationFailed
-from app.identity.models import Unit
+from app.identity.models import Unit, all_units
 from app.templating import doctypes
 from app.templating.models import TemplateVersion
 
@@ -216,6 +218,9 @@ def _subtree(units: dict[int, Unit], root: int) -> set[int]:
     return out
 
 
+_SUCCESSOR = aliased(IssuedDocument)  # the correction that superseded a contract (built once)
+
+
 def contract_register(
     session: Session,
     p: Principal | None,
@@ -231,7 +236,7 @@ def contract_register(
     if status and status not in STATUS_LABELS:
         message = "状态应为：" + "、".join(f"{k}（{v}）" for k, v in STATUS_LABELS.items())
         raise ValidationFailed(message, [{"field": "status", "label": "状态", "message": message}])
-    units = {u.id: u for u in session.scalars(select(Unit))}
+    units = {u.id: u for u in all_units(session)}
     allowed = set(units) if p is None else p.readable_units()
     if unit_code:
         root = next((u.id for u in units.values() if u.code == unit_code), None)
@@ -244,45 +249,37 @@ def contract_register(
 
     found = doctypes.registry_for(session).types.get(DOC_TYPE)
     template_ids = sorted(found.template_ids) if found else []
-    rows = session.execute(
-        select(IssuedDocument, DraftVersion.data)
-        .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
-        .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
-        .where(TemplateVersion.template_id.in_(template_ids), IssuedDocument.unit_id.in_(allowed or {-1}))
+    successor, doc = _SUCCESSOR, IssuedDocument
+    rows = session.execute(  # each contract with its status record: one statement
+        select(doc.id, doc.number, doc.title, doc.issue_date, doc.unit_id, doc.docx_sha256,
+               doc.approved_version_id, DocumentStatus.status, DocumentStatus.effective_on,
+               successor.number)
+        .join(TemplateVersion, TemplateVersion.id == doc.template_version_id)
+        .join(DraftVersion, DraftVersion.id == doc.approved_version_id)
+        .outerjoin(DocumentStatus, DocumentStatus.document_id == doc.id)
+        .outerjoin(successor, successor.id == DocumentStatus.successor_id)
+        .where(TemplateVersion.template_id.in_(template_ids), doc.unit_id.in_(allowed or {-1}))
         .where(true() if p is None else visible_documents(p))
-        .order_by(IssuedDocument.id)
+        .order_by(doc.id)
     ).all()  # fmt: skip
-    ended = {
-        r.document_id: (r, number)
-        for r, number in session.execute(
-            select(DocumentStatus, IssuedDocument.number)
-            .outerjoin(IssuedDocument, IssuedDocument.id == DocumentStatus.successor_id)
-            .where(DocumentStatus.document_id.in_([doc.id for doc, _ in rows] or [-1]))
-        )
-    }
+    terms = _terms_of(session, rows)
     entries: list[ContractEntry] = []
-    for doc, data in rows:
-        data = data if isinstance(data, dict) else {}
-        term = data.get("term") if isinstance(data.get("term"), dict) else {}
-        start, end = _date(term.get("start")), _date(term.get("end"))
-        state, remaining = contract_status(start, end, today, window)
-        unit = units[doc.unit_id]
-        service = _text(data, "service_type")
+    for doc_id, number, title, issue_date, unit_id, _sha, _v, ended, ended_on, by in rows:
+        t = terms[doc_id]
+        state, remaining = contract_status(t.start, t.end, today, window)
+        unit = units[unit_id]
         entries.append(ContractEntry(
-            document_id=doc.id, number=doc.number, title=doc.title, issue_date=doc.issue_date,
+            document_id=doc_id, number=number, title=title, issue_date=issue_date,
             unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-            adviser=_text(data, "adviser_name") or _text(data, "party_b"),
-            adviser_kind=_text(data, "adviser_kind"), service_type=service,
-            project=_text(data, "project") if service != "常年法律顾问" else "",
-            start=start, end=end, fee=_fee(data.get("fee")), filing_body=_text(data, "filing_body"),
+            adviser=t.adviser, adviser_kind=t.adviser_kind, service_type=t.service_type,
+            project=t.project, start=t.start, end=t.end, fee=t.fee, filing_body=t.filing_body,
             status=state, days_remaining=remaining,
-            starts_in=(start - today).days if state == "not_started" else None,
+            starts_in=(t.start - today).days if state == "not_started" else None,
         ))  # fmt: skip
-        if doc.id in ended:
-            record, successor = ended[doc.id]
-            entries[-1] = replace(entries[-1], status=record.status, days_remaining=None,
-                                  starts_in=None, ended_on=record.effective_on,
-                                  superseded_by=successor or "")  # fmt: skip
+        if ended is not None:
+            entries[-1] = replace(entries[-1], status=ended, days_remaining=None,
+                                  starts_in=None, ended_on=ended_on,
+                                  superseded_by=by or "")  # fmt: skip
     entries = _mark_renewals(entries)
     entries.sort(key=lambda e: (e.end or dt.date.max, e.start or dt.date.max, e.document_id))
     counts = {key: 0 for key in STATUS_LABELS}
@@ -293,6 +290,53 @@ def contract_register(
         entries = [e for e in entries if e.status == status]
     return ContractRegister(today=today, window=window, entries=entries, counts=counts, due=due,
                             unit_code=unit_code or None, status=status or None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """What a contract's approved text says of its term and parties."""
+
+    adviser: str
+    adviser_kind: str
+    service_type: str
+    project: str
+    start: dt.date | None
+    end: dt.date | None
+    fee: Decimal | None
+    filing_body: str
+
+
+# An issued document and its approved version never change (write-once tables), so what their
+# data says is read and parsed once per process, not on every page that shows the register
+# (each home page does, for its reminder). Keyed by the issued file's hash too: a database
+# restored under a running process cannot hand it another document's terms.
+_TERMS: dict[tuple[int, str], _Terms] = {}
+_TERMS_MAX = 100_000
+
+
+def _terms_of(session: Session, rows) -> dict[int, _Terms]:
+    missing = {r[6]: (r[0], r[5]) for r in rows if (r[0], r[5]) not in _TERMS}
+    if missing:
+        if len(_TERMS) > _TERMS_MAX:
+            _TERMS.clear()
+        for version_id, data in session.execute(
+            select(DraftVersion.id, DraftVersion.data).where(DraftVersion.id.in_(missing))
+        ):
+            _TERMS[missing[version_id]] = _parse_terms(data)
+    return {r[0]: _TERMS[(r[0], r[5])] for r in rows}
+
+
+def _parse_terms(data) -> _Terms:
+    data = data if isinstance(data, dict) else {}
+    term = data.get("term") if isinstance(data.get("term"), dict) else {}
+    service = _text(data, "service_type")
+    return _Terms(
+        adviser=_text(data, "adviser_name") or _text(data, "party_b"),
+        adviser_kind=_text(data, "adviser_kind"), service_type=service,
+        project=_text(data, "project") if service != "常年法律顾问" else "",
+        start=_date(term.get("start")), end=_date(term.get("end")), fee=_fee(data.get("fee")),
+        filing_body=_text(data, "filing_body"),
+    )  # fmt: skip
 
 
 def contract_register_for(

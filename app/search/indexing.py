@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.access.policy import can
+from app.access.policy import readable_case_files
 from app.access.readers import allowed_readers
 from app.casefiles.models import (
     ArchivalReference,
@@ -288,9 +288,11 @@ def attachment_locations(session: Session, p, attachment_ids: Iterable[int]) -> 
     ids = list(attachment_ids)
     if not ids:
         return out
-    for att_id, found in filings(session, "attachment", ids).items():
-        for f in found:
-            if p is None or can(session, p, "casefile.read", session.get(CaseFile, f.case_file_id)):
-                out[att_id] = f
-                break
+    found = filings(session, "attachment", ids)
+    cases = {f.case_file_id for fs in found.values() for f in fs}
+    readable = cases if p is None else readable_case_files(session, p, cases)
+    for att_id, fs in found.items():
+        first = next((f for f in fs if f.case_file_id in readable), None)
+        if first is not None:
+            out[att_id] = first
     return out

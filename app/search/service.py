@@ -252,7 +252,7 @@ def run_search(
             "year_from": query.year_from, "year_to": query.year_to, "reviewer": query.reviewer,
             "conclusion": query.conclusion, "status": query.status, "results": results.total,
             "via": via,
-        }, remote_addr=remote_addr)  # fmt: skip
+        }, remote_addr=remote_addr, at_commit=True)  # fmt: skip
     return SearchPage(
         query=query, total=results.total, page=results.page, per_page=results.per_page,
         elapsed_ms=results.elapsed_ms, hits=resolve_hits(session, p, results.hits, types.labels()),

@@ -38,6 +38,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, re
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_lock import WriteLock
+from app.search.whoosh_postings import PostingCache, read_postings
 from app.search.whoosh_schema import (
     _FIELD_INDEX,
     FORMAT_VERSION,
@@ -69,15 +71,7 @@ from app.search.whoosh_schema import (
     _gram_counts,
     make_schema,
 )
-from app.search.whoosh_segments import (
-    EMPTY_IDS,
-    Leaf,
-    PostingCache,
-    SegmentMeta,
-    meta_of,
-    read_postings,
-    verify,
-)
+from app.search.whoosh_segments import EMPTY_IDS, Leaf, SegmentMeta, meta_of, verify
 from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
 
 _install_view_files()  # segment files are read in place, not copied into memory
@@ -421,7 +415,7 @@ class WhooshBackend:
             for leaf in self._current_leaves():
                 base = self._base_mask(leaf, query, pq, scope)
                 if base.any():
-                    hits, _ = self._match(leaf, pq, base)
+                    hits, _ = self._match(leaf, pq, base, want_scores=False)
                     out.extend(map(leaf.meta.doc_id.__getitem__, hits.tolist()))
             return out
 
@@ -434,8 +428,12 @@ class WhooshBackend:
         return self.search(replace(query, per_page=0, snippets=False, facets=True), scope).facets
 
     def clear_cache(self) -> None:
-        """Forget decoded postings (benchmarks measure cold queries with this)."""
+        """Forget decoded postings and remembered document frequencies (benchmarks measure
+        cold queries with this)."""
         self._postings_cache.clear()
+        with self._lock:
+            for meta in self._segments.values():
+                meta.df_cache.clear()
 
     def _search(self, q: SearchQuery, pq: ParsedQuery, scope: SearchScope) -> SearchResults:
         leaves = self._current_leaves()
@@ -450,7 +448,8 @@ class WhooshBackend:
             base = self._base_mask(leaf, q, pq, scope)
             if not base.any():
                 continue
-            hits, scores = self._match(leaf, pq, base)
+            # by date, no score is needed: the weights are not even decoded
+            hits, scores = self._match(leaf, pq, base, want_scores=q.sort != "date")
             if not len(hits):
                 continue
             total += len(hits)
@@ -460,9 +459,7 @@ class WhooshBackend:
                 fac["unit"].update(m.coded["u"].counts(hits))
                 fac["status"].update(m.coded["s"].counts(hits))
                 fac["year"].update(m.year_counts(hits))
-                hit_mask = np.zeros(leaf.n, dtype=bool)
-                hit_mask[hits] = True
-                fac["reviewer"].update(m.reviewer_counts(hit_mask))
+                fac["reviewer"].update(m.reviewer_counts(hits))
             if need:
                 tops.extend(_top(leaf, li, hits, scores, need, q.sort))
         tops.sort(reverse=True)
@@ -561,14 +558,25 @@ class WhooshBackend:
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Docnums in the mask *base* containing *term* (exact), ascending, with a
         relevance score each."""
+        cands, scores, exact = self._term_candidates(leaf, term, base, want_scores)
+        if exact:
+            return cands, scores
+        ok = _verify(leaf, term, cands)
+        return cands[ok], (scores[ok] if scores is not None else None)
+
+    def _term_candidates(
+        self, leaf: Leaf, term: Term, base: np.ndarray, want_scores: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+        """Docnums in the mask *base* holding the grams of *term* (ascending), with a
+        relevance score each, and whether they are the exact answer (a single index term)
+        or candidates still to verify."""
         folded = term.folded
-        reader = leaf.reader
         gs = query_grams(folded)
         dfs = []
         for g in gs:
-            df = reader.doc_frequency("g", g)
+            df = _doc_frequency(leaf, g)
             if df == 0:
-                return EMPTY_IDS, (np.zeros(0) if want_scores else None)
+                return EMPTY_IDS, (np.zeros(0) if want_scores else None), True
             dfs.append((df, g))
         dfs.sort()
         ids, ws = self._postings(leaf, dfs[0][1], weights=want_scores)
@@ -578,7 +586,7 @@ class WhooshBackend:
         # stands in for the count of the whole string: free, and close enough to rank.
         scores = ws[keep] if want_scores else None
         if term.field is None and len(gs) == 1 and is_exact_gram(folded):
-            return cands, scores  # the posting list is the answer
+            return cands, scores, True  # the posting list is the answer
         removed = None
         for df, g in dfs[1:]:
             # Reading a list costs ~25 ns a posting, verifying ~0.5 us a candidate: read
@@ -596,45 +604,69 @@ class WhooshBackend:
             cands = cands[keep]
             if scores is not None:
                 scores = scores[keep]
-        part = _FIELD_INDEX[term.field] if term.field is not None else None
-        ok = verify(leaf, folded, cands, part)
-        return cands[ok], (scores[ok] if scores is not None else None)
+        return cands, scores, False
 
     def _match(
-        self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray
+        self, leaf: Leaf, pq: ParsedQuery, base: np.ndarray, want_scores: bool = True
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Docnums (ascending) in the mask *base* matching the whole parsed query, with
-        their scores aligned (None when the query has no positive term)."""
+        their scores aligned (None when the query has no positive term, or not wanted)."""
         n = leaf.n
         if not pq.must:
             hits, scores = np.flatnonzero(base).astype(np.int32), None
         else:
+            # Every group's candidates first (posting lists only), rarest group first, each
+            # inside the candidates so far; then each group verified inside what all of them
+            # allow: a common string beside a rare one is checked in a few documents.
+            order = sorted(range(len(pq.must)), key=lambda gi: _group_size(leaf, pq.must[gi]))
             mask = base
-            total: np.ndarray | None = None  # summed log-scores over groups (dense)
+            candidates: dict[int, list] = {}
+            for gi in order:
+                per_term = [self._term_candidates(leaf, t, mask, want_scores)
+                            for t in pq.must[gi]]  # fmt: skip
+                mask = np.zeros(n, dtype=bool)
+                for cands, _, _ in per_term:
+                    mask[cands] = True
+                if not mask.any():
+                    return EMPTY_IDS, None
+                candidates[gi] = per_term
+            found: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
             hits = EMPTY_IDS
-            group_score = np.zeros(0)
-            for gi, group in enumerate(pq.must):
-                if len(group) == 1:
-                    hits, group_score = self._term_hits(leaf, group[0], mask, want_scores=True)
-                else:  # OR: union of the terms' hits, best score of the terms
-                    dense = np.zeros(n)
-                    found = np.zeros(n, dtype=bool)
-                    for term in group:
-                        h, s = self._term_hits(leaf, term, mask, want_scores=True)
-                        found[h] = True
+            for k, gi in enumerate(order):
+                group = pq.must[gi]
+                # OR: union of the terms' hits, best score of the terms
+                dense = np.zeros(n) if want_scores and len(group) > 1 else None
+                seen = np.zeros(n, dtype=bool) if len(group) > 1 else None
+                for term, (cands, s, exact) in zip(group, candidates[gi], strict=True):
+                    keep = mask[cands]
+                    h, s = cands[keep], (s[keep] if s is not None else None)
+                    if not exact:
+                        ok = _verify(leaf, term, h)
+                        h, s = h[ok], (s[ok] if s is not None else None)
+                    if seen is None:
+                        hits, group_score = h, s
+                        break
+                    seen[h] = True
+                    if dense is not None:
                         dense[h] = np.maximum(dense[h], s)
-                    hits = np.flatnonzero(found).astype(np.int32)
-                    group_score = dense[hits]
+                if seen is not None:
+                    hits = np.flatnonzero(seen).astype(np.int32)
+                    group_score = dense[hits] if dense is not None else None
                 if not len(hits):
                     return EMPTY_IDS, None
-                if len(pq.must) > 1:
-                    if total is None:
-                        total = np.zeros(n)
-                    total[hits] += np.log1p(group_score)
-                if gi + 1 < len(pq.must):
+                found[gi] = (hits, group_score)
+                if k + 1 < len(order):
                     mask = np.zeros(n, dtype=bool)
                     mask[hits] = True
-            scores = group_score if total is None else total[hits]
+            scores = None
+            if want_scores and len(pq.must) == 1:
+                scores = found[0][1]
+            elif want_scores:  # summed (log) over the groups in the query's order, as ever
+                total = np.zeros(n)
+                for gi in range(len(pq.must)):
+                    h, s = found[gi]
+                    total[h] += np.log1p(s)
+                scores = total[hits]
         for term in pq.must_not:
             if not len(hits):
                 break
@@ -671,7 +703,7 @@ class WhooshBackend:
         for g, f in tf.items():
             if len(g) != 2:
                 continue
-            df = sum(leaf.reader.doc_frequency("g", g) for leaf in leaves)
+            df = sum(map(_doc_frequency, leaves, repeat(g)))
             if df <= 1 or (df > 0.2 * n_docs and n_docs > 50):
                 continue
             weighted.append((math.log1p(f) * math.log(n_docs / df), g))
@@ -816,6 +848,32 @@ def _drop_traceback(exc: BaseException) -> None:
             exc.__traceback__ = None
             exc = exc.__context__
         gc.collect()
+
+
+def _verify(leaf: Leaf, term: Term, cands: np.ndarray) -> np.ndarray:
+    """Which candidates really contain the term (in its field, when it names one)."""
+    part = _FIELD_INDEX[term.field] if term.field is not None else None
+    return verify(leaf, term.folded, cands, part)
+
+
+def _group_size(leaf: Leaf, group: list[Term]) -> int:
+    """At most how many documents of the segment an OR group of terms matches: for each
+    term, the documents holding its rarest gram (0 when one of its grams is absent)."""
+    return sum(
+        min((_doc_frequency(leaf, g) for g in query_grams(t.folded)), default=0) for t in group
+    )
+
+
+def _doc_frequency(leaf: Leaf, gram: str) -> int:
+    """Documents of the segment holding *gram*, remembered per segment (segments never change;
+    more-like-this asks for every bigram of a document, and most recur from one to the next)."""
+    cache = leaf.meta.df_cache
+    df = cache.get(gram)
+    if df is None:
+        if len(cache) > 200_000:
+            cache.clear()
+        df = cache[gram] = leaf.reader.doc_frequency("g", gram)
+    return df
 
 
 def _cut(values: np.ndarray, need: int) -> np.ndarray:

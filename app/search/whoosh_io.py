@@ -19,6 +19,7 @@ import os
 from whoosh.filedb import structfile
 
 _CHUNK = 4096
+_PEEK = 512
 
 
 class ViewFile(io.RawIOBase):
@@ -43,6 +44,12 @@ class ViewFile(io.RawIOBase):
             return b""
         self._pos = end
         return bytes(self._view[start:end])
+
+    def peek(self, size: int = 0) -> bytes:
+        """The next bytes without moving: pickle.load() reads ahead with it (one call per
+        object, where it would otherwise call read() once per opcode)."""
+        start = self._pos  # at most _PEEK: pickle asks for 8 KiB, the objects here are small
+        return bytes(self._view[start : min(len(self._view), start + min(max(size, 1), _PEEK))])
 
     def readall(self) -> bytes:
         return self.read(-1)

@@ -8,8 +8,7 @@ every search until the segment is merged away:
   counts are one ``np.bincount`` each.
 - ``Leaf``: one segment as the current commit sees it: its reader, the live-document mask
   (deletions come from the latest table of contents) and the verification text column.
-- ``PostingCache``: decoded posting arrays of (segment, gram), bounded in bytes.
-- ``read_postings``: a gram's posting list straight from Whoosh's block format into numpy.
+(Posting lists — reading and caching them — are in whoosh_postings.py.)
 - ``verify``: which candidates' folded text really contains a string (exact precision).
 """
 
@@ -18,13 +17,10 @@ from __future__ import annotations
 import datetime
 import json
 import mmap
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
+from itertools import repeat
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
 
 from app.search.normalize import FIELD_SEP
 
@@ -98,7 +94,9 @@ class SegmentMeta:
         self.actor_doc, actor_ids = _flatten(metas, "a")
         self.actor_ids = np.array(actor_ids, dtype=np.int64)
         self.scope_cache: dict[tuple, np.ndarray] = {}
+        self.df_cache: dict[str, int] = {}  # gram → documents holding it (more-like-this)
         self._by_doc_id: dict[str, list[int]] | None = None
+        self._rev_ptr: np.ndarray | None = None
 
     def docnums_of(self, doc_id: str) -> list[int]:
         if self._by_doc_id is None:
@@ -121,16 +119,29 @@ class SegmentMeta:
             out[self.rev_doc[self.rev.codes == code]] = True
         return out
 
-    def reviewer_counts(self, hit_mask: np.ndarray) -> dict[str, int]:
-        if not len(self.rev_doc):
+    def reviewer_counts(self, hits: np.ndarray) -> dict[str, int]:
+        """Reviewer → number of *hits* (ascending docnums) they reviewed."""
+        if not len(self.rev_doc) or not len(hits):
             return {}
-        return self.rev.counts(np.flatnonzero(hit_mask[self.rev_doc]))
+        if len(hits) * 8 > self.n:  # many hits: one pass over every (document, reviewer)
+            mask = np.zeros(self.n, dtype=bool)
+            mask[hits] = True
+            return self.rev.counts(np.flatnonzero(mask[self.rev_doc]))
+        if self._rev_ptr is None:  # where each document's reviewers start (rev_doc is sorted)
+            self._rev_ptr = np.searchsorted(self.rev_doc, np.arange(self.n + 1))
+        starts, ends = self._rev_ptr[hits], self._rev_ptr[hits + 1]
+        lens = ends - starts
+        rows = np.arange(int(lens.sum())) + np.repeat(starts - np.cumsum(lens) + lens, lens)
+        return self.rev.counts(rows)
 
     def year_counts(self, rows: np.ndarray) -> dict[str, int]:
         if not len(rows):
             return {}
-        years, counts = np.unique(self.year[rows], return_counts=True)
-        return dict(zip(map(str, years.tolist()), counts.tolist(), strict=True))
+        years = self.year[rows]
+        low = int(years.min())
+        counts = np.bincount(years - low)  # linear, where np.unique would sort the hits
+        found = np.flatnonzero(counts)
+        return dict(zip(map(str, (found + low).tolist()), counts[found].tolist(), strict=True))
 
 
 class Leaf:
@@ -190,101 +201,6 @@ def raw_column(col):
         return buf, starts, starts + lens.astype(np.int64)
     except (AttributeError, TypeError, ValueError):
         return None
-
-
-# --------------------------------------------------------------------------- postings
-
-
-class PostingCache:
-    """LRU of decoded posting arrays keyed by (segment id, gram), bounded in bytes.
-
-    Segments never change, so an entry is valid until its segment is merged away (it
-    then simply ages out).  Common grams recur across queries, so a long-running server
-    mostly skips Whoosh's block decoding for them."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._d: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key, weights: bool):
-        with self._lock:
-            entry = self._d.get(key)
-            if entry is None or (weights and entry[1] is None):
-                return None
-            self._d.move_to_end(key)
-            return entry
-
-    def put(self, key, ids: np.ndarray, ws: np.ndarray | None) -> None:
-        size = ids.nbytes + (ws.nbytes if ws is not None else 0)
-        if size > self.max_bytes // 4:
-            return
-        with self._lock:
-            old = self._d.pop(key, None)
-            if old is not None:
-                self.bytes -= old[0].nbytes + (old[1].nbytes if old[1] is not None else 0)
-            self._d[key] = (ids, ws)
-            self.bytes += size
-            while self.bytes > self.max_bytes and self._d:
-                _, (a, b) = self._d.popitem(last=False)
-                self.bytes -= a.nbytes + (b.nbytes if b is not None else 0)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._d.clear()
-            self.bytes = 0
-
-
-def read_postings(reader, gram: str, weights: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Every docnum (ascending, int32) of *gram* in one segment, with its weight
-    (float64) when asked: Whoosh 3 blocks decoded in bulk, not posting by posting."""
-    fieldobj = reader.schema["g"]
-    try:
-        m = reader._terms.matcher("g", gram.encode("utf-8"), fieldobj.format)
-    except Exception:  # noqa: BLE001 - TermNotFound and friends
-        return EMPTY_IDS, (np.zeros(0) if weights else None)
-    if not isinstance(m, W3LeafMatcher):  # inlined (one posting) or another codec
-        ids, ws = [], []
-        while m.is_active():
-            ids.append(m.id())
-            if weights:
-                ws.append(m.weight())
-            m.next()
-        return np.array(ids, dtype=np.int32), (np.array(ws, dtype=np.float64) if weights else None)
-    id_chunks: list = []
-    w_chunks: list = []
-    lens: list[int] = []
-    while True:
-        if m._data is None:
-            m._read_data()
-        data = m._data
-        id_chunks.append(data[0])
-        lens.append(m._blocklength)
-        if weights:
-            w_chunks.append(data[1])
-        if m._lastblock:
-            break
-        m._goto(m._nextoffset)
-    total = sum(lens)
-    flat = np.fromiter(chain.from_iterable(id_chunks), dtype=np.int64, count=total)
-    if not m._byteids:  # each block is delta-encoded from zero
-        flat = np.cumsum(flat)
-        if len(lens) > 1:
-            ends = np.cumsum(lens)
-            flat -= np.repeat(np.concatenate(([0], flat[ends[:-1] - 1])), lens)
-    ids = flat.astype(np.int32)
-    if not weights:
-        return ids, None
-    ws = np.fromiter(
-        chain.from_iterable(
-            w if isinstance(w, tuple | list) else repeat(1.0 if w is None else w, n)
-            for w, n in zip(w_chunks, lens, strict=True)
-        ),
-        dtype=np.float64,
-        count=total,
-    )
-    return ids, ws
 
 
 def verify(leaf: Leaf, folded: str, cands: np.ndarray, part: int | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ from app import audit
 from app.access.policy import Principal, can, supervised_units
 from app.common.clock import today_in_china
 from app.identity.models import Unit
-from app.registers.contracts import ContractEntry
+from app.registers.contracts import ContractEntry, ContractRegister, contract_register
 from app.supervision import charts, reports
 from app.supervision.common import period, quarter_bounds
 from app.supervision.filing import FilingRow, filing_rows
@@ -131,25 +131,35 @@ class HomeNotes:
     reports_due: list | None = None  # the half-yearly reports not yet submitted (reports.Reminder)
 
 
-def home_notes(session: Session, p: Principal, today: dt.date | None = None) -> HomeNotes:
-    today = today or today_in_china()
+def home_notes(session: Session, p: Principal, today: dt.date | None = None,
+               register: ContractRegister | None = None) -> HomeNotes:  # fmt: skip
+    """`register`: the contracts register p reads today, if the caller has it already (the
+    home page's reminder); otherwise read once here, for every note that needs it."""
+    today = today or (register.today if register is not None else today_in_china())
     notes = HomeNotes()
+
+    def contracts() -> ContractRegister:
+        nonlocal register
+        if register is None:
+            register = contract_register(session, p, today=today)
+        return register
+
     if can(session, p, "supervision.dashboard"):
         notes.is_inspector = True
         units = supervised_units(p)
         ranked = {u.id for u in ranked_units(session, p)}
-        notes.uncovered = units_without_adviser(session, p, ranked, today)
-        rows = filing_rows(session, p, today=today, units=units)
+        notes.uncovered = units_without_adviser(session, p, ranked, today, contracts())
+        rows = filing_rows(session, p, today=today, units=units, register=contracts())
         notes.to_register = sum(1 for r in rows if r.state == "pending")
         notes.overdue = sum(1 for r in rows if r.overdue)
         notes.reports_due = reports.reminders(session, p, ranked, today)
     own = p.units_with("clerk", "office-head")
     if own:
-        rows = filing_rows(session, p, today=today, units=own)
+        rows = filing_rows(session, p, today=today, units=own, register=contracts())
         notes.returned = sum(1 for r in rows if r.state == "returned")
         if not notes.is_inspector:
             notes.overdue = sum(1 for r in rows if r.overdue)
-        notes.own_unit_uncovered = units_without_adviser(session, p, own, today)
+        notes.own_unit_uncovered = units_without_adviser(session, p, own, today, contracts())
         if not notes.is_inspector:  # the unit's half-yearly report, for its clerks and head
             notes.reports_due = reports.reminders(session, p, own, today)
     signing = p.units_with("signatory")

@@ -20,7 +20,7 @@ from app.access.policy import Principal, can, supervised_units
 from app.common.clock import today_in_china
 from app.drafting.models import IssuedDocument
 from app.errors import Forbidden
-from app.identity.models import RoleGrant, Unit, User
+from app.identity.models import RoleGrant, Unit, User, all_units
 from app.registers.contracts import ContractEntry, ContractRegister, contract_register
 from app.supervision import counts
 from app.supervision.common import integer, period, quarter_bounds, refuse, unit_by_code
@@ -49,7 +49,7 @@ def ranked_units(session: Session, p: Principal) -> list[Unit]:
         raise Forbidden("您无权查看督导考核看板")
     scope = supervised_units(p)
     below = scope - p.units_with("inspector") or scope
-    return list(session.scalars(select(Unit).where(Unit.id.in_(below or {-1})).order_by(Unit.code)))
+    return [u for u in all_units(session) if u.id in below]
 
 
 def _weights_unit(p: Principal) -> int:
@@ -355,5 +355,4 @@ def units_without_adviser(session: Session, p: Principal, units: set[int],
     """不断档: the units among `units` with no engagement contract in force today."""
     register = register or contract_register(session, p, today=today or today_in_china())
     covered = {c.unit_id for c in register.entries if c.status in {"active", "expiring"}}
-    return list(session.scalars(
-        select(Unit).where(Unit.id.in_((units - covered) or {-1})).order_by(Unit.code)))  # fmt: skip
+    return [u for u in all_units(session) if u.id in units and u.id not in covered]

@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from sqlalchemy.orm import Session
 
+from app.db.memo import session_memo
 from app.templating.catalog import Catalog
 from app.templating.schema import DocumentType, SchemaError
 
@@ -126,7 +127,14 @@ _lock = threading.Lock()
 
 
 def registry(catalog: Catalog, session: Session) -> DocTypes:
-    """The registry over the catalog's latest template versions (cached while they stay)."""
+    """The registry over the catalog's latest template versions (cached while they stay).
+
+    Asked once per session until the session writes something (a page asks several times:
+    the filters, the list, the search, the policy's precedent types)."""
+    return session_memo(session, ("doctypes", id(catalog)), lambda: _registry(catalog, session))
+
+
+def _registry(catalog: Catalog, session: Session) -> DocTypes:
     rows = catalog.latest_versions(session)
     key = tuple(row.id for row in rows)
     cached = _cache.get(catalog)

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app import audit
 from app.access.policy import can
@@ -103,18 +104,16 @@ def _show(doc_id: int, errors: dict[str, str] | None = None, code: int = 200):
         doc = _readable(s, doc_id)
         state = document_status.status_view(s, doc)
         p = g.principal
+        correction = corrections.open_correction(s, doc.id)
         acts = {  # what this user may do to it here (not `may`: the templates' policy function)
             "correct": state.in_force and can(s, p, "document.correct", doc)
-            and corrections.open_correction(s, doc.id) is None,
+            and correction is None,
             "revoke": state.in_force and can(s, p, "document.revoke", doc),
         }  # fmt: skip
-        correction = corrections.open_correction(s, doc.id)
         draft = doc.draft
-        history = drafts.steps_of(s, draft)
-        for step in history:
-            _ = step.user.name
+        history = drafts.steps_of(s, draft)  # each with its user
         tv = s.get(TemplateVersion, doc.template_version_id)
-        issuer = s.get(User, doc.issued_by)
+        issuer = s.get(User, doc.issued_by, options=[lazyload(User.grants)])
         rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
         _ = doc.unit.name
         similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments

@@ -37,19 +37,24 @@ FORM_FIELDS = ("unit", "kind", "title", "parties", "party_role", "case_number", 
 
 @bp.app_template_global()
 def matter_deadlines() -> list[dict]:
-    """For the home page's partial: the caller's matters whose deadline is near or passed."""
+    """For the partial (matters page): the caller's matters whose deadline is near or passed."""
     p = g.get("principal")
     if p is None:
         return []
     with cf().db.read() as s:
-        out = []
-        for m in service.deadline_alerts(s, p):
-            left = service.days_left(m)
-            out.append({"id": m.id, "title": m.title, "unit": m.unit.name,
-                        "label": m.deadline_label or "办理期限", "deadline": m.deadline,
-                        "left": left, "status": STATUS_LABELS[m.status],
-                        "lawyer": m.lawyer.name if m.lawyer else "未指派"})  # fmt: skip
-        return out
+        return deadline_rows(s, p)
+
+
+def deadline_rows(s, p) -> list[dict]:
+    """The partial's rows, in the caller's session (the home page reads everything in one)."""
+    out = []
+    for m in service.deadline_alerts(s, p):
+        left = service.days_left(m)
+        out.append({"id": m.id, "title": m.title, "unit": m.unit.name,
+                    "label": m.deadline_label or "办理期限", "deadline": m.deadline,
+                    "left": left, "status": STATUS_LABELS[m.status],
+                    "lawyer": m.lawyer.name if m.lawyer else "未指派"})  # fmt: skip
+    return out
 
 
 @bp.app_context_processor

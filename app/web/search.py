@@ -7,10 +7,9 @@ turns a hit into the page it opens.
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request, url_for
-from sqlalchemy import select
 
 from app.errors import ValidationFailed
-from app.identity.models import Unit
+from app.identity.models import all_units
 from app.search import SearchUnavailable
 from app.search import service as search_service
 from app.search.service import IndexBuilding, SearchHit, query_from_params
@@ -50,31 +49,23 @@ def search():
     args = request.args
     error = results = None
     status = 200
-    if any(
-        args.get(k)
-        for k in (
-            "q",
-            "type",
-            "unit",
-            "year",
-            "year_from",
-            "year_to",
-            "reviewer",
-            "conclusion",
-            "status",
-        )  # fmt: skip
-    ):
-        try:
-            query = query_from_params(args)
-            with cf().db.write() as s:
+    asked = any(args.get(k) for k in ("q", "type", "unit", "year", "year_from", "year_to",
+                                      "reviewer", "conclusion", "status"))  # fmt: skip
+    # one session for the page: the search (audited: a write), then what the page labels with
+    with cf().db.write() if asked else cf().db.read() as s:
+        if asked:
+            try:
+                query = query_from_params(args)
                 results = search_service.run_search(cf(), s, g.principal, query, via="web",
                                                     remote_addr=remote_addr())  # fmt: skip
-        except ValidationFailed as exc:
-            error, status = exc.message, 400
-        except IndexBuilding as exc:  # the page says so (no 5xx: the page itself works)
-            error = str(exc)
-        except SearchUnavailable:
-            error = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。"
+            except ValidationFailed as exc:
+                error, status = exc.message, 400
+            except IndexBuilding as exc:  # the page says so (no 5xx: the page itself works)
+                error = str(exc)
+            except SearchUnavailable:
+                error = "检索服务暂时不可用（索引正在重建或损坏），请稍后再试或联系管理员。"
+        unit_names = {u.code: u.name for u in all_units(s)}
+        type_labels = doctypes.registry(cf().catalog, s).labels()
 
     def link(
         drop: str | None = None, add: tuple[str, str] | None = None, page: int | None = None
@@ -86,9 +77,6 @@ def search():
             params["page"] = [str(page)]
         return url_for("search.search", **params)
 
-    with cf().db.read() as s:
-        unit_names = {u.code: u.name for u in s.scalars(select(Unit))}
-        type_labels = doctypes.registry(cf().catalog, s).labels()
     chips = [
         (FILTER_PARAMS.get(k, k), k, v)
         for k in ("type", "unit", "year", "reviewer", "conclusion", "status")

@@ -43,15 +43,14 @@ def _units(s, ids: set[int]) -> list[Unit]:
     return list(s.scalars(select(Unit).where(Unit.id.in_(ids or {-1})).order_by(Unit.code)))
 
 
-@bp.app_template_global("supervision_notes")
-def supervision_notes():
-    """What the home page's partial shows first for the user's roles."""
-    with cf().db.read() as s:
-        notes = dashboard.home_notes(s, g.principal)
-        due = [u for r in notes.reports_due or [] for u in r.missing]
-        for u in (notes.uncovered or []) + (notes.own_unit_uncovered or []) + due:
-            _ = u.name
-        return notes
+def supervision_notes(s, register=None):
+    """What the home page's partial shows first for the user's roles (`register`: the
+    contracts register the home page read already)."""
+    notes = dashboard.home_notes(s, g.principal, register=register)
+    due = [u for r in notes.reports_due or [] for u in r.missing]
+    for u in (notes.uncovered or []) + (notes.own_unit_uncovered or []) + due:
+        _ = u.name
+    return notes
 
 
 def engagement_initial_data(template_id: str, unit_code: str) -> tuple[dict, str]:

@@ -363,6 +363,32 @@ def test_long_posting_lists_span_many_blocks(tmp_path, monkeypatch):
         b.close()
 
 
+def test_posting_lists_decode_as_whoosh_reads_them(tmp_path):
+    """Every gram's docnums and weights, read from the blocks' bytes (dense lists) or
+    unpickled (sparse ones), are what Whoosh's own matcher reads posting by posting."""
+    from app.search.whoosh_postings import read_postings
+
+    docs = [make_doc(i, body=("甲乙丙丁" * (1 + i % 3) if i % 5 else "戊己") + f"编号{i * 7919}",
+                     title="审查意见" if i % 2 else "另一标题", reviewers=()) for i in range(2500)]  # fmt: skip
+    b = get_backend(tmp_path / "ix")
+    b.rebuild(docs, procs=1)
+    reader = b._current_leaves()[0].reader
+    decoded = 0
+    for term in reader.lexicon("g"):
+        m = reader.postings("g", term)
+        want_ids, want_ws = [], []
+        while m.is_active():
+            want_ids.append(m.id())
+            want_ws.append(m.weight())
+            m.next()
+        ids, ws = read_postings(reader, term.decode("utf-8"), weights=True)
+        assert ids.tolist() == want_ids and ws.tolist() == want_ws, term.decode("utf-8")
+        assert read_postings(reader, term.decode("utf-8"), weights=False)[0].tolist() == want_ids
+        decoded += len(want_ids)
+    assert decoded > 100_000  # many blocks of 1,024, dense and sparse
+    b.close()
+
+
 def test_relevance_ties_are_broken_by_date_across_pages(shared, corpus):
     q = SearchQuery(text="审查", per_page=9)
     first = shared.search(q, ALL)
