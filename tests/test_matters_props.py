@@ -5,6 +5,8 @@ write-once event and one audit entry per act, and an unbroken audit chain."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import as_user, examples
 from hypothesis import HealthCheck, settings
@@ -168,10 +170,15 @@ def test_random_matter_sequences_follow_the_state_machine(matter_cf):
             max_examples=examples(matter_cf, 20, 8),
             stateful_step_count=25,
             deadline=None,
+            # the same walks every run (a suite must not pass or fail by chance); set
+            # CASEFILE_EXPLORE=1 to draw new ones
+            derandomize=not os.environ.get("CASEFILE_EXPLORE"),
+            database=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
     with matter_cf.db.read() as s:
         reached = set(s.scalars(select(Matter.status).distinct()))
     print(f"states reached: {sorted(reached)}")
-    assert {"handling", "closed"} & reached and len(reached) >= 3  # the walks go deep
+    # the walks go deep: some matter ends past acceptance (reported passes through handling)
+    assert {"handling", "reported", "closed"} & reached and len(reached) >= 3

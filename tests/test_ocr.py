@@ -84,10 +84,11 @@ def test_a_scan_is_read_in_the_outbox_and_found_by_search(cf):
         assert cf.blobs.get(original) == tiff
         copy, mime, name = casefiles.item_file(cf, s, as_user(s, "clerk"), case_id, item_id,
                                                searchable=True)  # fmt: skip
-        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
-        assert {e.action for e in last} == {"casefile.ocr", "casefile.download"}
         queued = s.scalars(select(OutboxEvent).where(OutboxEvent.processed_at.is_(None))).all()
         assert (queued[-1].kind, queued[-1].payload) == ("index", {"attachment_id": att_id})
+    with cf.db.read() as s:  # a download is audited as its transaction commits
+        last = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
+        assert {e.action for e in last} == {"casefile.ocr", "casefile.download"}
     assert (mime, name) == ("application/pdf", "复函扫描件（可检索）.pdf")
     reader = PdfReader(io.BytesIO(copy))
     assert len(reader.pages) == 2

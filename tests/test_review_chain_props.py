@@ -12,10 +12,11 @@ Runs on both engines.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import as_user, examples, populated_store, write_template
+from conftest import as_user, populated_store, write_template
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -333,9 +334,13 @@ def test_random_review_sequences_keep_the_invariants(chain_cf):
     run_state_machine_as_test(
         _machine(chain_cf),
         settings=settings(
-            max_examples=examples(chain_cf, 25, 10),
+            max_examples=25,
             stateful_step_count=20,
             deadline=None,
+            # the same walks every run (a suite must not pass or fail by chance); set
+            # CASEFILE_EXPLORE=1 to draw new ones
+            derandomize=not os.environ.get("CASEFILE_EXPLORE"),
+            database=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
@@ -349,6 +354,5 @@ def test_random_review_sequences_keep_the_invariants(chain_cf):
         )
         deleted = s.scalar(select(func.count()).select_from(Draft).where(Draft.status == "deleted"))
     print(f"issued {issued}, returned {returned}, withdrawn {withdrawn}, deleted {deleted}")
-    assert issued > 0  # the random walks do reach issuance
-    if chain_cf.db.is_sqlite:  # the same walks, more of them: every kind of step is reached
-        assert returned > 0 and withdrawn > 0 and deleted > 0
+    assert issued > 0 and returned > 0  # the random walks do reach issuance and returns
+    assert withdrawn > 0 and deleted > 0  # and withdrawals and deletions
