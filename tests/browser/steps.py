@@ -269,6 +269,18 @@ def search_hits(page: Page):
     return page.locator("article.hit")
 
 
+def search_until(actor: Actor, query: str, found, seconds: float = 90):
+    """Search from the header until `found(hits)` is true: the index follows the outbox a moment
+    after a write (issuing, a status, a scan read). Returns the last hits' locator."""
+    deadline = time.monotonic() + seconds
+    while True:
+        search_from_header(actor, query)
+        hits = search_hits(actor.page)
+        if found(hits) or time.monotonic() > deadline:
+            return hits
+        time.sleep(1)
+
+
 def hit_titles(page: Page) -> list[str]:
     return search_hits(page).locator("h3").all_inner_texts()
 

@@ -4,8 +4,6 @@ correction from it, the chain reviews it, the clerk issues it, and the old docum
 
 from __future__ import annotations
 
-import time
-
 from playwright.sync_api import expect
 
 from . import steps
@@ -52,15 +50,17 @@ def test_a_correction_supersedes_the_document_everywhere(open_as, shot):
     shot(clerk, "supersede-list")
 
     # search learns the status from the outbox a moment after issuing
-    deadline = time.monotonic() + 90
-    while True:
-        steps.search_from_header(clerk, OLD_NUMBER)
-        hit = steps.search_hits(clerk.page).filter(has_text=OLD_NUMBER).first  # not the new one
-        badges = hit.locator(".badge").all_inner_texts() if hit.count() else []
-        if "已被替代" in badges or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert badges == ["已被替代"], badges
+    def old_hit(hits):
+        return hits.filter(has_text=OLD_NUMBER).first  # not the new one
+
+    def marked(hits) -> bool:
+        return (
+            old_hit(hits).count()
+            and "已被替代" in old_hit(hits).locator(".badge").all_inner_texts()
+        )
+
+    hit = old_hit(steps.search_until(clerk, OLD_NUMBER, marked))
+    assert hit.locator(".badge").all_inner_texts() == ["已被替代"]
     shot(clerk, "supersede-search")
     hit.get_by_role("link", name=OLD_TITLE).click()
     clerk.page.locator("#document-status").get_by_role("link", name=new_number).click()
