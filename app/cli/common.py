@@ -98,6 +98,14 @@ def read_data(path: str) -> object:
         ) from exc
 
 
+def read_object(path: str, hint: str = "") -> dict:
+    """A JSON object from a file (or stdin for '-'); `hint` says which keys it holds."""
+    data = read_data(path)
+    if not isinstance(data, dict):
+        raise CliError(f"数据文件应为 JSON 对象{f'（{hint}）' if hint else ''}")
+    return data
+
+
 def step_lines(steps: list[dict]) -> list[str]:
     """The review steps of a draft or document, one line each (`draft show`, `document show`)."""
     out = []

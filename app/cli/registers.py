@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.cli.common import CliError, acting_as, need_as, out, read_data, record_id
+from app.cli.common import CliError, acting_as, need_as, out, read_object, record_id
 from app.container import Casefile
 from app.presenters.contracts import contract_register_payload
 from app.registers import normative, normative_export
@@ -75,9 +75,7 @@ def cmd_normative_show(cf: Casefile, args) -> int:
 
 
 def cmd_normative_register(cf: Casefile, args) -> int:
-    data = read_data(args.data)
-    if not isinstance(data, dict):
-        raise CliError("数据文件应为 JSON 对象（字段见 casefile normative show --json）")
+    data = read_object(args.data, "字段见 casefile normative show --json")
     with cf.db.write() as s:
         p = need_as(s, args)
         if args.id is None:

@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import select
 
-from app.cli.common import CliError, need_as, out, read_data, record_id
+from app.cli.common import CliError, need_as, out, read_object, record_id
 from app.container import Casefile
 from app.identity.models import Unit
 from app.presenters import supervision as present
@@ -32,9 +32,7 @@ def cmd_pool(cf: Casefile, args) -> int:
 
 
 def cmd_pool_admit(cf: Casefile, args) -> int:
-    data = read_data(args.data)
-    if not isinstance(data, dict):
-        raise CliError("数据文件应为 JSON 对象")
+    data = read_object(args.data)
     with cf.db.write() as s:
         entry = pool.admit(s, need_as(s, args), data)
         payload = {"id": entry.id, "name": entry.name}
@@ -215,9 +213,7 @@ def cmd_report_data(cf: Casefile, args) -> int:
 
 
 def cmd_report_start(cf: Casefile, args) -> int:
-    narrative = read_data(args.data)
-    if not isinstance(narrative, dict):
-        raise CliError("数据文件应为 JSON 对象（work_summary、problems、next_steps 等）")
+    narrative = read_object(args.data, "work_summary、problems、next_steps 等")
     with cf.db.write() as s:
         draft = reports.start_report(cf, s, need_as(s, args), narrative | {
             "unit": args.unit, "year": args.year, "half": args.half})  # fmt: skip
