@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from app.access.policy import principal  # noqa: E402
 from app.bootstrap import prepare  # noqa: E402
@@ -184,7 +184,6 @@ def main() -> None:
     ap.add_argument("--store", type=Path, help="keep (and reuse) the generated store here")
     args = ap.parse_args()
     tmp = args.store or Path(tempfile.mkdtemp(prefix="casefile-bench-"))
-    reuse = args.store is not None and (tmp / "archive" / "casefile.db").exists()
     settings = Settings(
         archive_dir=tmp / "archive", index_dir=tmp / "index",
         database_url=args.database_url or f"sqlite:///{tmp / 'archive' / 'casefile.db'}",
@@ -192,6 +191,8 @@ def main() -> None:
     )  # fmt: skip
     cf = open_casefile(settings)
     prepare(cf)
+    with cf.db.read() as s:  # generated before (in SQLite under --store, or in --database-url)
+        reuse = args.store is not None and s.scalar(select(func.count()).select_from(User)) > 0
     if reuse:
         print(f"reusing the store in {tmp}")
     else:
