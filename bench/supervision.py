@@ -36,6 +36,7 @@ from app.access.policy import principal  # noqa: E402
 from app.bootstrap import prepare  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.container import open_casefile  # noqa: E402
+from app.drafting import facts  # noqa: E402
 from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewStep  # noqa: E402
 from app.identity import passwords  # noqa: E402
 from app.identity.models import User  # noqa: E402
@@ -55,6 +56,7 @@ BULK_TABLES = (
     "review_steps",
     "contract_filings",
     "work_records",
+    "issued_document_facts",
 )
 KINDS = ("meeting", "consultation", "negotiation", "petition", "training", "other")
 
@@ -153,6 +155,8 @@ def build(cf, n_units: int, n_docs: int, n_records: int, seed: int = 13) -> None
                             "hours": 2, "created_by": users[f"clerk{i}"]})  # fmt: skip
         for start in range(0, len(records), 5000):
             s.execute(insert(WorkRecord), records[start : start + 5000])
+    with cf.db.write() as s:  # issuing fixes each document's facts; this load bypassed it
+        facts.rebuild(s)
     print(
         f"generated: {len(docs)} issued documents, {len(steps)} review steps, "
         f"{len(filings)} filings, {len(records)} work records, {n_units} units × {len(YEARS)} years"

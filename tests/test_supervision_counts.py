@@ -8,10 +8,18 @@ import datetime as dt
 from collections import Counter
 
 from conftest import as_user, make_settings
-from sqlalchemy import insert, select
+from demostore import open_demo_store
+from sqlalchemy import func, insert, select
 
 from app.container import open_casefile
-from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewStep
+from app.drafting import facts
+from app.drafting.models import (
+    Draft,
+    DraftVersion,
+    IssuedDocument,
+    IssuedDocumentFacts,
+    ReviewStep,
+)
 from app.identity.models import User
 from app.supervision import counts, ranking
 from app.supervision.dashboard import dashboard
@@ -78,6 +86,8 @@ def _recount(cf) -> None:
         cf.catalog.sync(s)
     bench.build(cf, n_units=4, n_docs=240, n_records=160)
     _edge_rows(cf)
+    with cf.db.write() as s:  # the edge rows bypassed issuing, which fixes a document's facts
+        facts.rebuild(s)
     quarters = quarters_between(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
     with cf.db.write() as s:
         p = as_user(s, "inspector")
@@ -102,3 +112,26 @@ def _recount(cf) -> None:
         alone = ranking.quarter_ranking(s, p, 2026, 3, today=TODAY)
         trend = dict(board.trend)
         assert [trend[r.unit.name][2] for r in alone.rows] == [r.score for r in alone.rows]
+
+
+def test_facts_fixed_at_issue_equal_those_recomputed_from_the_records(demo_copy):
+    """The demo issues every document through `drafts.issue`, which writes its facts; a
+    rebuild from the review steps and the data finds the same."""
+    cf = open_demo_store(demo_copy)
+    try:
+
+        def rows(s):
+            return sorted(tuple(r) for r in s.execute(select(
+                IssuedDocumentFacts.document_id, IssuedDocumentFacts.unit_id,
+                IssuedDocumentFacts.template_version_id, IssuedDocumentFacts.issue_date,
+                IssuedDocumentFacts.advisers, IssuedDocumentFacts.lawyer_named)))  # fmt: skip
+
+        with cf.db.write() as s:
+            at_issue = rows(s)
+            issued = s.scalar(select(func.count()).select_from(IssuedDocument))
+            assert len(at_issue) == issued > 0
+            assert any(r[4] > 0 for r in at_issue) and any(r[5] for r in at_issue)
+            assert facts.rebuild(s) == issued
+            assert rows(s) == at_issue
+    finally:
+        cf.close()

@@ -32,7 +32,7 @@ from app.common.text import check_text
 from app.container import Casefile
 from app.db.base import utcnow
 from app.db.memo import session_memo
-from app.drafting import decision_list, notify, sequences, status
+from app.drafting import decision_list, facts, notify, sequences, status
 from app.drafting.models import (
     Draft,
     DraftVersion,
@@ -804,6 +804,7 @@ def issue(
     draft.status = "issued"
     draft.updated_at = utcnow()
     session.flush()
+    facts.record(session, doc, version.data)  # what supervision counts of it
     for kind in ("slip", "index", "rendition"):
         session.add(OutboxEvent(kind=kind, payload={"document_id": doc.id}))
     status.supersede_on_issue(session, p, draft, doc, remote_addr)  # 替代, for a correction

@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -140,6 +141,28 @@ class IssuedDocument(Base):
     status_record: Mapped[DocumentStatus | None] = relationship(
         "DocumentStatus", foreign_keys="DocumentStatus.document_id", viewonly=True, uselist=False
     )
+
+
+class IssuedDocumentFacts(Base):
+    """What an issued document says about the work behind it, fixed when it is issued
+    (app/drafting/facts.py): how many advisers or public lawyers approved it in its chain, and
+    whether it names a lawyer (a commission letter's 受委托律师). The supervision counts sum
+    these per unit and quarter (app/supervision/counts.py) instead of joining every document
+    to its review steps and reading its data. Derived, so not write-once: `facts.rebuild`
+    recomputes them from the records (migration 0011, bulk loads)."""
+
+    __tablename__ = "issued_document_facts"
+    __table_args__ = (
+        # a type's documents in a period, with what is summed: read from the index alone
+        Index("ix_issued_document_facts_period", "template_version_id", "issue_date",
+              "unit_id", "advisers", "lawyer_named"),
+    )  # fmt: skip
+    document_id: Mapped[int] = mapped_column(ForeignKey("issued_documents.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    advisers: Mapped[int] = mapped_column(Integer)  # distinct advisers who approved it
+    lawyer_named: Mapped[bool] = mapped_column(Boolean)  # a non-blank lawyer_name in its data
 
 
 class DraftRestriction(Base):

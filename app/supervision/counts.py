@@ -6,7 +6,10 @@ record into Python to count it took seconds at city scale (bench/supervision.py)
 functions count with GROUP BY, each period a bucket of one CASE expression (one query per
 source for the four quarters of the dashboard). They count exactly what `records.collect` and
 `ranking.opinion_rows` list, by the same rules (tests/test_supervision_counts.py recounts a
-small store both ways); those two remain what a drill-down shows.
+small store both ways); those two remain what a drill-down shows. What an issued document
+contributes (the advisers who approved an opinion, the lawyer a letter names) is fixed at issue
+in `issued_document_facts` (app/drafting/facts.py), so the counts never join documents to
+their review steps or read their data.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.drafting.models import DraftVersion, IssuedDocument, ReviewStep
+from app.drafting.facts import ADVISER_ROLES
+from app.drafting.models import IssuedDocument, IssuedDocumentFacts, ReviewStep
 from app.supervision.models import WorkRecord
-from app.supervision.records import ADVISER_ROLES, CHINA, template_ids
+from app.supervision.records import CHINA, template_ids
 from app.templating.models import TemplateVersion
 
 Period = tuple[dt.date, dt.date]  # first and last day, both included
@@ -54,20 +58,18 @@ def _in_any(column, periods: Sequence[Period], utc: bool = False):
     return and_(column >= start, column <= end)
 
 
-def _tally(session: Session, inner, out: Counts, name_filter: bool = False) -> None:
-    """Add up `inner` (unit_id, bucket[, name]) rows into `out`, grouped in the database."""
+def _tally(session: Session, inner, out: Counts) -> None:
+    """Add up `inner` (unit_id, bucket, weight) rows into `out`, summed in the database."""
     sub = inner.subquery()
-    cols = [sub.c.unit_id, sub.c.bucket] + ([sub.c.name] if name_filter else [])
-    rows = session.execute(select(*cols, func.count()).group_by(*cols)).all()
-    for row in rows:
-        unit_id, bucket, n = row[0], row[1], row[-1]
-        if bucket is None:
-            continue
-        if name_filter:  # a commission letter counts only if it names a lawyer (records.collect)
-            name = row[2]
-            if not isinstance(name, str) or not name.strip():
-                continue
-        out[bucket][unit_id] = out[bucket].get(unit_id, 0) + n
+    rows = session.execute(select(sub.c.unit_id, sub.c.bucket, func.sum(sub.c.weight))
+                           .group_by(sub.c.unit_id, sub.c.bucket)).all()  # fmt: skip
+    for unit_id, bucket, n in rows:
+        if bucket is not None and n:
+            out[bucket][unit_id] = out[bucket].get(unit_id, 0) + int(n)
+
+
+def _one():
+    return literal(1).label("weight")
 
 
 def opinion_counts(session: Session, units: set[int], periods: Sequence[Period]) -> Counts:
@@ -76,7 +78,7 @@ def opinion_counts(session: Session, units: set[int], periods: Sequence[Period])
     if not units or not periods:
         return out
     doc = IssuedDocument
-    _tally(session, select(doc.unit_id, _bucket(doc.issue_date, periods).label("bucket"))
+    _tally(session, select(doc.unit_id, _bucket(doc.issue_date, periods).label("bucket"), _one())
            .join(TemplateVersion, TemplateVersion.id == doc.template_version_id)
            .where(TemplateVersion.template_id.in_(template_ids(session, "legality-review-opinion")),
                   doc.unit_id.in_(units), _in_any(doc.issue_date, periods)), out)  # fmt: skip
@@ -88,33 +90,25 @@ def service_counts(session: Session, units: set[int], periods: Sequence[Period])
     out: Counts = [{} for _ in periods]
     if not units or not periods:
         return out
-    doc, step = IssuedDocument, ReviewStep
+    step, facts = ReviewStep, IssuedDocumentFacts
     # 审核文书: each adviser or public lawyer's decision on a draft, on its China day
-    _tally(session, select(step.unit_id, _bucket(step.created_at, periods, utc=True).label("bucket"))
+    _tally(session, select(step.unit_id, _bucket(step.created_at, periods, utc=True).label("bucket"),
+                           _one())
            .where(step.role.in_(ADVISER_ROLES), step.decision.in_(("approve", "return")),
                   step.unit_id.in_(units), _in_any(step.created_at, periods, utc=True)), out)  # fmt: skip
-    in_periods = and_(doc.unit_id.in_(units), _in_any(doc.issue_date, periods))
-    # 出具合法性审查意见: an issued opinion once per adviser who approved it in its chain
-    # (one row per document and adviser: grouped by the document's key, of which its unit and
-    # date depend, the cheapest of the forms measured on SQLite and PostgreSQL)
-    _tally(session, select(doc.unit_id, _bucket(doc.issue_date, periods).label("bucket"))
-           .join(TemplateVersion, TemplateVersion.id == doc.template_version_id)
-           .join(step, step.draft_id == doc.draft_id)
-           .where(in_periods,
-                  TemplateVersion.template_id.in_(template_ids(session, "legality-review-opinion")),
-                  step.role.in_(ADVISER_ROLES), step.decision == "approve")
-           .group_by(doc.id, step.user_id), out)  # fmt: skip
-    # 代理诉讼: an issued commission letter naming a public lawyer
-    name = DraftVersion.data["lawyer_name"].as_string()
-    _tally(session, select(doc.unit_id, _bucket(doc.issue_date, periods).label("bucket"),
-                           name.label("name"))
-           .join(TemplateVersion, TemplateVersion.id == doc.template_version_id)
-           .join(DraftVersion, DraftVersion.id == doc.approved_version_id)
-           .where(in_periods,
-                  TemplateVersion.template_id.in_(template_ids(session, "commission-letter"))),
-           out, name_filter=True)  # fmt: skip
+    # 出具合法性审查意见: an issued opinion once per adviser who approved it in its chain, and
+    # 代理诉讼: an issued commission letter naming a lawyer; both fixed at issue
+    # (app/drafting/facts.py), so each is a sum over one index range
+    in_periods = and_(facts.unit_id.in_(units), _in_any(facts.issue_date, periods))
+    for doc_type, weight in (("legality-review-opinion", facts.advisers),
+                             ("commission-letter", case((facts.lawyer_named, 1), else_=0))):  # fmt: skip
+        _tally(session, select(facts.unit_id, _bucket(facts.issue_date, periods).label("bucket"),
+                               weight.label("weight"))
+               .join(TemplateVersion, TemplateVersion.id == facts.template_version_id)
+               .where(in_periods,
+                      TemplateVersion.template_id.in_(template_ids(session, doc_type))), out)  # fmt: skip
     # entered by hand
     rec = WorkRecord
-    _tally(session, select(rec.unit_id, _bucket(rec.served_on, periods).label("bucket"))
+    _tally(session, select(rec.unit_id, _bucket(rec.served_on, periods).label("bucket"), _one())
            .where(rec.unit_id.in_(units), _in_any(rec.served_on, periods)), out)  # fmt: skip
     return out

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.access.policy import Principal, can, pool_keepers
 from app.common.clock import today_in_china
+from app.drafting.facts import ADVISER_ROLES, named_lawyer
 from app.drafting.models import Draft, DraftVersion, IssuedDocument, ReviewStep
 from app.errors import Forbidden
 from app.identity.models import RoleGrant, Unit, User
@@ -38,7 +39,6 @@ MANUAL_KINDS = {"meeting": "列席会议", "consultation": "法律咨询", "nego
                 "petition": "信访与矛盾纠纷化解", "training": "法律培训",
                 "other": "其他法律事务"}  # fmt: skip
 KIND_LABELS = AUTO_KINDS | MANUAL_KINDS
-ADVISER_ROLES = ("adviser", "public-lawyer")
 CHINA = dt.timedelta(hours=8)
 
 
@@ -150,11 +150,11 @@ def collect(session: Session, units: set[int], start: dt.date, end: dt.date) -> 
         select(User.id, RoleGrant.unit_id, User.name).join(RoleGrant, RoleGrant.user_id == User.id)
         .where(RoleGrant.role == "public-lawyer"))}  # fmt: skip
     for doc_id, unit_id, day, title, data in letters:
-        lawyer = (data or {}).get("lawyer_name") if isinstance(data, dict) else None
-        if not isinstance(lawyer, str) or not lawyer.strip():
+        lawyer = named_lawyer(data)
+        if not lawyer:
             continue
-        uid = lawyers.get((unit_id, lawyer.strip()))
-        key, name = subjects.of_user(uid) if uid else (f"name:{lawyer.strip()}", lawyer.strip())
+        uid = lawyers.get((unit_id, lawyer))
+        key, name = subjects.of_user(uid) if uid else (f"name:{lawyer}", lawyer)
         out.append(ServiceRecord("auto", "litigation", day, unit_id, names[unit_id], key, name,
                                  title, None, f"document:{doc_id}"))  # fmt: skip
     manual = session.scalars(select(WorkRecord).where(
