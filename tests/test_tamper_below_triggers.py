@@ -117,6 +117,7 @@ def test_deleting_an_issued_document_with_its_rendition_and_slip(three_cf, three
         three_cf,
         f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
         f"DELETE FROM renditions WHERE document_id = {doc.id}",
+        f"DELETE FROM issued_document_facts WHERE document_id = {doc.id}",
         f"DELETE FROM issued_documents WHERE id = {doc.id}",
     )
     problems = problems_of(three_cf)
@@ -214,11 +215,23 @@ def test_lowering_a_sequence_and_deleting_the_last_document(three_cf, three):
     tamper(
         three_cf,
         f"DELETE FROM processing_slips WHERE document_id = {doc.id}",
+        f"DELETE FROM issued_document_facts WHERE document_id = {doc.id}",
         f"DELETE FROM issued_documents WHERE id = {doc.id}",
         "UPDATE number_sequences SET last_value = 2",
     )
     problems = problems_of(three_cf)
     assert any("检查点记录已发出至" in p and doc.number in p for p in problems), problems
+
+
+def test_changing_what_the_dashboard_counts_of_a_document(three_cf, three):
+    """The facts fixed at issue (app/drafting/facts.py) are derived, so not write-once; verify
+    recomputes them from the review steps and the data."""
+    doc = three[1]
+    tamper(three_cf, "UPDATE issued_document_facts SET advisers = advisers + 3, "
+           f"lawyer_named = NOT lawyer_named WHERE document_id = {doc.id}")  # fmt: skip
+    problems = problems_of(three_cf)
+    for what in ("审核的法律顾问人数", "是否载明受委托律师"):
+        assert any(doc.number in p and what in p for p in problems), problems
 
 
 def test_a_missing_slip_blob_names_the_document(three_cf, three):
@@ -243,13 +256,11 @@ def test_verify_survives_a_filed_document_that_is_gone(three_cf, three):
     drop_fk = []
     if not three_cf.db.is_sqlite:  # the owner may drop the constraint the superuser would skip
         with three_cf.db.engine.connect() as conn:
-            for (name,) in conn.execute(text(
-                "SELECT conname FROM pg_constraint WHERE conrelid IN "
-                "('case_file_items'::regclass, 'processing_slips'::regclass) AND contype = 'f'"
+            for name, table in conn.execute(text(
+                "SELECT conname, conrelid::regclass::text FROM pg_constraint WHERE conrelid IN "
+                "('case_file_items'::regclass, 'processing_slips'::regclass, "
+                "'issued_document_facts'::regclass) AND contype = 'f'"
             )):  # fmt: skip
-                table = (
-                    "case_file_items" if name.startswith("case_file_items") else "processing_slips"
-                )
                 drop_fk.append(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     tamper(
         three_cf, *drop_fk, f"DELETE FROM issued_documents WHERE id = {doc.id}", foreign_keys=False

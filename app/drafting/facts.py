@@ -47,25 +47,59 @@ def record(session: Session, doc: IssuedDocument, data) -> None:
         lawyer_named=bool(named_lawyer(data))))  # fmt: skip
 
 
-def rebuild(conn: Connection | Session, batch: int = 2000) -> int:
-    """Recompute the facts of every issued document from the records, a batch of documents
-    at a time (their data is read too); returns how many."""
-    conn.execute(delete(IssuedDocumentFacts))
-    done, last = 0, 0
+def computed(conn: Connection | Session, batch: int = 2000):
+    """The facts of every issued document recomputed from the records, in batches of rows
+    (dicts of the table's columns, plus the document's number)."""
+    last = 0
     while True:
         part = conn.execute(
             select(IssuedDocument.id, IssuedDocument.draft_id, IssuedDocument.unit_id,
                    IssuedDocument.template_version_id, IssuedDocument.issue_date,
-                   DraftVersion.data)
+                   IssuedDocument.number, DraftVersion.data)
             .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
             .where(IssuedDocument.id > last).order_by(IssuedDocument.id).limit(batch)
         ).all()  # fmt: skip
         if not part:
-            return done
+            return
         advisers = dict(conn.execute(_advisers([d.draft_id for d in part])).all())
+        yield [{"document_id": d.id, "unit_id": d.unit_id,
+                "template_version_id": d.template_version_id, "issue_date": d.issue_date,
+                "advisers": advisers.get(d.draft_id, 0),
+                "lawyer_named": bool(named_lawyer(d.data)), "number": d.number}
+               for d in part]  # fmt: skip
+        last = part[-1].id
+
+
+def rebuild(conn: Connection | Session) -> int:
+    """Recompute the facts of every issued document from the records; returns how many."""
+    conn.execute(delete(IssuedDocumentFacts))
+    done = 0
+    for rows in computed(conn):
         conn.execute(insert(IssuedDocumentFacts), [
-            {"document_id": d.id, "unit_id": d.unit_id,
-             "template_version_id": d.template_version_id, "issue_date": d.issue_date,
-             "advisers": advisers.get(d.draft_id, 0), "lawyer_named": bool(named_lawyer(d.data))}
-            for d in part])  # fmt: skip
-        done, last = done + len(part), part[-1].id
+            {k: v for k, v in r.items() if k != "number"} for r in rows])  # fmt: skip
+        done += len(rows)
+    return done
+
+
+FIELDS = {"unit_id": "发文单位", "template_version_id": "模板版本", "issue_date": "成文日期",
+          "advisers": "审核的法律顾问人数", "lawyer_named": "是否载明受委托律师"}  # fmt: skip
+
+
+def problems(session: Session) -> list[str]:
+    """Where the stored facts differ from the records (part of `casefile verify`): a figure
+    of the dashboard changed in the database, or a document issued without its facts."""
+    stored = {r.document_id: r for r in session.scalars(select(IssuedDocumentFacts))}
+    found = []
+    for rows in computed(session):
+        for want in rows:
+            label = f"文书 {want['number']}（document {want['document_id']}）"
+            have = stored.pop(want["document_id"], None)
+            if have is None:
+                found.append(f"{label}: 缺少督导统计依据")
+                continue
+            for key, name in FIELDS.items():
+                if getattr(have, key) != want[key]:
+                    found.append(f"{label}: 督导统计依据的{name}与记录不符"
+                                 f"（{getattr(have, key)}，应为 {want[key]}）")  # fmt: skip
+    found += [f"督导统计依据指向不存在的文书（document {k}）" for k in sorted(stored)]
+    return found

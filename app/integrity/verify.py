@@ -17,6 +17,7 @@ from app.blobs.models import Blob
 from app.casefiles.models import Attachment, AttachmentOcr, AttachmentRendition
 from app.common.hashing import sha256_hex
 from app.container import Casefile
+from app.drafting import facts
 from app.drafting.drafts import unit_context
 from app.drafting.models import DraftVersion, IssuedDocument, ProcessingSlip, ReviewOpinion
 from app.identity.models import Unit
@@ -96,7 +97,7 @@ def verify_store(cf: Casefile, *, write_checkpoint: bool = True) -> Report:
 
     def cross_check() -> list[str]:
         with cf.db.read() as session:
-            return records.cross_check(session)
+            return records.cross_check(session) + facts.problems(session)
 
     def against_checkpoint() -> list[str]:
         try:
