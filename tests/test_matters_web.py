@@ -8,7 +8,7 @@ import io
 import re
 
 import pytest
-from casefile_factories import make_docx
+from casefile_factories import make_docx, new_case
 from conftest import as_user
 from matterutil import add_gov_head, new_matter
 from webutil import csrf_from, logged_in, post_form
@@ -117,3 +117,26 @@ def test_deadlines_show_on_the_home_page_and_refusals_are_pages(cf):
     r = post_form(head, f"/matters/{matter_id}", f"/matters/{matter_id}/rule", {"event": "x²"})
     assert r.status_code == 404  # not a decline of this matter: the 404 page, never a 500
     assert clerk.get("/matters/decisions").status_code == 403
+
+
+def test_the_new_matter_form_offers_the_units_open_case_files(cf):
+    """The matter's case file is chosen from a list (title, unit, year), not typed as an id:
+    the unit's open case files the clerk reads, never another unit's, nor a closed one."""
+    own = new_case(cf, "某公司诉武阳市自然资源局案卷", user="zr-clerk", kind="other",
+                   unit_code="ZRJ")  # fmt: skip
+    other = new_case(cf, "法律顾问室的案卷")
+    app = create_app({"TESTING": True}, casefile=cf)
+    zr_clerk = logged_in(app, "zr-clerk")
+    page = zr_clerk.get("/matters/new").get_data(as_text=True)
+    assert f'<option value="{own}">某公司诉武阳市自然资源局案卷（' in page
+    assert "法律顾问室的案卷" not in page and f'value="{other}"' not in page
+    r = post_form(zr_clerk, "/matters/new", "/matters/new", {
+        "unit": "ZRJ", "kind": "admin-litigation", "title": "某公司诉武阳市自然资源局",
+        "parties": "某公司", "party_role": "被告", "case_number": "（2026）云01行初6号",
+        "body": "武阳市中级人民法院", "served_on": "2026-11-20", "case_file": str(own)})  # fmt: skip
+    assert r.status_code == 302
+    matter_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    with cf.db.read() as s:
+        assert s.get(Matter, matter_id).case_file_id == own
+    page = zr_clerk.get(f"/matters/{matter_id}").get_data(as_text=True)
+    assert f'/casefiles/{own}">某公司诉武阳市自然资源局案卷</a>' in page

@@ -183,6 +183,24 @@ def creatable_units(session: Session, p: Principal) -> list[Unit]:
             if can(session, p, "matter.create", u)]  # fmt: skip
 
 
+def case_file_choices(session: Session, p: Principal, units: list[Unit]) -> list[tuple[int, str]]:
+    """The open case files a new matter's material may go into: those `p` reads in the units
+    where `p` registers matters (the same rule create_matter applies), newest first, each
+    with a label that tells them apart (title, unit, year)."""
+    names = {u.id: u.name for u in units}
+    cases = session.scalars(select(CaseFile).where(
+        CaseFile.status == "open", CaseFile.unit_id.in_(names or {-1}))
+        .order_by(CaseFile.created_at.desc(), CaseFile.id.desc()))  # fmt: skip
+    return [(c.id, f"{c.title}（{names[c.unit_id]}，{c.created_at.year}年立卷，编号 {c.id}）")
+            for c in cases if can(session, p, "casefile.read", c)]  # fmt: skip
+
+
+def case_file_of(session: Session, p: Principal, matter: Matter) -> CaseFile | None:
+    """The matter's case file, if `p` reads it (a deployed lawyer may not: then no link)."""
+    case = session.get(CaseFile, matter.case_file_id) if matter.case_file_id else None
+    return case if case is not None and can(session, p, "casefile.read", case) else None
+
+
 def _event(session: Session, p: Principal, matter: Matter, kind: str, *, comment: str = "",
            lawyer_id: int | None = None, upload: tuple[str, str] | None = None,
            justified: bool | None = None, ruling_of: int | None = None,

@@ -94,6 +94,7 @@ def index():
 def new():
     with cf().db.read() as s:
         units = service.creatable_units(s, g.principal)
+        cases = service.case_file_choices(s, g.principal, units)
     if not units:
         raise Forbidden("您无权登记法律事务")
     form, errors = request.form, {}
@@ -117,7 +118,7 @@ def new():
             flash("法律事务已登记，待指派。", "ok")
             return redirect(url_for("matters.show", matter_id=matter_id))
     return render_template("matter_new.html", units=units, kinds=KINDS, roles=PARTY_ROLES,
-                           form=form, errors=errors), (422 if errors else 200)  # fmt: skip
+                           cases=cases, form=form, errors=errors), (422 if errors else 200)  # fmt: skip
 
 
 @bp.get("/matters/<int:matter_id>")
@@ -150,7 +151,7 @@ def show(matter_id: int):
             letter=service.letter_of(s, p, m),
             next_step=_next_step(m, may_run, may_handle, has_lawyer, open_request, units),
             rulings=rulings, event_labels=EVENT_LABELS, deployment_labels=DEPLOYMENT_LABELS,
-            days_left=service.days_left(m), case_file=m.case_file_id,
+            days_left=service.days_left(m), case_file=service.case_file_of(s, p, m),
         )  # fmt: skip
 
 
