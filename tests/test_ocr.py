@@ -6,26 +6,38 @@ reported. Real RapidOCR on small generated pages (one with text per test)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
+import zipfile
 
 import pytest
 from casefile_factories import new_case, upload
 from conftest import as_user
+from demostore import open_demo_store
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from app.access.policy import search_scope
 from app.audit.models import AuditEntry
+from app.casefiles import export
 from app.casefiles import service as casefiles
-from app.casefiles.models import Attachment, AttachmentOcr, CaseFileItem
+from app.casefiles.models import (
+    ArchivalReference,
+    Attachment,
+    AttachmentOcr,
+    CaseFile,
+    CaseFileItem,
+)
 from app.casefiles.ocr import needs_ocr, ocr_states
-from app.errors import NotFound
+from app.common.hashing import sha256_hex
+from app.errors import NotFound, ValidationFailed
 from app.integrity.verify import index_problems
 from app.jobs.models import OutboxEvent
 from app.jobs.outbox import drain
 from app.ocr.simulate import scanned, typed_page
+from app.renditions import extract_text
 from app.search import SearchQuery
 from app.search.indexing import attachment_doc_id
 from app.search.normalize import fold, tidy_ocr_line
@@ -136,3 +148,58 @@ def test_a_page_without_text_is_reported_not_indexed_empty(cf, app):
             casefiles.item_file(cf, s, as_user(s, "clerk"), case_id, item_id, searchable=True)
     page = logged_in(app, "clerk").get(f"/casefiles/{case_id}").get_data(as_text=True)
     assert "文字识别：未识别出文字" in page and "可检索 PDF" not in page
+
+
+def _scan_item(cf, case_id: int) -> CaseFileItem:
+    with cf.db.read() as s:
+        return next(
+            i for i in s.scalars(select(CaseFileItem).where(CaseFileItem.case_file_id == case_id))
+            if i.attachment_id and needs_ocr(i.attachment.file_type, i.attachment.text)
+        )  # fmt: skip
+
+
+def test_the_dossier_shows_the_text_layer_and_the_package_keeps_the_original_beside_it(demo_copy):
+    # the demo's closed case file holds a scanned PNG, recognised when the demo store was built
+    cf = open_demo_store(demo_copy)
+    with cf.db.read() as s:
+        case_id = s.scalar(select(CaseFile.id).where(CaseFile.status == "closed"))
+    scan = _scan_item(cf, case_id)
+    with cf.db.read() as s:
+        copy = s.scalars(
+            select(AttachmentOcr).where(AttachmentOcr.attachment_id == scan.attachment_id)
+        ).one()
+        ref = s.scalars(select(ArchivalReference).where(ArchivalReference.item_id == scan.id)).one()
+        heard = next(line for line in copy.text.splitlines() if len(line) >= 8)  # a recognised line
+    dossier, package = export.export_case_file(cf, None, case_id)
+
+    # the dossier is what a reader opens: the scan's pages carry the recognised text
+    entry = next(e for e in dossier.entries if e.position == scan.position)
+    pages = extract_text(dossier.pdf).split("\f")
+    page = pages[dossier.front_pages + entry.first_page - 1]
+    assert heard.replace(" ", "") in page.replace(" ", "").replace("\n", "")
+    # the package keeps the original as the record, the searchable copy beside it, both summed
+    folder = f"items/{scan.position:04d}"
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        meta = json.loads(zf.read(f"{folder}/metadata.json"))
+        sums = zf.read("SHA256SUMS").decode()
+        original, searchable = zf.read(meta["original"]), zf.read(meta["searchable"])
+    assert meta["original"] == f"{folder}/original.png" and meta["sha256"] == ref.sha256
+    assert sha256_hex(original) == ref.sha256 == scan.attachment.sha256
+    assert meta["searchable"] == f"{folder}/searchable.pdf"
+    assert sha256_hex(searchable) == meta["searchable_sha256"] == copy.pdf_sha256
+    assert f"{copy.pdf_sha256}  {folder}/searchable.pdf" in sums
+    # a copy that does not match its metadata is refused, like an original
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(tampered, "w") as zf:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == meta["searchable"]:
+                data += b"%"
+            elif info.filename == "SHA256SUMS":  # the manifest made to agree: metadata must not
+                data = data.replace(
+                    copy.pdf_sha256.encode(), sha256_hex(searchable + b"%").encode()
+                )
+            zf.writestr(info, data)
+    with pytest.raises(ValidationFailed, match="可检索副本"):
+        export.verify_package(tampered.getvalue())
+    cf.close()

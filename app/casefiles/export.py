@@ -5,11 +5,15 @@ Long module: the dossier and the transfer package share their item metadata and 
 The dossier PDF is a cover, the 卷内文件目录 (table of contents with page numbers) and every item
 as PDF — renditions for documents and DOCX uploads, images as pages — with one bookmark per
 item. Page labels number the items' pages from 1, so the 页号 in the table are the page
-numbers a PDF viewer shows.
+numbers a PDF viewer shows. It is the copy a reader opens, so a scan whose text was recognised
+appears as its searchable PDF/A copy (the same page images with the text layer), the original
+otherwise.
 
-A transfer package holds the originals, the PDFs, a metadata file per item (GB/T 33480 core
-elements), casefile.json and a SHA256SUMS manifest; `import_package` reads it into another
-store after checking every hash.
+A transfer package holds the originals (the record: what the 档号 and its SHA-256 name), the
+PDFs, a scan's searchable copy beside its original (`searchable.pdf`, with its own SHA-256 in
+the item's metadata), a metadata file per item (GB/T 33480 core elements), casefile.json and a
+SHA256SUMS manifest; `import_package` reads it into another store after checking every hash
+(the receiving store recognises the scans itself: the copy is derived, not the record).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
+from app.casefiles.ocr import ocr_result
 from app.casefiles.service import get_case_file, queue_index
 from app.common.docx_text import docx_text
 from app.common.download import Download
@@ -142,8 +147,21 @@ def rendition_sha(session: Session, item: CaseFileItem) -> str | None:
     return r.pdf_sha256 if r else None
 
 
+def searchable_sha(session: Session, item: CaseFileItem) -> str | None:
+    """The sha256 of a scanned item's PDF/A copy with its text layer (None: not a scan, not
+    recognised yet, or nothing recognised)."""
+    if item.attachment_id is None:
+        return None
+    row = ocr_result(session, item.attachment_id)
+    return row.pdf_sha256 if row is not None else None
+
+
 def item_pdf(cf: Casefile, session: Session, item: CaseFileItem) -> bytes | None:
-    """The item as PDF; None for OFD (kept as is: it has no PDF here)."""
+    """The item as PDF, as a reader opens it: a recognised scan's searchable copy, else the
+    original PDF or image; the rendition of a document or DOCX; None for OFD (kept as is: it
+    has no PDF here)."""
+    if (copy := searchable_sha(session, item)) is not None:
+        return cf.blobs.get(copy)
     if item.document_id is None and item.attachment.file_type in {"pdf", *IMAGE_TYPES}:
         data = cf.blobs.get(item.attachment.sha256)
         return data if item.attachment.file_type == "pdf" else image_to_pdf(data)
@@ -179,6 +197,7 @@ ELEMENT_NAMES = {
     "file_size": "计算机文件大小",
     "sha256": "数字摘要（SHA-256）",
     "pages": "页数",
+    "searchable_sha256": "可检索副本数字摘要（SHA-256）",
 }
 
 
@@ -471,8 +490,9 @@ EXTENSIONS = {"pdf": "pdf", "docx": "docx", "ofd": "ofd", "jpg": "jpg", "png": "
 
 
 def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) -> bytes:
-    """ZIP: casefile.json, dossier.pdf, items/NNNN/{original.*, rendition.pdf, metadata.json},
-    SHA256SUMS over every other file."""
+    """ZIP: casefile.json, dossier.pdf, items/NNNN/{original.*, rendition.pdf, searchable.pdf,
+    metadata.json}, SHA256SUMS over every other file. The original is the record; a scan's
+    searchable copy (PDF/A-2b with the recognised text) comes beside it, never instead."""
     files: dict[str, bytes] = {}
     with cf.db.read() as s:
         case = s.get(CaseFile, case_id)
@@ -501,6 +521,11 @@ def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) ->
             meta["original"] = f"{folder}/original.{ext}"
             meta["rendition"] = f"{folder}/rendition.pdf" if r_sha else None
             meta["rendition_sha256"] = r_sha
+            copy_sha = searchable_sha(s, item)
+            if copy_sha is not None:
+                files[f"{folder}/searchable.pdf"] = cf.blobs.get(copy_sha)
+            meta["searchable"] = f"{folder}/searchable.pdf" if copy_sha else None
+            meta["searchable_sha256"] = copy_sha
             meta["element_names"] = ELEMENT_NAMES
             files[f"{folder}/metadata.json"] = _json(meta)
             listing.append({"position": item.position, "metadata": f"{folder}/metadata.json",
@@ -620,6 +645,13 @@ def verify_package(data: bytes) -> tuple[dict[str, bytes], dict, list[dict]]:
         ):
             problems.append(
                 f"第{meta['position']}件「{meta['title']}」：PDF 与元数据中的 SHA-256 不符"
+            )
+        if meta.get("searchable") and (
+            meta["searchable"] not in files
+            or sha256_hex(files[meta["searchable"]]) != meta.get("searchable_sha256")
+        ):
+            problems.append(
+                f"第{meta['position']}件「{meta['title']}」：可检索副本与元数据中的 SHA-256 不符"
             )
         metas.append(meta)
     if problems:
