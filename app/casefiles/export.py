@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, object_session
 from app import audit
 from app.access.policy import Principal, can
 from app.blobs.store import store_blob
-from app.casefiles.attachments import IMAGE_TYPES, MEDIA_TYPES, image_to_pdf
+from app.casefiles.attachments import IMAGE_TYPES, MEDIA_TYPES, image_to_pdf, read_content
 from app.casefiles.contents import hidden_items, items_of, references_of
 from app.casefiles.models import (
     KINDS,
@@ -52,9 +52,8 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
-from app.casefiles.ocr import ocr_result
+from app.casefiles.ocr import ocr_result, queue_ocr
 from app.casefiles.service import get_case_file, queue_index
-from app.common.docx_text import docx_text
 from app.common.download import Download
 from app.common.hashing import sha256_hex
 from app.common.text import printable, text_problem
@@ -671,6 +670,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
                 raise Forbidden("只有管理员可以导入移交包")
     actor = p.user if p is not None else None
     files, manifest, metas = verify_package(data)
+    texts: dict[str, str] = {}  # original's path -> its text, read as an upload's is
     for meta in metas:  # the rules of every upload: nothing verify would call unsafe
         kind = meta["original"].rsplit(".", 1)[-1]
         original = files[meta["original"]]
@@ -678,6 +678,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
                    else zip_expansion_problem(original) if kind in ("docx", "ofd") else None)  # fmt: skip
         if problem:
             raise ValidationFailed(f"移交包中的“{meta['original']}”未被接收：{problem}")
+        texts[meta["original"]] = read_content(original, kind, meta["original"])[0]
     package_sha = sha256_hex(data)
     info = manifest["case_file"]
     _refuse_bad_text(info, metas)
@@ -706,15 +707,13 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
         )  # fmt: skip
         s.add(case)
         s.flush()
-        refs, items = [], []
+        refs, items, scans = [], [], 0
         for meta in sorted(metas, key=lambda m: m["position"]):
             original = files[meta["original"]]
             file_type = meta["original"].rsplit(".", 1)[-1]
             sha = store_blob(s, cf.blobs, original, MEDIA_TYPES[file_type])
             s.flush()  # the blob row before the rows that name it
-            text = ""
-            if file_type == "docx":
-                text = docx_text(original)
+            text = texts[meta["original"]]
             att = Attachment(
                 sha256=sha, size=len(original), media_type=MEDIA_TYPES[file_type], file_type=file_type,
                 original_name=meta.get("file_name") or meta["original"].rsplit("/", 1)[-1],
@@ -722,6 +721,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
             )  # fmt: skip
             s.add(att)
             s.flush()
+            scans += queue_ocr(s, att)  # a scan is read by the outbox, as an upload's is
             if meta.get("rendition"):
                 pdf = files[meta["rendition"]]
                 pdf_sha = store_blob(s, cf.blobs, pdf, "application/pdf")
@@ -760,7 +760,8 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
         s.flush()
         audit.record(s, "casefile.import", actor=actor, object_type="case_file", object_id=case.id,
                      detail={"package_sha256": package_sha, "items": len(metas),
-                             "source_case_file": info.get("id")})  # fmt: skip
+                             "source_case_file": info.get("id"),
+                             **({"ocr": scans} if scans else {})})  # fmt: skip
         return ImportResult(case.id, len(metas), len(files) - 1, [r.reference for r in refs])
 
 
