@@ -12,7 +12,7 @@ import subprocess
 import zipfile
 
 import pytest
-from casefile_factories import new_case, upload
+from casefile_factories import make_docx, new_case, upload
 from conftest import as_user
 from demostore import open_demo_store
 from PIL import Image
@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from app.access.policy import search_scope
 from app.audit.models import AuditEntry
 from app.casefiles import export
+from app.casefiles import ocr as casefiles_ocr
 from app.casefiles import service as casefiles
 from app.casefiles.models import (
     ArchivalReference,
@@ -32,10 +33,11 @@ from app.casefiles.models import (
 )
 from app.casefiles.ocr import needs_ocr, ocr_states
 from app.common.hashing import sha256_hex
-from app.errors import NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.integrity.verify import index_problems
 from app.jobs.models import OutboxEvent
 from app.jobs.outbox import drain
+from app.jobs.stuck import stuck_events
 from app.ocr.simulate import scanned, typed_page
 from app.renditions import extract_text
 from app.search import SearchQuery
@@ -203,3 +205,67 @@ def test_the_dossier_shows_the_text_layer_and_the_package_keeps_the_original_bes
     with pytest.raises(ValidationFailed, match="可检索副本"):
         export.verify_package(tampered.getvalue())
     cf.close()
+
+
+def test_an_administrator_queues_recognition_again(cf, tmp_path, db_url, monkeypatch, capsys):
+    from app.cli import main  # lazy: the CLI in this process, as tests/test_cli.py runs it
+
+    def run(*args):
+        monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
+        monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
+        monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
+        capsys.readouterr()
+        code = main(["case", "ocr-redo", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    case_id = new_case(cf)
+    blank = io.BytesIO()
+    scanned(Image.new("L", (300, 300), 250)).save(blank, format="PNG")
+    scan_id = upload(cf, case_id, blank.getvalue(), "公众意见.png", title="公众意见（扫描件）")
+    typed_id = upload(cf, case_id, make_docx("专家论证意见"), "专家论证意见.docx")
+    with cf.db.read() as s:
+        att_id = s.get(CaseFileItem, scan_id).attachment_id
+    ocr_event = OutboxEvent.kind == "ocr"
+
+    # what is refused, and how: exit 2 with the reason in Chinese, nothing queued
+    code, _, err = run(str(case_id), str(scan_id), "--as", "admin")
+    assert code == 2 and "待识别，已在识别队列中" in err
+    code, _, err = run(str(case_id), str(typed_id), "--as", "admin")
+    assert code == 2 and "不是扫描件" in err
+    code, _, err = run(str(case_id), "--failed", "--as", "admin")
+    assert code == 2 and "二者选一" in err
+    code, _, err = run("99999", "--as", "admin")
+    assert code == 2 and "案卷 99999 不存在" in err
+    with cf.db.write() as s:  # as if it had failed again and again (tests above: 识别失败)
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=5, last_error="坏"))
+        with pytest.raises(Forbidden, match="管理员"):
+            casefiles_ocr.redo_ocr(s, as_user(s, "clerk"), case_id=case_id, item_id=scan_id)
+    code, _, err = run("--failed", "--as", "clerk")
+    assert code == 2 and "只有管理员" in err
+
+    code, out, _ = run("--failed", "--as", "admin", "--json")
+    assert code == 0
+    queued = json.loads(out)["queued"]
+    assert [(q["case"], q["item"], q["previous_label"]) for q in queued] == [
+        (case_id, scan_id, "识别失败")
+    ]
+    with cf.db.read() as s:
+        events = s.scalars(select(OutboxEvent).where(ocr_event).order_by(OutboxEvent.id)).all()
+        assert [(e.processed_at is not None, e.attempts) for e in events] == [(True, 5), (False, 0)]
+        assert ocr_states(s, [att_id])[att_id].label == "待识别"
+        entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+        assert (entry.action, entry.object_id, entry.detail["previous"]) == (
+            "casefile.ocr_redo", str(case_id), "识别失败")  # fmt: skip
+    assert stuck_events(cf) == []  # the failing event is closed: verify stops reporting it
+    code, out, _ = run("--failed", "--as", "admin")
+    assert code == 0 and "没有需要重新识别的扫描件" in out
+    # a whole case file: its scans never queued (filed before recognition existed), not the rest
+    old_scan = upload(cf, case_id, blank.getvalue(), "旧扫描件.png", title="旧扫描件")
+    with cf.db.write() as s:
+        old_att = s.get(CaseFileItem, old_scan).attachment_id
+        for event in s.scalars(select(OutboxEvent).where(ocr_event)):
+            if event.payload["attachment_id"] == old_att:
+                s.delete(event)
+    code, out, _ = run(str(case_id))  # the operator (no --as)
+    assert code == 0 and "旧扫描件」（原为从未识别）" in out and "公众意见" not in out
