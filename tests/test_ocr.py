@@ -207,7 +207,9 @@ def test_the_dossier_shows_the_text_layer_and_the_package_keeps_the_original_bes
     cf.close()
 
 
-def test_an_administrator_queues_recognition_again(cf, tmp_path, db_url, monkeypatch, capsys):
+def test_an_administrator_queues_recognition_again(cf, app, tmp_path, db_url, monkeypatch, capsys):
+    from webutil import csrf_from, logged_in
+
     from app.cli import main  # lazy: the CLI in this process, as tests/test_cli.py runs it
 
     def run(*args):
@@ -244,6 +246,17 @@ def test_an_administrator_queues_recognition_again(cf, tmp_path, db_url, monkeyp
     code, _, err = run("--failed", "--as", "clerk")
     assert code == 2 and "只有管理员" in err
 
+    # the administrator's button on the archive checks page
+    admin = logged_in(app, "admin")
+    assert "重新识别这 1 件" in admin.get("/archive/checks").get_data(as_text=True)
+    token = csrf_from(admin, "/archive/checks")
+    done = admin.post("/archive/checks/ocr-redo", data={"csrf_token": token}, follow_redirects=True)
+    assert "已重新排队识别 1 件扫描件" in done.get_data(as_text=True)
+    assert "重新识别这" not in done.get_data(as_text=True)
+    with cf.db.write() as s:  # and it fails again
+        s.execute(update(OutboxEvent).where(ocr_event, OutboxEvent.processed_at.is_(None))
+                  .values(attempts=5, last_error="又坏"))  # fmt: skip
+
     code, out, _ = run("--failed", "--as", "admin", "--json")
     assert code == 0
     queued = json.loads(out)["queued"]
@@ -252,7 +265,8 @@ def test_an_administrator_queues_recognition_again(cf, tmp_path, db_url, monkeyp
     ]
     with cf.db.read() as s:
         events = s.scalars(select(OutboxEvent).where(ocr_event).order_by(OutboxEvent.id)).all()
-        assert [(e.processed_at is not None, e.attempts) for e in events] == [(True, 5), (False, 0)]
+        assert [(e.processed_at is not None, e.attempts) for e in events] == [
+            (True, 5), (True, 5), (False, 0)]  # fmt: skip
         assert ocr_states(s, [att_id])[att_id].label == "待识别"
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
         assert (entry.action, entry.object_id, entry.detail["previous"]) == (

@@ -115,6 +115,14 @@ def failed_attachments(session: Session) -> list[int]:
     return sorted(i for i, st in states.items() if st.status == "failed")
 
 
+def failed_offer(session: Session, p: Principal | None) -> int:
+    """How many scans `p` may queue again (the archive checks page's button): the 识别失败
+    ones, 0 for anyone but an administrator."""
+    if p is not None and not can(session, p, "archive.ocr"):
+        return 0
+    return len(failed_attachments(session))
+
+
 def redo_ocr(session: Session, p: Principal | None, *, case_id: int | None = None,
              item_id: int | None = None, failed: bool = False, via: str = "",
              remote_addr: str = "") -> list[Requeued]:  # fmt: skip
