@@ -8,6 +8,7 @@ from conftest import as_user
 from docx import Document
 from PIL import Image
 from pypdf import PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
 from app.casefiles import service as casefiles
 from app.drafting import drafts
@@ -29,6 +30,23 @@ def make_pdf(pages: int = 1, password: str | None = None) -> bytes:
         writer.add_blank_page(595, 842)
     if password:
         writer.encrypt(password)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def make_text_pdf(line: str = "Minutes of the standing meeting") -> bytes:
+    """A one-page PDF with a line of its own text (Helvetica, ASCII): not a scan."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                             NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})  # fmt: skip
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})  # fmt: skip
+    content = StreamObject()
+    content.set_data(f"BT /F1 14 Tf 72 760 Td ({line}) Tj ET".encode("ascii"))
+    page.replace_contents(content)
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()

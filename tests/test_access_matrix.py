@@ -170,6 +170,10 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("casefiles.export", "GET"): ("/casefiles/{case}/dossier.pdf", web(DOC_READERS)),
     ("casefiles.compliance", "GET"): ("/compliance", web({"head", "inspector"}, denied=403)),
     ("casefiles.checks", "GET"): ("/archive/checks", web({"admin", "inspector"}, denied=403)),
+    ("casefiles.ocr_redo", "POST"): (
+        "/archive/checks/ocr-redo",
+        web(set(), denied=403) | {"admin": 302},
+    ),
     ("contracts.index", "GET"): ("/contracts", web(CONTRACT_READERS, denied=403)),
     # supersede and revoke (issue 15): who drafts in the unit corrects, an office head or a
     # signatory of the unit takes part in a revocation; other readers are refused with 403

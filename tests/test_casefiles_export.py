@@ -11,18 +11,21 @@ from casefile_factories import (
     make_docx,
     make_pdf,
     make_png,
+    make_text_pdf,
     new_case,
     upload,
 )
 from conftest import issue_quick, make_settings, populate
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from app.casefiles import export
-from app.casefiles.models import ArchivalReference, CaseFile
+from app.casefiles.models import ArchivalReference, Attachment, CaseFile, CaseFileItem
 from app.container import open_casefile
 from app.db import Database, migrate
 from app.errors import ValidationFailed
 from app.integrity.checks import run_checks
+from app.jobs.models import OutboxEvent
 from app.renditions import extract_text
 
 pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
@@ -47,6 +50,7 @@ def dossier_case(quick_cf):
         role="public-comment",
         title="公众意见汇总（扫描件）",
     )
+    upload(cf, case, make_text_pdf(), "minutes.pdf", role="minutes", title="会议记录（有文字层）")
     refs = close(cf, case)
     return cf, case, refs
 
@@ -70,12 +74,12 @@ def test_dossier_pdf_has_cover_toc_bookmarks_matching_the_items(dossier_case):
     assert [t for t, _ in outline[:2]] == ["封面", "卷内文件目录"]
     items = outline[2:]
     assert [t for t, _ in items] == [f"{e.position}. {e.title}" for e in dossier.entries]
-    assert len(items) == 4
+    assert len(items) == 5
     # each bookmark points at the page the table of contents gives (labels number items from 1)
     for (_, page_index), entry in zip(items, dossier.entries, strict=True):
         assert page_index - dossier.front_pages + 1 == entry.first_page
         assert reader.page_labels[page_index] == str(entry.first_page)
-    assert [e.pages_label for e in dossier.entries][1:] == ["2", "3–4", "5"]
+    assert [e.pages_label for e in dossier.entries][1:] == ["2", "3–4", "5", "6"]
     assert len(reader.pages) == dossier.front_pages + dossier.item_pages
     front = extract_text(dossier.pdf).split("\f")[: dossier.front_pages]
     text = "".join(front).replace(" ", "").replace("\n", "")
@@ -103,7 +107,7 @@ def test_package_imports_into_a_fresh_store_with_every_hash_verified(
     assert meta["document_number"] and meta["signatory"] == "signatory" and meta["issuing_unit"]
 
     result = export.import_package(fresh_store, package)
-    assert result.references == refs and result.items == 4
+    assert result.references == refs and result.items == 5
     with fresh_store.db.read() as s:
         imported = s.get(CaseFile, result.case_file_id)
         assert (
@@ -111,6 +115,15 @@ def test_package_imports_into_a_fresh_store_with_every_hash_verified(
         )
         assert sorted(r.reference for r in s.query(ArchivalReference)) == sorted(refs)
     assert run_checks(fresh_store).ok, run_checks(fresh_store).findings
+    # the scans (a PDF without text, an image) are queued for recognition as their upload was
+    assert _scan_positions(fresh_store, result.case_file_id) == _scan_positions(cf, case) == [3, 4]
+    # (a PDF with text of its own is not a scan: its text is read as an upload's, for search)
+    with fresh_store.db.read() as s:
+        typed = s.scalars(
+            select(Attachment).join(CaseFileItem, CaseFileItem.attachment_id == Attachment.id)
+            .where(CaseFileItem.case_file_id == result.case_file_id, CaseFileItem.position == 5)
+        ).one()  # fmt: skip
+        assert typed.text == "Minutes of the standing meeting"
     with pytest.raises(ValidationFailed, match="已导入"):
         export.import_package(fresh_store, package)
     # the imported case file exports again, from its stored renditions
@@ -118,6 +131,15 @@ def test_package_imports_into_a_fresh_store_with_every_hash_verified(
     assert [e.title for e in again.entries] == [
         e.title for e in export.build_dossier(cf, case).entries
     ]
+
+
+def _scan_positions(store, case_id: int) -> list[int]:
+    """The positions of the items whose attachment has a text-recognition ("ocr") event."""
+    with store.db.read() as s:
+        queued = {e.payload["attachment_id"] for e in s.scalars(
+            select(OutboxEvent).where(OutboxEvent.kind == "ocr"))}  # fmt: skip
+        items = s.scalars(select(CaseFileItem).where(CaseFileItem.case_file_id == case_id))
+        return sorted(i.position for i in items if i.attachment_id in queued)
 
 
 def test_a_tampered_package_is_refused_naming_the_file(dossier_case, fresh_store):

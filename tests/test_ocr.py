@@ -6,26 +6,40 @@ reported. Real RapidOCR on small generated pages (one with text per test)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
+import zipfile
 
 import pytest
-from casefile_factories import new_case, upload
+from casefile_factories import make_docx, new_case, upload
 from conftest import as_user
+from demostore import open_demo_store
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from app.access.policy import search_scope
 from app.audit.models import AuditEntry
+from app.casefiles import export
+from app.casefiles import ocr as casefiles_ocr
 from app.casefiles import service as casefiles
-from app.casefiles.models import Attachment, AttachmentOcr, CaseFileItem
+from app.casefiles.models import (
+    ArchivalReference,
+    Attachment,
+    AttachmentOcr,
+    CaseFile,
+    CaseFileItem,
+)
 from app.casefiles.ocr import needs_ocr, ocr_states
-from app.errors import NotFound
+from app.common.hashing import sha256_hex
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.integrity.verify import index_problems
 from app.jobs.models import OutboxEvent
 from app.jobs.outbox import drain
+from app.jobs.stuck import stuck_events
 from app.ocr.simulate import scanned, typed_page
+from app.renditions import extract_text
 from app.search import SearchQuery
 from app.search.indexing import attachment_doc_id
 from app.search.normalize import fold, tidy_ocr_line
@@ -136,3 +150,136 @@ def test_a_page_without_text_is_reported_not_indexed_empty(cf, app):
             casefiles.item_file(cf, s, as_user(s, "clerk"), case_id, item_id, searchable=True)
     page = logged_in(app, "clerk").get(f"/casefiles/{case_id}").get_data(as_text=True)
     assert "文字识别：未识别出文字" in page and "可检索 PDF" not in page
+
+
+def _scan_item(cf, case_id: int) -> CaseFileItem:
+    with cf.db.read() as s:
+        return next(
+            i for i in s.scalars(select(CaseFileItem).where(CaseFileItem.case_file_id == case_id))
+            if i.attachment_id and needs_ocr(i.attachment.file_type, i.attachment.text)
+        )  # fmt: skip
+
+
+def test_the_dossier_shows_the_text_layer_and_the_package_keeps_the_original_beside_it(demo_copy):
+    # the demo's closed case file holds a scanned PNG, recognised when the demo store was built
+    cf = open_demo_store(demo_copy)
+    with cf.db.read() as s:
+        case_id = s.scalar(select(CaseFile.id).where(CaseFile.status == "closed"))
+    scan = _scan_item(cf, case_id)
+    with cf.db.read() as s:
+        copy = s.scalars(
+            select(AttachmentOcr).where(AttachmentOcr.attachment_id == scan.attachment_id)
+        ).one()
+        ref = s.scalars(select(ArchivalReference).where(ArchivalReference.item_id == scan.id)).one()
+        heard = next(line for line in copy.text.splitlines() if len(line) >= 8)  # a recognised line
+    dossier, package = export.export_case_file(cf, None, case_id)
+
+    # the dossier is what a reader opens: the scan's pages carry the recognised text
+    entry = next(e for e in dossier.entries if e.position == scan.position)
+    pages = extract_text(dossier.pdf).split("\f")
+    page = pages[dossier.front_pages + entry.first_page - 1]
+    assert heard.replace(" ", "") in page.replace(" ", "").replace("\n", "")
+    # the package keeps the original as the record, the searchable copy beside it, both summed
+    folder = f"items/{scan.position:04d}"
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        meta = json.loads(zf.read(f"{folder}/metadata.json"))
+        sums = zf.read("SHA256SUMS").decode()
+        original, searchable = zf.read(meta["original"]), zf.read(meta["searchable"])
+    assert meta["original"] == f"{folder}/original.png" and meta["sha256"] == ref.sha256
+    assert sha256_hex(original) == ref.sha256 == scan.attachment.sha256
+    assert meta["searchable"] == f"{folder}/searchable.pdf"
+    assert sha256_hex(searchable) == meta["searchable_sha256"] == copy.pdf_sha256
+    assert f"{copy.pdf_sha256}  {folder}/searchable.pdf" in sums
+    # a copy that does not match its metadata is refused, like an original
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(tampered, "w") as zf:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == meta["searchable"]:
+                data += b"%"
+            elif info.filename == "SHA256SUMS":  # the manifest made to agree: metadata must not
+                data = data.replace(
+                    copy.pdf_sha256.encode(), sha256_hex(searchable + b"%").encode()
+                )
+            zf.writestr(info, data)
+    with pytest.raises(ValidationFailed, match="可检索副本"):
+        export.verify_package(tampered.getvalue())
+    cf.close()
+
+
+def test_an_administrator_queues_recognition_again(cf, app, tmp_path, db_url, monkeypatch, capsys):
+    from webutil import csrf_from, logged_in
+
+    from app.cli import main  # lazy: the CLI in this process, as tests/test_cli.py runs it
+
+    def run(*args):
+        monkeypatch.setenv("CASEFILE_ARCHIVE_DIR", str(tmp_path / "archive"))
+        monkeypatch.setenv("CASEFILE_INDEX_DIR", str(tmp_path / "index"))
+        monkeypatch.setenv("CASEFILE_DATABASE_URL", db_url)
+        capsys.readouterr()
+        code = main(["case", "ocr-redo", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    case_id = new_case(cf)
+    blank = io.BytesIO()
+    scanned(Image.new("L", (300, 300), 250)).save(blank, format="PNG")
+    scan_id = upload(cf, case_id, blank.getvalue(), "公众意见.png", title="公众意见（扫描件）")
+    typed_id = upload(cf, case_id, make_docx("专家论证意见"), "专家论证意见.docx")
+    with cf.db.read() as s:
+        att_id = s.get(CaseFileItem, scan_id).attachment_id
+    ocr_event = OutboxEvent.kind == "ocr"
+
+    # what is refused, and how: exit 2 with the reason in Chinese, nothing queued
+    code, _, err = run(str(case_id), str(scan_id), "--as", "admin")
+    assert code == 2 and "待识别，已在识别队列中" in err
+    code, _, err = run(str(case_id), str(typed_id), "--as", "admin")
+    assert code == 2 and "不是扫描件" in err
+    code, _, err = run(str(case_id), "--failed", "--as", "admin")
+    assert code == 2 and "二者选一" in err
+    code, _, err = run("99999", "--as", "admin")
+    assert code == 2 and "案卷 99999 不存在" in err
+    with cf.db.write() as s:  # as if it had failed again and again (tests above: 识别失败)
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=5, last_error="坏"))
+        with pytest.raises(Forbidden, match="管理员"):
+            casefiles_ocr.redo_ocr(s, as_user(s, "clerk"), case_id=case_id, item_id=scan_id)
+    code, _, err = run("--failed", "--as", "clerk")
+    assert code == 2 and "只有管理员" in err
+
+    # the administrator's button on the archive checks page
+    admin = logged_in(app, "admin")
+    assert "重新识别这 1 件" in admin.get("/archive/checks").get_data(as_text=True)
+    token = csrf_from(admin, "/archive/checks")
+    done = admin.post("/archive/checks/ocr-redo", data={"csrf_token": token}, follow_redirects=True)
+    assert "已重新排队识别 1 件扫描件" in done.get_data(as_text=True)
+    assert "重新识别这" not in done.get_data(as_text=True)
+    with cf.db.write() as s:  # and it fails again
+        s.execute(update(OutboxEvent).where(ocr_event, OutboxEvent.processed_at.is_(None))
+                  .values(attempts=5, last_error="又坏"))  # fmt: skip
+
+    code, out, _ = run("--failed", "--as", "admin", "--json")
+    assert code == 0
+    queued = json.loads(out)["queued"]
+    assert [(q["case"], q["item"], q["previous_label"]) for q in queued] == [
+        (case_id, scan_id, "识别失败")
+    ]
+    with cf.db.read() as s:
+        events = s.scalars(select(OutboxEvent).where(ocr_event).order_by(OutboxEvent.id)).all()
+        assert [(e.processed_at is not None, e.attempts) for e in events] == [
+            (True, 5), (True, 5), (False, 0)]  # fmt: skip
+        assert ocr_states(s, [att_id])[att_id].label == "待识别"
+        entry = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).one()
+        assert (entry.action, entry.object_id, entry.detail["previous"]) == (
+            "casefile.ocr_redo", str(case_id), "识别失败")  # fmt: skip
+    assert stuck_events(cf) == []  # the failing event is closed: verify stops reporting it
+    code, out, _ = run("--failed", "--as", "admin")
+    assert code == 0 and "没有需要重新识别的扫描件" in out
+    # a whole case file: its scans never queued (filed before recognition existed), not the rest
+    old_scan = upload(cf, case_id, blank.getvalue(), "旧扫描件.png", title="旧扫描件")
+    with cf.db.write() as s:
+        old_att = s.get(CaseFileItem, old_scan).attachment_id
+        for event in s.scalars(select(OutboxEvent).where(ocr_event)):
+            if event.payload["attachment_id"] == old_att:
+                s.delete(event)
+    code, out, _ = run(str(case_id))  # the operator (no --as)
+    assert code == 0 and "旧扫描件」（原为从未识别）" in out and "公众意见" not in out

@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "casefile.export": "导出案卷",
     "casefile.import": "导入移交包",
     "casefile.ocr": "识别扫描件文字",
+    "casefile.ocr_redo": "重新识别扫描件文字",
     "contracts.read": "查看聘任合同台账",
     "contracts.export": "导出聘任合同台账",
     "compliance.read": "查看合规检查",

@@ -137,8 +137,7 @@ def inspect_upload(data: bytes, name: str | None, max_bytes: int) -> InspectedUp
         problem = zip_expansion_problem(data)
         if problem:
             raise refuse(shown, f"{TYPE_LABELS[kind]} {problem}，请检查文件后重新上传")
-    reader = {"pdf": _pdf, "docx": _docx, "ofd": _ofd, "jpg": _image, "png": _image, "tif": _image}
-    text, pages = reader[kind](data, shown)
+    text, pages = read_content(data, kind, shown)
     if kind == "pdf":
         problem = pdf_active_content(data)
         if problem:
@@ -147,6 +146,15 @@ def inspect_upload(data: bytes, name: str | None, max_bytes: int) -> InspectedUp
     return InspectedUpload(data=data, name=clean_file_name(name, kind), sent_name=name or "",
                            file_type=kind, media_type=MEDIA_TYPES[kind],
                            text=text[:MAX_TEXT_CHARS], pages=pages)  # fmt: skip
+
+
+def read_content(data: bytes, kind: str, name: str) -> tuple[str, int | None]:
+    """The text (a PDF's pages apart by form feeds) and the page count (PDF, image; None for
+    DOCX and OFD) of a file of this type; ValidationFailed when it cannot be read. The one
+    reading of an upload and of a transfer package's originals."""
+    reader = {"pdf": _pdf, "docx": _docx, "ofd": _ofd, "jpg": _image, "png": _image, "tif": _image}
+    text, pages = reader[kind](data, name)
+    return text[:MAX_TEXT_CHARS], pages
 
 
 def _pdf(data: bytes, name: str) -> tuple[str, int]:

@@ -5,11 +5,15 @@ Long module: the dossier and the transfer package share their item metadata and 
 The dossier PDF is a cover, the 卷内文件目录 (table of contents with page numbers) and every item
 as PDF — renditions for documents and DOCX uploads, images as pages — with one bookmark per
 item. Page labels number the items' pages from 1, so the 页号 in the table are the page
-numbers a PDF viewer shows.
+numbers a PDF viewer shows. It is the copy a reader opens, so a scan whose text was recognised
+appears as its searchable PDF/A copy (the same page images with the text layer), the original
+otherwise.
 
-A transfer package holds the originals, the PDFs, a metadata file per item (GB/T 33480 core
-elements), casefile.json and a SHA256SUMS manifest; `import_package` reads it into another
-store after checking every hash.
+A transfer package holds the originals (the record: what the 档号 and its SHA-256 name), the
+PDFs, a scan's searchable copy beside its original (`searchable.pdf`, with its own SHA-256 in
+the item's metadata), a metadata file per item (GB/T 33480 core elements), casefile.json and a
+SHA256SUMS manifest; `import_package` reads it into another store after checking every hash
+(the receiving store recognises the scans itself: the copy is derived, not the record).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from sqlalchemy.orm import Session, object_session
 from app import audit
 from app.access.policy import Principal, can
 from app.blobs.store import store_blob
-from app.casefiles.attachments import IMAGE_TYPES, MEDIA_TYPES, image_to_pdf
+from app.casefiles.attachments import IMAGE_TYPES, MEDIA_TYPES, image_to_pdf, read_content
 from app.casefiles.contents import hidden_items, items_of, references_of
 from app.casefiles.models import (
     KINDS,
@@ -48,8 +52,8 @@ from app.casefiles.models import (
     CaseFile,
     CaseFileItem,
 )
+from app.casefiles.ocr import ocr_result, queue_ocr
 from app.casefiles.service import get_case_file, queue_index
-from app.common.docx_text import docx_text
 from app.common.download import Download
 from app.common.hashing import sha256_hex
 from app.common.text import printable, text_problem
@@ -142,8 +146,21 @@ def rendition_sha(session: Session, item: CaseFileItem) -> str | None:
     return r.pdf_sha256 if r else None
 
 
+def searchable_sha(session: Session, item: CaseFileItem) -> str | None:
+    """The sha256 of a scanned item's PDF/A copy with its text layer (None: not a scan, not
+    recognised yet, or nothing recognised)."""
+    if item.attachment_id is None:
+        return None
+    row = ocr_result(session, item.attachment_id)
+    return row.pdf_sha256 if row is not None else None
+
+
 def item_pdf(cf: Casefile, session: Session, item: CaseFileItem) -> bytes | None:
-    """The item as PDF; None for OFD (kept as is: it has no PDF here)."""
+    """The item as PDF, as a reader opens it: a recognised scan's searchable copy, else the
+    original PDF or image; the rendition of a document or DOCX; None for OFD (kept as is: it
+    has no PDF here)."""
+    if (copy := searchable_sha(session, item)) is not None:
+        return cf.blobs.get(copy)
     if item.document_id is None and item.attachment.file_type in {"pdf", *IMAGE_TYPES}:
         data = cf.blobs.get(item.attachment.sha256)
         return data if item.attachment.file_type == "pdf" else image_to_pdf(data)
@@ -179,6 +196,7 @@ ELEMENT_NAMES = {
     "file_size": "计算机文件大小",
     "sha256": "数字摘要（SHA-256）",
     "pages": "页数",
+    "searchable_sha256": "可检索副本数字摘要（SHA-256）",
 }
 
 
@@ -471,8 +489,9 @@ EXTENSIONS = {"pdf": "pdf", "docx": "docx", "ofd": "ofd", "jpg": "jpg", "png": "
 
 
 def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) -> bytes:
-    """ZIP: casefile.json, dossier.pdf, items/NNNN/{original.*, rendition.pdf, metadata.json},
-    SHA256SUMS over every other file."""
+    """ZIP: casefile.json, dossier.pdf, items/NNNN/{original.*, rendition.pdf, searchable.pdf,
+    metadata.json}, SHA256SUMS over every other file. The original is the record; a scan's
+    searchable copy (PDF/A-2b with the recognised text) comes beside it, never instead."""
     files: dict[str, bytes] = {}
     with cf.db.read() as s:
         case = s.get(CaseFile, case_id)
@@ -501,6 +520,11 @@ def build_package(cf: Casefile, case_id: int, dossier: Dossier | None = None) ->
             meta["original"] = f"{folder}/original.{ext}"
             meta["rendition"] = f"{folder}/rendition.pdf" if r_sha else None
             meta["rendition_sha256"] = r_sha
+            copy_sha = searchable_sha(s, item)
+            if copy_sha is not None:
+                files[f"{folder}/searchable.pdf"] = cf.blobs.get(copy_sha)
+            meta["searchable"] = f"{folder}/searchable.pdf" if copy_sha else None
+            meta["searchable_sha256"] = copy_sha
             meta["element_names"] = ELEMENT_NAMES
             files[f"{folder}/metadata.json"] = _json(meta)
             listing.append({"position": item.position, "metadata": f"{folder}/metadata.json",
@@ -621,6 +645,13 @@ def verify_package(data: bytes) -> tuple[dict[str, bytes], dict, list[dict]]:
             problems.append(
                 f"第{meta['position']}件「{meta['title']}」：PDF 与元数据中的 SHA-256 不符"
             )
+        if meta.get("searchable") and (
+            meta["searchable"] not in files
+            or sha256_hex(files[meta["searchable"]]) != meta.get("searchable_sha256")
+        ):
+            problems.append(
+                f"第{meta['position']}件「{meta['title']}」：可检索副本与元数据中的 SHA-256 不符"
+            )
         metas.append(meta)
     if problems:
         raise ValidationFailed("移交包校验未通过：" + "；".join(problems[:10]),
@@ -639,6 +670,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
                 raise Forbidden("只有管理员可以导入移交包")
     actor = p.user if p is not None else None
     files, manifest, metas = verify_package(data)
+    texts: dict[str, str] = {}  # original's path -> its text, read as an upload's is
     for meta in metas:  # the rules of every upload: nothing verify would call unsafe
         kind = meta["original"].rsplit(".", 1)[-1]
         original = files[meta["original"]]
@@ -646,6 +678,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
                    else zip_expansion_problem(original) if kind in ("docx", "ofd") else None)  # fmt: skip
         if problem:
             raise ValidationFailed(f"移交包中的“{meta['original']}”未被接收：{problem}")
+        texts[meta["original"]] = read_content(original, kind, meta["original"])[0]
     package_sha = sha256_hex(data)
     info = manifest["case_file"]
     _refuse_bad_text(info, metas)
@@ -674,15 +707,13 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
         )  # fmt: skip
         s.add(case)
         s.flush()
-        refs, items = [], []
+        refs, items, scans = [], [], 0
         for meta in sorted(metas, key=lambda m: m["position"]):
             original = files[meta["original"]]
             file_type = meta["original"].rsplit(".", 1)[-1]
             sha = store_blob(s, cf.blobs, original, MEDIA_TYPES[file_type])
             s.flush()  # the blob row before the rows that name it
-            text = ""
-            if file_type == "docx":
-                text = docx_text(original)
+            text = texts[meta["original"]]
             att = Attachment(
                 sha256=sha, size=len(original), media_type=MEDIA_TYPES[file_type], file_type=file_type,
                 original_name=meta.get("file_name") or meta["original"].rsplit("/", 1)[-1],
@@ -690,6 +721,7 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
             )  # fmt: skip
             s.add(att)
             s.flush()
+            scans += queue_ocr(s, att)  # a scan is read by the outbox, as an upload's is
             if meta.get("rendition"):
                 pdf = files[meta["rendition"]]
                 pdf_sha = store_blob(s, cf.blobs, pdf, "application/pdf")
@@ -728,7 +760,8 @@ def import_package(cf: Casefile, data: bytes, p: Principal | None = None) -> Imp
         s.flush()
         audit.record(s, "casefile.import", actor=actor, object_type="case_file", object_id=case.id,
                      detail={"package_sha256": package_sha, "items": len(metas),
-                             "source_case_file": info.get("id")})  # fmt: skip
+                             "source_case_file": info.get("id"),
+                             **({"ocr": scans} if scans else {})})  # fmt: skip
         return ImportResult(case.id, len(metas), len(files) - 1, [r.reference for r in refs])
 
 

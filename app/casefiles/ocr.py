@@ -21,12 +21,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.access.policy import Principal, can
 from app.blobs.store import store_blob
 from app.casefiles.attachments import IMAGE_TYPES
-from app.casefiles.models import Attachment, AttachmentOcr, CaseFileItem
+from app.casefiles.models import Attachment, AttachmentOcr, CaseFile, CaseFileItem
 from app.common import media_types
 from app.container import Casefile
 from app.db.base import utcnow
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.jobs.models import OutboxEvent
 from app.jobs.stuck import STUCK_ATTEMPTS
 from app.ocr import ENGINE_NAME, encode_page, page_images, read_page, searchable_pdf
@@ -60,6 +62,133 @@ def queue_ocr(session: Session, attachment: Attachment) -> bool:
         return False
     session.add(OutboxEvent(kind=EVENT_KIND, payload={"attachment_id": attachment.id}))
     return True
+
+
+# ---- recognition again (an administrator's) --------------------------------------------------
+
+PREVIOUS_LABELS = {"failed": "识别失败", None: "从未识别"}
+
+
+@dataclass(frozen=True)
+class Requeued:
+    """A scan queued for recognition again: where it is filed and what it was."""
+
+    attachment_id: int
+    case_file_id: int | None  # None: no longer filed
+    item_id: int | None
+    position: int | None
+    title: str
+    previous: str | None  # "failed", or None: never queued (filed before recognition existed)
+
+    def as_dict(self) -> dict:
+        return {"attachment": self.attachment_id, "case": self.case_file_id,
+                "item": self.item_id, "position": self.position, "title": self.title,
+                "previous": self.previous or "never",
+                "previous_label": PREVIOUS_LABELS[self.previous]}  # fmt: skip
+
+
+def _refusal(item: CaseFileItem, state: OcrState | None) -> str | None:
+    """Why this item is not recognised again (None: it may be: failed, or never queued)."""
+    att = item.attachment
+    if att is None:
+        return "是已发文书，无需识别文字"
+    if not needs_ocr(att.file_type, att.text or ""):
+        return "不是扫描件（有文字层或不是图片），无需识别文字"
+    if state is None or state.status == "failed":
+        return None
+    if state.status in ("done", "empty"):
+        return f"{state.label}，识别结果保存后不可更改；如需重新识别，请重新扫描后另行上传"
+    return f"{state.label}，已在识别队列中"
+
+
+def failed_attachments(session: Session) -> list[int]:
+    """Every attachment whose recognition state is 识别失败, by id."""
+    events = session.scalars(
+        select(OutboxEvent).where(
+            OutboxEvent.kind == EVENT_KIND,
+            OutboxEvent.last_error.is_not(None),
+            or_(OutboxEvent.processed_at.is_not(None), OutboxEvent.attempts >= STUCK_ATTEMPTS),
+        )  # fmt: skip
+    )
+    ids = {(e.payload or {}).get("attachment_id") for e in events} - {None}
+    states = ocr_states(session, ids)
+    return sorted(i for i, st in states.items() if st.status == "failed")
+
+
+def failed_offer(session: Session, p: Principal | None) -> int:
+    """How many scans `p` may queue again (the archive checks page's button): the 识别失败
+    ones, 0 for anyone but an administrator."""
+    if p is not None and not can(session, p, "archive.ocr"):
+        return 0
+    return len(failed_attachments(session))
+
+
+def redo_ocr(session: Session, p: Principal | None, *, case_id: int | None = None,
+             item_id: int | None = None, failed: bool = False, via: str = "",
+             remote_addr: str = "") -> list[Requeued]:  # fmt: skip
+    """Queue recognition again (an administrator's; `p` None: the operator), in the caller's
+    transaction: of one item of a case file, of every scan of a case file that failed or was
+    never queued, or (`failed`) of every attachment whose state is 识别失败. The old event is
+    closed with its error and a new one queued; each is audited (`casefile.ocr_redo`). A
+    recognised scan is refused: its result is write-once. Returns what was queued."""
+    if p is not None and not can(session, p, "archive.ocr"):
+        raise Forbidden("只有管理员可以重新识别扫描件文字")
+    if failed == (case_id is not None) or (item_id is not None and case_id is None):
+        message = "请指定一个案卷（可再指定其中一项材料），或指定全部识别失败的材料，二者选一"
+        raise ValidationFailed(message, [{"field": "case", "label": "案卷", "message": message}])
+    chosen: list[tuple[Attachment, CaseFileItem | None, str | None]] = []
+    if failed:
+        for att_id in failed_attachments(session):
+            item = session.scalars(
+                select(CaseFileItem).where(CaseFileItem.attachment_id == att_id)
+                .order_by(CaseFileItem.id).limit(1)
+            ).first()  # fmt: skip
+            chosen.append((session.get(Attachment, att_id), item, "failed"))
+    else:
+        if session.get(CaseFile, case_id) is None:
+            message = f"案卷 {case_id} 不存在"
+            raise NotFound(message, [{"field": "case", "label": "案卷", "message": message}])
+        query = select(CaseFileItem).where(CaseFileItem.case_file_id == case_id)
+        if item_id is not None:
+            query = query.where(CaseFileItem.id == item_id)
+        items = list(session.scalars(query.order_by(CaseFileItem.position)))
+        if item_id is not None and not items:
+            message = f"案卷 {case_id} 中没有第 {item_id} 项材料"
+            raise NotFound(message, [{"field": "item", "label": "材料", "message": message}])
+        states = ocr_states(session, [i.attachment_id for i in items if i.attachment_id])
+        for item in items:
+            state = states.get(item.attachment_id)
+            reason = _refusal(item, state)
+            if reason is None:
+                chosen.append((item.attachment, item, state.status if state else None))
+            elif item_id is not None:
+                message = f"第 {item.position} 件“{item.title}”{reason}"
+                raise ValidationFailed(
+                    message, [{"field": "item", "label": "材料", "message": message}]
+                )
+    return [_requeue(session, p, att, item, previous, via, remote_addr)
+            for att, item, previous in chosen]  # fmt: skip
+
+
+def _requeue(session: Session, p: Principal | None, att: Attachment, item: CaseFileItem | None,
+             previous: str | None, via: str, remote_addr: str) -> Requeued:  # fmt: skip
+    now = utcnow()
+    for event in session.scalars(
+        select(OutboxEvent).where(OutboxEvent.kind == EVENT_KIND, OutboxEvent.processed_at.is_(None))
+    ):  # fmt: skip
+        if (event.payload or {}).get("attachment_id") == att.id:
+            event.processed_at = now  # closed with its error; verify stops reporting it
+            event.last_error = event.last_error or "重新识别时关闭"
+    session.add(OutboxEvent(kind=EVENT_KIND, payload={"attachment_id": att.id}))
+    detail = {"attachment": att.id, "item": item.id if item else None,
+              "previous": PREVIOUS_LABELS[previous], **({"via": via} if via else {})}  # fmt: skip
+    audit.record(session, "casefile.ocr_redo", actor=p.user if p else None,
+                 object_type="case_file" if item else "attachment",
+                 object_id=item.case_file_id if item else att.id, detail=detail,
+                 remote_addr=remote_addr)  # fmt: skip
+    return Requeued(att.id, item.case_file_id if item else None, item.id if item else None,
+                    item.position if item else None, item.title if item else att.original_name,
+                    previous)  # fmt: skip
 
 
 # ---- progress, as a case file shows it -----------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_case_file, import_package
 from app.casefiles.models import KINDS, RETENTION, ROLES
+from app.casefiles.ocr import redo_ocr
 from app.casefiles.service import (
     CLOSE_CONFIRMATION,
     add_attachment,
@@ -146,6 +147,18 @@ def cmd_case_export(cf: Casefile, args) -> int:
     return 0
 
 
+def cmd_case_ocr_redo(cf: Casefile, args) -> int:
+    with cf.db.write() as s:
+        queued = redo_ocr(s, acting_as(s, args.as_user), case_id=args.case, item_id=args.item,
+                          failed=args.failed, via="cli")  # fmt: skip
+        rows = [q.as_dict() for q in queued]
+    lines = [f"已重新排队识别 {len(rows)} 件扫描件：" if rows else "没有需要重新识别的扫描件"]
+    lines += [f"  案卷 {r['case'] or '—'} 第 {r['position'] or '—'} 件「{r['title']}」（原为{r['previous_label']}）"
+              for r in rows]  # fmt: skip
+    out(args, {"queued": rows}, lines)
+    return 0
+
+
 def cmd_case_show(cf: Casefile, args) -> int:
     with cf.db.write() as s:
         view = open_case_file(s, acting_as(s, args.as_user), args.case, via="cli")
@@ -267,6 +280,15 @@ def register(sub, common, acting) -> None:
     p.add_argument("--pdf", metavar="OUT.pdf")
     p.add_argument("--package", metavar="OUT.zip")
     p.set_defaults(func=cmd_case_export)
+
+    p = case.add_parser(
+        "ocr-redo", parents=[common, acting],
+        help="重新识别扫描件文字（管理员）：一个案卷中的一项材料、整个案卷，或全部识别失败的材料",
+    )  # fmt: skip
+    p.add_argument("case", type=record_id, nargs="?", help="案卷编号")
+    p.add_argument("item", type=record_id, nargs="?", help="案卷中的一项材料（省略：整个案卷）")
+    p.add_argument("--failed", action="store_true", help="全部识别失败的材料（不指定案卷）")
+    p.set_defaults(func=cmd_case_ocr_redo)
 
     p = case.add_parser("show", parents=[common, acting])
     p.add_argument("case", type=record_id)

@@ -11,7 +11,7 @@ from app.casefiles import service as service
 from app.casefiles.attachments import inspect_upload
 from app.casefiles.export import export_download
 from app.casefiles.models import KINDS, RETENTION, ROLES
-from app.casefiles.ocr import needs_ocr
+from app.casefiles.ocr import failed_offer, needs_ocr, redo_ocr
 from app.common import media_types
 from app.errors import Forbidden, NotFound, ValidationFailed, WorkflowError
 from app.identity.models import Unit
@@ -322,4 +322,18 @@ def compliance():
 @login_required
 def checks():
     report = archive_checks_for(cf(), g.principal, via="web", remote_addr=remote_addr())
-    return render_template("casefile_checks.html", report=report, checks=CHECKS, labels=LABELS)
+    with cf().db.read() as s:
+        ocr_failed = failed_offer(s, g.principal)
+    return render_template("casefile_checks.html", report=report, checks=CHECKS, labels=LABELS,
+                           ocr_failed=ocr_failed)  # fmt: skip
+
+
+@bp.post("/archive/checks/ocr-redo")
+@login_required
+def ocr_redo():
+    """An administrator queues every 识别失败 scan for recognition again."""
+    with cf().db.write() as s:
+        queued = redo_ocr(s, g.principal, failed=True, via="web", remote_addr=remote_addr())
+    flash(f"已重新排队识别 {len(queued)} 件扫描件" if queued else "没有识别失败的扫描件",
+          "ok" if queued else "error")  # fmt: skip
+    return redirect(url_for("casefiles.checks"))
