@@ -52,19 +52,17 @@ def cmd_confirm(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    group = sub.add_parser("numbers", help="number sequences (发文字号) after a restore")
+    group = sub.add_parser("numbers", help="恢复备份后的发文字号序列")
     cmds = group.add_subparsers(dest="command", required=True)
-    cmds.add_parser(
-        "status", parents=[common], help="each sequence: database vs audit checkpoint"
-    ).set_defaults(func=cmd_status)
-    p = cmds.add_parser(
-        "raise", parents=[common], help="the last number sent out in CODE/YEAR was N"
+    cmds.add_parser("status", parents=[common], help="各序列：数据库与审计检查点对照").set_defaults(
+        func=cmd_status
     )
-    p.add_argument("code", help="机关代字, e.g. 武政法审")
-    p.add_argument("year", type=int)
-    p.add_argument("n", type=int, help="the last number already sent out")
-    p.add_argument("--unit", help="unit code, when the code is used by several units")
+    p = cmds.add_parser("raise", parents=[common], help="登记某机关代字某年度已发出的最后一个号")
+    p.add_argument("code", metavar="机关代字", help="如 武政法审")
+    p.add_argument("year", type=int, help="如 2026")
+    p.add_argument("n", type=int, help="已发出的最后一个号")
+    p.add_argument("--unit", help="单位代码（多个单位共用该代字时）")
     p.set_defaults(func=cmd_raise)
     cmds.add_parser(
-        "confirm", parents=[common], help="raise every sequence to the audit checkpoint's numbers"
+        "confirm", parents=[common], help="把各序列调到审计检查点记录的号"
     ).set_defaults(func=cmd_confirm)
