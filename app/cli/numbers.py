@@ -1,4 +1,5 @@
-"""`casefile numbers status | raise | confirm`: number sequences after a restore.
+"""`casefile numbers status | raise | confirm`: number sequences after a restore (发文字号, and
+the 统一编号 of the normative-documents register: status lists them, confirm raises them).
 
 Issuing from a sequence behind the audit checkpoint (a database restored from an older backup)
 is refused until the administrator confirms the checkpoint's last numbers or raises the
@@ -11,6 +12,12 @@ from app.cli.common import out
 from app.container import Casefile
 from app.drafting import sequences
 
+# what a sequence numbers, and what a sequence behind the checkpoint holds back
+KINDS = {
+    "dispatch": ("发文字号", "  ✗ 落后于已发出的文号，暂停发文"),
+    "normative": ("统一编号", "  ✗ 落后于已编出的规范性文件统一编号，暂停登记"),
+}
+
 
 def cmd_status(cf: Casefile, args) -> int:
     with cf.db.read() as session:
@@ -19,9 +26,10 @@ def cmd_status(cf: Casefile, args) -> int:
     lines = [f"审计检查点无法读取：{error}"] if error else []
     for r in rows:
         seen = "—" if r.checkpoint is None else f"{r.checkpoint}号"
-        mark = "  ✗ 落后于已发出的文号，暂停发文" if r.behind else ""
+        kind, mark = KINDS[r.register]
         lines.append(
-            f"{r.unit:<10} {r.code}〔{r.year}〕  数据库已编到 {r.last_value}号  检查点 {seen}{mark}"
+            f"{kind}  {r.unit:<10} {r.code}〔{r.year}〕  数据库已编到 {r.last_value}号  检查点 {seen}"
+            + (mark if r.behind else "")
         )
     if not rows:
         lines.append("尚无文号序列。")
@@ -52,7 +60,7 @@ def cmd_confirm(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    group = sub.add_parser("numbers", help="恢复备份后的发文字号序列")
+    group = sub.add_parser("numbers", help="恢复备份后的发文字号和规范性文件统一编号序列")
     cmds = group.add_subparsers(dest="command", required=True)
     cmds.add_parser("status", parents=[common], help="各序列：数据库与审计检查点对照").set_defaults(
         func=cmd_status
