@@ -80,3 +80,18 @@ def test_error_lines_are_chinese(argv, expect):
     text = err.getvalue()
     assert expect in text and "错误：" in text, text
     assert not leaks(text, _typed_words(build_parser()) | {"year", "nonesuch", "bogus"}), text
+
+
+def test_help_texts_stand_in_one_column_on_a_terminal():
+    """A Chinese character takes two columns: the help after `--as 用户名` lines up with the
+    help after `--json` (argparse alone would pad by length and push it left)."""
+    from app.cli.zh import _width
+
+    sub = {p.prog: p for p in _parsers(build_parser())}
+    for prog in ("casefile draft new", "casefile numbers raise"):
+        columns = set()
+        for line in sub[prog].format_help().splitlines():
+            m = re.match(r"(  \S.*?\S)  +(\S.*)$", line)
+            if m and line.lstrip().startswith(("-", "机关", "年度", "号数")):
+                columns.add(_width(line[: m.start(2)]))
+        assert len(columns) == 1, (prog, columns)

@@ -56,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     acting = argparse.ArgumentParser(add_help=False)
     acting.add_argument("--as", dest="as_user", help="以该用户的身份办理")
 
-    parser = argparse.ArgumentParser(
-        prog="casefile", description="casefile: 公文生成、审核与案卷归档"
-    )
+    parser = zh.Parser(prog="casefile", description="casefile: 公文生成、审核与案卷归档")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="group", required=True, metavar="命令")
     for group in COMMAND_GROUPS:

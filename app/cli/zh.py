@@ -9,6 +9,7 @@ Only the `casefile` process installs it (build_parser); an unknown message passe
 from __future__ import annotations
 
 import argparse
+import unicodedata
 
 MESSAGES = {
     "usage: ": "用法：",
@@ -89,3 +90,41 @@ def name_values(parser: argparse.ArgumentParser) -> None:
                 name_values(child)
         elif action.nargs != 0 and action.metavar is None and action.choices is None:
             action.metavar = VALUE_NAMES.get(action.dest)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: two for a Chinese character."""
+    return len(text) + sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse pads an option's name to its help by len(); a Chinese character takes two
+    columns of a terminal, so the padding after a Chinese value name (`--as 用户名`) is
+    shortened by one space per such character, keeping the help texts in one column."""
+
+    def add_argument(self, action):
+        """The help column is placed by the names' width on screen, not their length."""
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            shown = _width(self._format_action_invocation(action)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, shown)
+
+    def _format_action(self, action):
+        text = super()._format_action(action)
+        header = " " * self._current_indent + self._format_action_invocation(action)
+        wide = _width(header) - len(header)
+        gap = len(text) - len(text[len(header) :].lstrip(" ")) - len(header)
+        if not wide or not text.startswith(header) or text[len(header) + gap] == "\n":
+            return text  # no Chinese, or the help is on lines of its own already
+        if gap - wide >= 2:
+            return header + text[len(header) + wide :]
+        # too wide for the column once shown: the help goes to the next line, as argparse does
+        return header + "\n" + " " * (len(header) + gap) + text[len(header) + gap :]
+
+
+class Parser(argparse.ArgumentParser):
+    """The `casefile` parser; its subcommands' parsers are of the same class."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
