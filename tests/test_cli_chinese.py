@@ -55,7 +55,7 @@ def test_every_help_page_is_chinese():
     for p in _parsers(parser):
         page = p.format_help()
         pages += 1
-        assert "用法：" in page and "显示本帮助并退出" in page, p.prog
+        assert "用法：" in page and "显示本帮助并退出" in page and "\n选项：\n" in page, p.prog
         found = {w for w in leaks(page, typed) if not ENV_VAR.fullmatch(w)}
         if found:
             problems[p.prog] = sorted(found)

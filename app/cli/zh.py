@@ -9,6 +9,7 @@ Only the `casefile` process installs it (build_parser); an unknown message passe
 from __future__ import annotations
 
 import argparse
+import re
 import unicodedata
 
 MESSAGES = {
@@ -101,6 +102,10 @@ class Formatter(argparse.HelpFormatter):
     """argparse pads an option's name to its help by len(); a Chinese character takes two
     columns of a terminal, so the padding after a Chinese value name (`--as 用户名`) is
     shortened by one space per such character, keeping the help texts in one column."""
+
+    def format_help(self) -> str:
+        # a section heading ends with argparse's ASCII colon: a Chinese one after Chinese words
+        return re.sub(r"^(\S.*[\u4e00-\u9fff]):$", r"\1：", super().format_help(), flags=re.M)
 
     def add_argument(self, action):
         """The help column is placed by the names' width on screen, not their length."""
