@@ -1,7 +1,8 @@
 """The pages fit the screen, in a real browser (Debian's Chromium through Playwright) on the demo
 store: at 390 px nothing scrolls sideways and every table row is a card of labelled cells (no
-1–2 character title column); at 1366 px the filter bars keep each label on one line and the
-names in 办理记录 do not wrap; no page asks for anything that is missing (the favicon)."""
+1–2 character title column); at 700, 768 and 1366 px nothing scrolls sideways either; at 1366 px
+the filter bars keep each label on one line, so do the headings of 卷内文件, and the names in
+办理记录 do not wrap; no page asks for anything that is missing (the favicon)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from app.bootstrap import DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 PHONE, LAPTOP = 390, 1366
+# between a phone and a laptop: the narrowest desktop layout (641 px) up to a small tablet
+TABLETS = (700, 768)
+ONE_LINE = """els => els.map(e => [e.textContent, e.getBoundingClientRect().height,
+  parseFloat(getComputedStyle(e).lineHeight)])"""
 
 
 def _serve(store):
@@ -69,6 +74,23 @@ def test_pages_fit_a_phone_and_a_laptop(demo):  # noqa: F811
                 assert min(c["w"] for c in cells) > PHONE * 0.8, path  # one card per row
                 unlabelled = [c for c in cells if c["head"] and not c["label"]]
                 assert not unlabelled, path
+
+            # no page scrolls sideways on a tablet or a laptop; on a laptop the headings of the
+            # case file's table (卷内文件) stay on one line
+            for width in (*TABLETS, LAPTOP):
+                screen = browser.new_page(viewport={"width": width, "height": 900})
+                _login(screen, base, "clerk")
+                for path in (*pages, "/normative", "/matters"):
+                    screen.goto(base + path)
+                    scroll = screen.evaluate("document.documentElement.scrollWidth")
+                    assert scroll <= width, (width, path, scroll)
+                screen.goto(base + pages[5])
+                heads = screen.eval_on_selector_all("table.list th", ONE_LINE)
+                assert heads, pages[5]
+                if width == LAPTOP:
+                    for text, height, line in heads:
+                        assert height < 1.6 * line + 16, (pages[5], text, height)
+                screen.close()
 
             laptop = browser.new_page(viewport={"width": LAPTOP, "height": 900})
             laptop.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)

@@ -302,10 +302,11 @@ def test_changing_a_matter_or_its_events(quick_cf, statement, what):
     assert any(f"法律事务 {matter}" in p and what in p for p in problems), problems
 
 
-def test_a_register_number_rolled_back_is_held_against_the_checkpoint(quick_cf):
+def test_a_register_number_rolled_back_is_held_against_the_checkpoint(quick_cf, run_cli):
     """规范性文件统一编号: registering advances the checkpoint; a database rolled back past a
-    number already given (a restore, or rows and log tail deleted) is named by verify,
-    registering is refused until `numbers confirm` raises the sequence, then verify passes."""
+    number already given (a restore, or rows and log tail deleted) is named by verify and by
+    `numbers status`, registering is refused until `numbers confirm` raises the sequence, then
+    verify passes."""
     from app.drafting import sequences
     from app.errors import WorkflowError
     from app.registers import normative
@@ -332,6 +333,14 @@ def test_a_register_number_rolled_back_is_held_against_the_checkpoint(quick_cf):
     assert any("规范性文件统一编号序列" in p and "已编至 2 号" in p for p in problems), problems
     with pytest.raises(WorkflowError, match="暂停登记"):
         register("丙办法")
+    with quick_cf.db.read() as s:
+        rows, error = sequences.status(quick_cf.settings, s)
+    behind = [(r.unit, r.year, r.last_value, r.checkpoint) for r in rows if r.behind]
+    assert error is None and behind == [("FZB", key[1], 1, 2)], rows
+    assert [r.register for r in rows if r.behind] == ["normative"]
+    code, out, _ = run_cli("numbers", "status")
+    line = next(x for x in out.splitlines() if x.startswith("统一编号"))
+    assert code == 1 and "数据库已编到 1号  检查点 2号" in line and "暂停登记" in line, out
     with quick_cf.db.write() as s:
         raised = sequences.confirm(quick_cf.settings, s)
     assert [r["to"] for r in raised if r.get("register") == "normative"] == [2]

@@ -27,8 +27,9 @@ from app.identity.models import Unit, User
 from app.templating.models import TemplateVersion
 
 # The allow-list, kept tiny: each entry is something a user must see in Latin letters.
-# - the names of file formats and of the checksum, as on download buttons and upload fields;
-FORMATS = {"PDF", "DOCX", "XLSX", "CSV", "ZIP", "OFD", "JPG", "JPEG", "PNG", "TIFF", "SHA-256"}
+# - the names of file formats and of the checksum, as on download buttons and upload fields
+#   (exports of tables say 导出电子表格: their format is no choice the user makes);
+FORMATS = {"PDF", "DOCX", "ZIP", "OFD", "JPG", "PNG", "TIFF", "SHA-256"}
 # - file names of uploaded material and of a template's parts (their extension is Latin);
 EXTENSIONS = {"pdf", "docx", "xlsx", "csv", "zip", "ofd", "jpg", "jpeg", "png", "yaml", "yml", "json"}  # fmt: skip
 # - checksums (lower-case hex) and identifiers in capitals with digits (档号, licence numbers);

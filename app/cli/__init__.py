@@ -27,6 +27,7 @@ from app.cli import (
     registers,
     server,
     supervision,
+    zh,
 )
 from app.cli.common import CliError
 from app.config import ConfigError, Settings
@@ -49,18 +50,18 @@ COMMAND_GROUPS += (supervision,)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    zh.install()  # before the parsers are built: their headings are looked up then
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("--json", action="store_true", help="以 JSON 输出，供程序读取")
     acting = argparse.ArgumentParser(add_help=False)
-    acting.add_argument("--as", dest="as_user", metavar="USER", help="act as this user")
+    acting.add_argument("--as", dest="as_user", help="以该用户的身份办理")
 
-    parser = argparse.ArgumentParser(
-        prog="casefile", description="casefile: 公文生成、审核与案卷归档"
-    )
+    parser = zh.Parser(prog="casefile", description="casefile: 公文生成、审核与案卷归档")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="group", required=True, metavar="命令")
     for group in COMMAND_GROUPS:
         group.register(sub, common, acting)
+    zh.name_values(parser)
     return parser
 
 

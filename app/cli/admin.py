@@ -218,12 +218,15 @@ def cmd_templates_propose(cf: Casefile, args) -> int:
     return 0 if proposal.schema_yaml else 2
 
 
+TEMPLATE_VERBS = {"check": "检查", "add": "添加"}
+
+
 def register(sub, common, acting) -> None:
-    p = sub.add_parser("init", parents=[common], help="create the store (and demo data)")
-    p.add_argument("--demo", action="store_true")
+    p = sub.add_parser("init", parents=[common], help="创建档案库（可附演示数据）")
+    p.add_argument("--demo", action="store_true", help="同时写入演示数据")
     p.set_defaults(func=cmd_init, needs_store=False)
 
-    unit = sub.add_parser("unit", help="units").add_subparsers(dest="command", required=True)
+    unit = sub.add_parser("unit", help="单位").add_subparsers(dest="command", required=True)
     p = unit.add_parser("add", parents=[common])
     p.add_argument("code")
     p.add_argument("--name", required=True)
@@ -232,7 +235,7 @@ def register(sub, common, acting) -> None:
     p.set_defaults(func=cmd_unit_add)
     unit.add_parser("list", parents=[common]).set_defaults(func=cmd_unit_list)
 
-    user = sub.add_parser("user", help="users").add_subparsers(dest="command", required=True)
+    user = sub.add_parser("user", help="用户").add_subparsers(dest="command", required=True)
     p = user.add_parser("add", parents=[common])
     p.add_argument("username")
     p.add_argument("--name", required=True)
@@ -249,18 +252,18 @@ def register(sub, common, acting) -> None:
         p = user.add_parser(name, parents=[common])
         p.add_argument("username")
         p.set_defaults(func=cmd_user_disable)
-    p = user.add_parser("token", parents=[common], help="create an API token")
+    p = user.add_parser("token", parents=[common], help="为接口调用签发令牌")
     p.add_argument("username")
     p.add_argument("--label")
     p.set_defaults(func=cmd_user_token)
 
-    tpl = sub.add_parser("templates", help="templates").add_subparsers(
-        dest="command", required=True
-    )
+    tpl = sub.add_parser("templates", help="文书模板").add_subparsers(dest="command", required=True)
     tpl.add_parser("list", parents=[common]).set_defaults(func=cmd_templates_list)
     for name in ("check", "add"):
         p = tpl.add_parser(
-            name, parents=[common], help=f"{name} a template (DOCX + schema.yaml [+ sample.json])"
+            name,
+            parents=[common],
+            help=f"{TEMPLATE_VERBS[name]}模板（DOCX 文件 + schema.yaml [+ sample.json]）",
         )
         p.add_argument("template_id")
         p.add_argument("--docx", required=True)
@@ -268,14 +271,14 @@ def register(sub, common, acting) -> None:
         p.add_argument("--sample")
         p.set_defaults(func=cmd_templates_check)
     p = tpl.add_parser("download", parents=[common],
-                       help="write a version's template.docx and schema.yaml")  # fmt: skip
+                       help="导出某一版本的 template.docx 和 schema.yaml")  # fmt: skip
     p.add_argument("template_id")
-    p.add_argument("--version", type=int, help="default: the newest")
-    p.add_argument("--out", default=".", help="directory (default: the current one)")
+    p.add_argument("--version", type=int, help="默认为最新版本")
+    p.add_argument("--out", default=".", help="目录（默认为当前目录）")
     p.set_defaults(func=cmd_templates_download)
     p = tpl.add_parser("propose", parents=[common],
-                       help="list a DOCX's placeholders and propose a schema.yaml")  # fmt: skip
+                       help="列出 DOCX 文件中的占位符并拟出 schema.yaml")  # fmt: skip
     p.add_argument("--docx", required=True)
-    p.add_argument("--id", dest="template_id", help="the template id to write into the schema")
-    p.add_argument("--out", help="write schema.yaml here (default: print it)")
+    p.add_argument("--id", dest="template_id", help="写入 schema 的模板标识")
+    p.add_argument("--out", help="schema.yaml 的保存位置（默认直接显示）")
     p.set_defaults(func=cmd_templates_propose)

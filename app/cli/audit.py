@@ -46,8 +46,8 @@ def _china(at: dt.datetime) -> str:
 
 
 def register(sub, common, acting) -> None:
-    p = sub.add_parser("audit", parents=[common], help="the latest audit log entries (审计日志)")
-    p.add_argument("--limit", type=int, default=50, help="how many of the latest entries")
-    p.add_argument("--actor", help="only this user's entries")
-    p.add_argument("--action", help="only actions starting with this code, e.g. document.read")
+    p = sub.add_parser("audit", parents=[common], help="最近的审计日志")
+    p.add_argument("--limit", type=int, default=50, help="显示最近多少条")
+    p.add_argument("--actor", help="只看该用户的记录")
+    p.add_argument("--action", help="只看以此代码开头的操作，如 document.read")
     p.set_defaults(func=cmd_audit)

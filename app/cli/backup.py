@@ -38,11 +38,11 @@ def cmd_restore(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    p = sub.add_parser("backup", parents=[common], help="online backup: database, then blobs")
-    p.add_argument("folder", help="a new or empty folder")
+    p = sub.add_parser("backup", parents=[common], help="在线备份：先数据库，后文件")
+    p.add_argument("folder", help="新建的或空的文件夹")
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser(
-        "restore", parents=[common], help="restore a backup (service stopped; PostgreSQL: empty DB)"
+        "restore", parents=[common], help="恢复备份（须先停止服务；PostgreSQL 须为空库）"
     )
     p.add_argument("folder")
     p.set_defaults(func=cmd_restore, needs_store=False)

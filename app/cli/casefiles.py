@@ -203,43 +203,42 @@ def cmd_import(cf: Casefile, args) -> int:
 
 def register(sub, common, acting) -> None:
     """Add the case-file commands to the top-level subparsers."""
-    case = sub.add_parser("case", help="case files (案卷)").add_subparsers(
-        dest="command", required=True
-    )
+    case = sub.add_parser("case", help="案卷").add_subparsers(dest="command", required=True)
 
-    p = case.add_parser("new", parents=[common, acting], help="create a case file")
+    p = case.add_parser("new", parents=[common, acting], help="新建案卷")
     p.add_argument("--title", required=True)
     p.add_argument("--kind", required=True, choices=list(KINDS))
-    p.add_argument("--unit", help="unit code (default: the acting user's unit)")
-    p.add_argument("--retention", required=True, choices=list(RETENTION), help="Y | D30 | D10")
-    p.add_argument("--responsible", help="责任人 (default: the acting user)")
+    p.add_argument("--unit", help="单位代码（默认为办理人所在单位）")
+    p.add_argument(
+        "--retention",
+        required=True,
+        choices=list(RETENTION),
+        help="保管期限：Y 永久，D30 三十年，D10 十年",
+    )
+    p.add_argument("--responsible", help="责任人（默认为办理人）")
     for name in ("received", "reviewed", "meeting", "decided"):
-        p.add_argument(f"--{name}", metavar="YYYY-MM-DD")
+        p.add_argument(f"--{name}")
     p.set_defaults(func=cmd_case_new)
 
-    p = case.add_parser("add", parents=[common, acting], help="file a document or upload a file")
+    p = case.add_parser("add", parents=[common, acting], help="归入一份文书或上传一个文件")
     p.add_argument("case", type=record_id)
-    p.add_argument("--document", metavar="ID", help="an issued document: its id or 发文字号")
-    p.add_argument("--file", metavar="PATH")
-    p.add_argument("--role", choices=list(ROLES), help="material type")
+    p.add_argument("--document", help="已发文书：编号或发文字号")
+    p.add_argument("--file", help="要上传的文件")
+    p.add_argument("--role", choices=list(ROLES), help="材料类别")
     p.add_argument("--title")
-    p.add_argument("--responsible", help="责任者 of an uploaded file")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="date of an uploaded file")
-    p.add_argument("--number", help="文号 of an uploaded file")
-    p.add_argument(
-        "--reply-to", dest="reply_to", type=record_id, metavar="ITEM", help="item this answers"
-    )
+    p.add_argument("--responsible", help="上传文件的责任者")
+    p.add_argument("--date", help="上传文件的日期")
+    p.add_argument("--number", help="上传文件的文号")
+    p.add_argument("--reply-to", dest="reply_to", type=record_id, help="所答复的条目")
     p.set_defaults(func=cmd_case_add)
 
-    p = case.add_parser("close", parents=[common, acting], help="assign 档号 and make read-only")
+    p = case.add_parser("close", parents=[common, acting], help="编定档号并转为只读")
     p.add_argument("case", type=record_id)
     p.add_argument("--yes", action="store_true",
-                   help="confirm closing, which cannot be undone (else asked on a terminal)")  # fmt: skip
+                   help="确认结卷，此操作不可撤销（不加时在终端上询问）")  # fmt: skip
     p.set_defaults(func=cmd_case_close)
 
-    p = case.add_parser(
-        "edit", parents=[common, acting], help="edit an open case file's description"
-    )
+    p = case.add_parser("edit", parents=[common, acting], help="修改未结案卷的著录项")
     p.add_argument("case", type=record_id)
     p.add_argument("--title")
     p.add_argument("--kind", choices=list(KINDS))
@@ -247,38 +246,34 @@ def register(sub, common, acting) -> None:
     p.add_argument("--responsible")
     p.add_argument("--note")
     for name in ("received", "reviewed", "meeting", "decided"):
-        p.add_argument(f"--{name}", metavar="YYYY-MM-DD", help="an empty value clears it")
+        p.add_argument(f"--{name}", help="给空值即清除")
     p.set_defaults(func=cmd_case_edit)
 
-    p = case.add_parser(
-        "item-edit", parents=[common, acting], help="edit an item's catalogue entry"
-    )
+    p = case.add_parser("item-edit", parents=[common, acting], help="修改条目的目录信息")
     p.add_argument("case", type=record_id)
     p.add_argument("item", type=record_id)
     p.add_argument("--title")
     p.add_argument("--responsible", help="责任者")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="日期 (an empty value clears it)")
+    p.add_argument("--date", help="日期（给空值即清除）")
     p.add_argument("--number", help="文号")
     p.add_argument("--role", choices=list(ROLES))
     p.set_defaults(func=cmd_case_item)
 
-    p = case.add_parser("move", parents=[common, acting], help="move an item to a position")
+    p = case.add_parser("move", parents=[common, acting], help="将条目移到某一位置")
     p.add_argument("case", type=record_id)
     p.add_argument("item", type=record_id)
-    p.add_argument("position", type=record_id, help="1 = first")
+    p.add_argument("position", type=record_id, help="1 为第一位")
     p.set_defaults(func=cmd_case_item)
 
-    p = case.add_parser(
-        "remove", parents=[common, acting], help="take an item out of an open case file"
-    )
+    p = case.add_parser("remove", parents=[common, acting], help="从未结案卷中移出条目")
     p.add_argument("case", type=record_id)
     p.add_argument("item", type=record_id)
     p.set_defaults(func=cmd_case_item)
 
-    p = case.add_parser("export", parents=[common, acting], help="dossier PDF and transfer package")
+    p = case.add_parser("export", parents=[common, acting], help="导出案卷 PDF 和移交包")
     p.add_argument("case", type=record_id)
-    p.add_argument("--pdf", metavar="OUT.pdf")
-    p.add_argument("--package", metavar="OUT.zip")
+    p.add_argument("--pdf")
+    p.add_argument("--package")
     p.set_defaults(func=cmd_case_export)
 
     p = case.add_parser(
@@ -299,6 +294,6 @@ def register(sub, common, acting) -> None:
     p.add_argument("--unit")
     p.set_defaults(func=cmd_case_list)
 
-    p = sub.add_parser("import", parents=[common, acting], help="import a transfer package (ZIP)")
+    p = sub.add_parser("import", parents=[common, acting], help="导入移交包（ZIP 文件）")
     p.add_argument("package")
     p.set_defaults(func=cmd_import)

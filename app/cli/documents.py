@@ -147,47 +147,41 @@ def cmd_reindex(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    doc = sub.add_parser("document", help="issued documents").add_subparsers(
-        dest="command", required=True
-    )
+    doc = sub.add_parser("document", help="已发文书").add_subparsers(dest="command", required=True)
     p = doc.add_parser("show", parents=[common, acting])
     p.add_argument("id", type=record_id)
     p.set_defaults(func=cmd_document_show)
     p = doc.add_parser("correct", parents=[common, acting],
-                       help="draft a correction that supersedes the document when issued")  # fmt: skip
+                       help="起草更正文书，印发后替代原文书")  # fmt: skip
     p.add_argument("id", type=record_id)
     p.set_defaults(func=cmd_document_correct)
     p = doc.add_parser("revoke", parents=[common, acting],
-                       help="propose revoking (office head or signatory, --reason) or --confirm")  # fmt: skip
+                       help="提请撤销（科室负责人或签发人，加 --reason）或确认撤销（加 --confirm）")  # fmt: skip
     p.add_argument("id", type=record_id)
-    p.add_argument("--reason", help="撤销理由 (when proposing)")
-    p.add_argument("--confirm", action="store_true", help="confirm the pending proposal")
+    p.add_argument("--reason", help="撤销理由（提请时填写）")
+    p.add_argument("--confirm", action="store_true", help="确认待处理的撤销提请")
     p.set_defaults(func=cmd_document_revoke)
 
     p = sub.add_parser(
         "search",
         parents=[common, acting],
-        help="full-text search of issued documents and case-file attachments",
+        help="全文检索已发文书和案卷材料",
     )
     p.add_argument("query")
     p.add_argument(
         "--type",
         action="append",
-        help="template id, e.g. legality-review-opinion; attachment for case-file material",
+        help="模板标识；案卷材料为 attachment",
     )
-    p.add_argument("--unit", action="append", help="unit code")
+    p.add_argument("--unit", action="append", help="单位代码")
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", dest="per_page", type=int, default=20)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
-    p.add_argument("--status", help="有效, 已被替代 or 已撤销")
+    p.add_argument("--status", help="有效、已被替代或已撤销")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser(
-        "reindex", parents=[common], help="rebuild the search index from the archive"
-    )
+    p = sub.add_parser("reindex", parents=[common], help="根据档案重建检索索引")
     p.set_defaults(func=cmd_reindex)
 
-    p = sub.add_parser(
-        "verify", parents=[common], help="check every record, blob and the audit chain"
-    )
+    p = sub.add_parser("verify", parents=[common], help="校验全部记录、文件和审计链")
     p.set_defaults(func=cmd_verify)

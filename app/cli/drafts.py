@@ -149,29 +149,25 @@ def cmd_restrict(cf: Casefile, args) -> int:
     return 0
 
 
-YES_HELP = (
-    "confirm this act, which cannot be undone (without it: asked on a terminal, refused otherwise)"
-)
+YES_HELP = "确认此操作，不可撤销（不加时在终端上询问，否则拒绝）"
 
 
 def register(sub, common, acting) -> None:
-    draft = sub.add_parser("draft", help="drafts and review").add_subparsers(
-        dest="command", required=True
-    )
+    draft = sub.add_parser("draft", help="草稿与审核").add_subparsers(dest="command", required=True)
     p = draft.add_parser("new", parents=[common, acting])
     p.add_argument("template")
-    p.add_argument("--data", required=True, help="JSON file with the form data ('-' for stdin)")
+    p.add_argument("--data", required=True, help="表单数据的 JSON 文件（“-”表示从标准输入读取）")
     p.add_argument("--unit")
-    p.add_argument("--submit", action="store_true", help="submit for review at once")
-    p.add_argument("--co-sign", dest="co_sign", action="append", metavar="UNIT",
-                   help="a co-signing unit (会签), for templates with a co-sign step")  # fmt: skip
+    p.add_argument("--submit", action="store_true", help="随即提交审核")
+    p.add_argument("--co-sign", dest="co_sign", action="append",
+                   help="会签单位（模板有会签环节时）")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=cmd_draft_new)
     p = draft.add_parser("edit", parents=[common, acting])
     p.add_argument("draft", type=record_id)
     p.add_argument("--data", required=True)
-    p.add_argument("--co-sign", dest="co_sign", action="append", metavar="UNIT",
-                   help="replace the co-signing units (default: keep them)")  # fmt: skip
+    p.add_argument("--co-sign", dest="co_sign", action="append",
+                   help="重新指定会签单位（默认不变）")  # fmt: skip
     p.set_defaults(func=cmd_draft_edit)
     for name, action, verb in (
         ("submit", drafts.submit, "提交审核"),
@@ -183,7 +179,7 @@ def register(sub, common, acting) -> None:
         p.add_argument("draft", type=record_id)
         p.add_argument("--comment")
         if name in {"approve", "return"}:
-            p.add_argument("--opinion-file", help="a written opinion (PDF or DOCX, ≤10MB)")
+            p.add_argument("--opinion-file", help="书面意见（PDF 或 DOCX 文件，不超过 10 MB）")
         if name == "approve":
             p.add_argument("--yes", action="store_true", help=YES_HELP)
         p.set_defaults(func=_decision(action, verb))
@@ -191,7 +187,7 @@ def register(sub, common, acting) -> None:
     p.add_argument("draft", type=record_id)
     p.add_argument("--yes", action="store_true", help=YES_HELP)
     p.set_defaults(func=cmd_draft_issue)
-    p = draft.add_parser("delete", parents=[common, acting], help="delete a never-submitted draft")
+    p = draft.add_parser("delete", parents=[common, acting], help="删除从未提交的草稿")
     p.add_argument("draft", type=record_id)
     p.set_defaults(func=cmd_draft_delete)
     p = draft.add_parser("show", parents=[common, acting])
@@ -200,11 +196,7 @@ def register(sub, common, acting) -> None:
     p = draft.add_parser("queue", parents=[common, acting])
     p.set_defaults(func=cmd_draft_queue)
 
-    p = sub.add_parser(
-        "restrict", parents=[common, acting], help="restrict a draft to named readers (知悉范围)"
-    )
+    p = sub.add_parser("restrict", parents=[common, acting], help="限定草稿的知悉范围")
     p.add_argument("draft", type=record_id)
-    p.add_argument(
-        "--user", action="append", required=True, help="username allowed to read (repeat)"
-    )
+    p.add_argument("--user", action="append", required=True, help="可以阅读的用户（可重复）")
     p.set_defaults(func=cmd_restrict)

@@ -202,18 +202,18 @@ def cmd_profile(cf: Casefile, args) -> int:
 
 def register(sub, common, acting) -> None:
     """Add `casefile matter ...` to the top-level subparsers."""
-    group = sub.add_parser("matter", help="public lawyers' matters (法律事务)").add_subparsers(
+    group = sub.add_parser("matter", help="公职律师法律事务").add_subparsers(
         dest="command", required=True
     )
-    p = group.add_parser("new", parents=[common, acting], help="register a matter")
+    p = group.add_parser("new", parents=[common, acting], help="登记法律事务")
     p.add_argument("--kind", required=True, choices=list(KINDS))
     p.add_argument("--title", required=True)
-    p.add_argument("--unit", help="unit code (default: the acting user's unit)")
+    p.add_argument("--unit", help="单位代码（默认为办理人所在单位）")
     for name in ("parties", "party-role", "case-number", "body", "specialty", "deadline-label",
                  "note"):  # fmt: skip
         p.add_argument(f"--{name}", dest=name.replace("-", "_"))
-    p.add_argument("--served", metavar="YYYY-MM-DD")
-    p.add_argument("--deadline", metavar="YYYY-MM-DD")
+    p.add_argument("--served")
+    p.add_argument("--deadline")
     p.add_argument("--case-file", dest="case_file", type=record_id)
     p.set_defaults(func=cmd_new)
 
@@ -238,31 +238,31 @@ def register(sub, common, acting) -> None:
                            and name not in {"request"})  # fmt: skip
         p.set_defaults(func=func)
 
-    p = group.add_parser("candidates", parents=[common, acting], help="lawyers to deploy")
+    p = group.add_parser("candidates", parents=[common, acting], help="可调配的律师")
     p.add_argument("deployment", type=record_id)
     p.add_argument("--specialty")
     p.set_defaults(func=cmd_candidates)
 
-    p = group.add_parser("deploy", parents=[common, acting], help="deploy a public lawyer (调配)")
+    p = group.add_parser("deploy", parents=[common, acting], help="调配公职律师")
     p.add_argument("deployment", type=record_id)
     p.add_argument("--lawyer", required=True)
     p.add_argument("--comment")
     p.set_defaults(func=cmd_deploy)
 
-    p = group.add_parser("stats", parents=[common, acting], help="counts for assessment")
+    p = group.add_parser("stats", parents=[common, acting], help="考核用的统计")
     p.add_argument("--by", choices=["lawyer", "unit"], default="lawyer")
-    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    p.add_argument("--from", dest="date_from")
+    p.add_argument("--to", dest="date_to")
     p.set_defaults(func=cmd_stats)
 
     p = group.add_parser("decisions", parents=[common, acting], help="决策事项清单")
     p.add_argument("--unit")
-    p.add_argument("--add", metavar="TEMPLATE")
+    p.add_argument("--add")
     p.add_argument("--label")
-    p.add_argument("--remove", type=record_id, metavar="ENTRY")
+    p.add_argument("--remove", type=record_id)
     p.set_defaults(func=cmd_decisions)
 
-    p = group.add_parser("profile", parents=[common, acting], help="licence, phone, specialty")
+    p = group.add_parser("profile", parents=[common, acting], help="执业证号、电话、专业领域")
     p.add_argument("--user")
     p.add_argument("--licence")
     p.add_argument("--phone")

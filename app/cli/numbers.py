@@ -1,4 +1,5 @@
-"""`casefile numbers status | raise | confirm`: number sequences after a restore.
+"""`casefile numbers status | raise | confirm`: number sequences after a restore (发文字号, and
+the 统一编号 of the normative-documents register: status lists them, confirm raises them).
 
 Issuing from a sequence behind the audit checkpoint (a database restored from an older backup)
 is refused until the administrator confirms the checkpoint's last numbers or raises the
@@ -11,6 +12,12 @@ from app.cli.common import out
 from app.container import Casefile
 from app.drafting import sequences
 
+# what a sequence numbers, and what a sequence behind the checkpoint holds back
+KINDS = {
+    "dispatch": ("发文字号", "  ✗ 落后于已发出的文号，暂停发文"),
+    "normative": ("统一编号", "  ✗ 落后于已编出的规范性文件统一编号，暂停登记"),
+}
+
 
 def cmd_status(cf: Casefile, args) -> int:
     with cf.db.read() as session:
@@ -19,9 +26,10 @@ def cmd_status(cf: Casefile, args) -> int:
     lines = [f"审计检查点无法读取：{error}"] if error else []
     for r in rows:
         seen = "—" if r.checkpoint is None else f"{r.checkpoint}号"
-        mark = "  ✗ 落后于已发出的文号，暂停发文" if r.behind else ""
+        kind, mark = KINDS[r.register]
         lines.append(
-            f"{r.unit:<10} {r.code}〔{r.year}〕  数据库已编到 {r.last_value}号  检查点 {seen}{mark}"
+            f"{kind}  {r.unit:<10} {r.code}〔{r.year}〕  数据库已编到 {r.last_value}号  检查点 {seen}"
+            + (mark if r.behind else "")
         )
     if not rows:
         lines.append("尚无文号序列。")
@@ -52,19 +60,17 @@ def cmd_confirm(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    group = sub.add_parser("numbers", help="number sequences (发文字号) after a restore")
+    group = sub.add_parser("numbers", help="恢复备份后的发文字号和规范性文件统一编号序列")
     cmds = group.add_subparsers(dest="command", required=True)
-    cmds.add_parser(
-        "status", parents=[common], help="each sequence: database vs audit checkpoint"
-    ).set_defaults(func=cmd_status)
-    p = cmds.add_parser(
-        "raise", parents=[common], help="the last number sent out in CODE/YEAR was N"
+    cmds.add_parser("status", parents=[common], help="各序列：数据库与审计检查点对照").set_defaults(
+        func=cmd_status
     )
-    p.add_argument("code", help="机关代字, e.g. 武政法审")
-    p.add_argument("year", type=int)
-    p.add_argument("n", type=int, help="the last number already sent out")
-    p.add_argument("--unit", help="unit code, when the code is used by several units")
+    p = cmds.add_parser("raise", parents=[common], help="登记某机关代字某年度已发出的最后一个号")
+    p.add_argument("code", metavar="机关代字", help="如 武政法审")
+    p.add_argument("year", type=int, help="如 2026")
+    p.add_argument("n", type=int, help="已发出的最后一个号")
+    p.add_argument("--unit", help="单位代码（多个单位共用该代字时）")
     p.set_defaults(func=cmd_raise)
     cmds.add_parser(
-        "confirm", parents=[common], help="raise every sequence to the audit checkpoint's numbers"
+        "confirm", parents=[common], help="把各序列调到审计检查点记录的号"
     ).set_defaults(func=cmd_confirm)

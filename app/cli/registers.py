@@ -107,47 +107,45 @@ def cmd_normative_cleanup(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    group = sub.add_parser("normative", help="register of normative documents (规范性文件登记簿)")
+    group = sub.add_parser("normative", help="规范性文件登记簿")
     cmds = group.add_subparsers(dest="command", required=True)
-    p = cmds.add_parser("list", parents=[common, acting], help="the register, filtered")
-    p.add_argument("--unit", metavar="CODE")
-    p.add_argument(
-        "--state", help="in_force / 有效, expired / 失效, repealed / 废止, amended / 已修改"
-    )
-    p.add_argument("--year", help="year of registration")
-    p.add_argument("--q", help="text in the title or the unified number")
-    p.add_argument("--problems", action="store_true", help="only entries with findings")
-    p.add_argument("--xlsx", metavar="FILE", help="also write the list as XLSX")
+    p = cmds.add_parser("list", parents=[common, acting], help="查看登记簿（可筛选）")
+    p.add_argument("--unit")
+    p.add_argument("--state", help="有效、失效、废止或已修改")
+    p.add_argument("--year", help="登记年度")
+    p.add_argument("--q", help="标题或统一登记编号中的文字")
+    p.add_argument("--problems", action="store_true", help="只看有问题的条目")
+    p.add_argument("--xlsx", help="同时导出为 电子表格")
     p.set_defaults(func=cmd_normative_list)
     p = cmds.add_parser("show", parents=[common, acting])
     p.add_argument("id", type=record_id)
     p.set_defaults(func=cmd_normative_show)
     p = cmds.add_parser("register", parents=[common, acting],
-                        help="register (统一登记编号) from a JSON file of fields")  # fmt: skip
-    p.add_argument("--data", required=True, help="JSON file ('-': stdin)")
-    p.add_argument("--unit", metavar="CODE")
+                        help="按 JSON 数据文件登记（编统一登记编号）")  # fmt: skip
+    p.add_argument("--data", required=True, help="JSON 数据文件（“-”表示从标准输入读取）")
+    p.add_argument("--unit")
     p.set_defaults(func=cmd_normative_register, id=None)
     p = cmds.add_parser("update", parents=[common, acting],
-                        help="record publication, filing, validity or state from a JSON file")  # fmt: skip
+                        help="按 JSON 数据文件记录公布、备案、有效期或状态")  # fmt: skip
     p.add_argument("id", type=record_id)
-    p.add_argument("--data", required=True, help="JSON file ('-': stdin)")
+    p.add_argument("--data", required=True, help="JSON 数据文件（“-”表示从标准输入读取）")
     p.set_defaults(func=cmd_normative_register, unit=None)
-    p = cmds.add_parser("cleanup", parents=[common, acting], help="yearly clean-up (清理)")
+    p = cmds.add_parser("cleanup", parents=[common, acting], help="年度清理")
     p.add_argument("--year", required=True)
-    p.add_argument("--unit", metavar="CODE")
-    p.add_argument("--xlsx", metavar="FILE")
+    p.add_argument("--unit")
+    p.add_argument("--xlsx", help="同时导出为 电子表格")
     p.set_defaults(func=cmd_normative_cleanup)
 
     p = sub.add_parser(
         "contracts",
         parents=[common, acting],
-        help="register of engagement contracts (聘任合同台账)",
+        help="聘任合同台账",
     )
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--expiring", type=int, metavar="DAYS",
-                       help="only contracts whose term ends within DAYS days")  # fmt: skip
-    which.add_argument("--window", type=int, metavar="DAYS",
-                       help="days before the end of a term when a contract is 即将到期 (default 60)")  # fmt: skip
+    which.add_argument("--expiring", type=int,
+                       help="只看聘期在这么多天内届满的合同")  # fmt: skip
+    which.add_argument("--window", type=int,
+                       help="聘期届满前多少天起算“即将到期”（默认 60）")  # fmt: skip
     p.add_argument("--status", choices=list(STATUS_LABELS))
-    p.add_argument("--unit", metavar="CODE", help="unit code (with its sub-units)")
+    p.add_argument("--unit", help="单位代码（含下级单位）")
     p.set_defaults(func=cmd_contracts)

@@ -194,25 +194,25 @@ def cmd_worker(cf: Casefile, args) -> int:
 
 
 def register(sub, common, acting) -> None:
-    p = sub.add_parser("run", parents=[common], help="start the web service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
+    p = sub.add_parser("run", parents=[common], help="启动网页服务")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    p.add_argument("--port", type=int, default=5000, help="端口（默认 5000）")
     p.add_argument(
         "--processes", type=int, default=1,
-        help="web worker processes (gunicorn); above 1 the outbox runs in its own process",
+        help="网页服务进程数；大于 1 时后台任务另起一个进程",
     )  # fmt: skip
-    p.add_argument("--threads", type=int, default=8, help="threads per web worker process")
+    p.add_argument("--threads", type=int, default=8, help="每个网页服务进程的线程数")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "worker",
         parents=[common],
-        help="drain the outbox (search index, PDF renditions, text recognition)",
+        help="处理后台任务（检索索引、PDF 版式文件、文字识别）",
     )
-    p.add_argument("--once", action="store_true", help="process what is due, then exit")
+    p.add_argument("--once", action="store_true", help="处理完到期的任务即退出")
     p.add_argument(
         "--follow-index", action="store_true",
-        help="also keep this node's index current (with CASEFILE_INDEX_FOLLOW=1)",
+        help="同时更新本机的检索索引（配合 CASEFILE_INDEX_FOLLOW=1）",
     )  # fmt: skip
-    p.add_argument("--no-outbox", action="store_true", help="only follow the index")
+    p.add_argument("--no-outbox", action="store_true", help="只更新检索索引")
     p.set_defaults(func=cmd_worker)

@@ -64,6 +64,7 @@ class SequenceState:
     year: int
     last_value: int  # in the database
     checkpoint: int | None  # the last number the checkpoint saw sent out
+    register: str = "dispatch"  # 发文字号; "normative": the register's 统一编号 (code: 武政规)
 
     @property
     def behind(self) -> bool:
@@ -74,7 +75,8 @@ class SequenceState:
 
 
 def status(settings: Settings, session: Session) -> tuple[list[SequenceState], str | None]:
-    """Every sequence in the database or the checkpoint; and why the checkpoint is unreadable."""
+    """Every sequence in the database or the checkpoint, 发文字号 then the normative register's
+    统一编号; and why the checkpoint is unreadable."""
     try:
         cp = checkpoint.load(settings)
         error = None
@@ -94,6 +96,10 @@ def status(settings: Settings, session: Session) -> tuple[list[SequenceState], s
             checkpoint=cp.sequences.get(k) if cp else None,
         )  # fmt: skip
         for k in sorted(keys)
+    ]
+    out += [
+        SequenceState(unit, code, year, last, seen, register="normative")
+        for unit, code, year, last, seen in normative_numbers.sequences_and_checkpoint(session, cp)
     ]
     return out, error
 

@@ -63,6 +63,23 @@ def advance_after_commit(
     event.listen(session, "after_commit", write, once=True)
 
 
+def sequences_and_checkpoint(
+    session: Session, cp: checkpoint.Checkpoint | None
+) -> list[tuple[str, str, int, int, int | None]]:
+    """`casefile numbers status`: every register sequence in the database or the checkpoint, as
+    (unit code, the number's prefix as printed (武政规), year, last value, checkpoint's last)."""
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    rows = {(r.unit_id, r.year): r.last_value for r in session.scalars(select(NormativeSequence))}
+    seen = cp.normative if cp else {}
+    out = []
+    for unit_id, year in sorted(set(rows) | set(seen)):
+        unit = units.get(unit_id)
+        code = unit.code if unit else (cp.units.get(unit_id, "") if cp else "")
+        prefix = f"{(unit.doc_code or unit.code) if unit else code}规"
+        out.append((code, prefix, year, rows.get((unit_id, year), 0), seen.get((unit_id, year))))
+    return out
+
+
 def raise_to_checkpoint(
     session: Session, cp: checkpoint.Checkpoint, actor: User | None
 ) -> list[dict]:
