@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from casefile_factories import issue_template
@@ -91,6 +92,9 @@ def test_the_whole_path_through_the_pages(app, cf):
     drill = inspector.get(f"/supervision/drill?unit=FZB&indicator=services&year={today.year}"
                           f"&quarter={quarter}")  # fmt: skip
     assert drill.status_code == 200 and "列席常务会议" in drill.get_data(as_text=True)
+    assert re.search(
+        r'<td class="nowrap">\d{4}-\d{2}-\d{2}</td>', drill.get_data(as_text=True)
+    )  # 日期 whole
     export = inspector.get(
         f"/supervision/dashboard?year={today.year}&quarter={quarter}&format=xlsx"
     )
