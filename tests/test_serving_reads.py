@@ -3,12 +3,15 @@ slip is read once and then shown from memory, and it is the slip the records giv
 
 from __future__ import annotations
 
+import pytest
 from conftest import issue_letter
 from sqlalchemy import event
 from webutil import logged_in
 
 from app.drafting.models import IssuedDocument
 from app.drafting.slip import issued_slip, slip_data
+
+pytestmark = pytest.mark.engine_neutral  # SQLite only: see tests/conftest.py
 
 
 def test_document_page_shows_the_slip_kept_per_process(cf, app):
