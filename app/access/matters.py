@@ -10,6 +10,7 @@ matter actions of can() (register, assign, deploy, handle, keep the decision lis
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, false, or_, select
@@ -76,20 +77,29 @@ def visible_matters(p: Principal) -> ColumnElement[bool]:
     over their subtree), the lawyer it is assigned to, whoever registered it or acted on it,
     and the office heads of the unit a deployment was asked of (and of the deployed lawyer's
     unit), over their subtree."""
-    user = p.user
-    if not user.active:
+    if not p.user.active:
         return false()
+    return _visible_matters(
+        p.user.id, tuple(sorted(p.readable_units())),
+        tuple(sorted(p.subtree(p.units_with("office-head")))),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=512)
+def _visible_matters(
+    user_id: int, readable: tuple[int, ...], heads: tuple[int, ...]
+) -> ColumnElement[bool]:
+    # A pure function of its arguments, built once for each like policy._visible_documents
+    # (the home page's deadlines and the document page's matters ask on every request).
     ways: list[ColumnElement[bool]] = [
-        Matter.lawyer_id == user.id,
-        Matter.created_by == user.id,
+        Matter.lawyer_id == user_id,
+        Matter.created_by == user_id,
         select(MatterEvent.id)
-        .where(MatterEvent.matter_id == Matter.id, MatterEvent.user_id == user.id)
+        .where(MatterEvent.matter_id == Matter.id, MatterEvent.user_id == user_id)
         .exists(),
     ]
-    readable = p.readable_units()
     if readable:
         ways.append(Matter.unit_id.in_(readable))
-    heads = p.subtree(p.units_with("office-head"))
     if heads:
         ways.append(
             select(Deployment.id)

@@ -178,10 +178,15 @@ def visible_case_files(p: Principal) -> ColumnElement[bool]:
     """SQL condition on CaseFile: the case files this principal may read."""
     if not p.user.active:
         return false()
-    readable = p.readable_units()
+    return _visible_case_files(p.user.id, tuple(sorted(p.readable_units())))
+
+
+@functools.lru_cache(maxsize=512)
+def _visible_case_files(user_id: int, readable: tuple[int, ...]) -> ColumnElement[bool]:
+    # built once per user and rights, like _visible_documents
     ways: list[ColumnElement[bool]] = [
-        CaseFile.created_by == p.user.id,
-        CaseFile.id.in_(held_matters(p.user.id, Matter.case_file_id)),
+        CaseFile.created_by == user_id,
+        CaseFile.id.in_(held_matters(user_id, Matter.case_file_id)),
     ]
     if readable:
         ways.append(CaseFile.unit_id.in_(readable))

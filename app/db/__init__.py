@@ -29,8 +29,47 @@ def make_engine(url: str) -> Engine:
     # No JIT: PostgreSQL compiles a query whose estimated cost is high (the contracts register's
     # visibility condition over 100,000 documents) for about a second, to run it in a few
     # milliseconds; casefile's reads are short (bench/supervision.py, docs/performance.md).
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                         connect_args={"options": "-c jit=off"})  # fmt: skip
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                           connect_args={"options": "-c jit=off"})  # fmt: skip
+    _note_writes(engine)
+    return engine
+
+
+# psycopg prepares a statement the fifth time a connection runs it (no more parsing and planning
+# by PostgreSQL), but forgets every prepared statement on ROLLBACK. A read session ending in a
+# rollback (every page's) therefore had PostgreSQL parse and plan each of its statements on every
+# request, most of the database's CPU per page. A read that sent nothing but SELECTs ends with
+# COMMIT instead: the same for the database (nothing was written), and its statements stay
+# prepared. The flag is per transaction: set by any other statement or by an error, cleared at
+# BEGIN.
+_WROTE = "casefile_wrote"
+
+
+def _note_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(conn, _cursor, statement, _params, _context, _executemany):
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):  # a failed statement: end as before, with a rollback
+        if context.connection is not None:
+            context.connection.info[_WROTE] = True
+
+
+def _only_read(session: Session) -> bool:
+    """Did this session's transaction send nothing but SELECTs, with no ORM change pending and
+    nothing waiting for a commit (an audit entry at commit, a checkpoint after it)? Only then is
+    a COMMIT the same as the rollback `read()` always ended with."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    if session.dispatch.before_commit or session.dispatch.after_commit:
+        return False
+    return not session.connection().info.get(_WROTE, False)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -70,6 +109,10 @@ class Database:
         session = self.sessions()
         try:
             yield session
+            # PostgreSQL: a read that only read commits, so its statements stay prepared
+            # (_note_writes); nothing expires (expire_on_commit=False)
+            if not self.is_sqlite and session.in_transaction() and _only_read(session):
+                session.commit()
         finally:
             # close() ends the transaction without expiring loaded objects (rollback() would),
             # so pages can keep using what they read.

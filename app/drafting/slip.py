@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from docx import Document
@@ -157,6 +160,37 @@ def slip_data(cf: Casefile, session: Session, doc: IssuedDocument) -> Slip:
         approvals=approvals,
         history=history,
     )
+
+
+# An issued document's slip never changes: its steps up to issuance, their versions and opinions,
+# the template version and the names of users and units (neither is ever renamed) are all
+# write-once. Pages keep it per process and database (`issued_slip`), so the document page does
+# not read the chain again on every view (docs/performance.md, "Serving"). Keyed by the issued
+# file's hash too, like the contracts register's terms: a database restored under a running
+# process cannot hand it another document's slip.
+SLIP_CACHE_SIZE = 4096
+_slips: weakref.WeakKeyDictionary[object, OrderedDict[tuple[int, str], Slip]] = (
+    weakref.WeakKeyDictionary()
+)
+_slips_lock = threading.Lock()
+
+
+def issued_slip(cf: Casefile, session: Session, doc: IssuedDocument) -> Slip:
+    """`slip_data` of a committed issued document, read once per process (pages only: issuance
+    and the outbox build the archived slip from the records with `slip_data`)."""
+    with _slips_lock:
+        slips = _slips.setdefault(cf.db, OrderedDict())
+        key = (doc.id, doc.docx_sha256)
+        found = slips.get(key)
+        if found is not None:
+            slips.move_to_end(key)
+            return found
+    slip = slip_data(cf, session, doc)
+    with _slips_lock:
+        slips[key] = slip
+        while len(slips) > SLIP_CACHE_SIZE:
+            slips.popitem(last=False)
+    return slip
 
 
 def _font(run, size: float, bold: bool = False, face: str = "仿宋") -> None:

@@ -149,8 +149,8 @@ def status_view(session: Session, doc: IssuedDocument) -> StatusView:
     record = next((r for r in rows if r.document_id == doc.id), None)
     earlier = next((r for r in rows if r.successor_id == doc.id), None)
     predecessor = _link(session.get(IssuedDocument, earlier.document_id)) if earlier else None
-    if record is None:
-        proposal = pending_proposal(session, doc.id)
+    if record is None:  # not closed (the statement above would have found it)
+        proposal = _latest_proposal(session, doc.id)
         return StatusView(
             status=VALID, predecessor=predecessor, proposal=proposal,
             proposer=_name(session, proposal.proposed_by) if proposal else "",
@@ -170,6 +170,10 @@ def pending_proposal(session: Session, doc_id: int) -> RevocationProposal | None
     """The revocation proposal still waiting for its second decision, if any."""
     if session.scalar(select(DocumentStatus.id).where(DocumentStatus.document_id == doc_id)):
         return None
+    return _latest_proposal(session, doc_id)
+
+
+def _latest_proposal(session: Session, doc_id: int) -> RevocationProposal | None:
     return session.scalars(
         select(RevocationProposal)
         .where(RevocationProposal.document_id == doc_id)

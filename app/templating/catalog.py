@@ -111,22 +111,12 @@ class Catalog:
         return session.scalars(query.order_by(TemplateVersion.version.desc()).limit(1)).first()
 
     def latest_versions(self, session: Session) -> list[TemplateVersion]:
-        newest = (
-            select(TemplateVersion.template_id, func.max(TemplateVersion.version).label("v"))
-            .group_by(TemplateVersion.template_id)
-            .subquery()
-        )
-        return list(
-            session.scalars(
-                select(TemplateVersion)
-                .join(
-                    newest,
-                    (TemplateVersion.template_id == newest.c.template_id)
-                    & (TemplateVersion.version == newest.c.v),
-                )
-                .order_by(TemplateVersion.template_id)
-            )
-        )
+        return list(session.scalars(_latest(TemplateVersion)))
+
+    def latest_version_ids(self, session: Session) -> tuple[int, ...]:
+        """The ids of `latest_versions`, in the same order, as plain values (no ORM objects:
+        what a cache checks its answer against on every page)."""
+        return tuple(session.scalars(_latest(TemplateVersion.id)))
 
     def load(self, row: TemplateVersion) -> LoadedTemplate:
         """The template version exactly as recorded (from the blob store), cached: versions never change."""
@@ -148,3 +138,21 @@ class Catalog:
         with self._lock:
             self._cache[row.id] = loaded
         return loaded
+
+
+def _latest(what):
+    """SELECT `what` of each template's newest version, by template id."""
+    newest = (
+        select(TemplateVersion.template_id, func.max(TemplateVersion.version).label("v"))
+        .group_by(TemplateVersion.template_id)
+        .subquery()
+    )
+    return (
+        select(what)
+        .join(
+            newest,
+            (TemplateVersion.template_id == newest.c.template_id)
+            & (TemplateVersion.version == newest.c.v),
+        )
+        .order_by(TemplateVersion.template_id)
+    )

@@ -135,11 +135,12 @@ def registry(catalog: Catalog, session: Session) -> DocTypes:
 
 
 def _registry(catalog: Catalog, session: Session) -> DocTypes:
-    rows = catalog.latest_versions(session)
-    key = tuple(row.id for row in rows)
+    key = catalog.latest_version_ids(session)
     cached = _cache.get(catalog)
     if cached is not None and cached[0] == key:
         return cached[1]
+    rows = catalog.latest_versions(session)  # changed since: read them (a template uploaded)
+    key = tuple(row.id for row in rows)
     declared = []
     for row in rows:
         try:

@@ -16,16 +16,14 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from app import audit
 from app.access.policy import can
-from app.drafting import corrections, documents, drafts
+from app.drafting import corrections, documents
 from app.drafting import status as document_status
 from app.drafting.models import IssuedDocument
-from app.drafting.slip import slip_for_document
+from app.drafting.slip import issued_slip, slip_for_document
 from app.errors import ValidationFailed
-from app.identity.models import User
 from app.matters import service as matter_service
 from app.renditions import ConversionError, cached_preview_pdf
 from app.renditions.models import Rendition
@@ -111,13 +109,12 @@ def _show(doc_id: int, errors: dict[str, str] | None = None, code: int = 200):
             "revoke": state.in_force and can(s, p, "document.revoke", doc),
         }  # fmt: skip
         draft = doc.draft
-        history = drafts.steps_of(s, draft)  # each with its user
         tv = s.get(TemplateVersion, doc.template_version_id)
-        issuer = s.get(User, doc.issued_by, options=[lazyload(User.grants)])
+        slip = issued_slip(cf(), s, doc)  # the review chain and who issued it (never changes)
         rendition = s.scalars(select(Rendition).where(Rendition.document_id == doc.id)).first()
         _ = doc.unit.name
         similar = similar_documents(cf(), s, g.principal, doc.id)  # documents and attachments
-        return render_template("document.html", doc=doc, history=history, tv=tv, issuer=issuer,
+        return render_template("document.html", doc=doc, tv=tv, slip=slip,
                                draft=draft, rendition=rendition, similar=similar,
                                may_read_draft=can(s, g.principal, "draft.read", draft),
                                hit_url=hit_url, state=state, acts=acts, correction=correction,

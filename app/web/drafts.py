@@ -18,7 +18,6 @@ from app.drafting import status as document_status
 from app.drafting.models import Draft, IssuedDocument, ReviewOpinion, ReviewStep
 from app.drafting.opinions import MAX_OPINION_BYTES, OpinionFile
 from app.drafting.registry import RegistryReferences
-from app.drafting.slip import slip_data
 from app.errors import Forbidden, WorkflowError
 from app.identity.models import Unit
 from app.matters import service as matter_service
@@ -55,12 +54,6 @@ def age(value: dt.datetime | None) -> str:
 def where_it_stands(draft: Draft) -> str:
     """The queue's 当前环节 column (the draft is still attached to the page's session)."""
     return drafts.pending_summary(cf(), object_session(draft), draft)
-
-
-@bp.app_template_global("slip_of")
-def slip_of(doc: IssuedDocument):
-    """The 发文稿纸 facts of a document shown on a page (its session is still open)."""
-    return slip_data(cf(), object_session(doc), doc)
 
 
 @bp.app_template_global("step_opinions")

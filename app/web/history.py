@@ -12,7 +12,7 @@ from app.access.policy import can
 from app.common import media_types
 from app.drafting import documents, drafts, history
 from app.drafting.models import Draft, IssuedDocument
-from app.drafting.slip import slip_data, slip_for_document
+from app.drafting.slip import issued_slip, slip_for_document
 from app.identity.models import Unit
 from app.web.common import cf, login_required, remote_addr
 
@@ -41,7 +41,7 @@ def _history_page(s, draft: Draft, doc: IssuedDocument | None):
         "history.html", draft=draft, doc=doc, versions=versions, a=a, b=b, diff=diff,
         changed=any(line.kind not in {"same", "skip"} for line in diff), timeline=history.timeline(cf(), s, draft),
         states=drafts.chain_state(s, draft, tpl, version), tpl=tpl,
-        slip=slip_data(cf(), s, doc) if doc is not None else None,
+        slip=issued_slip(cf(), s, doc) if doc is not None else None,
         units={u.id: u.name for u in s.scalars(select(Unit))},
     )  # fmt: skip
 
@@ -75,7 +75,7 @@ def slip(doc_id: int):
     """发文稿纸 as a printable page; the archived DOCX is one click away."""
     with cf().db.write() as s:
         doc = _readable_document(s, doc_id)
-        return render_template("slip.html", doc=doc, slip=slip_data(cf(), s, doc))
+        return render_template("slip.html", doc=doc, slip=issued_slip(cf(), s, doc))
 
 
 @bp.get("/documents/<int:doc_id>/slip.docx")

@@ -6,6 +6,8 @@ turns a hit into the page it opens.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, g, render_template, request, url_for
 
 from app.errors import ValidationFailed
@@ -23,6 +25,17 @@ FACET_LABELS = {"doc_type": "文书类型", "unit": "单位", "year": "年度", 
                 "status": "状态"}  # fmt: skip
 FILTER_PARAMS = {"doc_type": "type", "unit": "unit", "year": "year", "reviewer": "reviewer",
                  "status": "status"}  # fmt: skip
+
+
+QUERY_SAFE = "!$'()*,/:;?@"  # what Werkzeug leaves unquoted in a query (werkzeug.urls)
+
+
+def query_url(base: str, params: dict[str, list[str]]) -> str:
+    """url_for(endpoint, **params) for an endpoint without path arguments whose URL is `base`,
+    byte for byte, without building the route again: a results page links each facet value,
+    each chip and the pager (two dozen links, about a millisecond through url_for)."""
+    items = [(k, v) for k, values in params.items() for v in values if v is not None]
+    return f"{base}?{urlencode(items, safe=QUERY_SAFE)}" if items else base
 
 
 def hit_url(hit: SearchHit) -> str | None:
@@ -67,6 +80,8 @@ def search():
         unit_names = {u.code: u.name for u in all_units(s)}
         type_labels = doctypes.registry(cf().catalog, s).labels()
 
+    base = url_for("search.search")
+
     def link(
         drop: str | None = None, add: tuple[str, str] | None = None, page: int | None = None
     ) -> str:
@@ -75,7 +90,7 @@ def search():
             params[add[0]] = [add[1]]
         if page:
             params["page"] = [str(page)]
-        return url_for("search.search", **params)
+        return query_url(base, params)
 
     chips = [
         (FILTER_PARAMS.get(k, k), k, v)
