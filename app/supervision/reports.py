@@ -253,19 +253,28 @@ class Submission:
                 "document_id": self.document_id, "late": self.late}  # fmt: skip
 
 
-def _of_period(data, period: Period) -> bool:
-    return (isinstance(data, dict) and str(data.get("report_year")) == str(period.year)
-            and data.get("half") == HALVES[period.half - 1])  # fmt: skip
+def _of_period(year, half, period: Period) -> bool:
+    return str(year) == str(period.year) and half == HALVES[period.half - 1]
 
 
 def unit_states(session: Session, p: Principal, units: set[int], period: Period,
                 today: dt.date) -> dict[int, Submission]:  # fmt: skip
     """Where each unit's report of the period stands: issued (its first), in review, being
     drafted, or missing."""
+    return states_of_periods(session, p, units, [period], today)[0]
+
+
+def states_of_periods(session: Session, p: Principal, units: set[int], periods: list[Period],
+                      today: dt.date) -> list[dict[int, Submission]]:  # fmt: skip
+    """`unit_states` of several periods (a home page's two reminders), reading the reports
+    once: their period fields only, not their whole data."""
+    if not periods:
+        return []
     ids = template_ids(session, REPORT)
+    year, half = DraftVersion.data["report_year"].as_string(), DraftVersion.data["half"].as_string()
     issued = session.execute(
         select(IssuedDocument.id, IssuedDocument.unit_id, IssuedDocument.number,
-               IssuedDocument.issue_date, DraftVersion.data)
+               IssuedDocument.issue_date, year, half)
         .join(TemplateVersion, TemplateVersion.id == IssuedDocument.template_version_id)
         .join(DraftVersion, DraftVersion.id == IssuedDocument.approved_version_id)
         .where(TemplateVersion.template_id.in_(ids), IssuedDocument.unit_id.in_(units or {-1}),
@@ -273,7 +282,7 @@ def unit_states(session: Session, p: Principal, units: set[int], period: Period,
         .order_by(IssuedDocument.issue_date, IssuedDocument.id)
     ).all()  # fmt: skip
     pending = session.execute(
-        select(Draft.unit_id, Draft.status, DraftVersion.data)
+        select(Draft.unit_id, Draft.status, year, half)
         .join(TemplateVersion, TemplateVersion.id == Draft.template_version_id)
         .join(DraftVersion, (DraftVersion.draft_id == Draft.id)
               & (DraftVersion.number == Draft.current_version))
@@ -281,18 +290,23 @@ def unit_states(session: Session, p: Principal, units: set[int], period: Period,
                Draft.status.in_(("draft", "in_review", "returned", "approved")))
     ).all()  # fmt: skip
     names = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(units or {-1})))}
-    out: dict[int, Submission] = {}
-    for doc_id, unit_id, number, day, data in issued:
-        if unit_id not in out and _of_period(data, period):
-            out[unit_id] = Submission(names[unit_id], "submitted", number, day, doc_id,
-                                      day > period.due)  # fmt: skip
-    for unit_id, status, data in pending:
-        if _of_period(data, period) and (unit_id not in out or out[unit_id].state == "drafting"):
-            state = "in_review" if status in ("in_review", "approved") else "drafting"
-            out[unit_id] = Submission(names[unit_id], state, "", None, None, today > period.due)
-    for unit_id, unit in names.items():
-        out.setdefault(unit_id, Submission(unit, "missing", "", None, None, today > period.due))
-    return out
+    result = []
+    for period in periods:
+        out: dict[int, Submission] = {}
+        for doc_id, unit_id, number, day, y, h in issued:
+            if unit_id not in out and _of_period(y, h, period):
+                out[unit_id] = Submission(names[unit_id], "submitted", number, day, doc_id,
+                                          day > period.due)  # fmt: skip
+        for unit_id, status, y, h in pending:
+            if _of_period(y, h, period) and (
+                unit_id not in out or out[unit_id].state == "drafting"
+            ):
+                state = "in_review" if status in ("in_review", "approved") else "drafting"
+                out[unit_id] = Submission(names[unit_id], state, "", None, None, today > period.due)
+        for unit_id, unit in names.items():
+            out.setdefault(unit_id, Submission(unit, "missing", "", None, None, today > period.due))
+        result.append(out)
+    return result
 
 
 def submissions(session: Session, p: Principal, year=None, half=None, *,
@@ -333,8 +347,8 @@ def reminders(session: Session, p: Principal, units: set[int],
     if (current.due - today).days <= REMIND_DAYS:
         periods.append(current)
     out = []
-    for period in periods:
-        states = unit_states(session, p, units, period, today)
+    for period, states in zip(periods, states_of_periods(session, p, units, periods, today),
+                              strict=True):  # fmt: skip
         missing = [s.unit for s in states.values() if s.state != "submitted"]
         if missing:
             out.append(Reminder(period, sorted(missing, key=lambda u: u.code),
