@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from pathlib import Path
@@ -77,6 +77,7 @@ from app.search.whoosh_writer import CasefileWriter, build_segments, default_pro
 _install_view_files()  # segment files are read in place, not copied into memory
 
 log = logging.getLogger(__name__)
+SIMILAR_CACHE = 2048  # more-like-this answers kept per process (a few KB each)
 
 # --------------------------------------------------------------------------- backend
 
@@ -108,6 +109,9 @@ class WhooshBackend:
         self._leaves: list[Leaf] = []
         self._leaves_gen = None
         self._postings_cache = PostingCache(cache_bytes)
+        # more-like-this answers per (document, scope, limit) for one commit of the index: a
+        # document page asks it on every view, and it changes only when the index does
+        self._similar_cache: OrderedDict = OrderedDict()
 
     # ----------------------------------------------------------------- opening
 
@@ -434,6 +438,7 @@ class WhooshBackend:
         with self._lock:
             for meta in self._segments.values():
                 meta.df_cache.clear()
+            self._similar_cache.clear()
 
     def _search(self, q: SearchQuery, pq: ParsedQuery, scope: SearchScope) -> SearchResults:
         leaves = self._current_leaves()
@@ -684,7 +689,17 @@ class WhooshBackend:
 
     def similar(self, doc_id: str, scope: SearchScope, limit: int = 10) -> list[Hit]:
         with self._lock:
-            return self._guard(self._similar, doc_id, scope, limit)
+            self._guard(self._current_leaves)  # the latest commit, whose answers are cached
+            key = (doc_id, scope, limit, self._epoch, self._leaves_gen)
+            hits = self._similar_cache.get(key)
+            if hits is None:
+                hits = self._guard(self._similar, doc_id, scope, limit)
+                self._similar_cache[key] = hits
+                if len(self._similar_cache) > SIMILAR_CACHE:
+                    self._similar_cache.popitem(last=False)
+            else:
+                self._similar_cache.move_to_end(key)
+            return list(hits)
 
     def _similar(self, doc_id: str, scope: SearchScope, limit: int) -> list[Hit]:
         leaves = self._current_leaves()

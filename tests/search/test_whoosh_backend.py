@@ -320,6 +320,26 @@ def test_similar_documents(shared, corpus):
     assert len(hits) <= 5
 
 
+def test_similar_documents_follow_the_index_and_the_scope(backend):
+    """More-like-this answers are remembered per commit of the index (a document page asks on
+    every view): a document indexed or deleted since is seen at once, and a narrower scope
+    never gets a wider scope's answer."""
+    body = "国有土地上房屋征收补偿方案的合法性审查意见，征收补偿标准符合规定"
+    backend.index([make_doc(1, doc_id="a", body=body), make_doc(2, doc_id="b", body=body)])
+    backend.index([make_doc(i) for i in range(10, 40)])  # documents of other words
+    assert "b" in {h.doc_id for h in backend.similar("a", ALL)}
+    backend.index([make_doc(3, doc_id="c", body=body)])
+    assert {"b", "c"} <= {h.doc_id for h in backend.similar("a", ALL)}
+    backend.delete("b")
+    assert "b" not in {h.doc_id for h in backend.similar("a", ALL)}
+    unit_of_a = make_doc(1).unit_code
+    narrow = SearchScope(units=frozenset({unit_of_a}), user_id=None)
+    assert all(h.unit_code == unit_of_a for h in backend.similar("a", narrow))
+    wide = backend.similar("a", ALL)
+    assert "c" in {h.doc_id for h in wide}  # the wide answer still right
+    assert any(h.unit_code != unit_of_a for h in wide)  # so the narrow one is not the same
+
+
 # --------------------------------------------------------------------- engine internals
 
 
