@@ -107,13 +107,17 @@ def make_queries(docs: list[IndexDoc], per_class: int, seed: int) -> list[Q]:
     the second time, and the oracle, which answers per text, would count its hits twice)."""
     out: list[Q] = []
     seen: set[str] = set()
-    for q in _draw_queries(docs, seed):
+    for drawn, q in enumerate(_draw_queries(docs, seed)):
+        if drawn > 1000 * per_class * len(CLASSES):
+            sys.exit(
+                f"the corpus's first documents do not give {per_class} distinct queries a class"
+            )
         if q.text not in seen and sum(o.cls == q.cls for o in out) < per_class:
             seen.add(q.text)
             out.append(q)
         if len(out) == per_class * len(CLASSES):
             return out
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable: the stream is endless")
 
 
 def _draw_queries(docs: list[IndexDoc], seed: int):
