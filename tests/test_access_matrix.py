@@ -281,6 +281,14 @@ TABLE: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("api.add_casefile_item", "POST"): ("/api/v1/casefiles/{case}/items", API_CASE_KEEPERS),
     ("api.close_casefile", "POST"): ("/api/v1/casefiles/{case}/close", API_CASE_KEEPERS),
+    ("api.casefile_ocr_redo", "POST"): (
+        "/api/v1/casefiles/{case}/ocr-redo",
+        api(set(), denied=403) | {"admin": 200},
+    ),
+    ("api.ocr_redo_failed", "POST"): (
+        "/api/v1/casefiles/ocr-redo-failed",
+        api(set(), denied=403) | {"admin": 200},
+    ),
     ("api.edit_casefile", "PATCH"): ("/api/v1/casefiles/{case}", API_CASE_KEEPERS),
     ("api.edit_casefile_item", "PATCH"): (
         "/api/v1/casefiles/{case}/items/{item}",

@@ -17,7 +17,7 @@ from conftest import as_user
 from demostore import open_demo_store
 from PIL import Image
 from pypdf import PdfReader
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.access.policy import search_scope
 from app.audit.models import AuditEntry
@@ -283,3 +283,42 @@ def test_an_administrator_queues_recognition_again(cf, app, tmp_path, db_url, mo
                 s.delete(event)
     code, out, _ = run(str(case_id))  # the operator (no --as)
     assert code == 0 and "旧扫描件」（原为从未识别）" in out and "公众意见" not in out
+
+
+def test_the_api_queues_recognition_again_for_an_administrator(cf):
+    from webutil import api_client
+
+    client, token = api_client(cf)
+    case_id = new_case(cf)
+    blank = io.BytesIO()
+    scanned(Image.new("L", (300, 300), 250)).save(blank, format="PNG")
+    scan_id = upload(cf, case_id, blank.getvalue(), "公众意见.png", title="公众意见（扫描件）")
+    ocr_event = OutboxEvent.kind == "ocr"
+    url = f"/api/v1/casefiles/{case_id}/ocr-redo"
+
+    # still queued: refused, naming the item; a malformed id names its field; nothing written
+    r = client.post(url, json={"item_id": scan_id}, headers=token("admin"))
+    assert r.status_code == 422 and "待识别" in r.json["errors"][0]["message"], r.json
+    r = client.post(url, json={"item_id": "第一件"}, headers=token("admin"))
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "item_id", r.json
+    assert (
+        client.post("/api/v1/casefiles/99999/ocr-redo", headers=token("admin")).status_code == 404
+    )
+    with cf.db.write() as s:  # as if it had failed again and again
+        s.execute(update(OutboxEvent).where(ocr_event).values(attempts=5, last_error="坏"))
+    r = client.post("/api/v1/casefiles/ocr-redo-failed", headers=token("clerk"))
+    assert r.status_code == 403 and "管理员" in r.json["message"], r.json
+    with cf.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent).where(ocr_event)) == 1
+
+    r = client.post(url, json={"item_id": scan_id}, headers=token("admin"))
+    assert r.status_code == 200, r.json
+    assert [(q["case"], q["item"], q["previous"], q["previous_label"])
+            for q in r.json["queued"]] == [(case_id, scan_id, "failed", "识别失败")]  # fmt: skip
+    r = client.post("/api/v1/casefiles/ocr-redo-failed", headers=token("admin"))
+    assert r.status_code == 200 and r.json == {"queued": []}, r.json
+    with cf.db.read() as s:
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "casefile.ocr_redo")
+        ).all()  # fmt: skip
+        assert [(e.object_id, e.detail.get("via")) for e in entries] == [(str(case_id), "api")]

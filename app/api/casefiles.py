@@ -25,12 +25,15 @@ from app.api.schemas import (
     CaseItemEdit,
     CaseItemMove,
     FileDocument,
+    OcrRedo,
+    OcrRedoReply,
     UploadMaterial,
 )
 from app.casefiles import service
 from app.casefiles.attachments import MEDIA_TYPES, inspect_upload
 from app.casefiles.export import export_case_file
 from app.casefiles.models import CaseFile, CaseFileItem
+from app.casefiles.ocr import redo_ocr
 from app.common.media_types import PDF, ZIP
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.identity.models import Unit
@@ -221,6 +224,29 @@ def close_casefile(case_id: int):
         service.close_case_file(s, g.principal, case_id, remote_addr=remote_addr(),
                                 default_fonds=cf().settings.fonds_code)  # fmt: skip
         return jsonify(_casefile_json(s, s.get(CaseFile, case_id)))
+
+
+@route("POST", "/casefiles/<id:case_id>/ocr-redo", tag=TAG,
+       summary="重新识别案卷中扫描件的文字（管理员）", ok=OcrRedoReply, body=OcrRedo,
+       body_required=False, errors=(403, 404, 422))  # fmt: skip
+def casefile_ocr_redo(case_id: int):
+    """Queue recognition again for one item (`item_id`) or for every scan of the case file
+    that failed or was never queued. A recognised scan is refused (422): its text is
+    write-once. Audited as `casefile.ocr_redo`, like the CLI's `case ocr-redo`."""
+    item_id = _integer(request_body().item_id, "item_id", "材料")
+    with cf().db.write() as s:
+        queued = redo_ocr(s, g.principal, case_id=case_id, item_id=item_id, via="api",
+                          remote_addr=remote_addr())  # fmt: skip
+        return jsonify({"queued": [q.as_dict() for q in queued]})
+
+
+@route("POST", "/casefiles/ocr-redo-failed", tag=TAG,
+       summary="重新识别全部识别失败的扫描件（管理员）", ok=OcrRedoReply, errors=(403,))  # fmt: skip
+def ocr_redo_failed():
+    """Queue recognition again for every attachment whose recognition failed (识别失败)."""
+    with cf().db.write() as s:
+        queued = redo_ocr(s, g.principal, failed=True, via="api", remote_addr=remote_addr())
+        return jsonify({"queued": [q.as_dict() for q in queued]})
 
 
 @route("GET", "/casefiles/<id:case_id>/items/<id:item_id>/download", tag=TAG,

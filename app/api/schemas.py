@@ -653,6 +653,29 @@ class CaseFileList(Reply):
     case_files: list[CaseFileSummary]
 
 
+class OcrRedo(Body):
+    item_id: PositiveId = Field(None, title="材料", description="one item; none: every scan of "
+                                "the case file that failed or was never queued")  # fmt: skip
+
+
+class OcrRequeued(Reply):
+    """A scan queued for text recognition again."""
+
+    attachment: int
+    case: int | None = Field(..., description="None: the material is no longer filed")
+    item: int | None
+    position: int | None
+    title: str
+    previous: Literal["failed", "never"]
+    previous_label: str
+
+
+class OcrRedoReply(Reply):
+    """What was queued for recognition again (an administrator's)."""
+
+    queued: list[OcrRequeued]
+
+
 # ---- the register of normative documents (规范性文件登记簿) ------------------------------------
 
 
