@@ -61,6 +61,7 @@ from app.search.query import ParsedQuery, Term, TypeNames, once, parse_query, re
 from app.search.snippets import build_snippet
 from app.search.whoosh_io import install as _install_view_files
 from app.search.whoosh_lock import WriteLock
+from app.search.whoosh_positions import Positions, positions_path
 from app.search.whoosh_postings import PostingCache, read_postings
 from app.search.whoosh_schema import (
     _FIELD_INDEX,
@@ -200,7 +201,9 @@ class WhooshBackend:
                 readers[seg_id] = reader
                 meta = self._segments.get(seg_id)
                 if meta is None:
-                    meta = self._segments[seg_id] = meta_of(reader)
+                    meta = meta_of(reader)
+                    meta.positions = Positions(positions_path(ix.storage.folder, seg), n)
+                    self._segments[seg_id] = meta
                 leaves.append(
                     Leaf(reader, meta, reader.column_reader("nt"), seg.deleted_docs(), seg_id)
                 )
@@ -584,13 +587,19 @@ class WhooshBackend:
                 return EMPTY_IDS, (np.zeros(0) if want_scores else None), True
             dfs.append((df, g))
         dfs.sort()
+        single = len(gs) == 1 and is_exact_gram(folded)
+        positions = leaf.meta.positions
+        if term.field is None and not single and positions is not None and len(folded) >= 3:
+            # every gram is there: the trigram positions give the exact answer
+            hits, scores = positions.match(folded, base, want_scores)
+            return hits, scores, True
         ids, ws = self._postings(leaf, dfs[0][1], weights=want_scores)
         keep = base[ids]
         cands = ids[keep]
         # The weight of the rarest gram (its count, +TITLE_BOOST if in number/title)
         # stands in for the count of the whole string: free, and close enough to rank.
         scores = ws[keep] if want_scores else None
-        if term.field is None and len(gs) == 1 and is_exact_gram(folded):
+        if term.field is None and single:
             return cands, scores, True  # the posting list is the answer
         removed = None
         for df, g in dfs[1:]:
@@ -821,11 +830,17 @@ class WhooshBackend:
                         continue
                     try:
                         nt, meta = leaf.column_reader("nt"), leaf.column_reader("meta")
+                        positions = Positions(positions_path(str(self.path), seg), n)
+                        lengths = np.diff(positions.doc_starts) - 1
                         docs = range(n) if deep else sorted({0, n - 1})
                         for d in docs:
                             json.loads(meta[d] or b"{}")
-                            nt[d].decode("utf-16-le")
+                            text = nt[d]
+                            text.decode("utf-16-le")
+                            if len(text) != 2 * int(lengths[d]):
+                                raise ValueError(f"positions of document {d} do not fit its text")
                             leaf.stored_fields(d)
+                        positions.close()
                         for _ in leaf.lexicon("g") if deep else ():
                             pass
                     except Exception as exc:  # noqa: BLE001

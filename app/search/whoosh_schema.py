@@ -15,7 +15,8 @@ from app.search.whoosh_writer import (
 )
 
 INDEX_NAME = "casefile"
-FORMAT_VERSION = 3  # 2: trigram terms, integer weights; 3: actors for the reading scope
+FORMAT_VERSION = 4  # 2: trigram terms, integer weights; 3: actors for the reading scope;
+# 4: trigram positions (whoosh_positions.py)
 MARKER = "casefile-index.json"
 # Order of the folded fields in the verification text; "number" and "title" first so a
 # field-scoped term (title:…) can find its part.

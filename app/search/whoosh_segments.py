@@ -95,6 +95,7 @@ class SegmentMeta:
         self.actor_ids = np.array(actor_ids, dtype=np.int64)
         self.scope_cache: dict[tuple, np.ndarray] = {}
         self.df_cache: dict[str, int] = {}  # gram → documents holding it (more-like-this)
+        self.positions = None  # whoosh_positions.Positions of the segment, set by the opener
         self._by_doc_id: dict[str, list[int]] | None = None
         self._rev_ptr: np.ndarray | None = None
 

@@ -28,9 +28,11 @@ from whoosh.index import LockError
 from app.common.procs import die_with_parent
 from app.search.normalize import _SPLIT, _add
 from app.search.whoosh_lock import WriteLock
+from app.search.whoosh_positions import EXT as POSITIONS_EXT
+from app.search.whoosh_positions import TITLE_BOOST, write_positions
 
 GRAM_FIELD = "g"
-TITLE_BOOST = 20  # a gram of the number or title counts this many extra times
+TEXT_COLUMN = "nt"  # the folded fields joined by FIELD_SEP, UTF-16-LE
 BLOCK_LIMIT = 1024  # postings per block: fewer, larger blocks read faster in bulk
 MAX_WEIGHT = 65535  # weights are small integers (array "H"), pickled in 2-3 bytes each
 SEGMENT_DOCS = 25_000  # a rebuild writes segments of at most this many documents
@@ -162,6 +164,17 @@ class CasefileWriter(writing.SegmentWriter):
             raise
         self.writelock = lock
         self.pool = _GramPool(self.pool)
+        # every document's text, new or copied by a merge, for the positions file
+        self._texts: dict[int, bytes] = {}
+        pdw = self.perdocwriter
+        add_column_value = pdw.add_column_value
+
+        def capture(fieldname, columnobj, value):
+            if fieldname == TEXT_COLUMN:
+                self._texts[self.docnum] = value
+            add_column_value(fieldname, columnobj, value)
+
+        pdw.add_column_value = capture
 
     def add_document(self, **fields):
         grams = fields.pop(GRAM_FIELD, None)
@@ -169,6 +182,16 @@ class CasefileWriter(writing.SegmentWriter):
         super().add_document(**fields)
         if grams:
             self.pool.add_grams(docnum, gram_weights(grams))
+
+    def _finalize_segment(self):
+        # after Whoosh has assembled the compound file (which would swallow this one)
+        segment = super()._finalize_segment()
+        texts, self._texts = self._texts, {}
+        write_positions(
+            os.path.join(self.storage.folder, segment.make_filename(POSITIONS_EXT)),
+            [texts.get(d, b"") for d in range(self.docnum)],
+        )
+        return segment
 
     def _flush_segment(self):
         self.perdocwriter.close()
