@@ -36,6 +36,7 @@ import threading
 import time
 import uuid
 import warnings
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
@@ -476,7 +477,7 @@ class WhooshBackend:
         positive = pq.positive_terms
         for score, _date, li, docnum in page_items:
             leaf = leaves[li]
-            payload = leaf.reader.stored_fields(docnum)["payload"]
+            payload = leaf.payload(docnum, body=q.snippets)
             snippet = build_snippet(payload, positive) if q.snippets else ""
             hits_out.append(_hit(payload, score if q.sort == "relevance" else 0.0, snippet))
         facets = (
@@ -748,7 +749,7 @@ class WhooshBackend:
         acc.sort(reverse=True)
         out = []
         for s, _date, li, d in acc[:limit]:
-            payload = leaves[li].reader.stored_fields(d)["payload"]
+            payload = leaves[li].payload(d, body=True)
             out.append(_hit(payload, s, build_snippet(payload, [])))
         return out
 
@@ -830,6 +831,7 @@ class WhooshBackend:
                         continue
                     try:
                         nt, meta = leaf.column_reader("nt"), leaf.column_reader("meta")
+                        body = leaf.column_reader("body")
                         positions = Positions(positions_path(str(self.path), seg), n)
                         lengths = np.diff(positions.doc_starts) - 1
                         docs = range(n) if deep else sorted({0, n - 1})
@@ -840,6 +842,7 @@ class WhooshBackend:
                             if len(text) != 2 * int(lengths[d]):
                                 raise ValueError(f"positions of document {d} do not fit its text")
                             leaf.stored_fields(d)
+                            zlib.decompress(body[d]).decode("utf-8")
                         positions.close()
                         for _ in leaf.lexicon("g") if deep else ():
                             pass

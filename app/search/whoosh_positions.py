@@ -22,7 +22,7 @@ segment pattern, so Whoosh deletes it with the segment).  Little-endian, 8-byte 
     doc_starts   uint64[n_docs + 1]             offset of each document in the concatenation
     title_ends   uint64[n_docs]                 offset past each document's number and title
     then n_parts parts, each covering a run of documents (bounds the memory of writing):
-      n_keys, n_pos, pos_itemsize, 0            4 × uint64
+      n_keys, n_pos, pos_itemsize, doc_lo, doc_hi, 0    6 × uint64 (documents lo .. hi - 1)
       keys    uint64[n_keys]                    sorted trigram keys (u0 << 32 | u1 << 16 | u2)
       bounds  uint64[n_keys + 1]                occurrences of keys[i]: pos[bounds[i]:bounds[i+1]]
       pos     uint32 or uint64 [n_pos]          ascending offsets per key, padded to 8 bytes
@@ -79,7 +79,7 @@ def write_positions(path: str, texts: Sequence[bytes]) -> None:
         starts.astype(_U64).tofile(fh)
         title_ends.astype(_U64).tofile(fh)
         for lo, hi in parts:
-            _write_part(fh, texts[lo:hi], int(starts[lo]), pos_dtype, packing)
+            _write_part(fh, texts[lo:hi], int(starts[lo]), pos_dtype, packing, (lo, hi))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -142,7 +142,12 @@ def _part_ranges(lens: np.ndarray, limit: int):
 
 
 def _write_part(
-    fh, texts: Sequence[bytes], base: int, pos_dtype: np.dtype, packing: _Packing
+    fh,
+    texts: Sequence[bytes],
+    base: int,
+    pos_dtype: np.dtype,
+    packing: _Packing,
+    docs: tuple[int, int],
 ) -> None:
     sep = np.array([SEP], dtype="<u2").tobytes()
     a = np.frombuffer(sep.join(texts) + sep, dtype="<u2") if texts else np.zeros(0, "<u2")
@@ -170,7 +175,8 @@ def _write_part(
         ukeys = np.zeros(0, dtype=_U64)
         bounds = np.zeros(1, dtype=_U64)
         pos = np.zeros(0, dtype=pos_dtype)
-    np.array([len(ukeys), len(pos), pos_dtype.itemsize, 0], dtype=_U64).tofile(fh)
+    header = [len(ukeys), len(pos), pos_dtype.itemsize, docs[0], docs[1], 0]
+    np.array(header, dtype=_U64).tofile(fh)
     ukeys.astype(_U64).tofile(fh)
     bounds.tofile(fh)
     pos.tofile(fh)
@@ -180,12 +186,14 @@ def _write_part(
 
 
 class _Part:
-    __slots__ = ("keys", "bounds", "pos")
+    __slots__ = ("keys", "bounds", "pos", "lo", "hi")
 
-    def __init__(self, keys: np.ndarray, bounds: np.ndarray, pos: np.ndarray):
+    def __init__(self, keys: np.ndarray, bounds: np.ndarray, pos: np.ndarray, lo: int, hi: int):
         self.keys = keys
         self.bounds = bounds
         self.pos = pos
+        self.lo = lo  # the part holds documents lo .. hi - 1
+        self.hi = hi
 
     def lookup(self, key: np.uint64) -> np.ndarray:
         i = int(np.searchsorted(self.keys, key))
@@ -218,8 +226,9 @@ class Positions:
         self._starts: np.ndarray | None = None
         self._title_ends: np.ndarray | None = None
         for _ in range(n_parts):
-            n_keys, n_pos, size, _z = np.frombuffer(buf, dtype=_U64, count=4, offset=at).tolist()
-            at += 32
+            head = np.frombuffer(buf, dtype=_U64, count=6, offset=at).tolist()
+            n_keys, n_pos, size, lo, hi, _z = head
+            at += 48
             keys = np.frombuffer(buf, dtype=_U64, count=n_keys, offset=at)
             at += 8 * n_keys
             bounds = np.frombuffer(buf, dtype=_U64, count=n_keys + 1, offset=at)
@@ -227,7 +236,7 @@ class Positions:
             dt = np.dtype("<u4") if size == 4 else _U64
             pos = np.frombuffer(buf, dtype=dt, count=n_pos, offset=at)
             at += size * n_pos + (-(size * n_pos)) % 8
-            self.parts.append(_Part(keys, bounds, pos))
+            self.parts.append(_Part(keys, bounds, pos, lo, hi))
         if at != len(buf):
             raise ValueError("positions file has a wrong length")
 
@@ -244,7 +253,7 @@ class Positions:
             lists = [part.lookup(k) for k in keys]
             if any(not len(x) for x in lists):
                 continue
-            docs, scores = self._match_part(lists, base, want_scores)
+            docs, scores = self._match_part(part, lists, base, want_scores)
             if len(docs):
                 found_docs.append(docs)
                 found_scores.append(scores)
@@ -255,17 +264,26 @@ class Positions:
             return docs, None
         return docs, np.concatenate(found_scores) if len(found_scores) > 1 else found_scores[0]
 
-    def _match_part(self, lists: list[np.ndarray], base: np.ndarray, want_scores: bool):
+    def _match_part(
+        self, part: _Part, lists: list[np.ndarray], base: np.ndarray, want_scores: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         nk = len(lists)
         rarest = min(range(nk), key=lambda i: len(lists[i]))
         p = lists[rarest]
         if rarest:
             p = p[p >= rarest] - p.dtype.type(rarest)  # where the string would start
-        # documents first: the scope and the filters cut before any other list is read
-        starts = self._starts_as(p.dtype)
-        per_doc = np.diff(np.searchsorted(p, starts))  # p and starts are both ascending
-        if not base[per_doc > 0].all():
-            p = p[np.repeat(base, per_doc)]
+        lo, hi = part.lo, part.hi
+        starts = self._starts_as(p.dtype)[lo : hi + 1]
+        # the documents first: the scope and the filters cut before any other list is read
+        if len(p) <= hi - lo:  # few occurrences: the document of each
+            keep = base[np.searchsorted(starts, p, side="right") + (lo - 1)]
+            if not keep.all():
+                p = p[keep]
+        else:  # many: how many in each document of the part
+            per_doc = np.diff(np.searchsorted(p, starts))
+            allowed = base[lo:hi]
+            if not allowed[per_doc > 0].all():
+                p = p[np.repeat(allowed, per_doc)]
         # a covering set of trigrams, each at its offset, rarest first
         cover = set(range(0, nk, 3)) | {nk - 1}
         cover.discard(rarest)
@@ -285,14 +303,29 @@ class Positions:
                 p = both[:-1][both[1:] == both[:-1]] - shift
         if not len(p):
             return np.zeros(0, dtype=np.int32), None
-        at = np.searchsorted(p, starts)  # where each document's occurrences begin in p
-        counts = np.diff(at)
-        hits = np.flatnonzero(counts).astype(np.int32)
-        if not want_scores:
-            return hits, None
-        # an occurrence in the number or title: one before the end of the title
-        titled = np.searchsorted(p, self._title_ends_as(p.dtype)[hits]) > at[hits]
-        return hits, counts[hits].astype(np.float64) + titled * float(TITLE_BOOST)
+        title_ends = self._title_ends_as(p.dtype)
+        if len(p) <= hi - lo:
+            docs = (np.searchsorted(starts, p, side="right") + (lo - 1)).astype(np.int32)
+            first = np.empty(len(docs), dtype=bool)
+            first[0] = True
+            np.not_equal(docs[1:], docs[:-1], out=first[1:])
+            heads = np.flatnonzero(first)
+            hits = docs[heads]
+            if not want_scores:
+                return hits, None
+            counts = np.diff(np.append(heads, len(docs)))
+            titled = np.logical_or.reduceat(p < title_ends[docs], heads)
+        else:
+            at = np.searchsorted(p, starts)  # where each document's occurrences begin in p
+            counts = np.diff(at)
+            nz = np.flatnonzero(counts)
+            hits = (nz + lo).astype(np.int32)
+            if not want_scores:
+                return hits, None
+            counts = counts[nz]
+            # an occurrence in the number or title: one before the end of the title
+            titled = np.searchsorted(p, title_ends[hits]) > at[nz]
+        return hits, counts.astype(np.float64) + titled * float(TITLE_BOOST)
 
     def _starts_as(self, dtype: np.dtype) -> np.ndarray:
         """doc_starts in the offsets' own type (a search across types converts the array)."""

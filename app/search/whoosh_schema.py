@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 
 from whoosh import columns, fields, formats
@@ -16,7 +17,7 @@ from app.search.whoosh_writer import (
 
 INDEX_NAME = "casefile"
 FORMAT_VERSION = 4  # 2: trigram terms, integer weights; 3: actors for the reading scope;
-# 4: trigram positions (whoosh_positions.py)
+# 4: trigram positions (whoosh_positions.py), the body in a column of its own
 MARKER = "casefile-index.json"
 # Order of the folded fields in the verification text; "number" and "title" first so a
 # field-scoped term (title:…) can find its part.
@@ -86,6 +87,7 @@ def make_schema() -> fields.Schema:
         payload=fields.STORED(),
         nt=BytesColumnField(),
         meta=BytesColumnField(),
+        body=BytesColumnField(),  # zlib of the body's UTF-8: read for snippets only
     )
 
 
@@ -125,7 +127,6 @@ def _doc_fields(doc: IndexDoc) -> dict:
         "unit_code": doc.unit_code,
         "unit_name": doc.unit_name,
         "issued_on": doc.issued_on.isoformat(),
-        "body": doc.body,
         "case_files": list(doc.case_files),
         "parties": list(doc.parties),
         "addressee": doc.addressee,
@@ -140,4 +141,5 @@ def _doc_fields(doc: IndexDoc) -> dict:
         "payload": payload,
         "nt": FIELD_SEP.join(folded).encode("utf-16-le"),
         "meta": json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        "body": zlib.compress(doc.body.encode("utf-8"), 3),
     }

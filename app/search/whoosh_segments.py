@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import json
 import mmap
+import zlib
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 
@@ -148,13 +149,14 @@ class SegmentMeta:
 class Leaf:
     """One segment as seen by the current searcher."""
 
-    __slots__ = ("reader", "meta", "nt", "raw", "live", "live_count", "seg_id", "key", "n")
+    __slots__ = ("reader", "meta", "nt", "raw", "live", "live_count", "seg_id", "key", "n", "body")
 
     def __init__(self, reader, meta: SegmentMeta, nt, deleted: Iterable[int], seg_id: str):
         self.reader = reader
         self.meta = meta
         self.n = meta.n
         self.nt = nt
+        self.body = reader.column_reader("body")
         self.raw = raw_column(nt)
         live = np.ones(meta.n, dtype=bool)
         deleted = list(deleted)
@@ -164,6 +166,14 @@ class Leaf:
         self.live_count = meta.n - len(deleted)
         self.seg_id = seg_id
         self.key = (seg_id, len(deleted))  # changes when documents are deleted
+
+    def payload(self, docnum: int, body: bool) -> dict:
+        """The display fields of a document; its body only when asked (snippets)."""
+        payload = self.reader.stored_fields(docnum)["payload"]
+        if body:
+            raw = self.body[docnum]
+            payload["body"] = zlib.decompress(raw).decode("utf-8") if raw else ""
+        return payload
 
     def text(self, docnum: int) -> str:
         return self.nt[docnum].decode("utf-16-le")

@@ -42,7 +42,9 @@ class _Unpacked(wp._Packing):
 def test_positions_match_a_scan(tmp_path, monkeypatch, mode):
     """Documents, occurrence counts and the number/title boost, over several parts, with a
     scope mask, in 32-bit and 64-bit offsets, sorted packed or not."""
-    monkeypatch.setattr(wp, "PART_UNITS", 700)  # many parts
+    if mode != "packed":  # many parts of a few documents, which most patterns occur in more
+        # often than there are documents (the other way of finding the documents)
+        monkeypatch.setattr(wp, "PART_UNITS", 700)
     if mode == "wide":
         monkeypatch.setattr(wp, "POS32_LIMIT", 0)
     if mode == "unpacked":
@@ -52,7 +54,7 @@ def test_positions_match_a_scan(tmp_path, monkeypatch, mode):
     path = str(tmp_path / "x.tpos")
     write_positions(path, [d.encode("utf-16-le", "surrogatepass") for d in docs])
     pos = Positions(path, len(docs))
-    assert len(pos.parts) > 5
+    assert len(pos.parts) > 5 or mode == "packed"
     base = np.array([rng.random() < 0.8 for _ in docs])
     patterns = set()
     while len(patterns) < 300:
