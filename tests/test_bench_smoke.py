@@ -36,12 +36,15 @@ def test_issue_bench():
     assert "numbers gapless: yes" in out, out
 
 
-def test_search_bench_is_exact_in_every_class():
-    out = run_bench("bench/search.py", "--sizes", "300", "--queries", "2", "--fresh", "1",
-                    "--procs", "1")  # fmt: skip
-    rows = re.findall(r"^(\S[\w+ -]*?)\s+(\d\.\d{3})\s+(\d\.\d{3})\s", out, re.M)
-    assert len(rows) >= 14, out  # every class, for Whoosh and for FTS5
-    assert all(recall == precision == "1.000" for _, recall, precision in rows), out
+def test_search_bench_is_exact_in_every_class(tmp_path):
+    tiny = ("bench/search.py", "--sizes", "300", "--queries", "2", "--fresh", "1", "--procs", "1",
+            "--workdir", str(tmp_path), "--keep")  # fmt: skip
+    for extra in ((), ("--reuse", "--rebuild-casefile", "--no-fts")):
+        out = run_bench(*tiny, *extra)
+        rows = re.findall(r"^(\S[\w+ -]*?)\s+(\d\.\d{3})\s+(\d\.\d{3})\s", out, re.M)
+        assert len(rows) >= 7 * (2 if not extra else 1), out  # every class, Whoosh (and FTS5)
+        assert all(recall == precision == "1.000" for _, recall, precision in rows), out
+    assert "reusing the indexes" in out and "whoosh rebuild:" in out, out
 
 
 def test_outbox_workers_bench_loses_nothing():
