@@ -581,6 +581,10 @@ class WhooshBackend:
         or candidates still to verify."""
         folded = term.folded
         gs = query_grams(folded)
+        single = len(gs) == 1 and is_exact_gram(folded)
+        if _positional(leaf, term, single):  # exact from the trigram positions
+            hits, scores = leaf.meta.positions.match(folded, base, want_scores)
+            return hits, scores, True
         dfs = []
         for g in gs:
             df = _doc_frequency(leaf, g)
@@ -588,12 +592,6 @@ class WhooshBackend:
                 return EMPTY_IDS, (np.zeros(0) if want_scores else None), True
             dfs.append((df, g))
         dfs.sort()
-        single = len(gs) == 1 and is_exact_gram(folded)
-        positions = leaf.meta.positions
-        if term.field is None and not single and positions is not None and len(folded) >= 3:
-            # every gram is there: the trigram positions give the exact answer
-            hits, scores = positions.match(folded, base, want_scores)
-            return hits, scores, True
         ids, ws = self._postings(leaf, dfs[0][1], weights=want_scores)
         keep = base[ids]
         cands = ids[keep]
@@ -633,7 +631,9 @@ class WhooshBackend:
             # Every group's candidates first (posting lists only), rarest group first, each
             # inside the candidates so far; then each group verified inside what all of them
             # allow: a common string beside a rare one is checked in a few documents.
-            order = sorted(range(len(pq.must)), key=lambda gi: _group_size(leaf, pq.must[gi]))
+            order = list(range(len(pq.must)))
+            if len(order) > 1:
+                order.sort(key=lambda gi: _group_size(leaf, pq.must[gi]))
             mask = base
             candidates: dict[int, list] = {}
             for gi in order:
@@ -889,12 +889,29 @@ def _verify(leaf: Leaf, term: Term, cands: np.ndarray) -> np.ndarray:
     return verify(leaf, term.folded, cands, part)
 
 
-def _group_size(leaf: Leaf, group: list[Term]) -> int:
-    """At most how many documents of the segment an OR group of terms matches: for each
-    term, the documents holding its rarest gram (0 when one of its grams is absent)."""
-    return sum(
-        min((_doc_frequency(leaf, g) for g in query_grams(t.folded)), default=0) for t in group
+def _positional(leaf: Leaf, term: Term, single: bool) -> bool:
+    """Is *term* answered by the segment's trigram positions?  Every string of three or more
+    characters in any field, except one that is a single index term (its posting list)."""
+    return (
+        term.field is None
+        and not single
+        and leaf.meta.positions is not None
+        and len(term.folded) >= 3
     )
+
+
+def _group_size(leaf: Leaf, group: list[Term]) -> int:
+    """About how many documents of the segment an OR group of terms matches, to take the
+    rarest group first: for each term, the documents holding its rarest gram (0 when one is
+    absent), or for a string matched by positions, the occurrences of its rarest trigram."""
+    size = 0
+    for t in group:
+        gs = query_grams(t.folded)
+        if _positional(leaf, t, len(gs) == 1 and is_exact_gram(t.folded)):
+            size += leaf.meta.positions.rarest_count(t.folded)
+        else:
+            size += min((_doc_frequency(leaf, g) for g in gs), default=0)
+    return size
 
 
 def _doc_frequency(leaf: Leaf, gram: str) -> int:

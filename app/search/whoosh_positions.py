@@ -246,8 +246,7 @@ class Positions:
         """Docnums (ascending, int32) in the mask *base* whose text contains *pattern*
         (at least three code units), with a score each when wanted: its occurrences,
         plus TITLE_BOOST when one is in the number or title."""
-        units = np.frombuffer(pattern.encode("utf-16-le", "surrogatepass"), dtype="<u2")
-        keys = trigram_keys(units)
+        keys = trigram_keys(_units(pattern))
         found_docs, found_scores = [], []
         for part in self.parts:
             lists = [part.lookup(k) for k in keys]
@@ -263,6 +262,15 @@ class Positions:
         if not want_scores:
             return docs, None
         return docs, np.concatenate(found_scores) if len(found_scores) > 1 else found_scores[0]
+
+    def rarest_count(self, pattern: str) -> int:
+        """Occurrences in the segment of the rarest trigram of *pattern* (0: no match)."""
+        keys = trigram_keys(_units(pattern))
+        counts = np.zeros(len(keys), dtype=np.int64)
+        for part in self.parts:
+            for i, k in enumerate(keys):
+                counts[i] += len(part.lookup(k))
+        return int(counts.min()) if len(counts) else 0
 
     def _match_part(
         self, part: _Part, lists: list[np.ndarray], base: np.ndarray, want_scores: bool
@@ -343,6 +351,10 @@ class Positions:
             self._mm.close()
         except BufferError:  # arrays still refer to it: the mapping goes with them
             pass
+
+
+def _units(pattern: str) -> np.ndarray:
+    return np.frombuffer(pattern.encode("utf-16-le", "surrogatepass"), dtype="<u2")
 
 
 def positions_path(folder: str, segment) -> str:
