@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index
+from whoosh.writing import NO_MERGE
 
 from app.search.backend import (
     Hit,
@@ -74,12 +75,19 @@ from app.search.whoosh_schema import (
     make_schema,
 )
 from app.search.whoosh_segments import EMPTY_IDS, Leaf, SegmentMeta, meta_of, verify
-from app.search.whoosh_writer import CasefileWriter, build_segments, default_procs, merge_capped
+from app.search.whoosh_writer import (
+    MERGE_CAP,
+    CasefileWriter,
+    build_segments,
+    default_procs,
+    merge_capped,
+)
 
 _install_view_files()  # segment files are read in place, not copied into memory
 
 log = logging.getLogger(__name__)
 SIMILAR_CACHE = 2048  # more-like-this answers kept per process (a few KB each)
+SMALL_SEGMENTS = 4  # Whoosh's MERGE_SMALL merges nothing until there are more small segments
 
 # --------------------------------------------------------------------------- backend
 
@@ -205,9 +213,7 @@ class WhooshBackend:
                     meta = meta_of(reader)
                     meta.positions = Positions(positions_path(ix.storage.folder, seg), n)
                     self._segments[seg_id] = meta
-                leaves.append(
-                    Leaf(reader, meta, reader.column_reader("nt"), seg.deleted_docs(), seg_id)
-                )
+                leaves.append(Leaf(reader, meta, seg.deleted_docs(), seg_id))
         except BaseException:
             # a corrupt segment: close the readers opened here, so no file handle is leaked
             for seg_id, reader in readers.items():
@@ -299,8 +305,26 @@ class WhooshBackend:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=merge_capped)
+        writer.commit(mergetype=NO_MERGE)  # searchable now; merging small segments comes after
+        self._merge_small()
         return len(latest)
+
+    def _merge_small(self) -> None:
+        """Merge the small segments in a commit of its own, after the one that made the new
+        documents searchable (a merge goes through Whoosh's per-posting path: seconds, which
+        a freshly issued document should not wait for). Skipped while another writer holds
+        the lock; the next commit merges."""
+        with self._lock:
+            ix = self._open()
+        try:
+            writer = self._writer(ix)
+        except IndexBusy:
+            return
+        small = [s for s in writer.segments if s.doc_count_all() < MERGE_CAP]
+        if len(small) <= SMALL_SEGMENTS:
+            writer.cancel()
+            return
+        writer.commit(mergetype=merge_capped)
 
     def _delete_in_writer(self, writer: CasefileWriter, doc_ids: Iterable[str]) -> int:
         """Mark every live copy of *doc_ids* deleted in the writer's segments.
@@ -336,7 +360,8 @@ class WhooshBackend:
             writer.cancel()
             raise
         if n:
-            writer.commit(mergetype=merge_capped)
+            writer.commit(mergetype=NO_MERGE)
+            self._merge_small()
         else:
             writer.cancel()
         return n
