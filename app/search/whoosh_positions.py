@@ -38,9 +38,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from app.search.normalize import FIELD_SEP
+
 EXT = ".tpos"
 MAGIC = b"CFTPOS1\n"
-SEP = 0x1F  # normalize.FIELD_SEP
+SEP = ord(FIELD_SEP)  # between fields and, here, between documents
 POS32_LIMIT = 2**32  # offsets below this are stored in 32 bits
 PART_UNITS = 24_000_000  # code units per part: ~0.8 GB peak while writing one
 TITLE_BOOST = 20  # a match in the number or title weighs this much more (as a gram does)
