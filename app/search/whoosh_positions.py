@@ -45,6 +45,7 @@ MAGIC = b"CFTPOS1\n"
 SEP = ord(FIELD_SEP)  # between fields and, here, between documents
 POS32_LIMIT = 2**32  # offsets below this are stored in 32 bits
 PART_UNITS = 24_000_000  # code units per part: ~0.8 GB peak while writing one
+MERGE_RATIO = 32  # below this length ratio two sorted lists are merged, not searched
 TITLE_BOOST = 20  # a match in the number or title weighs this much more (as a gram does)
 
 _U64 = np.dtype("<u8")
@@ -303,13 +304,14 @@ class Positions:
             hay = lists[i]
             shift = p.dtype.type(i)
             want = p + shift
-            if len(hay) > 8 * len(want):  # few against many: look each one up
+            if len(hay) > MERGE_RATIO * len(want):  # few against many: look each one up
                 j = np.searchsorted(hay, want)
                 np.minimum(j, len(hay) - 1, out=j)
                 p = p[hay[j] == want]
-            else:  # both long: one sort of both (SIMD) beats a binary search per offset
+            else:  # both long: merge them; each is ascending, so a stable sort (timsort)
+                # of the two runs is one linear merge, ~10x a quicksort of the same array
                 both = np.concatenate((want, hay))
-                both.sort()
+                both.sort(kind="stable")
                 p = both[:-1][both[1:] == both[:-1]] - shift
         if not len(p):
             return np.zeros(0, dtype=np.int32), None
