@@ -198,11 +198,23 @@ class _Part:
         self.lo = lo  # the part holds documents lo .. hi - 1
         self.hi = hi
 
-    def lookup(self, key: np.uint64) -> np.ndarray:
-        i = int(np.searchsorted(self.keys, key))
-        if i < len(self.keys) and self.keys[i] == key:
-            return self.pos[int(self.bounds[i]) : int(self.bounds[i + 1])]
-        return self.pos[:0]
+    def counts(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index of each of *keys* in the part, its occurrences: 0 when absent), in one
+        binary search for all of them."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.intp), np.zeros(len(keys), dtype=np.int64)
+        i = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        n = (self.bounds[i + 1] - self.bounds[i]).astype(np.int64)
+        n[self.keys[i] != keys] = 0
+        return i, n
+
+    def lookup_all(self, keys: np.ndarray) -> list[np.ndarray] | None:
+        """The occurrences of each of *keys*, or None when one of them is absent."""
+        i, n = self.counts(keys)
+        if not n.all():
+            return None
+        starts = self.bounds[i].tolist()
+        return [self.pos[a : a + c] for a, c in zip(starts, n.tolist(), strict=True)]
 
 
 class Positions:
@@ -252,8 +264,8 @@ class Positions:
         keys = trigram_keys(_units(pattern))
         found_docs, found_scores = [], []
         for part in self.parts:
-            lists = [part.lookup(k) for k in keys]
-            if any(not len(x) for x in lists):
+            lists = part.lookup_all(keys)
+            if lists is None:
                 continue
             docs, scores = self._match_part(part, lists, base, want_scores)
             if len(docs):
@@ -271,8 +283,7 @@ class Positions:
         keys = trigram_keys(_units(pattern))
         counts = np.zeros(len(keys), dtype=np.int64)
         for part in self.parts:
-            for i, k in enumerate(keys):
-                counts[i] += len(part.lookup(k))
+            counts += part.counts(keys)[1]
         return int(counts.min()) if len(counts) else 0
 
     def _match_part(
