@@ -4,9 +4,10 @@ Every run of three UTF-16 code units of a segment's verification text (the folde
 joined by U+001F, the ``nt`` column) is recorded with where it occurs.  A string of four or
 more code units occurs at offset *p* exactly when each trigram of a set covering it occurs at
 *p* plus its own offset; so a phrase is found by starting from the occurrences of its rarest
-trigram and keeping those where the covering trigrams occur at the shifted offsets (one
-``np.searchsorted`` per trigram, in C), and the documents come from the offsets.  No candidate
-document's text is read, and the count of occurrences per document is exact.
+trigram and keeping those where the covering trigrams occur at the shifted offsets (a merge
+of two ascending lists, or a binary search per start, for each trigram, in C), and the
+documents come from the offsets.  No candidate document's text is read, and the count of
+occurrences per document is exact.
 
 Code units rather than characters: the folded text is UTF-16 in the column, a trigram of code
 units is one 48-bit integer computed with numpy, and UTF-16 is self-synchronising, so a match
