@@ -119,8 +119,19 @@ class _GramPool:
             return
         keys = np.frombuffer(self.keys, dtype=np.int32)
         docs = np.frombuffer(self.docs, dtype=np.uint32)
-        order = np.argsort(keys, kind="stable")  # per gram, docnums stay in insertion order
-        keys = keys[order]
+        if len(keys) < 2**32:
+            # gram id and insertion index in one uint64: one np.sort (~3x a stable argsort
+            # of the ids) orders by gram with each gram's postings in insertion order
+            packed = keys.astype(np.uint64)
+            packed <<= np.uint64(32)
+            packed |= np.arange(len(keys), dtype=np.uint64)
+            packed.sort()
+            keys = (packed >> np.uint64(32)).astype(np.int32)
+            packed &= np.uint64(0xFFFFFFFF)
+            order = packed
+        else:
+            order = np.argsort(keys, kind="stable")  # per gram, insertion order kept
+            keys = keys[order]
         docs = docs[order]
         ws = np.frombuffer(self.weights, dtype=np.uint16)[order]
         del order
