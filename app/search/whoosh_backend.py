@@ -76,11 +76,11 @@ from app.search.whoosh_schema import (
 )
 from app.search.whoosh_segments import EMPTY_IDS, Leaf, SegmentMeta, meta_of, verify
 from app.search.whoosh_writer import (
-    MERGE_CAP,
     CasefileWriter,
     build_segments,
     default_procs,
     merge_capped,
+    small_segments,
 )
 
 _install_view_files()  # segment files are read in place, not copied into memory
@@ -320,8 +320,7 @@ class WhooshBackend:
             writer = self._writer(ix)
         except IndexBusy:
             return
-        small = [s for s in writer.segments if s.doc_count_all() < MERGE_CAP]
-        if len(small) <= SMALL_SEGMENTS:
+        if len(small_segments(writer.segments)) <= SMALL_SEGMENTS:
             writer.cancel()
             return
         writer.commit(mergetype=merge_capped)

@@ -251,11 +251,16 @@ def _mini_weights(top: int, low: int, weights: list[int]):
     return tuple(weights)
 
 
+def small_segments(segments) -> list:
+    """The segments below MERGE_CAP documents: the ones the indexer merges."""
+    return [s for s in segments if s.doc_count_all() < MERGE_CAP]
+
+
 def merge_capped(writer, segments):
     """Whoosh's MERGE_SMALL over the segments below MERGE_CAP docs; big ones stay put
     (merge them off-peak with optimize())."""
-    big = [s for s in segments if s.doc_count_all() >= MERGE_CAP]
-    small = [s for s in segments if s.doc_count_all() < MERGE_CAP]
+    small = small_segments(segments)
+    big = [s for s in segments if s not in small]
     return big + writing.MERGE_SMALL(writer, small)
 
 
